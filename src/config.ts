@@ -1,0 +1,88 @@
+/**
+ * Configuration: every setting comes from the environment, is parsed once by zod, reported all
+ * at once when wrong, then frozen and passed down (never read from a global). README.md lists
+ * every variable; test/unit/config.test.ts checks that the README and this schema agree.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { formatIssues } from './zod-issues.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Environment variables precall reads, with defaults. Keys are the variable names. */
+export const EnvSchema = z.object({
+  /** TCP port of the embedded MQTT broker. */
+  MQTT_PORT: port.default(1883),
+  /** Address the embedded broker binds to. */
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  /** External broker mode: subscribe to this broker instead of embedding one (mqtt://, mqtts://). */
+  MQTT_BROKER_URL: optionalString.pipe(z.url({ protocol: /^mqtts?$|^wss?$/ }).optional()),
+  MQTT_BROKER_USERNAME: optionalString,
+  MQTT_BROKER_PASSWORD: optionalString,
+  /** Largest MQTT packet accepted, bytes; larger ones are refused before they are buffered. */
+  MQTT_MAX_PACKET_BYTES: positiveInt.max(256 * 1024 * 1024).default(64 * 1024),
+  /** Time a new connection has to send CONNECT, ms. */
+  MQTT_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Simultaneous connections one device id may hold (a second one would steal the session). */
+  MQTT_MAX_CONNECTIONS_PER_DEVICE: positiveInt.default(1),
+  /** Most `/`-separated levels accepted in a topic. */
+  MQTT_MAX_TOPIC_LEVELS: positiveInt.max(100).default(8),
+  /** Port of the HTTP API. */
+  HTTP_PORT: port.default(8080),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  /** Directory for the outbox, rule state, work orders and broker persistence. */
+  DATA_DIR: z.string().default('.data'),
+  /** Fleet file (YAML) of streets, communities, buildings, devices and operators. */
+  FLEET_FILE: optionalString,
+  /** InfluxDB base URL; unset = run without InfluxDB (readings stay in the outbox). */
+  INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  INFLUX_TOKEN: optionalString,
+  INFLUX_ORG: z.string().default('precall'),
+  INFLUX_BUCKET: z.string().min(1).default('precall'),
+  /** Device timestamps further than this in the future are replaced by receive time, ms. */
+  INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
+  /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */
+  INGEST_MAX_AGE_MS: positiveInt.default(7 * 24 * 3_600_000),
+  /** How many rejected messages are kept for `GET /api/rejected`. */
+  REJECTED_KEEP: positiveInt.max(100_000).default(1000),
+  /** Language of work-order texts and notifications. */
+  PRECALL_LANG: z.enum(['zh', 'en']).default('zh'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Env {
+  /** DATA_DIR resolved to an absolute path. */
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`precall cannot start, the configuration has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}\nSee README.md, section Configuration.`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment (injectable for tests); throws one ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Env> = {}): Readonly<Config> {
+  const known = Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, env[k]]));
+  const parsed = EnvSchema.safeParse({ ...known, ...overrides });
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
+  const cfg = parsed.data;
+  const problems: string[] = [];
+  if (cfg.INFLUX_URL !== undefined && cfg.INFLUX_TOKEN === undefined) {
+    // InfluxDB 1.x without auth accepts any token; 2.x/3.x need one. Ask for it explicitly.
+    problems.push('INFLUX_TOKEN: required when INFLUX_URL is set (use any non-empty value for an InfluxDB 1.x without auth)');
+  }
+  if (cfg.MQTT_BROKER_URL === undefined && (cfg.MQTT_BROKER_USERNAME !== undefined || cfg.MQTT_BROKER_PASSWORD !== undefined)) {
+    problems.push('MQTT_BROKER_USERNAME/PASSWORD: only used with MQTT_BROKER_URL, which is not set');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...cfg, dataDir: resolve(cfg.DATA_DIR) });
+}

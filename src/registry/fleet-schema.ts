@@ -1,0 +1,91 @@
+/**
+ * The fleet file (YAML): streets → communities → buildings → devices, plus operator accounts
+ * and the impact data work-order priority uses. One schema; the types below are inferred from it.
+ */
+import { z } from 'zod';
+import { DEVICE_KINDS } from '../../devices/index.js';
+
+/** Ids travel in MQTT topics and InfluxDB tags: keep them to a safe alphabet. */
+export const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash and underscore, starting with a letter or digit');
+
+/** `scrypt$N$r$p$saltBase64$hashBase64`, as written by `hashSecret`. */
+export const SecretHash = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected scrypt$N$r$p$salt$hash (see `precall fleet`)');
+
+export const DeviceEntry = z
+  .object({
+    id: Id,
+    kind: z.enum(DEVICE_KINDS as [string, ...string[]]),
+    secretHash: SecretHash,
+    /** Where in the building: "1单元 地下车棚", "2单元 101". */
+    location: z.string().max(200).optional(),
+    /** Charging piles: number of ports. */
+    ports: z.number().int().min(1).max(16).optional(),
+    /** Heat meters: households served (1 for a household meter). */
+    households: z.number().int().min(0).optional(),
+    /** Elevators: floors served. */
+    floors: z.number().int().min(1).optional(),
+    /** Elevators: rated speed in m/s. */
+    ratedSpeedMs: z.number().positive().optional(),
+  })
+  .strict();
+export type DeviceEntry = z.infer<typeof DeviceEntry>;
+
+export const Building = z
+  .object({
+    id: Id,
+    name: z.string().min(1),
+    /** Heating substation feeding this building (groups heat meters for peer and building rules). */
+    substation: Id.optional(),
+    households: z.number().int().min(0).default(0),
+    floors: z.number().int().min(1).default(6),
+    /** Residents aged 65 or over: raises the priority of lift and heating orders. */
+    elderlyResidents: z.number().int().min(0).default(0),
+    devices: z.array(DeviceEntry).default([]),
+  })
+  .strict();
+export type Building = z.infer<typeof Building>;
+
+export const Community = z.object({ id: Id, name: z.string().min(1), buildings: z.array(Building).default([]) }).strict();
+export type Community = z.infer<typeof Community>;
+
+export const Street = z.object({ id: Id, name: z.string().min(1), communities: z.array(Community).default([]) }).strict();
+export type Street = z.infer<typeof Street>;
+
+/** An MQTT topic filter (may use + and #). */
+const TopicFilter = z.string().min(1).max(256);
+
+export const Operator = z
+  .object({
+    username: Id,
+    passwordHash: SecretHash,
+    /** Topic filters this account may publish and subscribe to. */
+    allow: z.array(TopicFilter).default([]),
+    /** Topic filters refused even when an allow pattern matches. */
+    deny: z.array(TopicFilter).default([]),
+    description: z.string().optional(),
+  })
+  .strict();
+export type Operator = z.infer<typeof Operator>;
+
+export const FleetFile = z
+  .object({
+    version: z.literal(1),
+    district: z.string().default('燕山'),
+    streets: z.array(Street).default([]),
+    operators: z.array(Operator).default([]),
+  })
+  .strict();
+export type FleetFile = z.infer<typeof FleetFile>;
+
+/** credentials.json, written beside fleet.yaml by `precall fleet`, read by simulators and tests. */
+export const CredentialsFile = z
+  .object({
+    devices: z.array(z.object({ id: Id, kind: z.enum(DEVICE_KINDS as [string, ...string[]]), secret: z.string().min(1) }).strict()),
+    operators: z.array(z.object({ username: Id, password: z.string().min(1) }).strict()),
+  })
+  .strict();
+export type CredentialsFile = z.infer<typeof CredentialsFile>;
