@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** Metadata for one field; read back with `schema.meta()`. */
-export interface FieldMeta {
+export type FieldMeta = {
   /** Unit symbol as shown to people (`°C`, `kW`, `m³/h`); absent for booleans, enums and counts. */
   unit?: string;
   /** One sentence, for the API docs and dashboard tooltips. */
@@ -16,6 +16,15 @@ export interface FieldMeta {
   grafanaUnit?: string;
   /** Whether the value only ever rises (cumulative counters). */
   monotonic?: boolean;
+};
+
+// Type zod's global metadata so `.meta()` accepts and returns FieldMeta's keys.
+declare module 'zod' {
+  interface GlobalMeta {
+    unit?: string;
+    grafanaUnit?: string;
+    monotonic?: boolean;
+  }
 }
 
 /** A number with unit metadata and a physically plausible range; outside it a payload is refused. */
