@@ -1,0 +1,56 @@
+/** `precall fleet --devices N --out DIR`: write DIR/fleet.yaml and DIR/credentials.json. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { generateFleet } from '../registry/generate-fleet.js';
+
+const HELP = `usage: precall fleet --devices N --out DIR [--seed N] [--operator-password P]
+
+Generates a fleet of N devices (charging piles, heat meters and elevators across Yanshan's
+streets and communities) and writes:
+  DIR/fleet.yaml         the fleet file for FLEET_FILE (device secrets stored as scrypt hashes)
+  DIR/credentials.json   each device's id, kind and plaintext secret, and the operator password
+                         (for simulators and tests; keep it private, mode 0600)`;
+
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        devices: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        'operator-password': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`precall fleet: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const problems: string[] = [];
+  const devices = Number(values.devices);
+  if (values.devices === undefined) problems.push('--devices N is required');
+  else if (!Number.isInteger(devices) || devices < 1) problems.push(`--devices must be a whole number ≥ 1, got "${values.devices}"`);
+  if (values.out === undefined) problems.push('--out DIR is required');
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed)) problems.push(`--seed must be a whole number, got "${values.seed}"`);
+  if (problems.length > 0) {
+    console.error(`precall fleet: ${problems.join('; ')}\n\n${HELP}`);
+    return 2;
+  }
+  const dir = resolve(values.out!);
+  const { fleet, credentials } = generateFleet({ devices, seed, ...(values['operator-password'] ? { operatorPassword: values['operator-password'] } : {}) });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'fleet.yaml'), `# precall fleet: ${devices} devices, generated ${new Date().toISOString()}\n${stringify(fleet)}`);
+  writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  console.log(`wrote ${join(dir, 'fleet.yaml')} and ${join(dir, 'credentials.json')} (${devices} devices, operator account "operator")`);
+  return 0;
+}

@@ -1,0 +1,118 @@
+/**
+ * Generates a fleet of N devices spread over Yanshan's streets and communities, with a fresh
+ * secret per device (stored hashed in the fleet, in clear in the credentials) and one operator
+ * account allowed everything. Deterministic for a seed except for the secrets and salts.
+ */
+import type { DeviceKind } from '../../devices/index.js';
+import type { Building, CredentialsFile, DeviceEntry, FleetFile, Street } from './fleet-schema.js';
+import { SCRYPT_COST, hashSecret, newSecret } from './secrets.js';
+
+/** Streets and communities named in shared/DOMAIN.md (星城, 向阳, 迎风, 东风; 燕和园, 东流水); the other community names are made up for the simulation. */
+const DISTRICT: { id: string; name: string; communities: { id: string; name: string }[] }[] = [
+  { id: 'xingcheng', name: '星城街道', communities: [{ id: 'yanheyuan', name: '燕和园社区' }, { id: 'xingcheng-2', name: '星城二里社区' }] },
+  { id: 'xiangyang', name: '向阳街道', communities: [{ id: 'dongliushui', name: '东流水社区' }, { id: 'xiangyang-1', name: '向阳一里社区' }] },
+  { id: 'yingfeng', name: '迎风街道', communities: [{ id: 'yingfeng-1', name: '迎风一里社区' }, { id: 'yingfeng-2', name: '迎风二里社区' }] },
+  { id: 'dongfeng', name: '东风街道', communities: [{ id: 'dongfeng-1', name: '东风一里社区' }, { id: 'dongfeng-2', name: '东风二里社区' }] },
+];
+
+/** Devices per building: one lift, one charging pile in the shed, four heat meters (one per stairwell riser). */
+const PER_BUILDING: readonly DeviceKind[] = ['elevator', 'ebike-charger', 'heat-meter', 'heat-meter', 'heat-meter', 'heat-meter'];
+const ID_PREFIX: Record<DeviceKind, string> = { elevator: 'el', 'ebike-charger': 'ec', 'heat-meter': 'hm' };
+/** Buildings fed by one heating substation. */
+const BUILDINGS_PER_SUBSTATION = 3;
+
+export interface GenerateFleetOptions {
+  /** Number of devices, at least 1. */
+  devices: number;
+  /** Seed for building sizes and resident counts. */
+  seed?: number;
+  /** Password for the `operator` account; random when absent. */
+  operatorPassword?: string;
+}
+
+export interface GeneratedFleet {
+  fleet: FleetFile;
+  credentials: CredentialsFile;
+}
+
+export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
+  if (!Number.isInteger(opts.devices) || opts.devices < 1) throw new Error(`--devices must be a whole number ≥ 1 (got ${opts.devices})`);
+  const rand = mulberry32(opts.seed ?? 1);
+  const counters: Record<DeviceKind, number> = { elevator: 0, 'ebike-charger': 0, 'heat-meter': 0 };
+  const credentials: CredentialsFile = { devices: [], operators: [] };
+  const streets: Street[] = DISTRICT.map((s) => ({ id: s.id, name: s.name, communities: s.communities.map((c) => ({ ...c, buildings: [] })) }));
+  const communities = streets.flatMap((s) => s.communities);
+
+  let remaining = opts.devices;
+  let buildingNo = 0;
+  while (remaining > 0) {
+    const community = communities[buildingNo % communities.length]!;
+    const numberInCommunity = Math.floor(buildingNo / communities.length) + 1;
+    const floors = 5 + Math.floor(rand() * 3); // old walk-ups: 5–7 floors, the ones getting retrofitted lifts
+    const households = floors * 2 * (2 + Math.floor(rand() * 2));
+    const building: Building = {
+      id: `${community.id}-b${String(numberInCommunity).padStart(2, '0')}`,
+      name: `${numberInCommunity}号楼`,
+      substation: `${community.id}-hs${Math.floor((numberInCommunity - 1) / BUILDINGS_PER_SUBSTATION) + 1}`,
+      households,
+      floors,
+      elderlyResidents: Math.round(households * 2 * (0.2 + rand() * 0.2)),
+      devices: [],
+    };
+    // Rotate the starting kind so that small fleets still get all three kinds.
+    for (let i = 0; i < PER_BUILDING.length && remaining > 0; i++) {
+      const kind = PER_BUILDING[(i + buildingNo) % PER_BUILDING.length]!;
+      counters[kind] += 1;
+      const id = `${ID_PREFIX[kind]}-${String(counters[kind]).padStart(5, '0')}`;
+      const secret = newSecret();
+      building.devices.push(deviceEntry(kind, id, secret, building, counters[kind]));
+      credentials.devices.push({ id, kind, secret });
+      remaining -= 1;
+    }
+    community.buildings.push(building);
+    buildingNo += 1;
+  }
+
+  const operatorPassword = opts.operatorPassword ?? newSecret();
+  credentials.operators.push({ username: 'operator', password: operatorPassword });
+  const fleet: FleetFile = {
+    version: 1,
+    district: '燕山',
+    streets: streets.map((s) => ({ ...s, communities: s.communities.filter((c) => c.buildings.length > 0) })).filter((s) => s.communities.length > 0),
+    operators: [
+      {
+        username: 'operator',
+        passwordHash: hashSecret(operatorPassword, SCRYPT_COST.operator),
+        allow: ['#'],
+        deny: [],
+        description: 'Generated operator account, allowed every topic. Replace its password in production.',
+      },
+    ],
+  };
+  return { fleet, credentials };
+}
+
+function deviceEntry(kind: DeviceKind, id: string, secret: string, building: Building, n: number): DeviceEntry {
+  const secretHash = hashSecret(secret, SCRYPT_COST.device);
+  switch (kind) {
+    case 'elevator':
+      return { id, kind, secretHash, location: '1单元', floors: building.floors, ratedSpeedMs: 1.0 };
+    case 'ebike-charger':
+      // Piles come with 10, 12 or 16 ports (shared/DOMAIN.md).
+      return { id, kind, secretHash, location: '非机动车棚', ports: [10, 12, 16][n % 3]! };
+    case 'heat-meter':
+      return { id, kind, secretHash, location: `${((n - 1) % 4) + 1}单元 热力入口`, households: 1 };
+  }
+}
+
+/** Small seeded PRNG (mulberry32); enough for picking building sizes. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
