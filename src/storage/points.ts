@@ -1,0 +1,209 @@
+/**
+ * Reading → InfluxDB points, per the mapping in docs/ARCHITECTURE.md:
+ * - telemetry → measurement of the kind; tags device, kind, street, community, building
+ *   (+ substation); every field but `ts`, nested objects flattened with `_`;
+ * - sub-units (charging-pile ports) → their own measurement with the key (`port`) as a tag;
+ * - events → `<measurement>_event` with a `code` tag;
+ * - arrays of enums (elevator `faults`) → a comma-joined string field plus `<singular>Count`.
+ * Field types come from the kind's zod schema, read once per kind (through its JSON Schema, the
+ * stable public view of a zod schema): `integer` → intField, `number` → floatField, so a field
+ * never flips between int and float across messages (InfluxDB would refuse the second type).
+ * Lines are built with the client's `Point`, which does the line-protocol escaping.
+ */
+import { Point } from '@influxdata/influxdb-client';
+import { z } from 'zod';
+import { deviceKinds, type DeviceKind, type DeviceKindDefinition } from '../../devices/index.js';
+import type { Reading } from '../ingest/reading.js';
+
+type FieldType = 'int' | 'float' | 'bool' | 'string';
+
+/** How one payload key becomes fields. */
+type FieldPlan =
+  | { kind: 'scalar'; key: string; field: string; type: FieldType }
+  | { kind: 'object'; key: string; fields: FieldPlan[] }
+  | { kind: 'list'; key: string; field: string; countField: string };
+
+interface ObjectPlan {
+  measurement: string;
+  fields: FieldPlan[];
+}
+
+export interface KindPlan {
+  telemetry: ObjectPlan;
+  /** Set for kinds with sub-units (ports): where they are and which key becomes the tag. */
+  subUnits?: { key: string; tag: string; plan: ObjectPlan };
+  event: ObjectPlan;
+}
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+}
+
+function scalarType(s: JsonSchema): FieldType | undefined {
+  const alts = s.anyOf ?? s.oneOf;
+  if (alts !== undefined) {
+    const types = new Set(alts.map(scalarType));
+    // A union of ints and floats is stored as float; anything mixed with strings as string.
+    if (types.has('string')) return 'string';
+    if (types.has('float')) return 'float';
+    return types.size === 1 ? [...types][0] : undefined;
+  }
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  switch (type) {
+    case 'integer':
+      return 'int';
+    case 'number':
+      return 'float';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return 'string';
+    default:
+      if (s.enum !== undefined || typeof s.const === 'string') return 'string';
+      return undefined;
+  }
+}
+
+function planFields(props: Record<string, JsonSchema>, skip: Set<string>, prefix = ''): FieldPlan[] {
+  const plans: FieldPlan[] = [];
+  for (const [key, schema] of Object.entries(props)) {
+    if (skip.has(key)) continue;
+    const field = prefix + key;
+    if (schema.type === 'object' && schema.properties !== undefined) {
+      plans.push({ kind: 'object', key, fields: planFields(schema.properties, new Set(), `${field}_`) });
+    } else if (schema.type === 'array') {
+      const singular = field.endsWith('s') ? field.slice(0, -1) : field;
+      plans.push({ kind: 'list', key, field, countField: `${singular}Count` });
+    } else {
+      const type = scalarType(schema);
+      if (type === undefined) throw new Error(`storage/points: cannot map field "${field}" (schema ${JSON.stringify(schema)}) to an InfluxDB field type`);
+      plans.push({ kind: 'scalar', key, field, type });
+    }
+  }
+  return plans;
+}
+
+function propertiesOf(schema: z.ZodType): Record<string, JsonSchema> {
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as JsonSchema;
+  return json.properties ?? {};
+}
+
+/** Work out, once, how readings of one kind become points. Throws on a schema it cannot map (a bug in devices/, found at start). */
+export function planKind(def: DeviceKindDefinition): KindPlan {
+  const telemetryProps = propertiesOf(def.telemetry);
+  const skip = new Set(['ts']);
+  let subUnits: KindPlan['subUnits'];
+  if (def.subUnits !== undefined) {
+    const items = telemetryProps[def.subUnits.field]?.items?.properties;
+    if (items === undefined) throw new Error(`storage/points: ${def.kind}.subUnits.field "${def.subUnits.field}" is not an array of objects`);
+    skip.add(def.subUnits.field);
+    subUnits = {
+      key: def.subUnits.field,
+      tag: def.subUnits.key,
+      plan: { measurement: def.subUnits.measurement, fields: planFields(items, new Set([def.subUnits.key])) },
+    };
+  }
+  return {
+    telemetry: { measurement: def.measurement, fields: planFields(telemetryProps, skip) },
+    ...(subUnits !== undefined ? { subUnits } : {}),
+    event: { measurement: `${def.measurement}_event`, fields: planFields(propertiesOf(def.event), new Set(['ts', 'code'])) },
+  };
+}
+
+/** Plans for every known kind, built on first use. */
+let plans: Map<DeviceKind, KindPlan> | undefined;
+export function kindPlans(): Map<DeviceKind, KindPlan> {
+  plans ??= new Map(Object.entries(deviceKinds).map(([kind, def]) => [kind as DeviceKind, planKind(def)]));
+  return plans;
+}
+
+function addFields(point: Point, plans: FieldPlan[], values: Record<string, unknown>): void {
+  for (const plan of plans) {
+    const value = values[plan.key];
+    if (value === undefined || value === null) continue;
+    switch (plan.kind) {
+      case 'object':
+        if (typeof value === 'object') addFields(point, plan.fields, value as Record<string, unknown>);
+        break;
+      case 'list': {
+        const list = Array.isArray(value) ? value : [];
+        point.stringField(plan.field, list.map(String).join(','));
+        point.intField(plan.countField, list.length);
+        break;
+      }
+      case 'scalar':
+        switch (plan.type) {
+          case 'int':
+            point.intField(plan.field, value);
+            break;
+          case 'float':
+            point.floatField(plan.field, value);
+            break;
+          case 'bool':
+            point.booleanField(plan.field, value === true);
+            break;
+          case 'string':
+            point.stringField(plan.field, String(value));
+            break;
+        }
+    }
+  }
+}
+
+function basePoint(measurement: string, reading: Reading): Point {
+  const { tags } = reading;
+  const point = new Point(measurement)
+    .tag('device', tags.device)
+    .tag('kind', tags.kind)
+    .tag('street', tags.street)
+    .tag('community', tags.community)
+    .tag('building', tags.building);
+  if (tags.substation !== undefined && tags.substation !== '') point.tag('substation', tags.substation);
+  // Milliseconds as given: the writer writes with precision ms. Same time + tags = same point,
+  // which makes replay after an outage idempotent.
+  return point.timestamp(String(Math.trunc(reading.time)));
+}
+
+/**
+ * Points for one reading. Throws (with the field at fault) only when a value does not fit its
+ * schema type, which validation already rules out; the writer catches it and records the
+ * reading as rejected rather than blocking the queue.
+ */
+export function readingToPoints(reading: Reading, plansByKind: Map<DeviceKind, KindPlan> = kindPlans()): Point[] {
+  const plan = plansByKind.get(reading.kind);
+  if (plan === undefined) throw new Error(`storage/points: unknown device kind "${reading.kind}"`);
+  const payload = reading.payload as Record<string, unknown>;
+  if (reading.channel === 'events') {
+    const point = basePoint(plan.event.measurement, reading).tag('code', String(payload.code));
+    addFields(point, plan.event.fields, payload);
+    return [point];
+  }
+  const main = basePoint(plan.telemetry.measurement, reading);
+  addFields(main, plan.telemetry.fields, payload);
+  const points = [main];
+  if (plan.subUnits !== undefined) {
+    const units = payload[plan.subUnits.key];
+    for (const unit of Array.isArray(units) ? (units as Record<string, unknown>[]) : []) {
+      const point = basePoint(plan.subUnits.plan.measurement, reading).tag(plan.subUnits.tag, String(unit[plan.subUnits.tag]));
+      addFields(point, plan.subUnits.plan.fields, unit);
+      points.push(point);
+    }
+  }
+  return points;
+}
+
+/** Line protocol for one reading (ms precision), one line per point. */
+export function readingToLines(reading: Reading, plansByKind?: Map<DeviceKind, KindPlan>): string[] {
+  const lines: string[] = [];
+  for (const p of readingToPoints(reading, plansByKind)) {
+    const line = p.toLineProtocol({ convertTime: (v) => (v === undefined ? undefined : String(v)) });
+    if (line !== undefined) lines.push(line);
+  }
+  return lines;
+}
