@@ -2,7 +2,8 @@
  * Rejected input: what was refused, by whom, and why. Kept (last N) for `GET /api/rejected` and
  * counted by stage and reason in /metrics.
  */
-export type RejectionStage = 'topic' | 'device' | 'payload' | 'schema' | 'time' | 'storage' | 'auth' | 'acl' | 'packet';
+/** `internal`: a bug in precall caught on the message path (counted, never propagated). */
+export type RejectionStage = 'topic' | 'device' | 'payload' | 'schema' | 'time' | 'storage' | 'auth' | 'acl' | 'packet' | 'internal';
 
 export interface Rejection {
   /** When it was refused, epoch ms. */
@@ -14,6 +15,8 @@ export interface Rejection {
   message: string;
   topic?: string;
   deviceId?: string;
+  /** Device kind, when the device is known; the counters label rejections with it. */
+  kind?: string;
   clientId?: string;
   /** First bytes of the payload (or the InfluxDB line), safe to show. */
   excerpt?: string;
@@ -21,4 +24,19 @@ export interface Rejection {
 
 export interface RejectionLog {
   record(rejection: Rejection): void;
+}
+
+/** Filter for listing kept rejections (`GET /api/rejected`). */
+export interface RejectionFilter {
+  stage?: RejectionStage;
+  reason?: string;
+  deviceId?: string;
+  /** Most rejections returned, newest first. */
+  limit: number;
+}
+
+/** Read side of the rejected store, for the API. */
+export interface RejectionQuery {
+  /** Kept rejections matching the filter, newest first. */
+  list(filter: RejectionFilter): Rejection[];
 }
