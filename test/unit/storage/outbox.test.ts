@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Outbox, OutboxError } from '../../../src/storage/outbox.js';
+import { chargerReading, heatReading } from '../../support/readings.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'precall-outbox-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function appendAll(outbox: Outbox, n: number, t0 = 1_764_000_000_000): Promise<(Error | undefined)[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => new Promise<Error | undefined>((resolve) => outbox.append(heatReading(`hm-${i % 7}`, t0 + i, i), resolve))),
+  );
+}
+
+describe('Outbox', () => {
+  it('group-commits appends and releases done only after the commit', async () => {
+    const outbox = new Outbox({ dataDir: tempDir() });
+    let called = 0;
+    outbox.append(heatReading('hm-1', 1), () => called++);
+    outbox.append(heatReading('hm-1', 2));
+    expect(called).toBe(0);
+    const results = await appendAll(outbox, 1000);
+    expect(results.every((e) => e === undefined)).toBe(true);
+    expect(called).toBe(1);
+    expect(outbox.stats.stored).toBe(1002);
+    expect(outbox.stats.commits).toBeLessThan(10);
+    expect(outbox.backlog().count).toBe(1002);
+    outbox.close();
+  });
+
+  it('reads in order, acks by id and keeps the rest across reopen', async () => {
+    const dir = tempDir();
+    let now = 5_000;
+    const outbox = new Outbox({ dataDir: dir, now: () => now });
+    outbox.append(chargerReading('cp-1', 1, 1, 1));
+    await appendAll(outbox, 10, 1000);
+    const first = outbox.readBatch(0, 4);
+    expect(first.map((e) => e.reading.deviceId)).toEqual(['cp-1', 'hm-0', 'hm-1', 'hm-2']);
+    expect(first[0]?.reading).toEqual(chargerReading('cp-1', 1, 1, 1));
+    outbox.ack(first[3]!.id);
+    expect(outbox.backlog()).toEqual({ count: 7, oldestAt: 1003, oldestAgeMs: 5_000 - 1003 });
+    const rest = outbox.readBatch(first[3]!.id, 100);
+    expect(rest).toHaveLength(7);
+    outbox.close();
+    const again = new Outbox({ dataDir: dir, now: () => now });
+    expect(again.backlog().count).toBe(7);
+    expect(again.readBatch(0, 100).map((e) => e.id)).toEqual(rest.map((e) => e.id));
+    now = 6000;
+    again.ack(rest[6]!.id);
+    expect(again.backlog()).toEqual({ count: 0, oldestAt: undefined, oldestAgeMs: 0 });
+    // ids are never reused, so a cursor past the acked ones sees new readings
+    await appendAll(again, 1);
+    expect(again.readBatch(rest[6]!.id, 10)).toHaveLength(1);
+    again.close();
+  });
+
+  it('refuses QoS 1 appends with a clear error when full, and recovers when space returns', async () => {
+    const outbox = new Outbox({ dataDir: tempDir(), maxBytes: 256 * 1024, retryAfterMs: 0, maxBatch: 1000 });
+    let results: (Error | undefined)[] = [];
+    for (let round = 0; round < 50; round++) {
+      results = await appendAll(outbox, 200);
+      if (results.some((e) => e !== undefined)) break;
+    }
+    const err = results.find((e) => e !== undefined);
+    expect(err).toBeInstanceOf(OutboxError);
+    expect((err as OutboxError).code).toBe('SQLITE_FULL');
+    expect(err?.message).toMatch(/full.*QoS 1 publishes are refused/);
+    expect(outbox.error?.code).toBe('SQLITE_FULL');
+    expect(outbox.stats.refused).toBeGreaterThan(0);
+    // QoS 0 while full: not waited for, counted as dropped (one transaction: all or nothing)
+    for (let i = 0; i < 400; i++) outbox.append(heatReading('hm-x', i));
+    outbox.flush();
+    expect(outbox.stats.droppedQos0).toBe(400);
+    // The writer lands the backlog: space returns
+    const all = outbox.readBatch(0, 1_000_000);
+    outbox.ack(all[all.length - 1]!.id);
+    const after = await appendAll(outbox, 10);
+    expect(after).toEqual(Array(10).fill(undefined));
+    expect(outbox.error).toBeUndefined();
+    outbox.close();
+  });
+
+  it('reports an unusable DATA_DIR and recovers once it is fixed', async () => {
+    const parent = tempDir();
+    const dataDir = join(parent, 'data');
+    writeFileSync(dataDir, 'not a directory');
+    const outbox = new Outbox({ dataDir, retryAfterMs: 0 });
+    expect(outbox.error?.message).toMatch(/cannot store readings in .*data.*DATA_DIR/);
+    const [err] = await appendAll(outbox, 1);
+    expect(err).toBeInstanceOf(OutboxError);
+    rmSync(dataDir);
+    const [ok] = await appendAll(outbox, 1);
+    expect(ok).toBeUndefined();
+    expect(outbox.backlog().count).toBe(1);
+    outbox.close();
+  });
+
+  it('stores 50,000 readings fast enough to stay out of the way', async () => {
+    const outbox = new Outbox({ dataDir: tempDir() });
+    const start = performance.now();
+    const results = await appendAll(outbox, 50_000);
+    const ms = performance.now() - start;
+    expect(results.filter((e) => e !== undefined)).toHaveLength(0);
+    expect(outbox.backlog().count).toBe(50_000);
+    console.log(`outbox: 50,000 appends in ${ms.toFixed(0)} ms, ${outbox.stats.commits} commits`);
+    expect(ms).toBeLessThan(20_000);
+    outbox.close();
+  });
+});
