@@ -23,18 +23,19 @@ function setup(opts: { registry?: Registry; sink?: ReadingSink } = {}) {
   const sink = (opts.sink ?? new MemorySink()) as MemorySink;
   const kept: Rejection[] = [];
   const promRegistry = createMetricsRegistry({ processMetrics: false });
-  let ingest: Ingest | undefined;
-  const metrics = createIngestMetrics(promRegistry, () => ingest?.states.connected() ?? 0);
+  const connected = { count: () => 0 };
+  const metrics = createIngestMetrics(promRegistry, () => connected.count());
   const rejections = countingRejectionLog({ record: (r) => kept.push(r) }, metrics, (id) => registry.device(id)?.kind);
-  ingest = new Ingest({ registry, sink, rejections, metrics, maxFutureMs: 60_000, maxAgeMs: 3_600_000 });
+  const ingest = new Ingest({ registry, sink, rejections, metrics, maxFutureMs: 60_000, maxAgeMs: 3_600_000 });
+  connected.count = () => ingest.states.connected();
   const send = (topic: string, payload: unknown, extra: Partial<IngestMessage> = {}) => {
     const done = vi.fn();
     const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
-    ingest!.accept({ topic, payload: buf, qos: 1, clientId: 'c1', receivedAt: NOW, ...extra }, done);
+    ingest.accept({ topic, payload: buf, qos: 1, clientId: 'c1', receivedAt: NOW, ...extra }, done);
     return done;
   };
   const metric = async (name: string) => (await promRegistry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
-  return { ingest: ingest, sink, kept, send, metric, metrics, promRegistry };
+  return { ingest, sink, kept, send, metric, metrics, promRegistry };
 }
 
 describe('Ingest.accept', () => {
