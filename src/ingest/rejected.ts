@@ -31,12 +31,12 @@ export interface RejectionFilter {
   stage?: RejectionStage;
   reason?: string;
   deviceId?: string;
-  /** Most rejections returned, newest first. */
-  limit: number;
+  /** Only rejections at or after this time, epoch ms. */
+  since?: number;
 }
 
-/** Read side of the rejected store, for the API. */
+/** Read side of the rejected store (src/storage/rejected-store.ts), for the API. */
 export interface RejectionQuery {
-  /** Kept rejections matching the filter, newest first. */
-  list(filter: RejectionFilter): Rejection[];
+  /** Kept rejections matching the filter, newest first, at most `limit`. */
+  list(filter?: RejectionFilter, limit?: number): Rejection[];
 }
