@@ -1,0 +1,114 @@
+/**
+ * The one message catalogue for user-facing text: work-order titles and descriptions,
+ * notifications, escalations. Crews and street offices read Chinese, so `zh` is the default;
+ * `en` is selected with PRECALL_LANG. Rule message ids (written by the rules engine) are looked up
+ * here too; an id the catalogue does not know falls back to a generic text built from the params.
+ */
+export type Lang = 'zh' | 'en';
+export type Params = Record<string, string | number>;
+
+type Entry = Record<Lang, string>;
+
+/** `{name}` placeholders are filled from params; a missing param stays visible as `{name}`. */
+const messages = {
+  // Generic fallbacks for rule messages this catalogue does not know.
+  'generic.title': { zh: '{kindName}异常：{building}', en: '{kindName} problem at {building}' },
+  'generic.description': { zh: '规则 {ruleId} 报警（{details}）', en: 'Rule {ruleId} raised an alarm ({details})' },
+
+  // Device kinds.
+  'kind.ebike-charger': { zh: '电动自行车充电桩', en: 'E-bike charging pile' },
+  'kind.heat-meter': { zh: '供热', en: 'Heating' },
+  'kind.elevator': { zh: '电梯', en: 'Elevator' },
+
+  // Statuses.
+  'status.open': { zh: '待接单', en: 'open' },
+  'status.reopened': { zh: '已重开', en: 'reopened' },
+  'status.acknowledged': { zh: '已接单', en: 'acknowledged' },
+  'status.on-site': { zh: '已到场', en: 'on site' },
+  'status.resolved': { zh: '已处理', en: 'resolved' },
+  'status.verifying': { zh: '待验证', en: 'verifying' },
+  'status.closed': { zh: '已办结', en: 'closed' },
+  'status.cancelled': { zh: '已撤销', en: 'cancelled' },
+
+  // Parties named in escalations (吹哨报到: the street calls the departments in).
+  'party.property-manager': { zh: '物业', en: 'property manager' },
+  'party.street-office': { zh: '街道办', en: 'street office' },
+  'party.heating-company': { zh: '供热公司', en: 'heating company' },
+  'party.power-supplier': { zh: '供电公司', en: 'power supplier' },
+  'party.lift-maintenance': { zh: '电梯维保单位', en: 'lift maintenance company' },
+  'party.fire-safety': { zh: '消防安全负责人', en: 'fire safety officer' },
+
+  // Notifications.
+  'notify.opened': { zh: '【新工单 {priority}】{code} {title}', en: '[New order {priority}] {code} {title}' },
+  'notify.transitioned': { zh: '【工单{statusName}】{code} {title}', en: '[Order {statusName}] {code} {title}' },
+  'notify.escalated': {
+    zh: '【督办 {level}级】{code} {title}：已超时，请{parties}立即处理',
+    en: '[Escalation level {level}] {code} {title}: overdue, {parties} please act now',
+  },
+  'notify.reminder': { zh: '【催办】{code} {title}：尚未接单（第{n}次提醒）', en: '[Reminder] {code} {title}: not acknowledged yet (reminder {n})' },
+  'notify.complaint-linked': { zh: '【市民来电】{code} 已关联一条{channel}诉求', en: '[Resident call] {code} linked to a {channel} complaint' },
+  'notify.field.where': { zh: '位置', en: 'Where' },
+  'notify.field.deadline': { zh: '处理时限', en: 'Deadline' },
+  'notify.field.crew': { zh: '处理班组', en: 'Crew' },
+  'notify.field.status': { zh: '状态', en: 'Status' },
+  'notify.field.description': { zh: '说明', en: 'Details' },
+
+  // Complaint-raised (reactive) orders.
+  'complaint.title': { zh: '市民诉求：{categoryName}（{building}）', en: 'Resident complaint: {categoryName} ({building})' },
+  'complaint.description': { zh: '{channel}来电，{unit}：{text}', en: 'Call via {channel}, {unit}: {text}' },
+  'category.heating': { zh: '供暖', en: 'heating' },
+  'category.elevator': { zh: '电梯', en: 'elevator' },
+  'category.charging': { zh: '充电', en: 'charging' },
+  'category.power': { zh: '停电', en: 'power' },
+  'category.water': { zh: '停水', en: 'water' },
+  'category.other': { zh: '其他', en: 'other' },
+
+  // Priority reasons.
+  'priority.reason.severity': { zh: '严重程度：{severity}', en: 'severity: {severity}' },
+  'priority.reason.case': { zh: '案件类别：{caseClass}', en: 'case class: {caseClass}' },
+  'priority.reason.households': { zh: '影响 {households} 户', en: '{households} households affected' },
+  'priority.reason.floors': { zh: '电梯服务 {floors} 层', en: 'lift serves {floors} floors' },
+  'priority.reason.elderly': { zh: '楼内 {elderly} 位老人', en: '{elderly} elderly residents in the building' },
+  'priority.reason.fire': { zh: '车棚火灾风险', en: 'fire risk at the charging shed' },
+} satisfies Record<string, Entry>;
+
+export type MessageId = keyof typeof messages;
+
+export function hasMessage(id: string): id is MessageId {
+  return Object.hasOwn(messages, id);
+}
+
+/** Fill `{name}` placeholders. */
+export function format(template: string, params: Params = {}): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : whole));
+}
+
+/** Render a catalogue message; an unknown id renders as the id itself so nothing is ever blank. */
+export function t(lang: Lang, id: string, params: Params = {}): string {
+  if (!hasMessage(id)) return id;
+  return format(messages[id][lang], params);
+}
+
+/**
+ * Render a rule's message (`signal.message`): rules write `<id>.title` / `<id>.description`
+ * entries (or a bare `<id>` used as the title). Unknown ids get the generic texts.
+ */
+export function renderRuleMessage(
+  lang: Lang,
+  message: { id: string; params: Params },
+  context: { kind: string; building: string; ruleId: string },
+): { title: string; description: string } {
+  const params: Params = { kindName: t(lang, `kind.${context.kind}`), building: context.building, ruleId: context.ruleId, ...message.params };
+  const titleId = hasMessage(`${message.id}.title`) ? `${message.id}.title` : hasMessage(message.id) ? message.id : undefined;
+  const title = titleId !== undefined ? t(lang, titleId, params) : t(lang, 'generic.title', params);
+  const details = Object.entries(message.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  const description = hasMessage(`${message.id}.description`)
+    ? t(lang, `${message.id}.description`, params)
+    : t(lang, 'generic.description', { ...params, details: details === '' ? message.id : `${message.id}: ${details}` });
+  return { title, description };
+}
+
+/** Every id, for the test that checks both languages are filled in. */
+export const catalogue: Readonly<Record<string, Entry>> = messages;

@@ -1,0 +1,415 @@
+/**
+ * The work-order component: signals and complaints in, deduplicated orders with deadlines and
+ * crews out, escalation on a clock, delivery with a log, order events for whoever listens.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { CATEGORY_CASE, CATEGORY_KIND, ComplaintInput, type ComplaintParsed } from '../complaints/schema.js';
+import { hashPhone, maskPhone } from '../complaints/phone.js';
+import { renderRuleMessage, t, type Lang } from '../i18n/catalogue.js';
+import type { Registry } from '../registry/registry.js';
+import type { Signal } from '../rules/signal.js';
+import { formatIssues } from '../zod-issues.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import type { Notifier } from './delivery/notifier.js';
+import { WorkOrderError } from './errors.js';
+import { escalationActions } from './escalation.js';
+import type { CaseClass, HistoryEntry, Source, Status, WorkOrder, WorkOrderEvent } from './model.js';
+import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
+import { priorityOf } from './priority.js';
+import { routeCrew } from './routing.js';
+import { deadlinesFor } from './sla.js';
+import { parseSettings, type WorkOrderSettings } from './settings.js';
+import { assertTransition, isActive, stampFor } from './state-machine.js';
+import { WorkOrderStore, type ComplaintRow, type NewOrder, type OrderFilter } from './store.js';
+
+export interface WorkOrdersOptions {
+  /** SQLite file; default `<dataDir>/workorders.sqlite`. `:memory:` for tests. */
+  dbPath?: string;
+  /** Used when dbPath is not given. */
+  dataDir?: string;
+  registry: Registry;
+  /** Parsed WORKORDERS_FILE (see settings.ts); default: all defaults. */
+  settings?: WorkOrderSettings;
+  /** Language of titles, descriptions and notifications (PRECALL_LANG). Default `zh`. */
+  lang?: Lang;
+  /** Secret for caller-phone HMACs (PHONE_HASH_SECRET). Without it phones are stored masked only. */
+  phoneHashSecret?: string;
+  /** Epoch-ms clock; inject a fake one in tests and in the accelerated demo. Default Date.now. */
+  clock?: () => number;
+  notifiers?: Notifier[];
+  logger?: Logger;
+  /** How often `start()` runs `tick`, ms. Default 1000. */
+  tickIntervalMs?: number;
+}
+
+export interface ComplaintResult {
+  complaint: ComplaintRow;
+  order: WorkOrder;
+  /** `existing` when the complaint joined an order that was already there. */
+  linked: 'existing' | 'reactive';
+}
+
+export type TransitionRequest = { to: Status; note?: string | undefined; rating?: number | undefined };
+
+export interface WorkOrders {
+  readonly store: WorkOrderStore;
+  readonly settings: WorkOrderSettings;
+  readonly lang: Lang;
+  /** Feed a rule signal. Never throws (errors are logged and counted); returns the order it touched. */
+  onSignal(signal: Signal): WorkOrder | undefined;
+  /** Record a complaint (validated; throws a ComplaintValidationError listing the problems). */
+  onComplaint(input: unknown): ComplaintResult;
+  /** Move an order; throws WorkOrderError (illegal, forbidden, not found). */
+  transition(code: string, req: TransitionRequest, actor: Actor): WorkOrder;
+  /** Escalate, remind, close verified orders, retry deliveries. Called by start()'s timer. */
+  tick(now?: number): void;
+  get(code: string, actor?: Actor): { order: WorkOrder; history: HistoryEntry[] };
+  list(filter: OrderFilter, actor?: Actor): { total: number; items: WorkOrder[] };
+  /** Subscribe to order events; returns the unsubscribe function. */
+  onEvent(listener: (e: WorkOrderEvent) => void): () => void;
+  /** Resolves when the delivery attempts started so far have finished. */
+  idle(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export class ComplaintValidationError extends Error {
+  readonly statusCode = 400;
+  readonly code = 'PRECALL_ERR_COMPLAINT_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`the complaint is invalid: ${problems.join('; ')}`);
+    this.name = 'ComplaintValidationError';
+  }
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+
+export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
+  const settings = opts.settings ?? parseSettings({});
+  const lang: Lang = opts.lang ?? 'zh';
+  const clock = opts.clock ?? Date.now;
+  const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'workorders' });
+  const store = new WorkOrderStore(opts.dbPath ?? join(opts.dataDir ?? '.data', 'workorders.sqlite'));
+  const emitter = new EventEmitter();
+  const dispatcher = new Dispatcher(store, opts.notifiers ?? [], settings.delivery, clock, log);
+  const minutes = (m: number) => m * 60_000;
+  let timer: NodeJS.Timeout | undefined;
+
+  function emit(events: WorkOrderEvent[]): void {
+    for (const e of events) {
+      dispatcher.dispatch(e);
+      try {
+        emitter.emit('event', e);
+      } catch (err) {
+        log.error({ err }, 'a work-order event listener threw');
+      }
+    }
+  }
+
+  /** Change status inside a transaction; history row and timestamps in the same write. */
+  function move(order: WorkOrder, to: Status, actor: Actor, note: string | null, extra: Partial<WorkOrder> = {}): { order: WorkOrder; event: WorkOrderEvent } {
+    assertTransition(order.status, to);
+    const at = clock();
+    const stamp = stampFor(to);
+    const patch: Partial<WorkOrder> = { status: to, updatedAt: at, ...extra };
+    if (stamp !== undefined) patch[stamp] = at;
+    const updated = store.update(order.id, patch);
+    store.addHistory(order.id, { at, actor: actor.id, from: order.status, to, note });
+    return { order: updated, event: { type: 'transitioned', at, order: updated, from: order.status, to, actor: actor.id, ...(note !== null ? { note } : {}) } };
+  }
+
+  /** Fresh deadlines and escalation state for a reopened order. */
+  function reopenPatch(o: WorkOrder, now: number): Partial<WorkOrder> {
+    const d = deadlinesFor(settings, o.caseClass, now);
+    return { ...d, escalationLevel: 0, reminders: 0, lastReminderAt: null, reopenCount: o.reopenCount + 1, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, rating: null };
+  }
+
+  function newOrderFromSignal(s: Signal, now: number): NewOrder {
+    const source: Source = s.eta !== undefined ? 'prediction' : s.caseClass === 'preventive' ? 'preventive' : 'rule';
+    const p = priorityOf({ kind: s.kind, severity: s.severity, caseClass: s.caseClass, building: s.building, deviceId: s.deviceId, substation: s.substation }, opts.registry);
+    const text = renderRuleMessage(lang, s.message, { kind: s.kind, building: s.building, ruleId: s.ruleId });
+    return {
+      source,
+      openKey: s.key,
+      ruleId: s.ruleId,
+      deviceId: s.deviceId ?? null,
+      building: s.building,
+      community: s.community,
+      street: s.street,
+      substation: s.substation ?? null,
+      kind: s.kind,
+      caseClass: s.caseClass,
+      severity: s.severity,
+      priority: p.priority,
+      priorityScore: p.score,
+      title: text.title,
+      description: text.description,
+      message: s.message,
+      evidence: s.evidence,
+      status: 'open',
+      crew: routeCrew(settings, s.kind, s.community),
+      createdAt: now,
+      updatedAt: now,
+      count: 1,
+      lastSeen: now,
+      signalActive: true,
+      clearedAt: null,
+      ...deadlinesFor(settings, s.caseClass, now, s.eta),
+      acknowledgedAt: null,
+      onSiteAt: null,
+      resolvedAt: null,
+      closedAt: null,
+      escalationLevel: 0,
+      reminders: 0,
+      lastReminderAt: null,
+      reopenCount: 0,
+      rating: null,
+    };
+  }
+
+  function raise(s: Signal): { order: WorkOrder; events: WorkOrderEvent[] } {
+    const now = clock();
+    const active = store.findActive(s.key);
+    if (active !== undefined) {
+      let order = store.update(active.id, { count: active.count + 1, lastSeen: now, signalActive: true, clearedAt: null, evidence: s.evidence, updatedAt: now });
+      const events: WorkOrderEvent[] = [{ type: 'folded', at: now, order }];
+      // The fault came back while the fix was being verified.
+      if (order.status === 'verifying' || order.status === 'resolved') {
+        const m = move(order, 'reopened', SYSTEM, 'fault returned', reopenPatch(order, now));
+        order = m.order;
+        events.push(m.event);
+      }
+      return { order, events };
+    }
+    const closed = store.findClosedSince(s.key, now - minutes(settings.verify.reopenWindowMinutes));
+    if (closed !== undefined) {
+      const m = move(closed, 'reopened', SYSTEM, 'fault returned after closing', { ...reopenPatch(closed, now), count: closed.count + 1, lastSeen: now, signalActive: true, clearedAt: null, evidence: s.evidence });
+      return { order: m.order, events: [m.event] };
+    }
+    const order = store.insert(newOrderFromSignal(s, now));
+    store.addHistory(order.id, { at: now, actor: `rule:${s.ruleId}`, from: null, to: 'open', note: null });
+    return { order, events: [{ type: 'opened', at: now, order }] };
+  }
+
+  function clear(s: Signal): { order: WorkOrder; events: WorkOrderEvent[] } | undefined {
+    const active = store.findActive(s.key);
+    if (active === undefined) return undefined;
+    const now = clock();
+    const order = store.update(active.id, { signalActive: false, clearedAt: now, updatedAt: now });
+    if (order.status === 'verifying') return { order, events: [] };
+    const m = move(order, 'verifying', SYSTEM, 'telemetry back to normal');
+    return { order: m.order, events: [m.event] };
+  }
+
+  function withRetry<T>(fn: () => T): T {
+    try {
+      return store.tx(fn);
+    } catch (err) {
+      // Another writer opened the same key between our read and insert: fold into theirs.
+      if (isUniqueViolation(err)) return store.tx(fn);
+      throw err;
+    }
+  }
+
+  const api: WorkOrders = {
+    store,
+    settings,
+    lang,
+
+    onSignal(signal) {
+      try {
+        const r = withRetry(() => (signal.state === 'raised' ? raise(signal) : clear(signal)));
+        if (r === undefined) return undefined;
+        emit(r.events);
+        return r.order;
+      } catch (err) {
+        log.error({ err, key: signal.key }, 'could not apply a signal to work orders');
+        return undefined;
+      }
+    },
+
+    onComplaint(input) {
+      const parsed = ComplaintInput.safeParse(input);
+      if (!parsed.success) throw new ComplaintValidationError(formatIssues(parsed.error));
+      const c: ComplaintParsed = parsed.data;
+      const r = withRetry(() => intake(c));
+      emit(r.events);
+      return r.result;
+    },
+
+    transition(code, req, actor) {
+      if (req.rating !== undefined && (!Number.isInteger(req.rating) || req.rating < 1 || req.rating > 5)) throw new WorkOrderError('PRECALL_ERR_WO_RATING_OUT_OF_RANGE');
+      const r = store.tx(() => {
+        const order = store.byCode(code);
+        if (order === undefined || !maySee(actor, order)) {
+          if (order !== undefined) throw new WorkOrderError('PRECALL_ERR_WO_NOT_YOUR_ORDER', code);
+          throw new WorkOrderError('PRECALL_ERR_WO_NOT_FOUND', code);
+        }
+        if (!roleMayMoveTo(actor.role, req.to)) throw new WorkOrderError('PRECALL_ERR_WO_FORBIDDEN_TRANSITION', `${actor.role} → ${req.to}`);
+        const now = clock();
+        const extra: Partial<WorkOrder> = req.to === 'closed' && req.rating !== undefined ? { rating: req.rating } : req.to === 'reopened' ? reopenPatch(order, now) : {};
+        const first = move(order, req.to, actor, req.note ?? null, extra);
+        const events = [first.event];
+        let current = first.order;
+        // Telemetry already normal when the crew reports the fix: start the quiet-period check.
+        if (req.to === 'resolved' && !current.signalActive && current.source !== 'complaint' && current.source !== 'manual') {
+          const v = move(current, 'verifying', SYSTEM, 'telemetry normal; waiting for the quiet period');
+          current = v.order;
+          events.push(v.event);
+        }
+        return { order: current, events };
+      });
+      emit(r.events);
+      return r.order;
+    },
+
+    tick(nowArg) {
+      const now = nowArg ?? clock();
+      const events: WorkOrderEvent[] = [];
+      for (const o of store.active()) {
+        try {
+          store.tx(() => {
+            const order = store.byId(o.id)!;
+            if (!isActive(order.status)) return;
+            for (const a of escalationActions(settings, order, now)) {
+              if (a.type === 'escalate') {
+                const u = store.update(order.id, { escalationLevel: a.level, updatedAt: now });
+                events.push({ type: 'escalated', at: now, order: u, level: a.level, parties: a.parties });
+              } else {
+                const u = store.update(order.id, { reminders: a.n, lastReminderAt: now, updatedAt: now });
+                events.push({ type: 'reminded', at: now, order: u, n: a.n });
+              }
+            }
+            const fresh = store.byId(order.id)!;
+            // Closed by telemetry: normal for the quiet period after both the clear and the fix.
+            if (fresh.status === 'verifying' && !fresh.signalActive && fresh.resolvedAt !== null && fresh.clearedAt !== null) {
+              if (now >= Math.max(fresh.resolvedAt, fresh.clearedAt) + minutes(settings.verify.quietMinutes)) {
+                events.push(move(fresh, 'closed', SYSTEM, 'telemetry stayed normal').event);
+              }
+            }
+          });
+        } catch (err) {
+          log.error({ err, code: o.code }, 'work-order tick failed for one order');
+        }
+      }
+      emit(events);
+      dispatcher.retryDue();
+    },
+
+    get(code, actor) {
+      const order = store.byCode(code);
+      if (order === undefined) throw new WorkOrderError('PRECALL_ERR_WO_NOT_FOUND', code);
+      if (actor !== undefined && !maySee(actor, order)) throw new WorkOrderError('PRECALL_ERR_WO_NOT_YOUR_ORDER', code);
+      return { order, history: store.history(order.id) };
+    },
+
+    list(filter, actor) {
+      return store.list(actor?.role === 'crew' ? { ...filter, crew: actor.crew ?? '\u0000none' } : filter);
+    },
+
+    onEvent(listener) {
+      emitter.on('event', listener);
+      return () => emitter.off('event', listener);
+    },
+
+    idle: () => dispatcher.idle(),
+
+    start() {
+      if (timer !== undefined) return;
+      timer = setInterval(() => api.tick(), opts.tickIntervalMs ?? 1000);
+      timer.unref();
+    },
+
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      await dispatcher.idle();
+      emitter.removeAllListeners();
+      store.close();
+    },
+  };
+
+  function intake(c: ComplaintParsed): { result: ComplaintResult; events: WorkOrderEvent[] } {
+    const now = clock();
+    const kind = CATEGORY_KIND[c.category];
+    const since = now - minutes(settings.complaintLinkWindowMinutes);
+    // Device-tied categories link to any order of that kind in the building; the others only to a
+    // complaint order of the same category.
+    const existing = store.findForComplaint(c.building, kind, kind === null ? `complaint:${c.building}:${c.category}` : null, since);
+    const events: WorkOrderEvent[] = [];
+    let order: WorkOrder;
+    let linked: 'existing' | 'reactive';
+    if (existing !== undefined) {
+      order = existing;
+      linked = 'existing';
+    } else {
+      const caseClass: CaseClass = c.urgent ? 'life-safety' : CATEGORY_CASE[c.category];
+      const b = opts.registry.buildings.get(c.building);
+      const device = b?.devices[0];
+      const p = priorityOf({ kind, severity: c.urgent ? 'critical' : 'major', caseClass, building: c.building }, opts.registry);
+      const params = { categoryName: t(lang, `category.${c.category}`), building: device?.buildingName ?? c.building, channel: c.channel, unit: c.unit ?? '-', text: c.text };
+      order = store.insert({
+        source: 'complaint',
+        openKey: `complaint:${c.building}:${c.category}`,
+        ruleId: null,
+        deviceId: c.deviceId ?? null,
+        building: c.building,
+        community: c.community,
+        street: device?.street ?? '',
+        substation: b?.building.substation ?? null,
+        kind,
+        caseClass,
+        severity: c.urgent ? 'critical' : 'major',
+        priority: p.priority,
+        priorityScore: p.score,
+        title: t(lang, 'complaint.title', params),
+        description: t(lang, 'complaint.description', params),
+        message: { id: 'complaint', params },
+        evidence: [],
+        status: 'open',
+        crew: routeCrew(settings, kind, c.community),
+        createdAt: now,
+        updatedAt: now,
+        count: 1,
+        lastSeen: now,
+        signalActive: false,
+        clearedAt: null,
+        // The 12345 clock starts when the call was received, not when it reached us.
+        ...deadlinesFor(settings, caseClass, Math.min(now, c.receivedAt)),
+        acknowledgedAt: null,
+        onSiteAt: null,
+        resolvedAt: null,
+        closedAt: null,
+        escalationLevel: 0,
+        reminders: 0,
+        lastReminderAt: null,
+        reopenCount: 0,
+        rating: null,
+      });
+      store.addHistory(order.id, { at: now, actor: `complaint:${c.channel}`, from: null, to: 'open', note: null });
+      linked = 'reactive';
+      events.push({ type: 'opened', at: now, order });
+    }
+    const complaint = store.insertComplaint({
+      channel: c.channel,
+      receivedAt: c.receivedAt,
+      community: c.community,
+      building: c.building,
+      unit: c.unit ?? null,
+      category: c.category,
+      text: c.text,
+      phoneMasked: c.callerPhone !== undefined ? maskPhone(c.callerPhone) : null,
+      phoneHash: c.callerPhone !== undefined && opts.phoneHashSecret !== undefined ? hashPhone(c.callerPhone, opts.phoneHashSecret) : null,
+      orderId: order.id,
+      linked,
+      createdAt: now,
+    });
+    if (linked === 'existing') events.push({ type: 'complaint-linked', at: now, order, complaintId: complaint.id, channel: c.channel });
+    return { result: { complaint, order, linked }, events };
+  }
+
+  return api;
+}

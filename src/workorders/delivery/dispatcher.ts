@@ -1,0 +1,96 @@
+/**
+ * Delivery with a log: every (event, channel) becomes a row in `deliveries`, sent at once and
+ * retried with exponential backoff from `tick` until it succeeds or runs out of attempts. Rows
+ * survive a restart, so pending deliveries resume when precall comes back.
+ */
+import type { Logger } from 'pino';
+import type { WorkOrderEvent } from '../model.js';
+import type { WorkOrderSettings } from '../settings.js';
+import type { DeliveryRow, WorkOrderStore } from '../store.js';
+import type { Notifier } from './notifier.js';
+
+export function backoffMs(settings: WorkOrderSettings['delivery'], attempts: number): number {
+  return Math.min(settings.maxBackoffSeconds, settings.backoffSeconds * 2 ** Math.max(0, attempts - 1)) * 1000;
+}
+
+export class Dispatcher {
+  private readonly inFlight = new Set<number>();
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: WorkOrderStore,
+    private readonly notifiers: Notifier[],
+    private readonly settings: WorkOrderSettings['delivery'],
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Log one row per channel that takes the event and try each at once. Never throws. */
+  dispatch(event: WorkOrderEvent): void {
+    for (const n of this.notifiers) {
+      try {
+        const target = n.targetFor(event);
+        if (target === undefined) continue;
+        const at = this.now();
+        const id = this.store.insertDelivery({
+          orderId: event.order.id,
+          channel: n.channel,
+          target,
+          event: event.type,
+          payload: n.render(event),
+          status: 'pending',
+          attempts: 0,
+          nextAt: at,
+          lastError: null,
+          createdAt: at,
+          updatedAt: at,
+        });
+        this.track(this.attempt(id, n, target));
+      } catch (err) {
+        this.log.error({ err, channel: n.channel, code: event.order.code }, 'could not queue a delivery');
+      }
+    }
+  }
+
+  /** Retry what is due. */
+  retryDue(): void {
+    for (const row of this.store.dueDeliveries(this.now())) {
+      const n = this.notifiers.find((x) => x.channel === row.channel);
+      if (n === undefined || this.inFlight.has(row.id)) continue;
+      this.track(this.attempt(row.id, n, row.target, row));
+    }
+  }
+
+  /** Wait for the attempts started so far (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private async attempt(id: number, n: Notifier, target: string, known?: DeliveryRow): Promise<void> {
+    this.inFlight.add(id);
+    const row = known ?? this.store.deliveryById(id);
+    if (row === undefined) return void this.inFlight.delete(id);
+    const attempts = row.attempts + 1;
+    try {
+      await n.send(target, row.payload);
+      this.store.updateDelivery(id, { status: 'sent', attempts, nextAt: null, lastError: null, updatedAt: this.now() });
+    } catch (err) {
+      const message = err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
+      const giveUp = attempts >= this.settings.maxAttempts;
+      const at = this.now();
+      try {
+        this.store.updateDelivery(id, { status: giveUp ? 'failed' : 'pending', attempts, nextAt: giveUp ? null : at + backoffMs(this.settings, attempts), lastError: message, updatedAt: at });
+      } catch (e) {
+        this.log.error({ err: e }, 'could not update the delivery log');
+      }
+      this.log.warn({ channel: n.channel, target, attempts, giveUp, err: message }, 'delivery failed');
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Work-order vocabulary: statuses, sources, priorities, the order record and its events. Types are
+ * inferred from these zod schemas, which also describe the API responses.
+ */
+import { z } from 'zod';
+import { DEVICE_KINDS } from '../../devices/index.js';
+
+export const STATUSES = ['open', 'reopened', 'acknowledged', 'on-site', 'resolved', 'verifying', 'closed', 'cancelled'] as const;
+export const Status = z.enum(STATUSES);
+export type Status = z.infer<typeof Status>;
+
+export const Source = z.enum(['rule', 'prediction', 'complaint', 'preventive', 'manual']);
+export type Source = z.infer<typeof Source>;
+
+export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']);
+export type Priority = z.infer<typeof Priority>;
+
+export const CaseClass = z.enum(['entrapment', 'life-safety', 'utility-outage', 'general', 'complex', 'preventive']);
+export type CaseClass = z.infer<typeof CaseClass>;
+
+export const Kind = z.enum(DEVICE_KINDS as ['ebike-charger', 'heat-meter', 'elevator']);
+
+const EvidenceItem = z.object({ time: z.number(), field: z.string(), value: z.union([z.number(), z.string(), z.boolean()]), unit: z.string().optional() });
+
+export const WorkOrder = z.object({
+  id: z.number().int(),
+  /** Human code, `WO-YYYYMMDD-NNNN`, day in the district's time zone. */
+  code: z.string(),
+  source: Source,
+  /** Dedup key: `${ruleId}:${deviceId}` or `${ruleId}:building:${id}`; complaints use `complaint:...`. */
+  openKey: z.string(),
+  ruleId: z.string().nullable(),
+  deviceId: z.string().nullable(),
+  building: z.string(),
+  community: z.string(),
+  street: z.string(),
+  substation: z.string().nullable(),
+  kind: Kind.nullable(),
+  caseClass: CaseClass,
+  severity: z.string(),
+  priority: Priority,
+  priorityScore: z.number(),
+  title: z.string(),
+  description: z.string(),
+  message: z.object({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) }),
+  evidence: z.array(EvidenceItem),
+  status: Status,
+  crew: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  /** Signal repeats folded into this order and the last one's time, epoch ms. */
+  count: z.number().int(),
+  lastSeen: z.number(),
+  /** Whether the condition is still present according to telemetry. */
+  signalActive: z.boolean(),
+  clearedAt: z.number().nullable(),
+  ackDueAt: z.number(),
+  resolveDueAt: z.number(),
+  acknowledgedAt: z.number().nullable(),
+  onSiteAt: z.number().nullable(),
+  resolvedAt: z.number().nullable(),
+  closedAt: z.number().nullable(),
+  escalationLevel: z.number().int(),
+  reminders: z.number().int(),
+  lastReminderAt: z.number().nullable(),
+  reopenCount: z.number().int(),
+  /** Callback rating recorded at close, 1 (very unsatisfied) … 5 (very satisfied). */
+  rating: z.number().int().min(1).max(5).nullable(),
+});
+export type WorkOrder = z.infer<typeof WorkOrder>;
+
+export const HistoryEntry = z.object({
+  at: z.number(),
+  actor: z.string(),
+  from: Status.nullable(),
+  to: Status,
+  note: z.string().nullable(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/** What the component emits; `precall demo` prints these, the InfluxDB mapping records them. */
+export type WorkOrderEvent =
+  | { type: 'opened'; at: number; order: WorkOrder }
+  | { type: 'folded'; at: number; order: WorkOrder }
+  | { type: 'transitioned'; at: number; order: WorkOrder; from: Status; to: Status; actor: string; note?: string }
+  | { type: 'escalated'; at: number; order: WorkOrder; level: 1 | 2; parties: string[] }
+  | { type: 'reminded'; at: number; order: WorkOrder; n: number }
+  | { type: 'complaint-linked'; at: number; order: WorkOrder; complaintId: number; channel: string };

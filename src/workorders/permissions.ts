@@ -1,0 +1,30 @@
+/** Who may move an order where. Pure. `system` is precall itself (telemetry, escalation). */
+import type { Status } from './model.js';
+
+export const ROLES = ['admin', 'dispatcher', 'crew', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Whoever acts on an order: an API key holder or precall itself. */
+export interface Actor {
+  /** Name written in the audit history (API key id, `system`, `rule:<id>`). */
+  id: string;
+  role: Role | 'system';
+  /** For crew keys: the crew this key belongs to. */
+  crew?: string | undefined;
+}
+
+export const SYSTEM: Actor = { id: 'system', role: 'system' };
+
+/** A crew reports its own progress; closing, cancelling and reopening are the dispatcher's call. */
+const CREW_TARGETS: readonly Status[] = ['acknowledged', 'on-site', 'resolved'];
+
+export function roleMayMoveTo(role: Actor['role'], to: Status): boolean {
+  if (role === 'admin' || role === 'dispatcher' || role === 'system') return true;
+  if (role === 'crew') return CREW_TARGETS.includes(to);
+  return false;
+}
+
+/** Whether an actor may see an order at all (crews see only their own). */
+export function maySee(actor: Actor, order: { crew: string | null }): boolean {
+  return actor.role !== 'crew' || (actor.crew !== undefined && order.crew === actor.crew);
+}

@@ -1,0 +1,152 @@
+/**
+ * Work-order settings: SLA table, escalation timing, verification windows, crews and routes,
+ * outbound webhooks. Loaded from the YAML/JSON file named by WORKORDERS_FILE; everything has a
+ * default so precall runs without one. Durations in the file are minutes (people write them).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatIssues } from '../zod-issues.js';
+import { CaseClass, Kind } from './model.js';
+
+const minutes = z.number().positive();
+
+/** One SLA row: minutes to acknowledge and to meet the deadline of the case class. */
+const SlaRow = z.object({
+  /** Minutes until someone must acknowledge the order (missed → level-1 escalation). */
+  ackMinutes: minutes,
+  /** Minutes until the deadline of the class (missed → level-2 escalation). */
+  dueMinutes: minutes,
+  /** Entrapment: the deadline is the crew's arrival (on-site), not the repair. */
+  metBy: z.enum(['on-site', 'resolved']).default('resolved'),
+});
+
+const day = 24 * 60;
+/**
+ * Defaults: shared/DOMAIN.md — entrapment arrival ≤ 30 min; risk to life or property feedback
+ * ≤ 2 h; water/power/gas/heating ≤ 24 h; general ≤ 7 days; complex 15 days; preventive by its
+ * due date (a predicted crossing time, else the 15-day lift maintenance cycle).
+ */
+export const DEFAULT_SLA: Record<CaseClass, z.input<typeof SlaRow>> = {
+  entrapment: { ackMinutes: 5, dueMinutes: 30, metBy: 'on-site' },
+  'life-safety': { ackMinutes: 15, dueMinutes: 120 },
+  'utility-outage': { ackMinutes: 30, dueMinutes: day },
+  general: { ackMinutes: 240, dueMinutes: 7 * day },
+  complex: { ackMinutes: 240, dueMinutes: 15 * day },
+  preventive: { ackMinutes: day, dueMinutes: 15 * day },
+};
+
+const Crew = z.object({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'crew ids travel in MQTT topics: letters, digits, dot, dash, underscore'),
+  name: z.string().default(''),
+});
+
+const Route = z.object({
+  /** Device kind this route applies to; omitted = any kind. */
+  kind: Kind.optional(),
+  /** Community id; omitted = any community. */
+  community: z.string().optional(),
+  crew: z.string(),
+});
+
+const Webhook = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  format: z.enum(['json', 'wecom', 'dingtalk']).default('json'),
+  /** json: HMAC-SHA256 key for the X-Precall-Signature header; dingtalk: the robot's signing secret. */
+  secret: z.string().optional(),
+  /** Send only these event types (default: all). */
+  events: z.array(z.enum(['opened', 'transitioned', 'escalated', 'reminded', 'complaint-linked'])).optional(),
+});
+
+export const WorkOrderSettings = z.object({
+  sla: z.partialRecord(CaseClass, SlaRow.partial()).default({}),
+  escalation: z
+    .object({
+      /** Minutes between reminders while nobody has acknowledged. */
+      reminderEveryMinutes: minutes.default(10),
+      /** Parties named at level 2 per device kind, besides the street office (吹哨报到). */
+      parties: z.partialRecord(Kind, z.array(z.string())).default({}),
+    })
+    .default({ reminderEveryMinutes: 10, parties: {} }),
+  verify: z
+    .object({
+      /** Telemetry must stay normal this long after the crew resolved before the order closes. */
+      quietMinutes: minutes.default(30),
+      /** A fault returning this soon after closing reopens the order instead of opening a new one. */
+      reopenWindowMinutes: minutes.default(7 * day),
+    })
+    .default({ quietMinutes: 30, reopenWindowMinutes: 7 * day }),
+  /** Complaints link to orders of the same building and category closed this recently. */
+  complaintLinkWindowMinutes: minutes.default(7 * day),
+  crews: z.array(Crew).default([]),
+  /** First match wins: kind+community, then kind, then community, then the fallback crew. */
+  routes: z.array(Route).default([]),
+  fallbackCrew: z.string().default('dispatch'),
+  webhooks: z.array(Webhook).default([]),
+  delivery: z
+    .object({
+      maxAttempts: z.number().int().positive().default(8),
+      /** First retry delay, seconds; doubles per attempt up to maxBackoffSeconds. */
+      backoffSeconds: z.number().positive().default(2),
+      maxBackoffSeconds: z.number().positive().default(300),
+      timeoutSeconds: z.number().positive().default(10),
+    })
+    .default({ maxAttempts: 8, backoffSeconds: 2, maxBackoffSeconds: 300, timeoutSeconds: 10 }),
+});
+export type WorkOrderSettings = z.infer<typeof WorkOrderSettings>;
+export type WorkOrderSettingsInput = z.input<typeof WorkOrderSettings>;
+
+/** Lift, heating and power parties per kind (the departments a street calls in). */
+export const DEFAULT_PARTIES: Record<z.infer<typeof Kind>, string[]> = {
+  elevator: ['lift-maintenance'],
+  'heat-meter': ['heating-company'],
+  'ebike-charger': ['power-supplier', 'fire-safety'],
+};
+
+export class WorkOrderSettingsError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`work-order settings ${file} are invalid (WORKORDERS_FILE):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'WorkOrderSettingsError';
+  }
+}
+
+export function parseSettings(raw: unknown, file = '<settings>'): WorkOrderSettings {
+  const parsed = WorkOrderSettings.safeParse(raw ?? {});
+  if (!parsed.success) throw new WorkOrderSettingsError(file, formatIssues(parsed.error));
+  const s = parsed.data;
+  const crewIds = new Set(s.crews.map((c) => c.id));
+  const problems = crewIds.size > 0 ? s.routes.filter((r) => !crewIds.has(r.crew)).map((r) => `routes: crew "${r.crew}" is not in crews`) : [];
+  if (problems.length > 0) throw new WorkOrderSettingsError(file, problems);
+  return s;
+}
+
+export function loadSettings(file: string | undefined): WorkOrderSettings {
+  if (file === undefined) return parseSettings({});
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new WorkOrderSettingsError(file, [`cannot read it: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new WorkOrderSettingsError(file, [`not valid YAML/JSON: ${(err as Error).message}`]);
+  }
+  return parseSettings(raw, file);
+}
+
+export interface SlaEntry {
+  ackMs: number;
+  dueMs: number;
+  metBy: 'on-site' | 'resolved';
+}
+
+export function slaFor(settings: WorkOrderSettings, caseClass: CaseClass): SlaEntry {
+  const row = { ...DEFAULT_SLA[caseClass], ...settings.sla[caseClass] };
+  return { ackMs: row.ackMinutes * 60_000, dueMs: row.dueMinutes * 60_000, metBy: row.metBy ?? 'resolved' };
+}

@@ -1,0 +1,317 @@
+/**
+ * SQLite store of work orders, their audit history, complaints and the delivery log
+ * (better-sqlite3, WAL, busy timeout so that two processes on one file take turns).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { formatCode, districtDay } from './code.js';
+import { migrate } from './migrations.js';
+import type { HistoryEntry, Status, WorkOrder } from './model.js';
+
+/** camelCase field → column. JSON columns are (de)serialised; booleans stored as 0/1. */
+const COLUMNS: Record<keyof WorkOrder, string> = {
+  id: 'id',
+  code: 'code',
+  source: 'source',
+  openKey: 'open_key',
+  ruleId: 'rule_id',
+  deviceId: 'device_id',
+  building: 'building',
+  community: 'community',
+  street: 'street',
+  substation: 'substation',
+  kind: 'kind',
+  caseClass: 'case_class',
+  severity: 'severity',
+  priority: 'priority',
+  priorityScore: 'priority_score',
+  title: 'title',
+  description: 'description',
+  message: 'message',
+  evidence: 'evidence',
+  status: 'status',
+  crew: 'crew',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  count: 'count',
+  lastSeen: 'last_seen',
+  signalActive: 'signal_active',
+  clearedAt: 'cleared_at',
+  ackDueAt: 'ack_due_at',
+  resolveDueAt: 'resolve_due_at',
+  acknowledgedAt: 'acknowledged_at',
+  onSiteAt: 'on_site_at',
+  resolvedAt: 'resolved_at',
+  closedAt: 'closed_at',
+  escalationLevel: 'escalation_level',
+  reminders: 'reminders',
+  lastReminderAt: 'last_reminder_at',
+  reopenCount: 'reopen_count',
+  rating: 'rating',
+};
+const JSON_FIELDS = new Set<keyof WorkOrder>(['message', 'evidence']);
+const ACTIVE_SQL = `status NOT IN ('closed', 'cancelled')`;
+
+function toRow(patch: Partial<WorkOrder>): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch) as [keyof WorkOrder, unknown][]) {
+    row[COLUMNS[k]] = JSON_FIELDS.has(k) ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? 1 : 0) : v;
+  }
+  return row;
+}
+
+function fromRow(row: Record<string, unknown>): WorkOrder {
+  const o: Record<string, unknown> = {};
+  for (const [k, col] of Object.entries(COLUMNS) as [keyof WorkOrder, string][]) {
+    const v = row[col];
+    o[k] = JSON_FIELDS.has(k) ? JSON.parse(v as string) : k === 'signalActive' ? v === 1 : v;
+  }
+  return o as WorkOrder;
+}
+
+export type NewOrder = Omit<WorkOrder, 'id' | 'code'>;
+
+export interface OrderFilter {
+  status?: Status[] | undefined;
+  crew?: string | undefined;
+  community?: string | undefined;
+  building?: string | undefined;
+  kind?: string | undefined;
+  priority?: string | undefined;
+  /** Created at or after, epoch ms. */
+  from?: number | undefined;
+  /** Created before, epoch ms. */
+  to?: number | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+export interface ComplaintRow {
+  id: number;
+  channel: string;
+  receivedAt: number;
+  community: string;
+  building: string;
+  unit: string | null;
+  category: string;
+  text: string;
+  phoneMasked: string | null;
+  phoneHash: string | null;
+  orderId: number;
+  orderCode: string;
+  /** `existing`: linked to an order that was already there; `reactive`: the complaint opened it. */
+  linked: 'existing' | 'reactive';
+  createdAt: number;
+}
+
+export interface DeliveryRow {
+  id: number;
+  orderId: number;
+  channel: string;
+  target: string;
+  event: string;
+  payload: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  nextAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export class WorkOrderStore {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    // A second process holding the write lock makes us wait instead of failing.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Run `fn` in a write (IMMEDIATE) transaction: read-then-write without another writer between. */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  findActive(openKey: string): WorkOrder | undefined {
+    const row = this.db.prepare(`SELECT * FROM work_orders WHERE open_key = ? AND ${ACTIVE_SQL}`).get(openKey) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Most recently closed order with this key, closed at or after `since`. */
+  findClosedSince(openKey: string, since: number): WorkOrder | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM work_orders WHERE open_key = ? AND status = 'closed' AND closed_at >= ? ORDER BY closed_at DESC LIMIT 1`)
+      .get(openKey, since) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Orders in a building (and kind, when given) that are active or closed since `since`; active first, newest first. */
+  findForComplaint(building: string, kind: string | null, openKeyPrefix: string | null, since: number): WorkOrder | undefined {
+    const where = [`building = @building`, `(${ACTIVE_SQL} OR (status = 'closed' AND closed_at >= @since))`];
+    if (kind !== null) where.push('kind = @kind');
+    if (openKeyPrefix !== null) where.push(`substr(open_key, 1, length(@prefix)) = @prefix`);
+    const row = this.db
+      .prepare(`SELECT * FROM work_orders WHERE ${where.join(' AND ')} ORDER BY (${ACTIVE_SQL}) DESC, created_at DESC LIMIT 1`)
+      .get({ building, kind, since, prefix: openKeyPrefix }) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Insert with the next code of the order's district day; call inside `tx`. */
+  insert(order: NewOrder): WorkOrder {
+    const day = districtDay(order.createdAt);
+    const { n } = this.db
+      .prepare(`INSERT INTO work_order_codes(day, n) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET n = n + 1 RETURNING n`)
+      .get(day) as { n: number };
+    const row = toRow({ ...order, code: formatCode(day, n) });
+    const cols = Object.keys(row);
+    const info = this.db.prepare(`INSERT INTO work_orders(${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(row);
+    return this.byId(Number(info.lastInsertRowid))!;
+  }
+
+  update(id: number, patch: Partial<WorkOrder>): WorkOrder {
+    const row = toRow(patch);
+    const cols = Object.keys(row);
+    if (cols.length > 0) this.db.prepare(`UPDATE work_orders SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @__id`).run({ ...row, __id: id });
+    return this.byId(id)!;
+  }
+
+  addHistory(orderId: number, entry: HistoryEntry): void {
+    this.db
+      .prepare(`INSERT INTO work_order_history(order_id, at, actor, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(orderId, entry.at, entry.actor, entry.from, entry.to, entry.note);
+  }
+
+  history(orderId: number): HistoryEntry[] {
+    return (
+      this.db.prepare(`SELECT at, actor, from_status, to_status, note FROM work_order_history WHERE order_id = ? ORDER BY id`).all(orderId) as {
+        at: number;
+        actor: string;
+        from_status: Status | null;
+        to_status: Status;
+        note: string | null;
+      }[]
+    ).map((r) => ({ at: r.at, actor: r.actor, from: r.from_status, to: r.to_status, note: r.note }));
+  }
+
+  byId(id: number): WorkOrder | undefined {
+    const row = this.db.prepare(`SELECT * FROM work_orders WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  byCode(code: string): WorkOrder | undefined {
+    const row = this.db.prepare(`SELECT * FROM work_orders WHERE code = ?`).get(code) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  active(): WorkOrder[] {
+    return (this.db.prepare(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[]).map(fromRow);
+  }
+
+  list(f: OrderFilter): { total: number; items: WorkOrder[] } {
+    const where: string[] = [];
+    const p: Record<string, unknown> = {};
+    if (f.status !== undefined && f.status.length > 0) {
+      where.push(`status IN (${f.status.map((_, i) => `@s${i}`).join(', ')})`);
+      f.status.forEach((s, i) => (p[`s${i}`] = s));
+    }
+    for (const k of ['crew', 'community', 'building', 'kind', 'priority'] as const) {
+      if (f[k] !== undefined) {
+        where.push(`${k} = @${k}`);
+        p[k] = f[k];
+      }
+    }
+    if (f.from !== undefined) {
+      where.push('created_at >= @from');
+      p.from = f.from;
+    }
+    if (f.to !== undefined) {
+      where.push('created_at < @to');
+      p.to = f.to;
+    }
+    const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM work_orders ${w}`).get(p) as { n: number }).n;
+    const items = (
+      this.db.prepare(`SELECT * FROM work_orders ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all({ ...p, limit: f.limit ?? 50, offset: f.offset ?? 0 }) as Record<
+        string,
+        unknown
+      >[]
+    ).map(fromRow);
+    return { total, items };
+  }
+
+  insertComplaint(c: Omit<ComplaintRow, 'id' | 'orderCode'>): ComplaintRow {
+    const info = this.db
+      .prepare(
+        `INSERT INTO complaints(channel, received_at, community, building, unit, category, text, phone_masked, phone_hash, order_id, linked, created_at)
+         VALUES (@channel, @receivedAt, @community, @building, @unit, @category, @text, @phoneMasked, @phoneHash, @orderId, @linked, @createdAt)`,
+      )
+      .run(c);
+    return this.complaintById(Number(info.lastInsertRowid))!;
+  }
+
+  private static readonly COMPLAINT_SELECT = `SELECT c.id, c.channel, c.received_at AS receivedAt, c.community, c.building, c.unit, c.category, c.text,
+    c.phone_masked AS phoneMasked, c.phone_hash AS phoneHash, c.order_id AS orderId, o.code AS orderCode, c.linked, c.created_at AS createdAt
+    FROM complaints c JOIN work_orders o ON o.id = c.order_id`;
+
+  complaintById(id: number): ComplaintRow | undefined {
+    return this.db.prepare(`${WorkOrderStore.COMPLAINT_SELECT} WHERE c.id = ?`).get(id) as ComplaintRow | undefined;
+  }
+
+  complaints(f: { from?: number | undefined; to?: number | undefined; community?: string | undefined; orderId?: number | undefined; limit?: number; offset?: number }): ComplaintRow[] {
+    const where: string[] = [];
+    if (f.from !== undefined) where.push('c.received_at >= @from');
+    if (f.to !== undefined) where.push('c.received_at < @to');
+    if (f.community !== undefined) where.push('c.community = @community');
+    if (f.orderId !== undefined) where.push('c.order_id = @orderId');
+    const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    return this.db
+      .prepare(`${WorkOrderStore.COMPLAINT_SELECT} ${w} ORDER BY c.received_at DESC, c.id DESC LIMIT @limit OFFSET @offset`)
+      .all({ from: f.from, to: f.to, community: f.community, orderId: f.orderId, limit: f.limit ?? 1_000_000, offset: f.offset ?? 0 }) as ComplaintRow[];
+  }
+
+  /** Orders created in a window (KPIs), optionally one community. */
+  ordersCreated(from: number, to: number, community?: string): WorkOrder[] {
+    const sql = `SELECT * FROM work_orders WHERE created_at >= @from AND created_at < @to ${community !== undefined ? 'AND community = @community' : ''}`;
+    return (this.db.prepare(sql).all({ from, to, community }) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  insertDelivery(d: Omit<DeliveryRow, 'id'>): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO deliveries(order_id, channel, target, event, payload, status, attempts, next_at, last_error, created_at, updated_at)
+         VALUES (@orderId, @channel, @target, @event, @payload, @status, @attempts, @nextAt, @lastError, @createdAt, @updatedAt)`,
+      )
+      .run(d);
+    return Number(info.lastInsertRowid);
+  }
+
+  updateDelivery(id: number, patch: Pick<DeliveryRow, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): void {
+    this.db.prepare(`UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt WHERE id = @id`).run({ ...patch, id });
+  }
+
+  private static readonly DELIVERY_SELECT = `SELECT id, order_id AS orderId, channel, target, event, payload, status, attempts, next_at AS nextAt,
+    last_error AS lastError, created_at AS createdAt, updated_at AS updatedAt FROM deliveries`;
+
+  dueDeliveries(now: number, limit = 100): DeliveryRow[] {
+    return this.db.prepare(`${WorkOrderStore.DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`).all(now, limit) as DeliveryRow[];
+  }
+
+  deliveryById(id: number): DeliveryRow | undefined {
+    return this.db.prepare(`${WorkOrderStore.DELIVERY_SELECT} WHERE id = ?`).get(id) as DeliveryRow | undefined;
+  }
+
+  deliveries(orderId: number): DeliveryRow[] {
+    return this.db.prepare(`${WorkOrderStore.DELIVERY_SELECT} WHERE order_id = ? ORDER BY id`).all(orderId) as DeliveryRow[];
+  }
+}
