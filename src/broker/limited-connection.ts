@@ -1,0 +1,73 @@
+/**
+ * A duplex stream in front of a TCP socket that passes bytes through to aedes unchanged, but
+ * reads each MQTT fixed header as it arrives and destroys the connection as soon as a packet
+ * announces a size over the limit, before its body is read into any buffer. aedes has no such
+ * option, and mqtt-packet would otherwise accumulate a packet of up to 256 MB.
+ */
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { FrameScanner, type FrameVerdict } from './frame-scanner.js';
+
+export type RefusedFrame = Exclude<FrameVerdict, { ok: true }>;
+
+export class LimitedConnection extends Duplex {
+  private readonly scanner: FrameScanner;
+
+  /**
+   * @param socket the accepted TCP connection; owned (and destroyed) by this stream from now on.
+   * @param maxPacketBytes largest packet accepted, bytes (MQTT_MAX_PACKET_BYTES).
+   * @param onRefused told once, synchronously, before the connection is destroyed.
+   */
+  constructor(
+    private readonly socket: Socket,
+    maxPacketBytes: number,
+    private readonly onRefused: (verdict: RefusedFrame) => void,
+  ) {
+    super({ allowHalfOpen: false });
+    this.scanner = new FrameScanner(maxPacketBytes);
+    socket.on('data', this.onData);
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => {
+      if (!this.destroyed) this.destroy();
+    });
+  }
+
+  /** Whether the client sent DISCONNECT (a clean end) before the connection closed. */
+  get disconnectSeen(): boolean {
+    return this.scanner.disconnectSeen;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.destroyed) return;
+    const verdict = this.scanner.push(chunk);
+    if (!verdict.ok) {
+      this.onRefused(verdict);
+      this.destroy();
+      return;
+    }
+    // Backpressure: stop reading the socket until aedes has read what we handed over.
+    if (!this.push(chunk)) this.socket.pause();
+  };
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.socket.write(chunk, encoding, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(error);
+  }
+}
