@@ -1,0 +1,159 @@
+/**
+ * Fault scenario files (`simulator/scenarios/*.yaml`): which device or building, when the fault
+ * starts, how it develops, and when a resident would call 12345 about it. One zod schema; the
+ * types below are inferred from it. Errors name the file and the path of the offending field.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ElevatorFaultCode } from '../devices/elevator/schema.js';
+import { DEVICE_KINDS } from '../devices/index.js';
+import { Id } from '../src/registry/fleet-schema.js';
+import { formatIssues } from '../src/zod-issues.js';
+import { Duration } from './duration.js';
+
+/**
+ * Which devices a fault hits. Fleet-independent forms (`kind` + `index`, `kind` +
+ * `buildingIndex`) let one scenario file run against any generated fleet.
+ */
+export const Target = z
+  .object({
+    /** One device by id. */
+    device: Id.optional(),
+    /** Every device (of `kind`, when given) in a building, by building id. */
+    building: Id.optional(),
+    /** Device kind; with `index` or `buildingIndex`. */
+    kind: z.enum(DEVICE_KINDS as [string, ...string[]]).optional(),
+    /** The Nth device (from 0) of `kind` in fleet order. */
+    index: z.number().int().min(0).optional(),
+    /** The Nth building (from 0, fleet order) that has devices of `kind`: all of them. */
+    buildingIndex: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const forms = [t.device !== undefined, t.building !== undefined, t.index !== undefined, t.buildingIndex !== undefined].filter(Boolean).length;
+    if (forms === 0) {
+      ctx.addIssue({ code: 'custom', path: ['device'], message: 'Required: give device, building, kind+index or kind+buildingIndex' });
+    } else if (forms > 1) {
+      ctx.addIssue({ code: 'custom', message: 'give only one of device, building, index, buildingIndex' });
+    } else if ((t.index !== undefined || t.buildingIndex !== undefined) && t.kind === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'Required with index or buildingIndex' });
+    }
+  });
+export type Target = z.infer<typeof Target>;
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+/** Fields every fault has: who, when it starts, how long it lasts. */
+const faultBase = {
+  target: Target,
+  /** Start, relative to the run start (`2h`, `1d6h`). Default 0. */
+  startAfter: Duration.optional(),
+  /** Start at an absolute time instead (ISO 8601 with offset). */
+  startAt: IsoTime.optional(),
+  /** How long the fault lasts; default: to the end of the run. */
+  duration: Duration.optional(),
+};
+
+const Port = z.number().int().min(1).max(16);
+
+export const Fault = z.discriminatedUnion('type', [
+  // E-bike charging piles
+  z.object({ type: z.literal('port-overheat'), ...faultBase, port: Port.default(1), rateCPerMin: z.number().positive().max(20).default(0.5), maxC: z.number().min(30).max(150).default(80) }).strict(),
+  z.object({ type: z.literal('relay-welded'), ...faultBase, port: Port.default(1), holdW: z.number().min(20).max(2000).default(45), detectAfter: Duration.optional() }).strict(),
+  z.object({ type: z.literal('overcharge'), ...faultBase, port: Port.default(1), holdW: z.number().min(20).max(2000).default(120), tempRiseCPerHour: z.number().min(0).max(60).default(4), maxTempC: z.number().min(20).max(150).default(52) }).strict(),
+  z.object({ type: z.literal('shed-power-loss'), ...faultBase }).strict(),
+  // Heat meters
+  z.object({ type: z.literal('flow-blockage'), ...faultBase, develop: Duration.default(2 * 3_600_000), residualFlowM3h: z.number().min(0).max(0.05).default(0.004) }).strict(),
+  z.object({ type: z.literal('low-delta-t'), ...faultBase, targetK: z.number().min(0).max(10).default(1.8), ramp: Duration.default(6 * 3_600_000) }).strict(),
+  z.object({ type: z.literal('temp-sensor-short'), ...faultBase, sensor: z.enum(['supply', 'return']).default('supply'), readingC: z.number().default(185) }).strict(),
+  z.object({ type: z.literal('supply-temp-drop'), ...faultBase, rateKPerHour: z.number().positive().max(50).default(2), floorC: z.number().min(0).max(80).default(35) }).strict(),
+  // Elevators
+  z.object({ type: z.literal('door-faults-growing'), ...faultBase, code: z.enum(['door-close-fault', 'door-open-fault']).default('door-close-fault'), perDayStart: z.number().positive().max(500).default(2), growthPerDay: z.number().min(1).max(10).default(2), maxPerDay: z.number().positive().max(2000).default(200) }).strict(),
+  z.object({ type: z.literal('entrapment'), ...faultBase, where: z.enum(['door-zone', 'between-floors']).default('between-floors'), detectAfter: Duration.default(30_000) }).strict(),
+  z.object({ type: z.literal('out-of-service'), ...faultBase, cause: ElevatorFaultCode.default('safety-circuit-open') }).strict(),
+  // Any kind
+  z.object({ type: z.literal('silent'), ...faultBase }).strict(),
+]);
+export type Fault = z.infer<typeof Fault>;
+export type FaultType = Fault['type'];
+
+/** Device kinds each fault type applies to (checked when targets are resolved). */
+export const FAULT_KINDS: Record<FaultType, readonly string[]> = {
+  'port-overheat': ['ebike-charger'],
+  'relay-welded': ['ebike-charger'],
+  overcharge: ['ebike-charger'],
+  'shed-power-loss': ['ebike-charger'],
+  'flow-blockage': ['heat-meter'],
+  'low-delta-t': ['heat-meter'],
+  'temp-sensor-short': ['heat-meter'],
+  'supply-temp-drop': ['heat-meter'],
+  'door-faults-growing': ['elevator'],
+  entrapment: ['elevator'],
+  'out-of-service': ['elevator'],
+  silent: DEVICE_KINDS,
+};
+
+export const Complaint = z
+  .object({
+    /** Complaint category as the 12345 intake records it (e.g. heating, elevator, ebike-charging). */
+    category: z.string().min(1).max(50),
+    /** What the resident says. */
+    text: z.string().min(1).max(1000),
+  })
+  .strict();
+
+export const Scenario = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    description: z.string().min(1),
+    faults: z.array(Fault).min(1),
+    /** When a resident would call 12345, relative to the run start. */
+    complaintAfter: Duration.optional(),
+    /** When a resident would call, as an absolute time (ISO 8601 with offset). */
+    complaintAt: IsoTime.optional(),
+    /** What the resident says; the complaint is about the first fault's first device. */
+    complaint: Complaint,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.complaintAfter === undefined && s.complaintAt === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['complaintAfter'], message: 'Required: give complaintAfter (relative to the run start) or complaintAt (ISO time)' });
+    }
+  });
+export type Scenario = z.infer<typeof Scenario>;
+
+export class ScenarioFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`).join('\n'));
+    this.name = 'ScenarioFileError';
+  }
+}
+
+/** Parse scenario YAML; throws ScenarioFileError naming the file and each field path. */
+export function parseScenario(text: string, file = '<scenario>'): Scenario {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ScenarioFileError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  const parsed = Scenario.safeParse(raw);
+  if (!parsed.success) throw new ScenarioFileError(file, formatIssues(parsed.error));
+  return parsed.data;
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  const file = basename(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ScenarioFileError(file, [`cannot read it: ${(err as Error).message}`]);
+  }
+  return parseScenario(text, file);
+}
