@@ -1,0 +1,70 @@
+/**
+ * `buildApp(deps)`: the fastify app, not listening (the composition root calls `listen`; tests
+ * use `app.inject`). Route schemas are zod (fastify-type-provider-zod 6, made for zod 4), which
+ * both validates requests and feeds the OpenAPI document served at `/docs`.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { ApiDeps } from './deps.js';
+import { ApiError, errorBody } from './errors.js';
+import { deviceKindRoutes } from './routes/device-kinds.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { rejectedRoutes } from './routes/rejected.js';
+
+export type { ApiDeps } from './deps.js';
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify(deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(errorBody('PRECALL_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}; the API is described at /docs`));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'precall API',
+        description: 'Devices, their live state and rejected input; health and metrics. Error bodies: `{ "error": { "code", "message" } }`.',
+        version: deps.version ?? '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes(deps));
+  await app.register(metricsRoutes(deps));
+  await app.register(deviceRoutes(deps));
+  await app.register(deviceKindRoutes());
+  await app.register(rejectedRoutes(deps));
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  return app;
+}
+
+function handleError(this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof ApiError) {
+    void reply.code(err.statusCode).send(err.body);
+    return;
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = err.validationContext ?? 'request';
+    const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);
+    void reply.code(400).send(errorBody('PRECALL_ERR_VALIDATION', problems.join('; ')));
+    return;
+  }
+  const status = err.statusCode ?? 500;
+  if (status === 413) void reply.code(413).send(errorBody('PRECALL_ERR_BODY_TOO_LARGE', err.message));
+  else if (status === 415) void reply.code(415).send(errorBody('PRECALL_ERR_UNSUPPORTED_MEDIA_TYPE', err.message));
+  else if (status >= 400 && status < 500) void reply.code(400).send(errorBody('PRECALL_ERR_BAD_REQUEST', err.message));
+  else {
+    this.log.error({ err, method: req.method, url: req.url }, 'request failed');
+    void reply.code(500).send(errorBody('PRECALL_ERR_INTERNAL', 'precall failed to answer this request (a bug); the log has the details'));
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The one catalog of API error codes. Every error response has the body
+ * `{ "error": { "code": "PRECALL_ERR_…", "message": "…" } }` with the status listed here;
+ * docs/ingest-api.md documents every code (test/unit/api/errors.test.ts checks it).
+ * Add a code here, and a line to the docs, rather than inventing one in a route.
+ */
+import { z } from 'zod';
+
+export const API_ERRORS = {
+  PRECALL_ERR_VALIDATION: { status: 400, description: 'A path parameter, query parameter or body does not match the schema; the message lists each problem as `where.path: problem`.' },
+  PRECALL_ERR_BAD_REQUEST: { status: 400, description: 'The request could not be read (malformed JSON body, bad header).' },
+  PRECALL_ERR_UNAUTHORIZED: { status: 401, description: 'The endpoint needs credentials and none or wrong ones were sent.' },
+  PRECALL_ERR_FORBIDDEN: { status: 403, description: 'The credentials are valid but do not allow this action.' },
+  PRECALL_ERR_NOT_FOUND: { status: 404, description: 'No such route; the OpenAPI description at /docs lists them.' },
+  PRECALL_ERR_DEVICE_NOT_FOUND: { status: 404, description: 'No device with this id in the fleet file.' },
+  PRECALL_ERR_KIND_NOT_FOUND: { status: 404, description: 'No device kind with this name; GET /api/device-kinds lists them.' },
+  PRECALL_ERR_BODY_TOO_LARGE: { status: 413, description: 'The request body is larger than the server accepts.' },
+  PRECALL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body has a content type the endpoint does not read (send application/json).' },
+  PRECALL_ERR_INTERNAL: { status: 500, description: 'A bug or an unexpected failure in precall; details are in its log.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** Throw from a route (or reply with `reply.code(e.statusCode).send(e.body)`). */
+export class ApiError extends Error {
+  readonly statusCode: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = API_ERRORS[code].status;
+  }
+
+  get body(): ErrorBody {
+    return errorBody(this.code, this.message);
+  }
+}
+
+/** Schema of every error response, for route schemas and OpenAPI. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(API_ERRORS) as [ApiErrorCode, ...ApiErrorCode[]]).meta({ description: 'Stable error code (see the error catalog).' }),
+      message: z.string().meta({ description: 'What went wrong, in words a person can act on.' }),
+    }),
+  })
+  .meta({ description: 'Error response: a stable code and a message.' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export function errorBody(code: ApiErrorCode, message: string): ErrorBody {
+  return { error: { code, message } };
+}

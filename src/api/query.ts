@@ -1,0 +1,7 @@
+/** Query-string pieces shared by list routes. */
+import { z } from 'zod';
+
+/** Page size: 1–1000, default 100. */
+export const Limit = z.coerce.number().int().min(1).max(1000).default(100).meta({ description: 'Most items returned (1–1000, default 100).' });
+/** Items skipped: default 0. */
+export const Offset = z.coerce.number().int().min(0).default(0).meta({ description: 'Items skipped (default 0).' });
