@@ -13,6 +13,7 @@
  * compatible `/query` (InfluxQL) with the token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -174,7 +175,7 @@ bind-address = "127.0.0.1:${bindPort}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:${httpPort}"
-  auth-enabled = false
+  auth-enabled = true
   log-enabled = false
   pprof-enabled = false
   max-body-size = 0
@@ -202,17 +203,22 @@ http {
   proxy_request_buffering on;
   # v2 precision names -> v1 ones (ns -> n, us -> u; ms and s are the same).
   map $arg_precision $v1_precision { default $arg_precision; ns n; us u; }
+  # \`Authorization: Token user:password\` (InfluxDB 1.8's v2-compatible form) -> u/p params,
+  # which influxd 1.6 checks first. Any other token gives no credentials: 401, as on 2.x.
+  map $http_authorization $influx_u { default ""; "~^Token\\s+(?<tok_u>[A-Za-z0-9_]+):(?<tok_p>[A-Za-z0-9_]+)$" $tok_u; }
+  map $http_authorization $influx_p { default ""; "~^Token\\s+(?<tok_u2>[A-Za-z0-9_]+):(?<tok_p2>[A-Za-z0-9_]+)$" $tok_p2; }
   upstream influxd { server 127.0.0.1:${influxPort}; keepalive 16; }
   server {
     listen 127.0.0.1:${port};
     proxy_http_version 1.1;
     proxy_set_header Connection "";
+    proxy_set_header Authorization "";
     # influxdb-client writes to the v2 path; influxd 1.6 has only /write. org is ignored.
     location = /api/v2/write {
-      proxy_pass http://influxd/write?db=$arg_bucket&precision=$v1_precision;
+      proxy_pass http://influxd/write?db=$arg_bucket&precision=$v1_precision&u=$influx_u&p=$influx_p;
     }
     location / {
-      proxy_pass http://influxd;
+      proxy_pass http://influxd$uri?$args&u=$influx_u&p=$influx_p;
     }
   }
 }
@@ -314,7 +320,11 @@ async function startLocal(options: StartInfluxOptions): Promise<InfluxServer> {
     closeSync(fd);
     track(nginxProc);
     await waitForPing(url, nginxProc, 'nginx', nginxLog, timeoutMs);
-    const conn: InfluxConnection = { url, token: 'test-token-any-value', org: 'precall', bucket };
+    // influxd runs with auth on, so a wrong token is refused as on a real 2.x server. With no
+    // user yet, influxd accepts exactly this statement without credentials.
+    const password = randomBytes(12).toString('hex');
+    await influxQuery({ url: influxdUrl, token: '', org: '', bucket }, `CREATE USER "precall" WITH PASSWORD '${password}' WITH ALL PRIVILEGES`);
+    const conn: InfluxConnection = { url, token: `precall:${password}`, org: 'precall', bucket };
     await influxQuery(conn, `CREATE DATABASE "${bucket}"`);
     return {
       ...conn,
