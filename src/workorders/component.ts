@@ -16,6 +16,7 @@ import { Dispatcher } from './delivery/dispatcher.js';
 import type { Notifier } from './delivery/notifier.js';
 import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
+import { computeKpis, type Kpis } from './kpis.js';
 import type { CaseClass, HistoryEntry, Source, Status, WorkOrder, WorkOrderEvent } from './model.js';
 import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
 import { priorityOf } from './priority.js';
@@ -68,6 +69,8 @@ export interface WorkOrders {
   tick(now?: number): void;
   get(code: string, actor?: Actor): { order: WorkOrder; history: HistoryEntry[] };
   list(filter: OrderFilter, actor?: Actor): { total: number; items: WorkOrder[] };
+  /** KPIs over orders created in [from, to), optionally one community. */
+  kpis(q: { from: number; to: number; community?: string | undefined }): Kpis;
   /** Subscribe to order events; returns the unsubscribe function. */
   onEvent(listener: (e: WorkOrderEvent) => void): () => void;
   /** Resolves when the delivery attempts started so far have finished. */
@@ -308,6 +311,14 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
 
     list(filter, actor) {
       return store.list(actor?.role === 'crew' ? { ...filter, crew: actor.crew ?? '\u0000none' } : filter);
+    },
+
+    kpis(q) {
+      const orders = store.ordersCreated(q.from, q.to, q.community);
+      const ids = new Set(orders.map((o) => o.id));
+      const linked = store.complaints({ community: q.community }).filter((c) => ids.has(c.orderId));
+      const inWindow = store.complaints({ from: q.from, to: q.to, community: q.community }).length;
+      return computeKpis(settings, { orders, complaints: linked, complaintsInWindow: inWindow, from: q.from, to: q.to, community: q.community, now: clock() });
     },
 
     onEvent(listener) {

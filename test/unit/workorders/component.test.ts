@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkOrders, type WorkOrders } from '../../../src/workorders/component.js';
+import type { WorkOrderEvent } from '../../../src/workorders/model.js';
+import type { Actor } from '../../../src/workorders/permissions.js';
+import { parseSettings } from '../../../src/workorders/settings.js';
+import { fakeClock, signal, testRegistry } from './fixtures.js';
+
+const crew: Actor = { id: 'key-crew', role: 'crew', crew: 'lift-crew' };
+const dispatcher: Actor = { id: 'key-disp', role: 'dispatcher' };
+const MIN = 60_000;
+
+let open: WorkOrders[] = [];
+let dirs: string[] = [];
+afterEach(async () => {
+  for (const w of open) await w.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  open = [];
+  dirs = [];
+});
+
+function make(over: Parameters<typeof createWorkOrders>[0] | object = {}) {
+  const clock = fakeClock();
+  const settings = parseSettings({ crews: [{ id: 'lift-crew' }, { id: 'heat-crew' }], routes: [{ kind: 'elevator', crew: 'lift-crew' }, { kind: 'heat-meter', crew: 'heat-crew' }] });
+  const wo = createWorkOrders({ dbPath: ':memory:', registry: testRegistry(), settings, clock: clock.now, ...over });
+  const events: WorkOrderEvent[] = [];
+  wo.onEvent((e) => events.push(e));
+  open.push(wo);
+  return { wo, clock, events };
+}
+
+describe('orders from signals', () => {
+  it('opens one order with code, crew, deadlines and a Chinese title; repeats fold into it', () => {
+    const { wo, clock, events } = make();
+    const o = wo.onSignal(signal())!;
+    expect(o.code).toMatch(/^WO-20261126-0001$/);
+    expect(o.crew).toBe('lift-crew');
+    expect(o.ackDueAt - o.createdAt).toBe(240 * MIN);
+    expect(o.resolveDueAt - o.createdAt).toBe(7 * 24 * 60 * MIN);
+    expect(o.title).toContain('电梯');
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1000);
+      wo.onSignal(signal());
+    }
+    const list = wo.list({});
+    expect(list.total).toBe(1);
+    expect(list.items[0]!.count).toBe(51);
+    expect(list.items[0]!.lastSeen).toBe(clock.now());
+    expect(events.filter((e) => e.type === 'opened')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'folded')).toHaveLength(50);
+  });
+
+  it('numbers codes per district day (Asia/Shanghai, UTC+8)', () => {
+    const { wo, clock } = make();
+    clock.set(Date.UTC(2026, 10, 26, 15, 59)); // 23:59 in Beijing
+    expect(wo.onSignal(signal({ deviceId: 'lift-3-1' }))!.code).toBe('WO-20261126-0001');
+    expect(wo.onSignal(signal({ ruleId: 'other', deviceId: 'lift-3-1' }))!.code).toBe('WO-20261126-0002');
+    clock.set(Date.UTC(2026, 10, 26, 16, 1)); // 00:01 next day in Beijing
+    expect(wo.onSignal(signal({ ruleId: 'third' }))!.code).toBe('WO-20261127-0001');
+  });
+
+  it('English titles with lang en; unknown rule ids fall back to a generic text', () => {
+    const { wo } = make({ lang: 'en' });
+    const o = wo.onSignal(signal())!;
+    expect(o.title).toBe('Elevator problem at yhy-3');
+    expect(o.description).toContain('rule.lift.door-faults: count=23');
+  });
+
+  it('two store instances on one file (two precall processes) never open the same key twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wo-'));
+    dirs.push(dir);
+    const a = make({ dbPath: join(dir, 'wo.sqlite') }).wo;
+    const b = make({ dbPath: join(dir, 'wo.sqlite') }).wo;
+    // Interleave writes from both connections in a burst of promises.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => Promise.resolve().then(() => (i % 2 === 0 ? a : b).onSignal(signal()))));
+    const items = a.list({}).items;
+    expect(items).toHaveLength(1);
+    expect(items[0]!.count).toBe(200);
+  });
+
+  it('the database refuses a second active order with the same key (unique partial index)', () => {
+    const { wo } = make();
+    const o = wo.onSignal(signal())!;
+    expect(() => wo.store.db.prepare(`INSERT INTO work_orders SELECT NULL, 'WO-X', source, open_key, rule_id, device_id, building, community, street, substation, kind, case_class, severity, priority, priority_score, title, description, message, evidence, status, crew, created_at, updated_at, count, last_seen, signal_active, cleared_at, ack_due_at, resolve_due_at, acknowledged_at, on_site_at, resolved_at, closed_at, escalation_level, reminders, last_reminder_at, reopen_count, rating FROM work_orders WHERE id = ?`).run(o.id)).toThrow(/UNIQUE/);
+  });
+});
+
+describe('verify, close and reopen', () => {
+  it('cleared → verifying; closes after the quiet period once the crew resolved; fault within window reopens', () => {
+    const { wo, clock } = make();
+    const o = wo.onSignal(signal())!;
+    wo.transition(o.code, { to: 'acknowledged' }, crew);
+    wo.transition(o.code, { to: 'on-site' }, crew);
+    clock.advance(10 * MIN);
+    expect(wo.onSignal(signal({ state: 'cleared' }))!.status).toBe('verifying');
+    clock.advance(60 * MIN);
+    wo.tick();
+    expect(wo.get(o.code).order.status).toBe('verifying'); // not resolved by the crew yet
+    const resolved = wo.transition(o.code, { to: 'resolved', note: '更换门机板' }, crew);
+    expect(resolved.status).toBe('verifying');
+    clock.advance(29 * MIN);
+    wo.tick();
+    expect(wo.get(o.code).order.status).toBe('verifying');
+    clock.advance(2 * MIN);
+    wo.tick();
+    expect(wo.get(o.code).order.status).toBe('closed');
+    clock.advance(24 * 60 * MIN);
+    const again = wo.onSignal(signal())!;
+    expect(again.code).toBe(o.code);
+    expect(again.status).toBe('reopened');
+    expect(again.reopenCount).toBe(1);
+    expect(wo.get(o.code).history.map((h) => h.to)).toEqual(['open', 'acknowledged', 'on-site', 'verifying', 'resolved', 'verifying', 'closed', 'reopened']);
+  });
+
+  it('a fault returning after the reopen window opens a new order', () => {
+    const { wo, clock } = make();
+    const o = wo.onSignal(signal())!;
+    wo.transition(o.code, { to: 'acknowledged' }, crew);
+    wo.transition(o.code, { to: 'resolved' }, crew);
+    wo.onSignal(signal({ state: 'cleared' }));
+    clock.advance(31 * MIN);
+    wo.tick();
+    expect(wo.get(o.code).order.status).toBe('closed');
+    clock.advance(8 * 24 * 60 * MIN);
+    expect(wo.onSignal(signal())!.code).not.toBe(o.code);
+  });
+
+  it('the fault returning while verifying reopens the order', () => {
+    const { wo } = make();
+    const o = wo.onSignal(signal())!;
+    wo.onSignal(signal({ state: 'cleared' }));
+    const back = wo.onSignal(signal())!;
+    expect(back).toMatchObject({ code: o.code, status: 'reopened', count: 2 });
+  });
+});
+
+describe('permissions in transitions', () => {
+  it('a crew moves only its own orders and only to ack/on-site/resolved', () => {
+    const { wo } = make();
+    const lift = wo.onSignal(signal())!;
+    const heat = wo.onSignal(signal({ ruleId: 'heat-low', deviceId: 'heat-3-1', kind: 'heat-meter' }))!;
+    expect(() => wo.transition(heat.code, { to: 'acknowledged' }, crew)).toThrow(/another crew/);
+    expect(() => wo.transition(lift.code, { to: 'cancelled' }, crew)).toThrow(/role may not/);
+    expect(() => wo.transition('WO-nope', { to: 'acknowledged' }, crew)).toThrow(/no work order/);
+    expect(wo.list({}, crew).items.map((o) => o.code)).toEqual([lift.code]);
+    wo.transition(lift.code, { to: 'cancelled', note: 'false alarm' }, dispatcher);
+    expect(wo.get(lift.code).history.at(-1)).toMatchObject({ actor: 'key-disp', from: 'open', to: 'cancelled', note: 'false alarm' });
+  });
+
+  it('records the callback rating at close and refuses ratings out of range', () => {
+    const { wo } = make();
+    const o = wo.onSignal(signal())!;
+    wo.transition(o.code, { to: 'acknowledged' }, dispatcher);
+    wo.transition(o.code, { to: 'resolved' }, dispatcher);
+    expect(() => wo.transition(o.code, { to: 'closed', rating: 6 }, dispatcher)).toThrow(/rating/);
+    expect(wo.transition(o.code, { to: 'closed', rating: 4 }, dispatcher).rating).toBe(4);
+  });
+});
+
+describe('escalation with a fake clock', () => {
+  it('reminds every N minutes until acknowledged, escalates level 1 at the ack deadline and level 2 at the due time', () => {
+    const { wo, clock, events } = make({ settings: parseSettings({ escalation: { reminderEveryMinutes: 10 }, routes: [{ kind: 'elevator', crew: 'lift-crew' }] }) });
+    const o = wo.onSignal(signal({ caseClass: 'entrapment', severity: 'critical', message: { id: 'x', params: {} } }))!;
+    expect(o.ackDueAt - o.createdAt).toBe(5 * MIN);
+    expect(o.resolveDueAt - o.createdAt).toBe(30 * MIN);
+    expect(o.priority).toBe('P1');
+    const count = (t: string) => events.filter((e) => e.type === t).length;
+    clock.advance(4 * MIN);
+    wo.tick();
+    expect(count('escalated')).toBe(0);
+    clock.advance(1 * MIN);
+    wo.tick();
+    const l1 = events.find((e) => e.type === 'escalated');
+    expect(l1).toMatchObject({ level: 1, parties: ['property-manager'] });
+    clock.advance(5 * MIN);
+    wo.tick();
+    expect(count('reminded')).toBe(1);
+    clock.advance(10 * MIN);
+    wo.tick();
+    expect(count('reminded')).toBe(2);
+    wo.tick(); // same instant: no duplicate reminder
+    expect(count('reminded')).toBe(2);
+    wo.transition(o.code, { to: 'acknowledged' }, crew);
+    for (let i = 0; i < 6; i++) {
+      clock.advance(10 * MIN);
+      wo.tick();
+    }
+    expect(count('reminded')).toBe(2); // reminders stop on acknowledgement
+    const l2 = events.filter((e) => e.type === 'escalated');
+    expect(l2).toHaveLength(2);
+    expect(l2[1]).toMatchObject({ level: 2, parties: ['street-office', 'lift-maintenance'] });
+    expect(wo.get(o.code).order.escalationLevel).toBe(2);
+  });
+
+  it('an entrapment crew on site in time is not escalated to level 2', () => {
+    const { wo, clock, events } = make();
+    const o = wo.onSignal(signal({ caseClass: 'entrapment' }))!;
+    wo.transition(o.code, { to: 'acknowledged' }, crew);
+    clock.advance(20 * MIN);
+    wo.transition(o.code, { to: 'on-site' }, crew);
+    clock.advance(60 * MIN);
+    wo.tick();
+    expect(events.filter((e) => e.type === 'escalated')).toHaveLength(0);
+  });
+
+  it('heating orders name the heating company at level 2', () => {
+    const { wo, clock, events } = make();
+    wo.onSignal(signal({ ruleId: 'supply-drop', deviceId: undefined, kind: 'heat-meter', caseClass: 'utility-outage', substation: 'sub-1' }));
+    clock.advance(25 * 60 * MIN);
+    wo.tick();
+    expect(events.filter((e) => e.type === 'escalated').map((e) => (e as { parties: string[] }).parties)).toEqual([['property-manager'], ['street-office', 'heating-company']]);
+  });
+});
+
+describe('dedup under truly concurrent writers', () => {
+  it('four processes, each its own connection, 100 identical signals each: exactly one open order counting all 400', async () => {
+    const { fork } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'wo-burst-'));
+    dirs.push(dir);
+    const file = join(dir, 'wo.sqlite');
+    // Create the schema first so the workers race on orders, not on the migration.
+    make({ dbPath: file });
+    const url = new URL('./burst-worker.ts', import.meta.url).pathname;
+    const results = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const child = fork(url, [file, '100'], { execArgv: ['--import', 'tsx'] });
+            child.once('message', (m) => resolve(m as number));
+            child.once('error', reject);
+            child.once('exit', (code) => (code !== 0 ? reject(new Error(`writer exited with ${code}`)) : undefined));
+          }),
+      ),
+    );
+    expect(results).toEqual([100, 100, 100, 100]);
+    const check = make({ dbPath: file }).wo;
+    const items = check.list({}).items;
+    expect(items).toHaveLength(1);
+    expect(items[0]!.count).toBe(400);
+  }, 60_000);
+});
