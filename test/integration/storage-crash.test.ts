@@ -1,0 +1,58 @@
+/**
+ * SIGKILL in the middle of a stream of appends: every reading whose `done` ran (the moment the
+ * broker sends PUBACK) is in the outbox when it is opened again.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Outbox } from '../../src/storage/outbox.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'precall-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('outbox after SIGKILL', () => {
+  it('keeps every acknowledged reading', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/outbox-child.ts', import.meta.url)), dir, '2000000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let acked = -1;
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child acknowledged only ${acked + 1} readings in 60 s`)), 60_000);
+      let buf = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buf += chunk.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const line of lines) {
+          const m = /^acked (\d+)$/.exec(line);
+          if (m) acked = Math.max(acked, Number(m[1]));
+        }
+        if (acked >= 20_000) {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.once('exit', () => reject(new Error(`child exited early after ${acked + 1} acknowledged readings`)));
+    });
+    expect(await exited).toBe('SIGKILL');
+
+    const outbox = new Outbox({ dataDir: dir });
+    const seqs = new Set<number>();
+    for (let after = 0; ; ) {
+      const batch = outbox.readBatch(after, 10_000);
+      if (batch.length === 0) break;
+      for (const e of batch) seqs.add(e.reading.payload.seq);
+      after = batch[batch.length - 1]!.id;
+    }
+    outbox.close();
+    const missing: number[] = [];
+    for (let s = 0; s <= acked; s++) if (!seqs.has(s)) missing.push(s);
+    expect(missing).toEqual([]);
+    expect(seqs.size).toBeGreaterThan(acked);
+  });
+});
