@@ -44,6 +44,14 @@ export const EnvSchema = z.object({
   INFLUX_TOKEN: optionalString,
   INFLUX_ORG: z.string().default('precall'),
   INFLUX_BUCKET: z.string().min(1).default('precall'),
+  /** Readings per InfluxDB write request (a charging-pile reading is 1 + ports points). */
+  INFLUX_BATCH_SIZE: positiveInt.max(100_000).default(2000),
+  /** Longest wait between retries while InfluxDB is unreachable, ms; retries never stop (the outbox holds the data). */
+  INFLUX_RETRY_MAX_MS: positiveInt.default(30_000),
+  /** Timeout of one InfluxDB write request, ms. */
+  INFLUX_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Largest size of the outbox file in DATA_DIR, bytes; unset = limited by the disk. When full, QoS 1 publishes get no PUBACK until the backlog drains. */
+  OUTBOX_MAX_BYTES: optionalString.pipe(z.coerce.number().int().min(1024 * 1024).optional()),
   /** Device timestamps further than this in the future are replaced by receive time, ms. */
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */
