@@ -18,7 +18,8 @@ import { rejectedRoutes } from './routes/rejected.js';
 export type { ApiDeps } from './deps.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify(deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false });
+  // Per-request logs are off (Prometheus scrapes would flood them); failures are logged by handleError.
+  const app = Fastify(deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true } : { logger: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);

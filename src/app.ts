@@ -1,0 +1,216 @@
+/**
+ * The composition root: builds every component from the config, wires them, and starts and
+ * stops them in order. Nothing else constructs components; nothing here holds logic.
+ *
+ *   start: outbox (opened at construction) ▸ InfluxDB writer ▸ broker ▸ HTTP
+ *   stop:  HTTP ▸ broker (no new messages) ▸ outbox commit ▸ writer ▸ outbox close
+ *
+ * Readings that are in the outbox but not yet in InfluxDB at stop stay on disk and are written
+ * after the next start, so stopping never waits for InfluxDB.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import { buildApp } from './api/app.js';
+import type { HealthCheck } from './api/health.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { Config } from './config.js';
+import { countingRejectionLog } from './ingest/counting-log.js';
+import { Ingest } from './ingest/ingest.js';
+import type { RejectionLog } from './ingest/rejected.js';
+import { createLogger, type Logger } from './logger.js';
+import { createIngestMetrics, createMetricsRegistry } from './metrics.js';
+import { Registry } from './registry/registry.js';
+import { InfluxWriter } from './storage/influx-writer.js';
+import { Outbox } from './storage/outbox.js';
+import { RejectedStore } from './storage/rejected-store.js';
+
+export interface PrecallOptions {
+  /** Device registry; default: loaded from FLEET_FILE, or empty (with a warning) when unset. */
+  registry?: Registry;
+  /** Root logger; default built from LOG_LEVEL, JSON lines on stdout. */
+  logger?: Logger;
+  /** Clock, epoch ms; default Date.now. Passed to broker, outbox and writer. */
+  now?: () => number;
+  /** Extra HTTP route plugins (work orders, complaints, KPIs, auth). */
+  plugins?: readonly FastifyPluginAsync[];
+  /** Extra /health checks (rules, work orders). */
+  health?: readonly HealthCheck[];
+  /** Node process metrics on /metrics; default true. */
+  processMetrics?: boolean;
+}
+
+export interface Addresses {
+  mqtt: { host: string; port: number } | undefined;
+  http: { host: string; port: number };
+}
+
+export interface Precall {
+  readonly config: Readonly<Config>;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly ingest: Ingest;
+  /** Every refusal (broker, ingest, storage) goes through this log: counted, then kept. */
+  readonly rejections: RejectionLog;
+  readonly rejectedStore: RejectedStore;
+  readonly outbox: Outbox;
+  readonly writer: InfluxWriter;
+  readonly broker: EmbeddedBroker;
+  readonly http: FastifyInstance;
+  /** Start everything; resolves with the bound addresses (actual ports when configured as 0). */
+  start(): Promise<Addresses>;
+  /** Stop in reverse order; safe to call twice and after a failed start. */
+  stop(): Promise<void>;
+}
+
+export async function createPrecall(config: Readonly<Config>, opts: PrecallOptions = {}): Promise<Precall> {
+  const logger = opts.logger ?? createLogger(config);
+  const log = logger.child({ component: 'precall' });
+  const now = opts.now ?? Date.now;
+
+  if (config.MQTT_BROKER_URL !== undefined) {
+    // The external-broker subscriber is not part of this build yet (src/broker/).
+    throw new Error(`MQTT_BROKER_URL is set (${config.MQTT_BROKER_URL}), but external broker mode is not available in this version; unset it to use the embedded broker`);
+  }
+
+  const registry = opts.registry ?? loadRegistry(config, log);
+  const metrics = createMetricsRegistry({ processMetrics: opts.processMetrics ?? true });
+  let connected = () => 0;
+  const ingestMetrics = createIngestMetrics(metrics, () => connected());
+  const rejectedStore = new RejectedStore({ keep: config.REJECTED_KEEP });
+  const rejections = countingRejectionLog(rejectedStore, ingestMetrics, (id) => registry.device(id)?.kind);
+
+  const storageLog = logger.child({ component: 'storage' });
+  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog });
+  const writer = new InfluxWriter({
+    outbox,
+    rejected: rejections,
+    influx:
+      config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET } : undefined,
+    now,
+    log: storageLog,
+    registry: metrics,
+  });
+
+  const ingestLog = logger.child({ component: 'ingest' });
+  const ingest = new Ingest({
+    registry,
+    sink: outbox,
+    rejections,
+    metrics: ingestMetrics,
+    maxFutureMs: config.INGEST_MAX_FUTURE_MS,
+    maxAgeMs: config.INGEST_MAX_AGE_MS,
+    onInternalError: (err, msg) => ingestLog.error({ err, topic: msg.topic, clientId: msg.clientId }, 'ingest failed on a message (bug)'),
+  });
+  connected = () => ingest.states.connected();
+
+  const broker = new EmbeddedBroker({ config, registry, ingest, logger, rejections, metrics, now });
+  const unsubscribeStatus = broker.onStatus((deviceId, state, at) => ingest.onStatus(deviceId, state, at));
+
+  let brokerAddress: { host: string; port: number } | undefined;
+  const health: HealthCheck[] = [
+    {
+      name: 'broker',
+      check: () =>
+        brokerAddress === undefined
+          ? { healthy: false, status: 'embedded MQTT broker not listening' }
+          : { healthy: true, status: `embedded MQTT broker listening on ${brokerAddress.host}:${brokerAddress.port}; ${broker.connectedDevices()} device(s) online`, details: { devicesOnline: broker.connectedDevices() } },
+    },
+    {
+      name: 'influx',
+      check: () => {
+        const h = writer.health();
+        // Without INFLUX_URL precall runs by design (readings stay in the outbox): not a fault.
+        const healthy = h.state === 'disabled' || h.state === 'ok' || h.state === 'starting';
+        return { healthy, status: h.message, details: { state: h.state, lastWriteAt: h.lastWriteAt ?? null } };
+      },
+    },
+    {
+      name: 'outbox',
+      check: () => {
+        const b = outbox.backlog();
+        const err = outbox.error;
+        const waiting = `${b.count} reading(s) waiting for InfluxDB${b.count > 0 ? `, oldest ${Math.round(b.oldestAgeMs / 1000)} s` : ''}`;
+        return {
+          healthy: err === undefined,
+          status: err === undefined ? waiting : `cannot store readings: ${err.message}; ${waiting}`,
+          details: { backlog: b.count, oldestAgeMs: b.oldestAgeMs },
+        };
+      },
+    },
+    ...(opts.health ?? []),
+  ];
+
+  const http = await buildApp({
+    registry,
+    devices: ingest.states,
+    rejections: rejectedStore,
+    metrics,
+    health,
+    logger: logger.child({ component: 'http' }),
+    ...(opts.plugins !== undefined ? { plugins: opts.plugins } : {}),
+  });
+
+  let started = false;
+  let stopped = false;
+  return {
+    config,
+    registry,
+    logger,
+    metrics,
+    ingest,
+    rejections,
+    rejectedStore,
+    outbox,
+    writer,
+    broker,
+    http,
+    async start() {
+      if (started) throw new Error('precall already started');
+      started = true;
+      writer.start();
+      brokerAddress = await broker.start();
+      await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+      const a = http.server.address() as AddressInfo;
+      const addresses: Addresses = { mqtt: brokerAddress, http: { host: a.address, port: a.port } };
+      log.info({ ...addresses, devices: registry.devices.size, influx: config.INFLUX_URL ?? null, dataDir: config.dataDir }, 'precall started');
+      return addresses;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const step = async (name: string, fn: () => Promise<void> | void) => {
+        try {
+          await fn();
+        } catch (err) {
+          log.error({ err }, `stopping ${name} failed`);
+        }
+      };
+      await step('HTTP API', () => http.close());
+      unsubscribeStatus();
+      await step('broker', () => broker.stop());
+      brokerAddress = undefined;
+      await step('outbox commit', () => outbox.flush());
+      await step('InfluxDB writer', () => writer.stop());
+      await step('outbox', () => outbox.close());
+      log.info({ backlog: safeBacklog(outbox) }, 'precall stopped');
+    },
+  };
+}
+
+function loadRegistry(config: Readonly<Config>, log: Logger): Registry {
+  if (config.FLEET_FILE === undefined) {
+    log.warn({}, 'FLEET_FILE is not set: starting with an empty fleet, so no device can connect. Make one with `precall fleet --devices 50 --out .data` and set FLEET_FILE=.data/fleet.yaml');
+    return Registry.empty();
+  }
+  return Registry.load(config.FLEET_FILE);
+}
+
+function safeBacklog(outbox: Outbox): number | null {
+  try {
+    return outbox.backlog().count;
+  } catch {
+    return null;
+  }
+}

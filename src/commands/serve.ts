@@ -1,0 +1,82 @@
+/** `precall serve`: run the backend until SIGINT/SIGTERM, then drain and exit. */
+import { parseArgs } from 'node:util';
+import { createPrecall } from '../app.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { FleetFileError } from '../registry/registry.js';
+
+const HELP = `usage: precall serve
+
+Runs the backend: embedded MQTT broker, ingest, durable outbox, InfluxDB writer and the HTTP API
+(GET /health, GET /metrics, JSON API under /api, OpenAPI at /docs).
+
+Configuration comes from the environment (README.md, Configuration). The essentials:
+  FLEET_FILE     fleet file with the devices allowed to connect (required; make one with
+                 \`precall fleet --devices 50 --out .data\`, then FLEET_FILE=.data/fleet.yaml)
+  MQTT_PORT      embedded broker port (default 1883)
+  HTTP_PORT      HTTP API port (default 8080)
+  DATA_DIR       outbox and other state (default .data)
+  INFLUX_URL     InfluxDB to write to, with INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET; unset =
+                 readings stay in the outbox until it is configured
+
+Stops cleanly on SIGINT (Ctrl-C) or SIGTERM; a second signal exits at once.`;
+
+export async function main(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  try {
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+  } catch (err) {
+    console.error(`precall serve: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  if (config.FLEET_FILE === undefined) {
+    console.error('precall serve: FLEET_FILE is not set, so no device could connect.\nMake a fleet with `precall fleet --devices 50 --out .data`, then run `FLEET_FILE=.data/fleet.yaml precall serve`.');
+    return 2;
+  }
+
+  let precall;
+  try {
+    precall = await createPrecall(config);
+  } catch (err) {
+    console.error(`precall serve: ${err instanceof FleetFileError ? err.message : (err as Error).message}`);
+    return err instanceof FleetFileError ? 2 : 1;
+  }
+
+  try {
+    const addr = await precall.start();
+    precall.logger.info(`MQTT on ${addr.mqtt?.host}:${addr.mqtt?.port}, HTTP on http://${addr.http.host}:${addr.http.port} (API docs at /docs)`);
+  } catch (err) {
+    precall.logger.error({ err }, 'precall could not start');
+    await precall.stop();
+    return 1;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      // A second signal while draining: the operator wants out now.
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  precall.logger.info({ signal }, 'stopping');
+  await precall.stop();
+  return 0;
+}
