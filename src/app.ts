@@ -82,12 +82,15 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const rejections = countingRejectionLog(rejectedStore, ingestMetrics, (id) => registry.device(id)?.kind);
 
   const storageLog = logger.child({ component: 'storage' });
-  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog });
+  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog, ...(config.OUTBOX_MAX_BYTES !== undefined ? { maxBytes: config.OUTBOX_MAX_BYTES } : {}) });
   const writer = new InfluxWriter({
     outbox,
     rejected: rejections,
     influx:
       config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET } : undefined,
+    batchSize: config.INFLUX_BATCH_SIZE,
+    retryMaxMs: config.INFLUX_RETRY_MAX_MS,
+    timeoutMs: config.INFLUX_TIMEOUT_MS,
     now,
     log: storageLog,
     registry: metrics,
