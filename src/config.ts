@@ -51,7 +51,7 @@ export const EnvSchema = z.object({
   /** Timeout of one InfluxDB write request, ms. */
   INFLUX_TIMEOUT_MS: positiveInt.default(30_000),
   /** Largest size of the outbox file in DATA_DIR, bytes; unset = limited by the disk. When full, QoS 1 publishes get no PUBACK until the backlog drains. */
-  OUTBOX_MAX_BYTES: optionalString.pipe(z.coerce.number().int().min(1024 * 1024).optional()),
+  OUTBOX_MAX_BYTES: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1024 * 1024).optional()),
   /** Device timestamps further than this in the future are replaced by receive time, ms. */
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */
@@ -60,6 +60,16 @@ export const EnvSchema = z.object({
   REJECTED_KEEP: positiveInt.max(100_000).default(1000),
   /** Language of work-order texts and notifications. */
   PRECALL_LANG: z.enum(['zh', 'en']).default('zh'),
+  /** Work-order settings file (YAML/JSON): crews, routes, SLA table, escalation, verification windows, webhooks (docs/workorders.md); unset = defaults. */
+  WORKORDERS_FILE: optionalString,
+  /** API keys file (YAML/JSON, hashed keys with roles admin/dispatcher/crew/viewer; docs/workorders.md). */
+  API_KEYS_FILE: optionalString,
+  /** One admin API key in clear (at least 16 characters), hashed in memory at start; for the demo and first setup. */
+  API_ADMIN_KEY: optionalString.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** Secret for the HMAC of caller phone numbers in complaints; unset = phones are stored masked only. */
+  PHONE_HASH_SECRET: optionalString,
+  /** Requests per minute per API key on the work-order, complaint and KPI routes. */
+  API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
