@@ -1,0 +1,617 @@
+/**
+ * The rule engine: readings, status changes and clock ticks in; signals out.
+ *
+ * Per device it keeps one small state object (kind states by rule id and port, output states by
+ * rule id) in memory and in a RuleStateStore. Kind modules decide raise/clear; this file adds
+ * per-port folding and flapping control (output.ts), building-level grouping (building.ts),
+ * seasons, peers for anomaly rules, and the scheduled InfluxQL rules (croner).
+ */
+import { Cron } from 'croner';
+import { deviceKinds, type DeviceKind } from '../../devices/index.js';
+import type { DeviceTags, Reading } from '../ingest/reading.js';
+import type { Registry } from '../registry/registry.js';
+import { onDeviceClear, onDeviceRaise, releasePending, type GroupState } from './building.js';
+import { readPath, test, type Subject } from './expr.js';
+import { streamKinds, TICKED_KINDS } from './kinds/index.js';
+import { evaluateRows, type QueryFn, type ScheduledState } from './kinds/scheduled.js';
+import { median } from './kinds/trend.js';
+import { evidenceOf, type KindContext, type KindInput, type KindSignal, type PeerView } from './kinds/types.js';
+import { iteratedArray, unitAt, type RuleBook } from './load.js';
+import { applyChange, DEFAULT_FLAPPING, releaseHeld, type FlappingOptions, type OutState } from './output.js';
+import type { Rule } from './schema.js';
+import { inSeason } from './season.js';
+import type { Signal } from './signal.js';
+import { MemoryRuleStateStore, type RuleStateStore } from './state-store.js';
+
+/** The subset of pino the engine uses. */
+export interface RuleLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RuleEngineOptions {
+  registry: Registry;
+  rules: RuleBook;
+  /** Epoch ms now; injected so tests and the simulator control time. */
+  clock: () => number;
+  /** Default: in memory (nothing survives a restart). */
+  stateStore?: RuleStateStore;
+  /** InfluxQL runner for scheduled rules; without it they do not run (and say so). */
+  query?: QueryFn;
+  /** Replaces `$bucket` in scheduled queries. Default `precall`. */
+  influxBucket?: string;
+  logger?: RuleLogger;
+  /** How often changed state is written when started, ms. Default 5000. */
+  flushMs?: number;
+  /** How often time-based rules are evaluated when started, ms. Default 5000. */
+  tickMs?: number;
+  /** How long a peer median is reused before recomputing, ms of reading time. Default 300000. */
+  peerMedianTtlMs?: number;
+}
+
+export type SignalListener = (signal: Signal) => void;
+
+export interface RuleEngine {
+  /** Evaluate a validated reading; returns the signals it caused (also sent to subscribers). */
+  onReading(reading: Reading): Signal[];
+  /** A device's status topic changed (online/offline, incl. the will). */
+  onStatus(deviceId: string, state: 'online' | 'offline', at: number): Signal[];
+  /** Evaluate time-based conditions (silence, holds, quiet clears, due dates, flapping, building waits). */
+  tick(now?: number): Signal[];
+  subscribe(listener: SignalListener): () => void;
+  /** Swap the rule set (file reload). State of rules that keep their id and kind is kept. */
+  setRules(rules: RuleBook): Signal[];
+  /** Run one scheduled rule now; rejects with a clear error when no query function is configured. */
+  runScheduled(ruleId: string, now?: number): Promise<Signal[]>;
+  /** Write changed state to the store. */
+  flush(): void;
+  start(): void;
+  /** Stops timers and cron jobs, flushes and closes the store. */
+  stop(): void;
+  /** Problems found at start (e.g. scheduled rules without InfluxDB). */
+  readonly problems: readonly string[];
+  stats(): { scopes: number; signals: number; errors: number };
+}
+
+interface ScopeState {
+  /** Kind states by `ruleId` or `ruleId#element`. */
+  k?: Record<string, unknown>;
+  /** Output states by rule id. */
+  o?: Record<string, OutState>;
+  /** Device signals waiting for a building decision, by rule id. */
+  p?: Record<string, Signal>;
+}
+
+const NOOP_LOGGER: RuleLogger = { info() {}, warn() {}, error() {} };
+
+export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
+  const { registry, clock } = opts;
+  const store = opts.stateStore ?? new MemoryRuleStateStore();
+  const log = opts.logger ?? NOOP_LOGGER;
+  const peerTtl = opts.peerMedianTtlMs ?? 300_000;
+  let book = opts.rules;
+  const scopes = new Map<string, unknown>(store.loadAll());
+  const dirty = new Set<string>();
+  const listeners = new Set<SignalListener>();
+  const problems: string[] = [];
+  const crons: Cron[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const counters = { signals: 0, errors: 0 };
+  const pendingGroups = new Set<string>();
+  for (const key of scopes.keys()) if (key.startsWith('grp|')) pendingGroups.add(key);
+
+  // ---- caches -------------------------------------------------------------------------------
+  const ctxByKind = new Map<DeviceKind, KindContext>();
+  function ctxOf(kind: DeviceKind): KindContext {
+    let ctx = ctxByKind.get(kind);
+    if (ctx === undefined) {
+      const units = new Map<string, string | undefined>();
+      const def = deviceKinds[kind];
+      ctx = {
+        heartbeatSeconds: def.heartbeatSeconds,
+        unitOf(path) {
+          if (!units.has(path)) units.set(path, unitAt(def.telemetry, path) ?? unitAt(def.event, path));
+          return units.get(path);
+        },
+      };
+      ctxByKind.set(kind, ctx);
+    }
+    return ctx;
+  }
+  const ruleMaps = new WeakMap<Rule[], Map<string, Rule>>();
+  function rulesById(rules: Rule[]): Map<string, Rule> {
+    let m = ruleMaps.get(rules);
+    if (m === undefined) {
+      m = new Map(rules.map((r) => [r.id, r]));
+      ruleMaps.set(rules, m);
+    }
+    return m;
+  }
+  const arrays = new WeakMap<Rule, string | null>();
+  function arrayOf(rule: Rule): string | undefined {
+    let a = arrays.get(rule);
+    if (a === undefined) {
+      a = iteratedArray(rule) ?? null;
+      arrays.set(rule, a);
+    }
+    return a ?? undefined;
+  }
+  const groupSizes = new Map<string, number>();
+  function groupSize(kind: DeviceKind, by: 'building' | 'substation', gid: string): number {
+    const key = `${kind}|${by}|${gid}`;
+    let n = groupSizes.get(key);
+    if (n === undefined) {
+      n = 0;
+      for (const d of registry.devices.values()) if (d.kind === kind && (by === 'building' ? d.building : d.substation) === gid) n++;
+      groupSizes.set(key, n);
+    }
+    return n;
+  }
+  const tagsCache = new Map<string, DeviceTags>();
+  function tagsOf(deviceId: string): DeviceTags | undefined {
+    let t = tagsCache.get(deviceId);
+    if (t === undefined) {
+      const d = registry.device(deviceId);
+      if (d === undefined) return undefined;
+      t = { device: d.id, kind: d.kind, street: d.street, community: d.community, building: d.building, ...(d.substation !== undefined ? { substation: d.substation } : {}) };
+      tagsCache.set(deviceId, t);
+    }
+    return t;
+  }
+  const peers = new Map<string, { values: Map<string, number>; median: number; at: number; n: number }>();
+  function peerView(rule: Rule & { kind: 'anomaly' }, tags: DeviceTags, member: string, value: number | undefined, time: number): PeerView | undefined {
+    if (rule.peers === undefined) return undefined;
+    const by = rule.peers.by;
+    const gid = by === 'district' ? tags.kind : by === 'street' ? tags.street : by === 'building' ? tags.building : tags.substation;
+    if (gid === undefined) return undefined;
+    const key = `${rule.id}|${gid}`;
+    let g = peers.get(key);
+    if (g === undefined) {
+      g = { values: new Map(), median: 0, at: -Infinity, n: 0 };
+      peers.set(key, g);
+    }
+    if (value !== undefined) g.values.set(member, value);
+    // The median is shared by the group and reused for a while: exact per-reading medians would
+    // cost a sort per reading; a few minutes' staleness does not matter for a slow fault.
+    if (time - g.at > peerTtl || Math.abs(g.values.size - g.n) > g.n / 10) {
+      g.median = median([...g.values.values()]);
+      g.at = time;
+      g.n = g.values.size;
+    }
+    return { median: g.median, count: Math.max(0, g.values.size - 1) };
+  }
+
+  // ---- scope state ------------------------------------------------------------------------
+  function scope(id: string): ScopeState {
+    let s = scopes.get(id) as ScopeState | undefined;
+    if (s === undefined) {
+      s = {};
+      scopes.set(id, s);
+    }
+    return s;
+  }
+  function touch(id: string): void {
+    dirty.add(id);
+  }
+  function setIn<T>(obj: Record<string, T> | undefined, key: string, value: T | undefined): Record<string, T> | undefined {
+    if (value === undefined) {
+      if (obj === undefined) return undefined;
+      delete obj[key];
+      return Object.keys(obj).length === 0 ? undefined : obj;
+    }
+    const o = obj ?? {};
+    o[key] = value;
+    return o;
+  }
+
+  // ---- signals ------------------------------------------------------------------------------
+  function makeSignal(rule: Rule, tags: DeviceTags, ks: KindSignal, state: 'raised' | 'cleared', element: string | number | undefined): Signal {
+    const port = typeof element === 'number' ? element : undefined;
+    return {
+      key: `${rule.id}:${tags.device}`,
+      state,
+      ruleId: rule.id,
+      ruleKind: rule.kind,
+      deviceId: tags.device,
+      kind: tags.kind,
+      building: tags.building,
+      community: tags.community,
+      street: tags.street,
+      ...(tags.substation !== undefined ? { substation: tags.substation } : {}),
+      ...(port !== undefined ? { port } : {}),
+      severity: rule.severity,
+      caseClass: rule.caseClass,
+      at: ks.at,
+      ...(ks.eta !== undefined ? { eta: ks.eta } : {}),
+      message: { id: rule.message ?? `rule.${rule.id}`, params: { device: tags.device, ...(port !== undefined ? { port } : {}), ...ks.params } },
+      evidence: ks.evidence,
+    };
+  }
+
+  function groupSignal(rule: Rule, tags: DeviceTags, by: 'building' | 'substation', gid: string, state: 'raised' | 'cleared', at: number, devices: string[], evidence: Signal['evidence']): Signal {
+    return {
+      key: `${rule.id}:${by}:${gid}`,
+      state,
+      ruleId: rule.id,
+      ruleKind: rule.kind,
+      kind: tags.kind,
+      building: tags.building,
+      community: tags.community,
+      street: tags.street,
+      ...(tags.substation !== undefined ? { substation: tags.substation } : {}),
+      severity: rule.severity,
+      caseClass: rule.caseClass,
+      at,
+      message: { id: `${rule.message ?? `rule.${rule.id}`}.${by}`, params: { [by]: gid, devices: devices.length } },
+      evidence: evidence.slice(0, 20),
+      ...(state === 'raised' ? { devices } : {}),
+    };
+  }
+
+  /** A device-level raise/clear decided: route through building grouping when the rule has it. */
+  function emitDevice(rule: Rule, tags: DeviceTags, signal: Signal, out: Signal[]): void {
+    const b = rule.building;
+    const gid = b === undefined ? undefined : b.by === 'building' ? tags.building : tags.substation;
+    if (b === undefined || gid === undefined) {
+      out.push(signal);
+      return;
+    }
+    const gkey = `grp|${rule.id}|${b.by}|${gid}`;
+    const g = scopes.get(gkey) as GroupState | undefined;
+    const dev = scope(tags.device);
+    if (signal.state === 'raised') {
+      const need = Math.max(b.minDevices, Math.ceil(b.fraction * groupSize(tags.kind, b.by, gid)));
+      const res = onDeviceRaise(g, tags.device, signal.at, need, b.windowS);
+      scopes.set(gkey, res.state);
+      dirty.add(gkey);
+      if (res.action.type === 'hold') {
+        dev.p = setIn(dev.p, rule.id, signal);
+        pendingGroups.add(gkey);
+      } else if (res.action.type === 'group-raise') {
+        const evidence: Signal['evidence'] = [];
+        for (const id of res.action.devices) {
+          const ds = scopes.get(id) as ScopeState | undefined;
+          const pending = ds?.p?.[rule.id];
+          if (pending !== undefined) evidence.push(...pending.evidence.slice(0, 2));
+          if (ds !== undefined) {
+            ds.p = setIn(ds.p, rule.id, undefined);
+            touch(id);
+          }
+        }
+        evidence.push(...signal.evidence.slice(0, 2));
+        dev.p = setIn(dev.p, rule.id, undefined);
+        out.push(groupSignal(rule, tags, b.by, gid, 'raised', signal.at, res.action.devices, evidence));
+      }
+    } else {
+      const res = onDeviceClear(g, tags.device);
+      if (res.state === undefined) scopes.delete(gkey);
+      else scopes.set(gkey, res.state);
+      dirty.add(gkey);
+      dev.p = setIn(dev.p, rule.id, undefined);
+      if (res.action.type === 'device-clear' && b.individual) out.push(signal);
+      else if (res.action.type === 'group-clear') out.push(groupSignal(rule, tags, b.by, gid, 'cleared', signal.at, [], signal.evidence));
+    }
+    touch(tags.device);
+  }
+
+  function flappingOf(rule: Rule): FlappingOptions {
+    return rule.flapping ?? DEFAULT_FLAPPING;
+  }
+
+  function onKindSignal(rule: Rule, tags: DeviceTags, ks: KindSignal, element: string | number | undefined, out: Signal[]): void {
+    const s = scope(tags.device);
+    const res = applyChange(s.o?.[rule.id], element ?? '', ks.state, ks.at, flappingOf(rule));
+    s.o = setIn(s.o, rule.id, res.state);
+    if (res.emit === 'none') return;
+    emitDevice(rule, tags, makeSignal(rule, tags, ks, res.emit === 'raise' ? 'raised' : 'cleared', element), out);
+  }
+
+  // ---- evaluation ---------------------------------------------------------------------------
+  function runRule(rule: Rule, tags: DeviceTags, input: KindInput, now: number, out: Signal[], elementFilter?: string): void {
+    const evaluate = streamKinds[rule.kind];
+    if (evaluate === undefined) return;
+    const s = scope(tags.device);
+    const ctx = ctxOf(tags.kind);
+    const run = (stateKey: string, inp: KindInput, element: string | number | undefined) => {
+      try {
+        const res = evaluate(s.k?.[stateKey], inp, now, rule, ctx);
+        s.k = setIn(s.k, stateKey, res.state);
+        for (const ks of res.signals) {
+          if (rule.evidence !== undefined && 'subject' in inp) ks.evidence.push(...evidenceOf(inp.subject, rule.evidence, inp.time, ctx, readPath));
+          onKindSignal(rule, tags, ks, element, out);
+        }
+      } catch (err) {
+        // Never throw on the message path: a broken rule costs its own verdict only.
+        counters.errors++;
+        log.error({ err, rule: rule.id, device: tags.device }, 'rule evaluation failed');
+      }
+    };
+    const array = arrayOf(rule);
+    if (array === undefined || input.type === 'tick' || input.type === 'status') {
+      if (array === undefined) run(rule.id, input, undefined);
+      else if (elementFilter !== undefined) {
+        const el = elementFilter.slice(rule.id.length + 1);
+        run(elementFilter, input, /^\d+$/.test(el) ? Number(el) : el);
+      }
+      return;
+    }
+    const subject = 'subject' in input ? input.subject : undefined;
+    const list = subject !== undefined ? (subject.root as Record<string, unknown>)[array] : undefined;
+    if (!Array.isArray(list)) return;
+    const sub = deviceKinds[tags.kind].subUnits;
+    list.forEach((element: unknown, i) => {
+      const keyVal = sub !== undefined && sub.field === array ? (element as Record<string, unknown>)[sub.key] : undefined;
+      const el = typeof keyVal === 'number' || typeof keyVal === 'string' ? keyVal : i + 1;
+      const elSubject: Subject = { root: subject!.root, element };
+      let inp: KindInput = { ...input, subject: elSubject } as KindInput;
+      if (rule.kind === 'anomaly' && inp.type === 'telemetry') {
+        const v = readPath(elSubject, rule.field);
+        const gateOk = rule.gate === undefined || test(rule.gate, elSubject);
+        const pv = peerView(rule, tags, `${tags.device}#${el}`, typeof v === 'number' && gateOk ? v : undefined, inp.time);
+        if (pv !== undefined) inp = { ...inp, peers: pv };
+      }
+      run(`${rule.id}#${el}`, inp, el);
+    });
+  }
+
+  function rulesFor(tags: DeviceTags): Rule[] {
+    return book.forDevice(tags);
+  }
+
+  function finish(out: Signal[], scopeIds: Iterable<string>): Signal[] {
+    for (const id of scopeIds) touch(id);
+    if (out.length > 0) {
+      // Durable before announced: a restart must not raise the same condition twice.
+      flush();
+      counters.signals += out.length;
+      for (const sig of out) {
+        for (const l of listeners) {
+          try {
+            l(sig);
+          } catch (err) {
+            log.error({ err, key: sig.key }, 'signal listener failed');
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  function onReading(reading: Reading): Signal[] {
+    const out: Signal[] = [];
+    const tags = reading.tags;
+    const subject: Subject = { root: reading.payload };
+    const input: KindInput =
+      reading.channel === 'telemetry' ? { type: 'telemetry', time: reading.time, subject } : { type: 'event', time: reading.time, subject };
+    for (const rule of rulesFor(tags)) {
+      if (rule.kind === 'scheduled' || !inSeason(reading.time, rule.season)) continue;
+      if (rule.kind === 'anomaly' && rule.peers !== undefined && arrayOf(rule) === undefined && input.type === 'telemetry') {
+        const v = readPath(subject, rule.field);
+        const gateOk = rule.gate === undefined || test(rule.gate, subject);
+        const pv = peerView(rule, tags, tags.device, typeof v === 'number' && gateOk ? v : undefined, reading.time);
+        runRule(rule, tags, pv !== undefined ? { ...input, peers: pv } : input, reading.time, out);
+      } else runRule(rule, tags, input, reading.time, out);
+    }
+    return finish(out, [tags.device]);
+  }
+
+  function onStatus(deviceId: string, state: 'online' | 'offline', at: number): Signal[] {
+    const tags = tagsOf(deviceId);
+    if (tags === undefined) return [];
+    const out: Signal[] = [];
+    for (const rule of rulesFor(tags)) if (rule.kind === 'silence') runRule(rule, tags, { type: 'status', time: at, online: state === 'online' }, at, out);
+    return finish(out, [deviceId]);
+  }
+
+  function tick(now = clock()): Signal[] {
+    const out: Signal[] = [];
+    const touched: string[] = [];
+    for (const [id, raw] of scopes) {
+      if (id.includes('|')) continue;
+      const s = raw as ScopeState;
+      const tags = tagsOf(id);
+      if (tags === undefined) continue;
+      const byId = rulesById(rulesFor(tags));
+      let changed = false;
+      for (const stateKey of Object.keys(s.k ?? {})) {
+        const hash = stateKey.indexOf('#');
+        const rule = byId.get(hash < 0 ? stateKey : stateKey.slice(0, hash));
+        if (rule === undefined || !TICKED_KINDS.has(rule.kind) || !inSeason(now, rule.season)) continue;
+        const before = s.k?.[stateKey];
+        runRule(rule, tags, { type: 'tick', time: now }, now, out, hash < 0 ? undefined : stateKey);
+        if (s.k?.[stateKey] !== before) changed = true;
+      }
+      for (const [ruleId, o] of Object.entries(s.o ?? {})) {
+        const rule = byId.get(ruleId);
+        if (rule === undefined) continue;
+        const res = releaseHeld(o, now, flappingOf(rule));
+        if (res.state === o) continue;
+        changed = true;
+        s.o = setIn(s.o, ruleId, res.state);
+        if (res.emit === 'clear') emitDevice(rule, tags, makeSignal(rule, tags, { state: 'cleared', at: now, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', undefined), out);
+      }
+      if (changed) touched.push(id);
+    }
+    for (const gkey of [...pendingGroups]) {
+      const g = scopes.get(gkey) as GroupState | undefined;
+      const [, ruleId] = gkey.split('|');
+      if (g === undefined) {
+        pendingGroups.delete(gkey);
+        continue;
+      }
+      const first = Object.keys(g.m)[0];
+      const tags = first !== undefined ? tagsOf(first) : undefined;
+      const rule = tags !== undefined ? rulesById(rulesFor(tags)).get(ruleId!) : undefined;
+      if (rule?.building === undefined) continue;
+      const res = releasePending(g, now, rule.building.windowS);
+      if (res.released.length === 0) {
+        if (!Object.values(g.m).some(([, st]) => st === 0)) pendingGroups.delete(gkey);
+        continue;
+      }
+      scopes.set(gkey, res.state);
+      dirty.add(gkey);
+      for (const id of res.released) {
+        const ds = scopes.get(id) as ScopeState | undefined;
+        const sig = ds?.p?.[rule.id];
+        if (ds === undefined || sig === undefined) continue;
+        ds.p = setIn(ds.p, rule.id, undefined);
+        touched.push(id);
+        // individual: false = this rule speaks only for whole buildings/substations.
+        if (rule.building.individual) out.push(sig);
+      }
+    }
+    return finish(out, touched);
+  }
+
+  function flush(): void {
+    if (dirty.size === 0) return;
+    for (const id of dirty) {
+      const s = scopes.get(id) as ScopeState | undefined;
+      // Nothing in progress: forget the device rather than keep an empty record.
+      if (s !== undefined && !id.includes('|') && s.k === undefined && s.o === undefined && s.p === undefined) scopes.delete(id);
+    }
+    const entries: [string, unknown][] = [...dirty].map((id) => [id, scopes.get(id)]);
+    dirty.clear();
+    try {
+      store.put(entries);
+    } catch (err) {
+      counters.errors++;
+      for (const [id] of entries) dirty.add(id);
+      log.error({ err }, 'rule state could not be written; will retry');
+    }
+  }
+
+  function setRules(next: RuleBook): Signal[] {
+    const out: Signal[] = [];
+    const touched: string[] = [];
+    for (const [id, raw] of scopes) {
+      if (id.includes('|')) continue;
+      const tags = tagsOf(id);
+      if (tags === undefined) continue;
+      const oldRules = rulesById(book.forDevice(tags));
+      const newRules = rulesById(next.forDevice(tags));
+      const s = raw as ScopeState;
+      for (const stateKey of Object.keys(s.k ?? {})) {
+        const ruleId = stateKey.split('#')[0]!;
+        if (newRules.get(ruleId)?.kind !== oldRules.get(ruleId)?.kind) {
+          s.k = setIn(s.k, stateKey, undefined);
+          touched.push(id);
+        }
+      }
+      for (const [ruleId, o] of Object.entries(s.o ?? {})) {
+        const old = oldRules.get(ruleId);
+        if (old === undefined || newRules.get(ruleId)?.kind === old.kind) continue;
+        // The rule is gone (or became another kind): its raised signal must not stay open forever.
+        if (o.r !== undefined) out.push(makeSignal(old, tags, { state: 'cleared', at: clock(), evidence: [], params: { reason: 'rule-removed' } }, 'cleared', undefined));
+        s.o = setIn(s.o, ruleId, undefined);
+        s.p = setIn(s.p, ruleId, undefined);
+        touched.push(id);
+      }
+    }
+    book = next;
+    stopCrons();
+    if (started) startCrons();
+    return finish(out, touched);
+  }
+
+  // ---- scheduled rules ----------------------------------------------------------------------
+  function kindOfRule(ruleId: string): DeviceKind | undefined {
+    for (const [kind, rules] of book.defaults) if (rules.some((r) => r.id === ruleId)) return kind;
+    return undefined;
+  }
+
+  async function runScheduled(ruleId: string, now?: number): Promise<Signal[]> {
+    const rule = book.all().find((r) => r.id === ruleId);
+    if (rule === undefined || rule.kind !== 'scheduled') throw new Error(`no scheduled rule "${ruleId}"`);
+    if (opts.query === undefined) throw new Error(`scheduled rule "${ruleId}" needs InfluxDB: set INFLUX_URL and INFLUX_TOKEN (see docs/rules.md)`);
+    const rows = await opts.query(rule.query.replaceAll('$bucket', opts.influxBucket ?? 'precall'));
+    const at = now ?? clock();
+    const skey = `sch|${rule.id}`;
+    const res = evaluateRows(scopes.get(skey) as ScheduledState | undefined, rows, at, rule);
+    if (res.state === undefined) scopes.delete(skey);
+    else scopes.set(skey, res.state);
+    dirty.add(skey);
+    const kind = kindOfRule(rule.id);
+    const out: Signal[] = [];
+    for (const ks of res.signals) {
+      const place = rule.scope === 'device' ? registry.device(ks.scopeId) : registry.buildings.get(ks.scopeId)?.devices[0];
+      if (place === undefined || kind === undefined) continue;
+      const base = {
+        ruleId: rule.id,
+        ruleKind: rule.kind,
+        kind,
+        building: place.building,
+        community: place.community,
+        street: place.street,
+        ...(place.substation !== undefined ? { substation: place.substation } : {}),
+        severity: rule.severity,
+        caseClass: rule.caseClass,
+        at: ks.at,
+        evidence: ks.evidence,
+      };
+      out.push(
+        rule.scope === 'device'
+          ? { ...base, key: `${rule.id}:${ks.scopeId}`, state: ks.state, deviceId: ks.scopeId, message: { id: rule.message ?? `rule.${rule.id}`, params: ks.params } }
+          : { ...base, key: `${rule.id}:building:${ks.scopeId}`, state: ks.state, message: { id: rule.message ?? `rule.${rule.id}`, params: ks.params } },
+      );
+    }
+    return finish(out, []);
+  }
+
+  function startCrons(): void {
+    for (const rule of book.all()) {
+      if (rule.kind !== 'scheduled' || !rule.enabled) continue;
+      if (opts.query === undefined) {
+        const msg = `scheduled rule "${rule.id}" will not run: InfluxDB is not configured (set INFLUX_URL and INFLUX_TOKEN)`;
+        if (!problems.includes(msg)) problems.push(msg);
+        log.warn({ rule: rule.id }, msg);
+        continue;
+      }
+      crons.push(
+        new Cron(rule.cron, { timezone: 'Asia/Shanghai', protect: true }, () => {
+          runScheduled(rule.id).catch((err: unknown) => {
+            counters.errors++;
+            log.error({ err, rule: rule.id }, 'scheduled rule failed');
+          });
+        }),
+      );
+    }
+  }
+  function stopCrons(): void {
+    for (const c of crons.splice(0)) c.stop();
+  }
+
+  let started = false;
+  return {
+    onReading,
+    onStatus,
+    tick,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    setRules,
+    runScheduled,
+    flush,
+    start() {
+      if (started) return;
+      started = true;
+      startCrons();
+      const t1 = setInterval(() => tick(), opts.tickMs ?? 5000);
+      const t2 = setInterval(flush, opts.flushMs ?? 5000);
+      t1.unref();
+      t2.unref();
+      timers.push(t1, t2);
+    },
+    stop() {
+      for (const t of timers.splice(0)) clearInterval(t);
+      stopCrons();
+      started = false;
+      flush();
+      store.close();
+    },
+    problems,
+    stats: () => ({ scopes: scopes.size, ...counters }),
+  };
+}

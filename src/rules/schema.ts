@@ -1,0 +1,97 @@
+/**
+ * Rule files: `devices/<kind>/rules.yaml` (the shipped defaults) and the operator's override file
+ * (RULES_FILE). One zod schema each; the types below are inferred from them.
+ */
+import { z } from 'zod';
+import { FieldPath } from './expr.js';
+import { AnomalyParams, CountParams, DueParams, EventParams, ScheduledParams, SilenceParams, ThresholdParams, TrendParams } from './kinds/index.js';
+
+export const RuleId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
+
+const MonthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'MM-DD, e.g. 11-15');
+
+/** Fields every rule has, whatever its kind. */
+const Common = {
+  id: RuleId,
+  /** One line for people reading the rule file. */
+  title: z.string().optional(),
+  severity: z.enum(['critical', 'major', 'minor', 'info']),
+  /** SLA class of the resulting work order (shared/DOMAIN.md deadline table). */
+  caseClass: z.enum(['entrapment', 'life-safety', 'utility-outage', 'general', 'complex', 'preventive']),
+  /** Message catalogue id; default `rule.<id>`. */
+  message: z.string().min(1).optional(),
+  /** Default true; an override may switch a rule off for a place or a device. */
+  enabled: z.boolean().default(true),
+  /** Evaluate only between these days (Beijing time, inclusive; may wrap the year end). */
+  season: z.object({ from: MonthDay, to: MonthDay }).strict().optional(),
+  /** Extra fields recorded as evidence with the signal. */
+  evidence: z.array(FieldPath).max(8).optional(),
+  /** Flapping suppression: after this many raise/clear changes within windowS the signal stays raised until windowS passes quietly. */
+  flapping: z
+    .object({ maxChanges: z.number().int().min(2).default(4), windowS: z.number().positive().default(3600) })
+    .strict()
+    .optional(),
+  /** Building level: when enough devices of one building or substation raise within windowS, one signal for the group instead. */
+  building: z
+    .object({
+      by: z.enum(['building', 'substation']).default('building'),
+      /** Devices needed (at least). Default 3. */
+      minDevices: z.number().int().min(2).default(3),
+      /** Fraction of the group's devices of this kind needed as well (0–1). Default 0. */
+      fraction: z.number().min(0).max(1).default(0),
+      /** Raises within this many seconds count together; device signals wait this long. Default 600. */
+      windowS: z.number().positive().default(600),
+      /** Send device signals that stay alone after the window. Default true; false = group signals only. */
+      individual: z.boolean().default(true),
+    })
+    .strict()
+    .optional(),
+};
+
+export const Rule = z.discriminatedUnion('kind', [
+  ThresholdParams.extend(Common).strict(),
+  TrendParams.extend(Common).strict(),
+  AnomalyParams.extend(Common).strict(),
+  SilenceParams.extend(Common).strict(),
+  EventParams.extend(Common).strict(),
+  CountParams.extend(Common).strict(),
+  DueParams.extend(Common).strict(),
+  ScheduledParams.extend(Common).strict(),
+]);
+export type Rule = z.infer<typeof Rule>;
+export type RuleKindName = Rule['kind'];
+
+export const RulesFile = z
+  .object({
+    version: z.literal(1),
+    /** Device kind the rules apply to (the folder name). */
+    kind: z.string().min(1),
+    rules: z.array(z.unknown()),
+  })
+  .strict();
+
+/** One override: which rule, where, and what changes. */
+export const Override = z
+  .object({
+    rule: RuleId,
+    street: z.string().optional(),
+    community: z.string().optional(),
+    building: z.string().optional(),
+    device: z.string().optional(),
+    enabled: z.boolean().optional(),
+    /** Fields replacing the default rule's (objects merge, lists and values replace). */
+    set: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((o) => [o.street, o.community, o.building, o.device].filter((x) => x !== undefined).length <= 1, {
+    message: 'give at most one of street, community, building, device',
+  })
+  .refine((o) => o.set === undefined || (!('id' in o.set) && !('kind' in o.set)), { message: 'set may not change id or kind', path: ['set'] });
+export type Override = z.infer<typeof Override>;
+
+export const OverrideFile = z
+  .object({
+    version: z.literal(1),
+    overrides: z.array(z.unknown()).default([]),
+  })
+  .strict();
