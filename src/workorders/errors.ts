@@ -2,6 +2,8 @@
  * Coded errors of the work-order area, each with the HTTP status the API answers with.
  * docs/workorders.md lists every code; test/unit/workorders/errors.test.ts checks that it does.
  */
+import { z } from 'zod';
+
 export const workOrderErrors = {
   PRECALL_ERR_WO_NOT_FOUND: { status: 404, text: 'no work order with this code' },
   PRECALL_ERR_WO_ILLEGAL_TRANSITION: { status: 409, text: 'this status change is not allowed from the current status' },
@@ -26,3 +28,6 @@ export class WorkOrderError extends Error {
     this.statusCode = workOrderErrors[code].status;
   }
 }
+
+/** Error response body of the work-order, complaint and KPI routes (same shape as the rest of the API). */
+export const WoErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ description: 'Error response: a stable code and a message' });

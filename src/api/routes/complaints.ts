@@ -1,0 +1,67 @@
+/** `POST /api/complaints` (intake) and `GET /api/complaints`. Phones leave only masked. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ComplaintInput } from '../../complaints/schema.js';
+import type { WorkOrders } from '../../workorders/component.js';
+import { requireRole } from '../auth.js';
+import { WoErrorBody } from '../../workorders/errors.js';
+
+const errors = { 400: WoErrorBody, 401: WoErrorBody, 403: WoErrorBody, 429: WoErrorBody };
+
+export const ComplaintView = z.object({
+  id: z.number(),
+  channel: z.string(),
+  receivedAt: z.number(),
+  community: z.string(),
+  building: z.string(),
+  unit: z.string().nullable(),
+  category: z.string(),
+  text: z.string(),
+  phoneMasked: z.string().nullable().meta({ description: 'e.g. 138****1234; the number itself is never stored' }),
+  orderCode: z.string(),
+  linked: z.enum(['existing', 'reactive']),
+  createdAt: z.number(),
+});
+
+const view = ({ phoneHash: _h, orderId: _o, ...c }: { phoneHash: string | null; orderId: number } & z.infer<typeof ComplaintView>) => c;
+
+export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPluginAsyncZod {
+  const wo = deps.workOrders;
+  return async (app) => {
+    app.post(
+      '/api/complaints',
+      {
+        preHandler: requireRole('admin', 'dispatcher'),
+        schema: {
+          tags: ['complaints'],
+          summary: 'Record a resident complaint; links it to the open or recent order, or opens a reactive one',
+          body: ComplaintInput,
+          response: { 201: z.object({ complaint: ComplaintView, order: z.object({ code: z.string(), status: z.string(), source: z.string(), createdAt: z.number() }), linked: z.enum(['existing', 'reactive']) }), ...errors },
+        },
+      },
+      async (req, reply) => {
+        const r = wo.onComplaint(req.body);
+        return reply.code(201).send({ complaint: view(r.complaint), order: { code: r.order.code, status: r.order.status, source: r.order.source, createdAt: r.order.createdAt }, linked: r.linked });
+      },
+    );
+    app.get(
+      '/api/complaints',
+      {
+        preHandler: requireRole('admin', 'dispatcher', 'viewer'),
+        schema: {
+          tags: ['complaints'],
+          summary: 'List complaints, newest first',
+          querystring: z.object({
+            from: z.coerce.number().int().optional(),
+            to: z.coerce.number().int().optional(),
+            community: z.string().optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+            offset: z.coerce.number().int().min(0).default(0),
+          }),
+          response: { 200: z.object({ items: z.array(ComplaintView) }), ...errors },
+        },
+      },
+      async (req) => ({ items: wo.store.complaints(req.query).map(view) }),
+    );
+  };
+}

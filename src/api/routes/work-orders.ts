@@ -1,0 +1,167 @@
+/**
+ * Work-order routes, plus `workOrdersApi`: the one plugin that puts the work-order, complaint
+ * and KPI routes behind API keys, roles and a rate limit. Register it in buildApp through
+ * `deps.plugins` (see docs/workorders.md).
+ */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ComplaintValidationError, type WorkOrders } from '../../workorders/component.js';
+import { WoErrorBody, WorkOrderError } from '../../workorders/errors.js';
+import { HistoryEntry, Priority, Status, WorkOrder } from '../../workorders/model.js';
+import type { Actor } from '../../workorders/permissions.js';
+import { authenticate, requireRole, type ApiKeys } from '../auth.js';
+import { complaintRoutes } from './complaints.js';
+import { kpiRoutes } from './kpis.js';
+
+export interface WorkOrdersApiDeps {
+  workOrders: WorkOrders;
+  keys: ApiKeys;
+  /** Requests per minute per API key (or per address without one). Default 600. */
+  rateLimitPerMinute?: number;
+}
+
+const errors = { 400: WoErrorBody, 401: WoErrorBody, 403: WoErrorBody, 404: WoErrorBody, 409: WoErrorBody, 429: WoErrorBody };
+
+const DeliveryLog = z.object({
+  channel: z.string(),
+  target: z.string(),
+  event: z.string(),
+  status: z.enum(['pending', 'sent', 'failed']),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+
+const ListQuery = z.object({
+  status: z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined || s === '' ? undefined : s.split(',')))
+    .pipe(z.array(Status).optional())
+    .meta({ description: 'Comma-separated statuses, e.g. open,acknowledged' }),
+  crew: z.string().optional(),
+  community: z.string().optional(),
+  building: z.string().optional(),
+  kind: z.string().optional(),
+  priority: Priority.optional(),
+  from: z.coerce.number().int().optional().meta({ description: 'Created at or after, epoch ms' }),
+  to: z.coerce.number().int().optional().meta({ description: 'Created before, epoch ms' }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const TransitionBody = z
+  .object({
+    to: Status,
+    note: z.string().max(2000).optional(),
+    /** Callback rating at close, 1–5 (4 and 5 count as satisfied). */
+    rating: z.number().int().min(1).max(5).optional(),
+  })
+  .strict();
+
+const actorOf = (req: FastifyRequest): Actor => req.actor!;
+
+export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPluginAsyncZod {
+  const wo = deps.workOrders;
+  return async (app) => {
+    app.get(
+      '/api/work-orders',
+      {
+        preHandler: requireRole('admin', 'dispatcher', 'crew', 'viewer'),
+        schema: { tags: ['work orders'], summary: 'List and filter work orders (a crew key sees only its crew’s)', querystring: ListQuery, response: { 200: z.object({ total: z.number(), items: z.array(WorkOrder) }), ...errors } },
+      },
+      async (req) => wo.list(req.query, actorOf(req)),
+    );
+    app.get(
+      '/api/work-orders/:code',
+      {
+        preHandler: requireRole('admin', 'dispatcher', 'crew', 'viewer'),
+        schema: {
+          tags: ['work orders'],
+          summary: 'One work order with its audit history, complaints and delivery log',
+          params: z.object({ code: z.string() }),
+          response: {
+            200: z.object({
+              order: WorkOrder,
+              history: z.array(HistoryEntry),
+              complaints: z.array(z.object({ id: z.number(), channel: z.string(), receivedAt: z.number(), category: z.string(), unit: z.string().nullable(), text: z.string(), phoneMasked: z.string().nullable() })),
+              deliveries: z.array(DeliveryLog),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => {
+        const { order, history } = wo.get(req.params.code, actorOf(req));
+        const complaints = wo.store.complaints({ orderId: order.id }).map((c) => ({ id: c.id, channel: c.channel, receivedAt: c.receivedAt, category: c.category, unit: c.unit, text: c.text, phoneMasked: c.phoneMasked }));
+        return { order, history, complaints, deliveries: wo.store.deliveries(order.id) };
+      },
+    );
+    app.post(
+      '/api/work-orders/:code/transitions',
+      {
+        preHandler: requireRole('admin', 'dispatcher', 'crew'),
+        schema: {
+          tags: ['work orders'],
+          summary: 'Move a work order (crews: acknowledged, on-site, resolved on their own orders)',
+          params: z.object({ code: z.string() }),
+          body: TransitionBody,
+          response: { 200: WorkOrder, ...errors },
+        },
+      },
+      async (req) => wo.transition(req.params.code, req.body, actorOf(req)),
+    );
+  };
+}
+
+/** Map this area's errors (and validation and rate-limit errors) to `{ error: { code, message } }`. */
+export function workOrderErrorHandler(this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof WorkOrderError || err instanceof ComplaintValidationError) {
+    void reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    return;
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = err.validationContext ?? 'request';
+    const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);
+    void reply.code(400).send({ error: { code: 'PRECALL_ERR_VALIDATION', message: problems.join('; ') } });
+    return;
+  }
+  if (err.statusCode === 429) {
+    void reply.code(429).send({ error: { code: 'PRECALL_ERR_RATE_LIMITED', message: err.message } });
+    return;
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    void reply.code(status).send({ error: { code: 'PRECALL_ERR_BAD_REQUEST', message: err.message } });
+    return;
+  }
+  this.log.error({ err, method: req.method, url: req.url }, 'work-order request failed');
+  void reply.code(500).send({ error: { code: 'PRECALL_ERR_INTERNAL', message: 'precall failed to answer this request (a bug); the log has the details' } });
+}
+
+/** Work orders, complaints and KPIs behind API keys, roles and a per-key rate limit. */
+export function workOrdersApi(deps: WorkOrdersApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    app.setErrorHandler(workOrderErrorHandler);
+    // Rate limit before the key check, so guessing keys is limited too.
+    await app.register(rateLimit, {
+      global: true,
+      max: deps.rateLimitPerMinute ?? 600,
+      timeWindow: 60_000,
+      keyGenerator: (req) => {
+        const k = req.headers.authorization ?? req.headers['x-api-key'];
+        return typeof k === 'string' ? `key:${k.slice(-16)}` : `ip:${req.ip}`;
+      },
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `too many requests: at most ${ctx.max} a minute per key; retry in ${ctx.after}` }),
+    });
+    app.addHook('onRequest', authenticate(deps.keys));
+    await app.register(workOrderRoutes(deps));
+    await app.register(complaintRoutes(deps));
+    await app.register(kpiRoutes(deps));
+  };
+}
