@@ -51,7 +51,7 @@ export const EnvSchema = z.object({
   /** Timeout of one InfluxDB write request, ms. */
   INFLUX_TIMEOUT_MS: positiveInt.default(30_000),
   /** Largest size of the outbox file in DATA_DIR, bytes; unset = limited by the disk. When full, QoS 1 publishes get no PUBACK until the backlog drains. */
-  OUTBOX_MAX_BYTES: optionalString.pipe(z.coerce.number().int().min(1024 * 1024).optional()),
+  OUTBOX_MAX_BYTES: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1024 * 1024).optional()),
   /** Device timestamps further than this in the future are replaced by receive time, ms. */
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */
