@@ -1,0 +1,237 @@
+/**
+ * External broker mode (MQTT_BROKER_URL): instead of embedding aedes, precall subscribes to
+ * `devices/+/+` on another broker (Mosquitto, EMQX, ...) and feeds the same ingest. Several
+ * precall instances share the stream through an MQTT 5 shared subscription
+ * (`$share/{group}/devices/+/+`), each message going to one of them.
+ *
+ * Messages arrive with QoS 1 on a persistent session (fixed client id, clean session false),
+ * and each is acknowledged only after ingest's `done`: when storage fails, the connection is
+ * dropped without the PUBACK and the broker sends the message again after MQTT.js reconnects
+ * [MQTT-4.4.0-1]. Authentication and topic ACLs are the external broker's job here; ingest
+ * still refuses readings from devices the registry does not know.
+ */
+import { hostname } from 'node:os';
+import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { Counter, Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { parseDeviceTopic } from './acl.js';
+import type { InboundMessage, IngestSink } from './inbound-message.js';
+import { parseStatusPayload, type DeviceState } from './status-message.js';
+import type { StatusListener } from './embedded-broker.js';
+
+export interface ExternalSubscriberOptions {
+  config: Pick<Config, 'MQTT_BROKER_URL' | 'MQTT_BROKER_USERNAME' | 'MQTT_BROKER_PASSWORD'>;
+  ingest: IngestSink;
+  logger: Logger;
+  /** prom-client registry for this component's metrics; default a private one. */
+  metrics?: Registry;
+  /** Clock, epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * MQTT client id. Keep it stable across restarts (the broker keeps the session, and the
+   * messages that arrived meanwhile, under it) and distinct per instance. Default `precall-{hostname}`.
+   */
+  clientId?: string;
+  /** Shared-subscription group; instances in one group split the messages. Default `precall`. */
+  group?: string;
+  /**
+   * `auto` (default): shared subscription when the broker speaks MQTT 5 and does not say it
+   * lacks them, a plain subscription on MQTT 3.1.1 (where `$share/...` is not standard and a
+   * broker without it would treat it as a literal topic and deliver nothing). `always` forces
+   * `$share/` also on 3.1.1 (Mosquitto ≥ 1.6 and EMQX accept it there); `never` always plain.
+   */
+  share?: 'auto' | 'always' | 'never';
+  /** MQTT protocol to try first; 5 falls back to 3.1.1 when the broker refuses it. Default 5. */
+  protocolVersion?: 4 | 5;
+  /** Session expiry on MQTT 5, seconds: how long the broker keeps queued messages while precall is away. Default 86,400. */
+  sessionExpirySeconds?: number;
+  /** Wait between reconnect attempts, ms. Default 1,000. */
+  reconnectPeriodMs?: number;
+  /** How long `start()` waits for the first connection, ms. Default 30,000. */
+  startTimeoutMs?: number;
+}
+
+const SUBSCRIPTION = 'devices/+/+';
+
+export class ExternalSubscriber {
+  private client: MqttClient | undefined;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly online = new Set<string>();
+  private readonly statusListeners = new Set<StatusListener>();
+  private readonly received: Counter<'channel' | 'result'>;
+
+  constructor(private readonly opts: ExternalSubscriberOptions) {
+    this.log = opts.logger.child({ component: 'external-subscriber' });
+    this.now = opts.now ?? Date.now;
+    this.received = new Counter({
+      name: 'precall_mqtt_external_messages_total',
+      help: 'Messages received from the external broker, by channel and result (acked, not-durable, ignored).',
+      labelNames: ['channel', 'result'] as const,
+      registers: [opts.metrics ?? new Registry()],
+    });
+  }
+
+  /** Connect, subscribe, and resolve with what was negotiated; rejects on refusal or timeout. */
+  async start(): Promise<{ protocolVersion: 4 | 5; topic: string }> {
+    const url = this.opts.config.MQTT_BROKER_URL;
+    if (url === undefined) throw new Error('ExternalSubscriber needs MQTT_BROKER_URL');
+    let version = this.opts.protocolVersion ?? 5;
+    let connected: { client: MqttClient; connack: IConnackPacket };
+    try {
+      connected = await this.connect(url, version);
+    } catch (err) {
+      // 1: a 3.1.1 broker's "unacceptable protocol version"; 0x84: MQTT 5 "unsupported protocol version".
+      const code = (err as { code?: number }).code;
+      if (version !== 5 || (code !== 1 && code !== 0x84)) throw err;
+      this.log.info({ url: redact(url) }, 'broker refused MQTT 5, using MQTT 3.1.1');
+      version = 4;
+      connected = await this.connect(url, version);
+    }
+    const { client, connack } = connected;
+    this.client = client;
+    const share = this.opts.share ?? 'auto';
+    const shared = share === 'always' || (share === 'auto' && version === 5 && connack.properties?.sharedSubscriptionAvailable !== false);
+    const topic = shared ? `$share/${this.opts.group ?? 'precall'}/${SUBSCRIPTION}` : SUBSCRIPTION;
+    const granted = await client.subscribeAsync(topic, { qos: 1 });
+    const qos = granted[0]?.qos ?? 128;
+    if (qos >= 128) {
+      await this.stop();
+      throw new Error(`external broker refused the subscription to ${topic} (code ${qos}); check the ACL of MQTT_BROKER_USERNAME`);
+    }
+    this.log.info({ url: redact(url), protocolVersion: version, topic, grantedQos: qos }, 'subscribed to external broker');
+    return { protocolVersion: version, topic };
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) {
+      await client.endAsync(true);
+    }
+  }
+
+  /** Devices whose last retained status on the external broker says online. */
+  connectedDevices(): number {
+    return this.online.size;
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.online.has(deviceId);
+  }
+
+  /** Told when a device's status message changes its state; returns the unsubscribe function. */
+  onStatus(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private connect(url: string, protocolVersion: 4 | 5): Promise<{ client: MqttClient; connack: IConnackPacket }> {
+    const { config } = this.opts;
+    const options: IClientOptions = {
+      protocolVersion,
+      clientId: this.opts.clientId ?? `precall-${hostname()}`,
+      clean: false,
+      reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
+      ...(config.MQTT_BROKER_USERNAME !== undefined ? { username: config.MQTT_BROKER_USERNAME } : {}),
+      ...(config.MQTT_BROKER_PASSWORD !== undefined ? { password: config.MQTT_BROKER_PASSWORD } : {}),
+      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? 86_400 } } : {}),
+    };
+    const client = mqtt.connect(url, options);
+    // MQTT.js sends the PUBACK/PUBREC of an incoming message only after `handleMessage` calls
+    // back, for every protocol version (its `customHandleAcks` works on MQTT 5 only), and hands
+    // it messages one at a time.
+    client.handleMessage = (packet, callback) => this.onMessage(packet, callback);
+    return new Promise((resolve, reject) => {
+      const timeout = setTimeout(() => fail(new Error(`no connection to ${redact(url)} within ${this.opts.startTimeoutMs ?? 30_000} ms`)), this.opts.startTimeoutMs ?? 30_000);
+      const fail = (err: Error) => {
+        clearTimeout(timeout);
+        client.removeAllListeners('connect');
+        client.end(true);
+        reject(err);
+      };
+      client.once('connect', (connack) => {
+        clearTimeout(timeout);
+        client.removeListener('error', fail);
+        client.on('error', (err) => this.log.warn({ err: err.message }, 'external broker connection error'));
+        client.on('reconnect', () => this.log.info('reconnecting to external broker'));
+        resolve({ client, connack });
+      });
+      // Before the first CONNACK any error is final: a refusal (bad credentials, protocol) will not heal by retrying.
+      client.once('error', fail);
+    });
+  }
+
+  private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
+    const topic = packet.topic;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const target = parseDeviceTopic(topic);
+    if (target === undefined) {
+      this.received.inc({ channel: 'other', result: 'ignored' });
+      return callback();
+    }
+    if (target.channel === 'status') {
+      this.status(target.deviceId, payload);
+      this.received.inc({ channel: 'status', result: 'acked' });
+      return callback();
+    }
+    const msg: InboundMessage = { topic, payload, qos: packet.qos, retain: packet.retain, clientId: '', receivedAt: this.now() };
+    let answered = false;
+    const done = (err?: Error) => {
+      if (answered) return;
+      answered = true;
+      if (err === undefined) {
+        this.received.inc({ channel: target.channel, result: 'acked' });
+        if (packet.qos > 0) callback();
+        return;
+      }
+      this.received.inc({ channel: target.channel, result: 'not-durable' });
+      if (packet.qos === 0) return; // nothing to withhold
+      this.log.warn({ topic, err: err.message }, 'reading not stored; dropping the connection without PUBACK so the broker sends it again');
+      // Close first, so nothing more is acknowledged on this connection; MQTT.js then reconnects.
+      // An error answer makes MQTT.js skip the PUBACK.
+      this.client?.stream.destroy();
+      callback(err);
+    };
+    // QoS 0 promises nothing: do not hold the next message for it.
+    if (packet.qos === 0) callback();
+    try {
+      this.opts.ingest.accept(msg, done);
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private status(deviceId: string, payload: Buffer): void {
+    const parsed = parseStatusPayload(payload);
+    if (!parsed.ok) {
+      this.log.debug({ deviceId, problem: parsed.problem }, 'ignoring invalid status payload');
+      return;
+    }
+    const state: DeviceState = parsed.value.state;
+    const was = this.online.has(deviceId);
+    if (state === 'online') this.online.add(deviceId);
+    else this.online.delete(deviceId);
+    if (was === (state === 'online')) return;
+    const at = parsed.value.ts ?? this.now();
+    for (const l of this.statusListeners) {
+      try {
+        l(deviceId, state, at);
+      } catch (err) {
+        this.log.error({ err, deviceId }, 'status listener threw');
+      }
+    }
+  }
+}
+
+/** The URL without its password, for logs. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
