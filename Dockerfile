@@ -1,0 +1,29 @@
+# precall image: `serve` by default; the same image runs `simulate` and `fleet`
+# (docker-compose.yml). TypeScript runs through tsx, so there is no build step.
+
+# Dependencies in the full node:20 image, which has python3/make/g++ in case better-sqlite3
+# has to compile from source (no prebuilt binary for the platform).
+FROM node:20-bookworm AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    DATA_DIR=/data \
+    MQTT_PORT=1883 \
+    HTTP_PORT=8080
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+COPY devices ./devices
+COPY simulator ./simulator
+# Named volumes start with the image's ownership of these directories: writable by `node`.
+RUN mkdir -p /data /fleet && chown node:node /data /fleet
+USER node
+VOLUME ["/data"]
+EXPOSE 1883 8080
+ENTRYPOINT ["node", "bin/precall.js"]
+CMD ["serve"]

@@ -1,0 +1,113 @@
+/**
+ * docker-compose.yml validates with a real docker-compose (Debian's 1.29 validates a file without
+ * a Docker engine), and what it wires matches the repository: mounted paths exist, precall's
+ * environment uses only variables src/config.ts knows, Grafana gets what the provisioning reads.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { EnvSchema } from '../../src/config.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: ({ type: string; source: string; target: string } | string)[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+let config: { services: Record<string, Service>; volumes?: Record<string, unknown> };
+
+async function compose(...args: string[]) {
+  // A clean environment: the file's own defaults must be enough.
+  return run('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+}
+
+beforeAll(async () => {
+  try {
+    await run('docker-compose', ['version']);
+  } catch (err) {
+    throw new Error(`docker-compose is not installed or does not run (${(err as Error).message}); install Debian's docker-compose package (apt-get install docker-compose)`);
+  }
+  const { stdout } = await compose('config');
+  config = parse(stdout) as typeof config;
+});
+
+function mounts(s: Service): { source: string; target: string }[] {
+  return (s.volumes ?? []).map((v) => {
+    if (typeof v !== 'string') return v;
+    const [source = '', target = ''] = v.split(':');
+    return { source, target };
+  });
+}
+
+describe('docker-compose.yml', () => {
+  it('is accepted by `docker-compose config` (quiet mode exits 0 with nothing on stderr)', async () => {
+    const { stderr } = await compose('config', '--quiet');
+    expect(stderr).toBe('');
+  });
+
+  it('has InfluxDB 2.x, Grafana, precall serve, the fleet init and the simulator', () => {
+    expect(Object.keys(config.services).sort()).toEqual(['fleet', 'grafana', 'influxdb', 'precall', 'simulate']);
+    expect(config.services.influxdb!.image).toMatch(/^influxdb:2\./);
+    expect(config.services.precall!.command).toEqual(['serve']);
+    expect(config.services.simulate!.command?.[0]).toBe('simulate');
+  });
+
+  it('initialises InfluxDB with org, bucket and token, and mounts the DBRP init script', () => {
+    const env = config.services.influxdb!.environment!;
+    for (const key of ['DOCKER_INFLUXDB_INIT_MODE', 'DOCKER_INFLUXDB_INIT_ORG', 'DOCKER_INFLUXDB_INIT_BUCKET', 'DOCKER_INFLUXDB_INIT_ADMIN_TOKEN']) expect(env[key], key).toBeTruthy();
+    const init = mounts(config.services.influxdb!).find((m) => m.target === '/docker-entrypoint-initdb.d');
+    expect(init).toBeDefined();
+    const script = `${init!.source}/10-dbrp.sh`;
+    expect(existsSync(script)).toBe(true);
+    accessSync(script, constants.X_OK);
+    expect(readFileSync(script, 'utf8')).toContain('influx v1 dbrp create');
+  });
+
+  it('gives precall only variables src/config.ts knows, pointing at the compose InfluxDB with its token', () => {
+    const env = config.services.precall!.environment!;
+    const known = new Set(Object.keys(EnvSchema.shape));
+    for (const key of Object.keys(env)) expect(known.has(key), `${key} is not a precall setting`).toBe(true);
+    expect(env.INFLUX_URL).toBe('http://influxdb:8086');
+    expect(env.INFLUX_TOKEN).toBe(config.services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN);
+    expect(env.INFLUX_BUCKET).toBe(config.services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_BUCKET);
+    expect(EnvSchema.safeParse(env).success).toBe(true);
+  });
+
+  it('mounts the Grafana provisioning and the built dashboards from paths that exist', () => {
+    const grafana = config.services.grafana!;
+    const m = mounts(grafana);
+    for (const target of ['/etc/grafana/provisioning/datasources', '/etc/grafana/provisioning/dashboards', '/var/lib/grafana/dashboards/precall']) {
+      const mount = m.find((x) => x.target === target);
+      expect(mount, target).toBeDefined();
+      expect(existsSync(mount!.source), mount!.source).toBe(true);
+    }
+    // The data source provisioning reads these from Grafana's environment.
+    const ds = readFileSync(`${ROOT}dashboards/provisioning/datasources/influxdb.yaml`, 'utf8');
+    for (const name of [...ds.matchAll(/\$\{(\w+)\}/g)].map((x) => x[1]!)) expect(grafana.environment?.[name], name).toBeTruthy();
+    expect(existsSync(`${ROOT}dashboards/build/${grafana.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!.split('/').pop()}`)).toBe(true);
+  });
+
+  it('starts precall after InfluxDB is healthy and the fleet is written, and shares the fleet volume', () => {
+    expect(config.services.precall!.depends_on).toEqual({ influxdb: { condition: 'service_healthy' }, fleet: { condition: 'service_completed_successfully' } });
+    const fleetTarget = mounts(config.services.fleet!).find((x) => x.source === 'fleet');
+    expect(fleetTarget?.target).toBe('/fleet');
+    expect(config.services.precall!.environment!.FLEET_FILE?.startsWith('/fleet/')).toBe(true);
+    expect(mounts(config.services.simulate!).some((x) => x.source === 'fleet' && x.target === '/fleet')).toBe(true);
+  });
+
+  it('runs a scenario file that exists in the repository', () => {
+    const cmd = config.services.simulate!.command!;
+    const scenario = cmd[cmd.indexOf('--scenario') + 1];
+    expect(scenario).toBeDefined();
+    expect(existsSync(ROOT + scenario), scenario).toBe(true);
+  });
+});
