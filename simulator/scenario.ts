@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ElevatorFaultCode } from '../devices/elevator/schema.js';
 import { DEVICE_KINDS } from '../devices/index.js';
+import { ComplaintCategory } from '../src/complaints/schema.js';
 import { Id } from '../src/registry/fleet-schema.js';
 import { formatIssues } from '../src/zod-issues.js';
 import { Duration } from './duration.js';
@@ -25,10 +26,10 @@ export const Target = z
     building: Id.optional(),
     /** Device kind; with `index` or `buildingIndex`. */
     kind: z.enum(DEVICE_KINDS as [string, ...string[]]).optional(),
-    /** The Nth device (from 0) of `kind` in fleet order. */
-    index: z.number().int().min(0).optional(),
-    /** The Nth building (from 0, fleet order) that has devices of `kind`: all of them. */
-    buildingIndex: z.number().int().min(0).optional(),
+    /** The Nth device (from 0) of `kind` in fleet order; negative counts from the end (-1 = last). */
+    index: z.number().int().optional(),
+    /** The Nth building (from 0, fleet order; -1 = last) that has devices of `kind`: all of them. */
+    buildingIndex: z.number().int().optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -97,10 +98,14 @@ export const FAULT_KINDS: Record<FaultType, readonly string[]> = {
 
 export const Complaint = z
   .object({
-    /** Complaint category as the 12345 intake records it (e.g. heating, elevator, ebike-charging). */
-    category: z.string().min(1).max(50),
+    /** Complaint category as the 12345 intake records it (src/complaints/schema.ts). */
+    category: ComplaintCategory,
     /** What the resident says. */
     text: z.string().min(1).max(1000),
+    /** Risk to life or property (someone trapped, smoke): the 2-hour class. Default false. */
+    urgent: z.boolean().default(false),
+    /** Unit / flat of the caller, e.g. "2单元 601". */
+    unit: z.string().max(64).optional(),
   })
   .strict();
 

@@ -27,8 +27,10 @@ export interface ResolvedComplaint {
   communityName: string;
   building: string;
   buildingName: string;
-  category: string;
+  category: Scenario['complaint']['category'];
   text: string;
+  urgent: boolean;
+  unit?: string;
 }
 
 export interface ResolvedScenario {
@@ -54,12 +56,12 @@ function targetDevices(fault: Fault, fleet: readonly DeviceRecord[], where: stri
     found = fleet.filter((d) => d.building === t.building && fits(d));
     what = `building "${t.building}"`;
   } else if (t.index !== undefined) {
-    const d = fleet.filter((x) => x.kind === t.kind)[t.index];
+    const d = fleet.filter((x) => x.kind === t.kind).at(t.index);
     found = d ? [d] : [];
     what = `${t.kind} number ${t.index}`;
   } else {
     const buildings = [...new Set(fleet.filter((d) => d.kind === t.kind).map((d) => d.building))];
-    const b = buildings[t.buildingIndex ?? 0];
+    const b = buildings.at(t.buildingIndex ?? 0);
     found = b === undefined ? [] : fleet.filter((d) => d.building === b && d.kind === t.kind);
     what = `building number ${t.buildingIndex} with ${t.kind} devices`;
   }
@@ -102,6 +104,8 @@ export function resolveScenario(scenario: Scenario, fleet: readonly DeviceRecord
       buildingName: first.buildingName,
       category: scenario.complaint.category,
       text: scenario.complaint.text,
+      urgent: scenario.complaint.urgent,
+      ...(scenario.complaint.unit !== undefined ? { unit: scenario.complaint.unit } : {}),
     },
   };
 }
