@@ -250,6 +250,8 @@ export class EmbeddedBroker {
       return this.refuseConnect(2, refusal('auth', 'empty-client-id-persistent', 'empty client id with clean session false; send a client id or set clean session [MQTT-3.1.3-8]'), ctx);
     }
     const result = await authenticateCredentials(this.opts.registry, username, password);
+    // The connection may have closed while scrypt ran; taking a slot now would leak it.
+    if (st.finished) return authError(3, 'connection closed during authentication');
     if (!result.ok) {
       const messages = {
         'no-credentials': 'no username or password in CONNECT; devices log in with username = device id and password = secret',

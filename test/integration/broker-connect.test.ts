@@ -82,6 +82,18 @@ describe('embedded broker: connect', () => {
     await takeover.endAsync();
   });
 
+  it('does not keep a connection slot for a client that hung up during authentication', async () => {
+    for (let i = 0; i < 5; i++) {
+      const raw = await rawConnection(h.port);
+      raw.socket.end(rawConnect({ clientId: `${hm2}-${i}`, clean: true, username: hm2, password: h.fleet.secretOf(hm2) }));
+      await raw.closed;
+    }
+    // MQTT_MAX_CONNECTIONS_PER_DEVICE is 1: a leaked slot would refuse this one.
+    const c = await h.client(hm2, { clientId: `${hm2}-after` });
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+  });
+
   it('closes a connection that sends no CONNECT within MQTT_CONNECT_TIMEOUT_MS', async () => {
     const raw = await rawConnection(h.port);
     const started = Date.now();
