@@ -38,6 +38,8 @@ export interface InfluxServer extends InfluxConnection {
   stopInfluxd(): Promise<void>;
   /** Start influxd again on the same port and data dir, wait until it answers. Local server only. */
   startInfluxd(): Promise<void>;
+  /** influxd's own v1 URL behind nginx (local server only; undefined with INFLUX_URL). */
+  readonly influxdUrl: string | undefined;
   /** True when this is the local influxd+nginx pair (outage controls available). */
   readonly local: boolean;
   /** Stop everything this started and delete its temp dir. Idempotent. */
@@ -98,6 +100,7 @@ function external(env: Record<string, string | undefined>, url: string): InfluxS
   return {
     ...conn,
     local: false,
+    influxdUrl: undefined,
     query: (q) => influxQuery(conn, q),
     stopInfluxd: notLocal,
     startInfluxd: notLocal,
@@ -329,6 +332,7 @@ async function startLocal(options: StartInfluxOptions): Promise<InfluxServer> {
     return {
       ...conn,
       local: true,
+      influxdUrl,
       query: (q) => influxQuery(conn, q),
       stopInfluxd: async () => {
         await stopChild(influxdProc);
