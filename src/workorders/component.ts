@@ -16,6 +16,7 @@ import { Dispatcher } from './delivery/dispatcher.js';
 import type { Notifier } from './delivery/notifier.js';
 import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
+import { workOrderEventToPoint, type PointWriter } from './influx.js';
 import { computeKpis, type Kpis } from './kpis.js';
 import type { CaseClass, HistoryEntry, Source, Status, WorkOrder, WorkOrderEvent } from './model.js';
 import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
@@ -41,6 +42,8 @@ export interface WorkOrdersOptions {
   /** Epoch-ms clock; inject a fake one in tests and in the accelerated demo. Default Date.now. */
   clock?: () => number;
   notifiers?: Notifier[];
+  /** InfluxDB writer for `work_order_event` points (the storage area's writer); none = not written. */
+  influx?: PointWriter;
   logger?: Logger;
   /** How often `start()` runs `tick`, ms. Default 1000. */
   tickIntervalMs?: number;
@@ -104,6 +107,14 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   function emit(events: WorkOrderEvent[]): void {
     for (const e of events) {
       dispatcher.dispatch(e);
+      // Folded repeats would flood Grafana with noise; the count is on the next real event.
+      if (opts.influx !== undefined && e.type !== 'folded') {
+        try {
+          opts.influx.writePoint(workOrderEventToPoint(e));
+        } catch (err) {
+          log.warn({ err }, 'could not hand a work-order event to the InfluxDB writer');
+        }
+      }
       try {
         emitter.emit('event', e);
       } catch (err) {
@@ -418,7 +429,11 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       linked,
       createdAt: now,
     });
-    if (linked === 'existing') events.push({ type: 'complaint-linked', at: now, order, complaintId: complaint.id, channel: c.channel });
+    if (linked === 'existing') {
+      const first = store.complaints({ orderId: order.id }).length === 1;
+      const lead = first && order.source !== 'complaint' && order.createdAt < c.receivedAt ? c.receivedAt - order.createdAt : undefined;
+      events.push({ type: 'complaint-linked', at: now, order, complaintId: complaint.id, channel: c.channel, ...(lead !== undefined ? { leadTimeMs: lead } : {}) });
+    }
     return { result: { complaint, order, linked }, events };
   }
 

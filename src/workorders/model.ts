@@ -85,4 +85,12 @@ export type WorkOrderEvent =
   | { type: 'transitioned'; at: number; order: WorkOrder; from: Status; to: Status; actor: string; note?: string }
   | { type: 'escalated'; at: number; order: WorkOrder; level: 1 | 2; parties: string[] }
   | { type: 'reminded'; at: number; order: WorkOrder; n: number }
-  | { type: 'complaint-linked'; at: number; order: WorkOrder; complaintId: number; channel: string };
+  | {
+      type: 'complaint-linked';
+      at: number;
+      order: WorkOrder;
+      complaintId: number;
+      channel: string;
+      /** First complaint on an order precall opened before it: how much earlier, ms (the headline KPI). */
+      leadTimeMs?: number;
+    };
