@@ -56,6 +56,12 @@ export const EnvSchema = z.object({
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */
   INGEST_MAX_AGE_MS: positiveInt.default(7 * 24 * 3_600_000),
+  /**
+   * Operator rule overrides (YAML): thresholds per street, community, building or device, and rules
+   * switched off. Checked with `precall rules check FILE`; reloaded when it changes. Unset = the
+   * shipped defaults in devices/<kind>/rules.yaml only. See docs/rules.md.
+   */
+  RULES_FILE: optionalString,
   /** How many rejected messages are kept for `GET /api/rejected`. */
   REJECTED_KEEP: positiveInt.max(100_000).default(1000),
   /** Language of work-order texts and notifications. */

@@ -1,0 +1,143 @@
+/** The engine around the kinds: per-port folding, flapping, building level, persistence, reload, schedules. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceKind } from '../../../devices/index.js';
+import { createRuleEngine } from '../../../src/rules/engine.js';
+import { RuleBook } from '../../../src/rules/load.js';
+import { Rule } from '../../../src/rules/schema.js';
+import type { Signal } from '../../../src/rules/signal.js';
+import { MemoryRuleStateStore, SqliteRuleStateStore } from '../../../src/rules/state-store.js';
+import { charger, H, heat, MIN, port, reading, S, T0, testRegistry } from './helpers.js';
+
+const registry = testRegistry();
+const book = (kind: DeviceKind, rules: object[]) => new RuleBook(new Map([[kind, rules.map((r) => Rule.parse(r))]]));
+const base = { severity: 'major', caseClass: 'general' };
+const hot = { id: 'hot', kind: 'threshold', ...base, when: { field: 'ports[*].tempC', op: '>=', value: 80 }, forS: 30, clearWhen: { field: 'ports[*].tempC', op: '<', value: 70 } };
+const brief = (s: Signal[]) => s.map((x) => `${x.state} ${x.key}${x.port !== undefined ? ` port${x.port}` : ''} @${(x.at - T0) / 1000}`);
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('engine', () => {
+  it('folds ports into one signal per pile and rule: raised by the first port, cleared by the last', () => {
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [{ ...hot, forS: 0 }]), clock: () => T0 });
+    const seen: Signal[] = [];
+    engine.subscribe((s) => seen.push(s));
+    const out = [
+      ...engine.onReading(reading(registry, 'p1', T0, charger([port(1, { tempC: 85 }), port(2, { tempC: 20 })]))),
+      ...engine.onReading(reading(registry, 'p1', T0 + MIN, charger([port(1, { tempC: 85 }), port(2, { tempC: 90 })]))),
+      ...engine.onReading(reading(registry, 'p1', T0 + 2 * MIN, charger([port(1, { tempC: 50 }), port(2, { tempC: 90 })]))),
+      ...engine.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 50 }), port(2, { tempC: 50 })]))),
+    ];
+    expect(brief(out)).toEqual(['raised hot:p1 port1 @0', 'cleared hot:p1 port2 @180']);
+    expect(seen).toEqual(out);
+    const raised = out[0]!;
+    expect(raised).toMatchObject({ ruleId: 'hot', ruleKind: 'threshold', deviceId: 'p1', kind: 'ebike-charger', building: 'b1', community: 'c1', street: 's1', substation: 'ss1', severity: 'major', caseClass: 'general' });
+    expect(raised.message).toEqual({ id: 'rule.hot', params: { device: 'p1', port: 1, since: T0, value: 85 } });
+    expect(raised.evidence[0]).toEqual({ time: T0, field: 'ports[*].tempC', value: 85, unit: '°C' });
+  });
+
+  it('suppresses flapping: after maxChanges the signal stays raised until the window passes quietly', () => {
+    const rule = { ...hot, forS: 0, clearWhen: undefined, flapping: { maxChanges: 4, windowS: 3600 } };
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [rule]), clock: () => T0 });
+    const out: Signal[] = [];
+    for (let i = 0; i < 10; i++) out.push(...engine.onReading(reading(registry, 'p1', T0 + i * MIN, charger([port(1, { tempC: i % 2 === 0 ? 85 : 60 })]))));
+    // raise, clear, raise, then the 4th change (a clear) is held; later changes emit nothing.
+    expect(brief(out)).toEqual(['raised hot:p1 port1 @0', 'cleared hot:p1 port1 @60', 'raised hot:p1 port1 @120']);
+    expect(brief(engine.tick(T0 + 30 * MIN))).toEqual([]);
+    expect(brief(engine.tick(T0 + 9 * MIN + H + S))).toEqual(['cleared hot:p1 @4141']);
+  });
+
+  it('restart mid-condition: the hold survives in SQLite and the signal is raised once, at the right time', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'precall-rules-'));
+    dirs.push(dir);
+    const file = join(dir, 'rule-state.db');
+    const rules = book('ebike-charger', [hot]);
+    const hotReading = (t: number) => reading(registry, 'p1', t, charger([port(1, { tempC: 85 })]));
+
+    const e1 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
+    expect(e1.onReading(hotReading(T0))).toEqual([]); // pending: 30 s hold has just begun
+    e1.stop();
+
+    const e2 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
+    expect(brief(e2.tick(T0 + 20 * S))).toEqual([]);
+    expect(brief(e2.tick(T0 + 31 * S))).toEqual(['raised hot:p1 port1 @30']);
+    // Crash right after the raise (no stop, no periodic flush): the raise was written before it was announced.
+    const e3 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
+    expect(e3.onReading(hotReading(T0 + MIN))).toEqual([]);
+    expect(e3.tick(T0 + 2 * MIN)).toEqual([]);
+    expect(brief(e3.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 40 })]))))).toEqual(['cleared hot:p1 port1 @180']);
+    e2.stop();
+    e3.stop();
+  });
+
+  it('building level: enough devices of a substation within the window make one signal; a lone device speaks after the wait', () => {
+    const rule = { id: 'cold', kind: 'threshold', ...base, when: { field: 'supplyTempC', op: '<', value: 45 }, building: { by: 'substation', minDevices: 3, windowS: 600 } };
+    const engine = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0 });
+    const cold = (id: string, t: number) => engine.onReading(reading(registry, id, t, heat({ supplyTempC: 40 })));
+    const warm = (id: string, t: number) => engine.onReading(reading(registry, id, t, heat({ supplyTempC: 60 })));
+    const out = [...cold('m1', T0), ...cold('m2', T0 + MIN), ...cold('m5', T0 + 2 * MIN), ...cold('m6', T0 + 3 * MIN), ...engine.tick(T0 + 30 * MIN)];
+    expect(brief(out)).toEqual(['raised cold:substation:ss1 @120']);
+    expect(out[0]!.devices).toEqual(['m1', 'm2', 'm5']);
+    expect(out[0]!.deviceId).toBeUndefined();
+    const clears = [...warm('m1', T0 + H), ...warm('m2', T0 + H), ...warm('m5', T0 + H), ...warm('m6', T0 + H + MIN)];
+    expect(brief(clears)).toEqual(['cleared cold:substation:ss1 @3660']);
+
+    const lone = [...cold('m7', T0 + 2 * H), ...engine.tick(T0 + 2 * H + 5 * MIN), ...engine.tick(T0 + 2 * H + 11 * MIN), ...warm('m7', T0 + 3 * H)];
+    expect(brief(lone)).toEqual(['raised cold:m7 @7200', 'cleared cold:m7 @10800']);
+  });
+
+  it('reload keeps state in progress when a threshold changes, and clears signals of a removed rule', () => {
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [{ ...hot, forS: 60 }]), clock: () => T0 + 10 * S });
+    expect(engine.onReading(reading(registry, 'p1', T0, charger([port(1, { tempC: 85 })])))).toEqual([]);
+    expect(engine.setRules(book('ebike-charger', [{ ...hot, forS: 60, when: { field: 'ports[*].tempC', op: '>=', value: 75 } }]))).toEqual([]);
+    expect(brief(engine.tick(T0 + 61 * S))).toEqual(['raised hot:p1 port1 @60']);
+    const removed = engine.setRules(book('ebike-charger', []));
+    expect(brief(removed)).toEqual(['cleared hot:p1 @10']);
+    expect(removed[0]!.message.params.reason).toBe('rule-removed');
+  });
+
+  it('season: a heating rule is not evaluated outside 15 Nov – 15 Mar', () => {
+    const rule = { id: 'dt', kind: 'threshold', ...base, season: { from: '11-15', to: '03-15' }, when: { field: 'deltaTK', op: '<', value: 3 } };
+    const engine = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0 });
+    const july = Date.parse('2026-07-01T00:00:00Z');
+    expect(engine.onReading(reading(registry, 'm1', july, heat({ deltaTK: 0.2 })))).toEqual([]);
+    expect(brief(engine.onReading(reading(registry, 'm1', T0, heat({ deltaTK: 0.2 }))))).toEqual(['raised dt:m1 @0']);
+  });
+
+  it('a rule that throws does not break the message path', () => {
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [hot]), clock: () => T0 });
+    // ports is not an array: the element rule has nothing to read, the engine goes on.
+    expect(engine.onReading(reading(registry, 'p1', T0, { ports: 'garbage' }))).toEqual([]);
+    expect(engine.stats().errors).toBe(0);
+  });
+
+  it('scheduled rules: a clear error without InfluxDB; with a query function rows become building signals', async () => {
+    const rule = { id: 'sched', kind: 'scheduled', ...base, cron: '0 5 * * * *', query: 'SELECT mean("supplyTempC") AS "supply" FROM "$bucket"..heat_meter GROUP BY "building"', when: { field: 'supply', op: '<', value: 45 } };
+    const without = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0 });
+    without.start();
+    expect(without.problems.join()).toMatch(/sched.*InfluxDB is not configured.*INFLUX_URL/);
+    await expect(without.runScheduled('sched')).rejects.toThrow(/needs InfluxDB: set INFLUX_URL/);
+    without.stop();
+
+    const queries: string[] = [];
+    let rows = [{ building: 'b1', supply: 40 }, { building: 'b2', supply: 60 }];
+    const withQuery = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0, influxBucket: 'bk', query: async (q) => (queries.push(q), rows) });
+    expect(brief(await withQuery.runScheduled('sched'))).toEqual(['raised sched:building:b1 @0']);
+    expect(queries[0]).toContain('FROM "bk"..heat_meter');
+    rows = [{ building: 'b1', supply: 50 }];
+    expect(brief(await withQuery.runScheduled('sched', T0 + H))).toEqual(['cleared sched:building:b1 @3600']);
+  });
+
+  it('keeps per-device state small for the default rule set', () => {
+    const store = new MemoryRuleStateStore();
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [hot]), clock: () => T0, stateStore: store });
+    engine.onReading(reading(registry, 'p1', T0, charger([port(1, { tempC: 85 })])));
+    engine.flush();
+    expect(store.rows.get('p1')!.length).toBeLessThan(400);
+  });
+});

@@ -1,0 +1,138 @@
+/** Rule files: validation messages name file, rule and field; overrides apply by precedence. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/commands/rules.js';
+import { loadDefaultRules, parseOverrideFile, parseRulesFile, RuleBook, RulesFileError } from '../../../src/rules/load.js';
+import { tagsOf, testRegistry } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'precall-rulefiles-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof RulesFileError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a RulesFileError');
+}
+
+const defaults = loadDefaultRules();
+
+describe('rule files', () => {
+  it('the shipped defaults load, one file per kind, with the rules the issue asks for', () => {
+    expect([...defaults.keys()].sort()).toEqual(['ebike-charger', 'elevator', 'heat-meter']);
+    const ids = [...defaults.values()].flat().map((r) => r.id);
+    for (const id of ['charger-port-overtemp', 'charger-port-temp-rising', 'charger-overcharge', 'charger-relay-welded', 'charger-power-zero', 'charger-smoke', 'charger-session-over-8h', 'charger-silent', 'heat-low-delta-t', 'heat-flow-decay', 'heat-negative-delta-t', 'heat-sensor-fault', 'heat-volume-without-heat', 'heat-supply-low', 'heat-meter-silent', 'lift-entrapment', 'lift-door-faults', 'lift-overspeed', 'lift-out-of-service', 'lift-silent', 'lift-service-due']) {
+      expect(ids).toContain(id);
+    }
+  });
+
+  it('names the rule and the field path of each problem', () => {
+    const text = `version: 1
+kind: heat-meter
+rules:
+  - id: ok-rule
+    kind: threshold
+    severity: major
+    caseClass: general
+    when: { field: deltaTK, op: '<', value: 3 }
+  - id: wrong-field
+    kind: threshold
+    severity: major
+    caseClass: general
+    when: { all: [ { field: deltaTK, op: '<', value: 3 }, { field: status.valv, op: '==', value: open } ] }
+  - id: wrong-value
+    kind: trend
+    severity: major
+    caseClass: general
+    field: supplyTempC
+    direction: sideways
+    limit: 40
+    windowS: 3600
+    horizonS: 3600
+  - id: ok-rule
+    kind: silence
+    severity: minor
+    caseClass: general
+`;
+    const p = problems(() => parseRulesFile('heat.yaml', text));
+    expect(p).toEqual([
+      'rule "wrong-field" (rules[1]): when: field "status.valv" is not in the heat-meter telemetry schema',
+      'rule "wrong-value" (rules[2]): direction: Invalid option: expected one of "rising"|"falling"',
+      'rule "ok-rule" (rules[3]): id: "ok-rule" is used twice',
+    ]);
+    expect(() => parseRulesFile('heat.yaml', text)).toThrow(/rules file heat\.yaml is invalid/);
+    expect(problems(() => parseRulesFile('x.yaml', 'version: 1\nkind: toaster\nrules: []\n'))[0]).toMatch(/kind: "toaster" is not a device kind/);
+    expect(problems(() => parseRulesFile('x.yaml', 'version: [1\n'))[0]).toMatch(/not valid YAML/);
+  });
+
+  it('override files: unknown rules and bad merged values are named', () => {
+    const text = `version: 1
+overrides:
+  - rule: heat-low-delta-t
+    building: b1
+    set: { forS: soon }
+  - rule: no-such-rule
+    enabled: false
+  - rule: lift-silent
+    building: b1
+    device: l1
+`;
+    expect(problems(() => parseOverrideFile('ops.yaml', defaults, text))).toEqual([
+      'rule "heat-low-delta-t" (overrides[0]): set.forS: Invalid input: expected number, received string',
+      'rule "no-such-rule" (overrides[1]): rule: no default rule has id "no-such-rule"',
+      'rule "lift-silent" (overrides[2]): (root): give at most one of street, community, building, device',
+    ]);
+  });
+
+  it('overrides apply global < street < community < building < device, and can switch a rule off', () => {
+    const text = `version: 1
+overrides:
+  - rule: heat-low-delta-t
+    device: m1
+    set: { forS: 10 }
+  - rule: heat-low-delta-t
+    building: b1
+    set: { forS: 20, when: { field: deltaTK, op: '<', value: 2 } }
+  - rule: heat-low-delta-t
+    street: s1
+    set: { forS: 30 }
+  - rule: heat-low-delta-t
+    set: { forS: 40 }
+  - rule: heat-meter-silent
+    device: m2
+    enabled: false
+`;
+    const rb = new RuleBook(defaults, parseOverrideFile('ops.yaml', defaults, text));
+    const reg = testRegistry();
+    const rule = (id: string, dev: string) => rb.forDevice(tagsOf(reg, dev)).find((r) => r.id === id) as { forS: number; when: unknown } | undefined;
+    expect(rule('heat-low-delta-t', 'm1')?.forS).toBe(10);
+    expect(rule('heat-low-delta-t', 'm2')?.forS).toBe(20);
+    expect(rule('heat-low-delta-t', 'm2')?.when).toEqual({ field: 'deltaTK', op: '<', value: 2 });
+    expect(rule('heat-low-delta-t', 'm5')?.forS).toBe(30);
+    expect(rule('heat-meter-silent', 'm2')).toBeUndefined();
+    expect(rule('heat-meter-silent', 'm1')).toBeDefined();
+  });
+
+  it('`precall rules check` exits 0 for valid files and 1 with the problems for invalid ones', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await main(['check', 'devices/elevator/rules.yaml'])).toBe(0);
+      expect(log.mock.calls.flat().join()).toMatch(/OK, 7 elevator rule/);
+      const bad = join(dir, 'ops.yaml');
+      writeFileSync(bad, 'version: 1\noverrides:\n  - rule: lift-silent\n    set: { intervals: -1 }\n');
+      expect(await main(['check', bad])).toBe(1);
+      expect(err.mock.calls.flat().join()).toContain(`${bad}: rule "lift-silent" (overrides[0]): set.intervals:`);
+      expect(await main(['check', join(dir, 'missing.yaml')])).toBe(1);
+      expect(await main([])).toBe(2);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+  });
+});
