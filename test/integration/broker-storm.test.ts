@@ -1,0 +1,71 @@
+/**
+ * Embedded broker under bounded abuse: a storm of bad logins, reconnects and oversized packets
+ * while a well-behaved device keeps publishing. Counts and durations are capped.
+ */
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rawConnect, rawConnection, sleep, startBrokerHarness, type BrokerHarness } from '../support/broker-harness.js';
+
+describe('embedded broker under a connection storm', () => {
+  let h: BrokerHarness;
+
+  beforeAll(async () => {
+    h = await startBrokerHarness({ MQTT_MAX_PACKET_BYTES: 65_536 }, { perKind: 10 });
+  });
+  afterAll(() => h.stop());
+
+  it('keeps acknowledging a steady device while 300 bad logins, 30 device reconnects and 100 oversized packets hit it', async () => {
+    const steadyId = h.fleet.ids['heat-meter'][0] as string;
+    const steady = await h.client(steadyId);
+    const latencies: number[] = [];
+    let running = true;
+    const publisher = (async () => {
+      for (let seq = 0; running && seq < 2000; seq++) {
+        const t0 = performance.now();
+        await steady.publishAsync(`devices/${steadyId}/telemetry`, JSON.stringify({ ts: Date.now(), seq }), { qos: 1 });
+        latencies.push(performance.now() - t0);
+        await sleep(10);
+      }
+    })();
+
+    const heapBefore = process.memoryUsage().heapUsed;
+    const badLogins = Array.from({ length: 300 }, (_, i) => h.refusedCode({ username: i % 2 === 0 ? `ghost-${i}` : steadyId, password: 'wrong', clientId: `x-${i}` }));
+    const others = [...h.fleet.ids['ebike-charger'], ...h.fleet.ids.elevator, ...h.fleet.ids['heat-meter'].slice(1)].slice(0, 30);
+    const reconnects = others.map(async (id) => {
+      for (let k = 0; k < 2; k++) {
+        const c = await mqtt.connectAsync({ host: '127.0.0.1', port: h.port, protocolVersion: 4, username: id, password: h.fleet.secretOf(id), clientId: id, reconnectPeriod: 0 });
+        await c.publishAsync(`devices/${id}/telemetry`, '{}', { qos: 1 });
+        await c.endAsync();
+      }
+    });
+    const oversized = Array.from({ length: 100 }, async (_, i) => {
+      // The operator account has no per-device connection limit.
+      const raw = await rawConnection(h.port);
+      raw.socket.write(rawConnect({ clientId: `operator-big${i}`, clean: true, username: 'operator', password: h.fleet.secretOf('operator') }));
+      await vi.waitFor(() => expect(raw.received().length).toBeGreaterThanOrEqual(4), { timeout: 10_000 });
+      raw.socket.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f])); // announces 256 MiB
+      await Promise.race([raw.closed, sleep(10_000)]);
+      return raw.isClosed();
+    });
+
+    const codes = await Promise.all(badLogins);
+    await Promise.all(reconnects);
+    const closed = await Promise.all(oversized);
+    running = false;
+    await publisher;
+
+    expect(codes.every((c) => c === 4)).toBe(true);
+    expect(h.count('auth/unknown-user') + h.count('auth/bad-password')).toBe(300);
+    expect(closed.every(Boolean)).toBe(true);
+    expect(h.count('packet/packet-too-large')).toBe(100);
+    expect(latencies.length).toBeGreaterThan(20);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p99 = sorted[Math.floor(sorted.length * 0.99)] as number;
+    expect(p99).toBeLessThan(1000);
+    expect(steady.connected).toBe(true);
+    await vi.waitFor(() => expect(h.broker.connectedDevices()).toBe(1)); // only the steady one left
+    // 100 × 256 MiB were announced; none of it may have been buffered.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    console.log(`steady publisher: ${latencies.length} QoS 1 publishes, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
+  });
+});
