@@ -17,7 +17,7 @@ const ARRIVALS_PER_HOUR = [
   0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02, 0.02, 0.02, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.08, 0.15, 0.15, 0.15, 0.15, 0.08, 0.08,
 ];
 /** Power below which a battery counts as full (AP3000: "full" under 20 W). */
-const FULL_BELOW_W = 18;
+const FULL_BELOW_W = 20;
 /** Healthy piles end a session after this long whatever happens (guidance: ≤ 8 h). */
 const MAX_SESSION_MIN = 7 * 60;
 /** Port socket warming per watt, K/W, and its thermal time constant. */

@@ -1,0 +1,280 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseScenario, ScenarioFileError } from '../../../simulator/scenario.js';
+import { resolveScenario, ScenarioTargetError } from '../../../simulator/targets.js';
+import { syntheticFleet } from '../../../simulator/synthetic-fleet.js';
+import { DAY, HOUR, port, run, SCENARIO_DIR, scenario, schemaProblems, WINTER_START } from './helpers.js';
+
+const MIN = 60_000;
+const SHIPPED = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+
+/** Run one shipped scenario and return the run plus its first target device and fault start. */
+function runScenario(name: string, durationMs: number) {
+  const s = scenario(name);
+  const r = run({ durationMs, scenarios: [s] });
+  const fault = r.resolved[0]?.faults[0];
+  if (!fault) throw new Error('no fault');
+  return { r, s, fault, id: fault.deviceIds[0] as string, complaintMs: r.resolved[0]?.complaint.atMs as number };
+}
+
+describe('shipped scenario files', () => {
+  it('ships the scenarios the issue asks for', () => {
+    expect(SHIPPED).toEqual([
+      'device-silent',
+      'heat-flow-blockage',
+      'heat-low-delta-t',
+      'heat-sensor-short',
+      'lift-door-faults',
+      'lift-entrapment',
+      'lift-out-of-service',
+      'overcharge',
+      'port-overheat',
+      'relay-welded',
+      'shed-power-loss',
+      'substation-supply-drop',
+    ]);
+  });
+
+  it.each(SHIPPED)('%s parses, names itself after its file, resolves against a generated fleet, and the complaint comes after the fault', (name) => {
+    const s = scenario(name);
+    expect(s.name).toBe(name);
+    const { sim } = syntheticFleet({ chargers: 8, heatMeters: 40, elevators: 6, hash: false });
+    const resolved = resolveScenario(s, sim.devices, WINTER_START);
+    expect(resolved.faults[0]?.deviceIds.length).toBeGreaterThan(0);
+    expect(resolved.complaint.atMs).toBeGreaterThan(resolved.faults[0]?.startMs as number);
+  });
+
+  it.each(SHIPPED)('%s: every reading under the fault still passes the kind schemas', (name) => {
+    const { r } = runScenario(name, 12 * HOUR);
+    expect(schemaProblems(r.messages)).toEqual([]);
+  });
+});
+
+describe('scenario signatures, checked on the readings', () => {
+  it('port-overheat: port 3 climbs 0.5 °C/min towards 80 °C, then heat alarm; past 60 °C well before the complaint', () => {
+    const { r, fault, id, complaintMs } = runScenario('port-overheat', 5 * HOUR);
+    const tel = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs);
+    const temps = tel.map((x) => ({ ts: x.ts as number, t: port(x, 3).tempC }));
+    const climbing = temps.filter((x) => x.t < 79);
+    expect(climbing.length).toBeGreaterThan(20);
+    for (let i = 1; i < climbing.length; i++) {
+      const rate = ((climbing[i]?.t as number) - (climbing[i - 1]?.t as number)) / (((climbing[i]?.ts as number) - (climbing[i - 1]?.ts as number)) / MIN);
+      expect(rate).toBeCloseTo(0.5, 1);
+    }
+    expect(Math.max(...temps.map((x) => x.t))).toBe(80);
+    expect(tel.filter((x) => port(x, 3).tempC >= 80).every((x) => x.heatAlarm === true)).toBe(true);
+    expect(r.deviceEvents(id).some((e) => e.code === 'heat-alarm' && e.port === 3)).toBe(true);
+    const past60 = temps.find((x) => x.t > 60)?.ts as number;
+    expect(past60).toBeLessThan(complaintMs - HOUR);
+    expect(port(tel.at(-1) as Record<string, unknown>, 3).powerW).toBeGreaterThan(150);
+  });
+
+  it('relay-welded: port 2 reports full but power never drops below 20 W; firmware flags relay-welded', () => {
+    const { r, fault, id, complaintMs } = runScenario('relay-welded', 15 * HOUR);
+    const tel = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs);
+    const fullAt = tel.findIndex((x) => port(x, 2).state === 'full');
+    expect(fullAt).toBeGreaterThan(0);
+    const after = tel.slice(fullAt).map((x) => port(x, 2));
+    expect(after.length).toBeGreaterThan(100);
+    expect(after.filter((p) => p.state !== 'full' || p.powerW < 40)).toEqual([]);
+    expect(after.at(-1)?.fault).toBe('relay-welded');
+    expect(r.deviceEvents(id).filter((e) => e.code === 'relay-welded')).toHaveLength(1);
+    const before = r.telemetry(id).filter((x) => (x.ts as number) < complaintMs);
+    expect(port(before.at(-1) as Record<string, unknown>, 2).sessionMinutes).toBeGreaterThan(8 * 60);
+  });
+
+  it('overcharge: port 5 keeps charging at ~120 W after the taper, past 8 h, warming towards 52 °C', () => {
+    const { r, fault, id, complaintMs } = runScenario('overcharge', 13 * HOUR);
+    const ports = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs).map((x) => port(x, 5));
+    expect(ports.every((p) => p.state === 'charging')).toBe(true);
+    // The battery never reaches the float level: power stays above 20 W through the taper and
+    // then holds at ~120 W for the rest of the run (more than 4 h of readings).
+    expect(ports.filter((p) => p.powerW < 20).map((p) => JSON.stringify(p))).toEqual([]);
+    let tail = 0;
+    while (tail < ports.length && Math.abs((ports[ports.length - 1 - tail]?.powerW as number) - 120) < 10) tail++;
+    expect(tail * 3).toBeGreaterThan(4 * 60);
+    const held = ports.slice(ports.length - tail);
+    const last = ports.at(-1) as (typeof ports)[number];
+    expect(last.sessionMinutes).toBeGreaterThan(8 * 60);
+    expect(last.tempC).toBeGreaterThan(held[0]?.tempC as number);
+    expect(Math.max(...ports.map((p) => p.tempC))).toBeLessThanOrEqual(52);
+    // The 8-hour mark comes before the neighbour's call.
+    const eightHours = r.telemetry(id).find((x) => port(x, 5).sessionMinutes > 8 * 60)?.ts as number;
+    expect(eightHours).toBeLessThan(complaintMs);
+  });
+
+  it('shed-power-loss: every pile of the building reports powerCut once, then nothing', () => {
+    const { r, fault } = runScenario('shed-power-loss', 4 * HOUR);
+    expect(fault.deviceIds.length).toBeGreaterThanOrEqual(2);
+    for (const id of fault.deviceIds) {
+      const after = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs);
+      expect(after).toHaveLength(1);
+      expect(after[0]?.powerCut).toBe(true);
+      expect(after[0]?.totalPowerW).toBe(0);
+      expect(r.deviceEvents(id).some((e) => e.code === 'power-cut')).toBe(true);
+      expect(r.events.some((e) => e.type === 'device-silent' && e.deviceId === id)).toBe(true);
+    }
+  });
+
+  it('device-silent: the pile sends nothing after the start', () => {
+    const { r, fault, id } = runScenario('device-silent', 4 * HOUR);
+    expect(r.telemetry(id).filter((x) => (x.ts as number) < fault.startMs).length).toBeGreaterThan(10);
+    expect(r.messages.filter((m) => m.deviceId === id && m.payload.ts >= fault.startMs)).toEqual([]);
+  });
+
+  it('heat-flow-blockage: flow chokes below 0.01 m³/h with a hot supply and the valve-abnormal bit', () => {
+    const { r, fault, id } = runScenario('heat-flow-blockage', 8 * HOUR);
+    const tel = r.telemetry(id);
+    const before = tel.filter((x) => (x.ts as number) < fault.startMs);
+    expect(before.every((x) => (x.flowM3h as number) > 0.02)).toBe(true);
+    const developed = tel.filter((x) => (x.ts as number) >= fault.startMs + 2 * HOUR);
+    expect(developed.length).toBeGreaterThan(20);
+    for (const x of developed) {
+      expect(x.flowM3h as number).toBeLessThan(0.01);
+      expect(x.supplyTempC as number).toBeGreaterThan(45);
+      expect((x.status as { valve: string }).valve).toBe('abnormal');
+      expect(x.powerKw as number).toBeLessThan(0.2);
+    }
+    expect(r.deviceEvents(id).filter((e) => e.code === 'valve-abnormal')).toHaveLength(1);
+  });
+
+  it('heat-low-delta-t: ΔT sinks below 3 K while flow rises above the household range', () => {
+    const { r, fault, id } = runScenario('heat-low-delta-t', 10 * HOUR);
+    const tel = r.telemetry(id);
+    expect(tel.filter((x) => (x.ts as number) < fault.startMs).every((x) => (x.deltaTK as number) > 8)).toBe(true);
+    const ramped = tel.filter((x) => (x.ts as number) >= fault.startMs + 6 * HOUR);
+    expect(ramped.length).toBeGreaterThan(20);
+    for (const x of ramped) {
+      expect(x.deltaTK as number).toBeLessThan(3);
+      expect(x.flowM3h as number).toBeGreaterThan(0.4);
+    }
+  });
+
+  it('heat-sensor-short: supply reads 185 °C, fault bit set, heat stops counting while volume goes on', () => {
+    const { r, fault, id } = runScenario('heat-sensor-short', 8 * HOUR);
+    const after = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs);
+    expect(after.length).toBeGreaterThan(50);
+    for (const x of after) {
+      expect(x.supplyTempC).toBe(185);
+      expect((x.status as { tempSensorFault: boolean }).tempSensorFault).toBe(true);
+    }
+    expect(after.at(-1)?.heatKwh).toBe(after[0]?.heatKwh);
+    expect(after.at(-1)?.volumeM3 as number).toBeGreaterThan(after[0]?.volumeM3 as number);
+    expect(r.deviceEvents(id).filter((e) => e.code === 'temp-sensor-fault')).toHaveLength(1);
+  });
+
+  it('substation-supply-drop: every meter on the substation loses 2 K/h of supply against the healthy run, down to 35 °C', () => {
+    const s = scenario('substation-supply-drop');
+    const faulty = run({ durationMs: 24 * HOUR, scenarios: [s] });
+    const healthy = run({ durationMs: 24 * HOUR });
+    const fault = faulty.resolved[0]?.faults[0];
+    if (!fault) throw new Error('no fault');
+    expect(fault.deviceIds.length).toBeGreaterThan(10);
+    for (const id of fault.deviceIds) {
+      const f = faulty.telemetry(id);
+      const h = healthy.telemetry(id);
+      expect(f.length).toBe(h.length);
+      f.forEach((x, i) => {
+        const base = h[i]?.supplyTempC as number;
+        const elapsedH = Math.max(0, ((x.ts as number) - fault.startMs) / HOUR);
+        const expected = Math.max(35, base - 2 * elapsedH);
+        expect(Math.abs((x.supplyTempC as number) - expected)).toBeLessThan(0.2);
+      });
+      expect(Math.min(...f.map((x) => x.supplyTempC as number))).toBeLessThan(35.3);
+    }
+    // Meters elsewhere are untouched.
+    const other = faulty.messages.find((m) => m.kind === 'heat-meter' && !fault.deviceIds.includes(m.deviceId))?.deviceId as string;
+    expect(faulty.telemetry(other)).toEqual(healthy.telemetry(other));
+  });
+
+  it('lift-door-faults: door-close faults grow day over day', () => {
+    const { r, fault, id } = runScenario('lift-door-faults', 4 * DAY);
+    const faults = r.deviceEvents(id).filter((e) => e.code === 'door-close-fault');
+    const perDay = [0, 1, 2, 3].map((d) => faults.filter((e) => Math.floor(((e.ts as number) - fault.startMs) / DAY) === d).length);
+    expect(perDay[3]).toBeGreaterThan(perDay[0] as number);
+    expect((perDay[2] as number) + (perDay[3] as number)).toBeGreaterThan(2 * ((perDay[0] as number) + (perDay[1] as number)));
+    expect(r.deviceEvents(id).filter((e) => e.code === 'fault-cleared')).toHaveLength(faults.length);
+    expect(r.telemetry(id).filter((x) => (x.faults as string[]).includes('door-close-fault')).length).toBeGreaterThan(10);
+  });
+
+  it('lift-entrapment: stopped between floors, doors locked, passenger inside, entrapment flagged; released after 40 min', () => {
+    const { r, fault, id, complaintMs } = runScenario('lift-entrapment', 5 * HOUR);
+    const during = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs + 30_000 && (x.ts as number) < fault.startMs + 40 * MIN);
+    expect(during.length).toBeGreaterThan(30);
+    for (const x of during) {
+      expect([x.moving, x.doorsLocked, x.passenger, x.doorZone]).toEqual([false, true, true, false]);
+      expect(x.faults).toContain('entrapment');
+    }
+    const ev = r.deviceEvents(id);
+    const entrapped = ev.find((e) => e.code === 'entrapment');
+    expect(entrapped?.ts).toBe(fault.startMs + 30_000);
+    expect(ev.some((e) => e.code === 'alarm-button')).toBe(true);
+    expect(complaintMs - (entrapped?.ts as number)).toBeLessThan(10 * MIN);
+    const afterwards = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs + 41 * MIN);
+    expect(afterwards.every((x) => !(x.faults as string[]).includes('entrapment'))).toBe(true);
+  });
+
+  it('lift-out-of-service: out-of-service mode and no trips from the start on', () => {
+    const { r, fault, id } = runScenario('lift-out-of-service', 8 * HOUR);
+    const after = r.telemetry(id).filter((x) => (x.ts as number) >= fault.startMs);
+    expect(after.length).toBeGreaterThan(100);
+    expect(after.every((x) => x.serviceMode === 'out-of-service' && (x.faults as string[]).includes('safety-circuit-open'))).toBe(true);
+    expect(after.at(-1)?.tripCount).toBe(after[0]?.tripCount);
+    expect(r.deviceEvents(id).some((e) => e.code === 'safety-circuit-open')).toBe(true);
+  });
+});
+
+describe('invalid scenario files are refused with the path of the offending field', () => {
+  const base = `name: x\ndescription: d\ncomplaintAfter: 1h\ncomplaint: { category: heating, text: cold }\n`;
+  const refuse = (text: string) => {
+    try {
+      parseScenario(text, 'bad.yaml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ScenarioFileError);
+      return (err as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('a target with no selector names faults[0].target.device', () => {
+    expect(refuse(`${base}faults:\n  - { type: port-overheat, target: {} }\n`)).toMatch(/^bad\.yaml: faults\[0\]\.target\.device: Required/);
+  });
+  it('an index without a kind names target.kind', () => {
+    expect(refuse(`${base}faults:\n  - { type: port-overheat, target: { index: 0 } }\n`)).toMatch(/^bad\.yaml: faults\[0\]\.target\.kind: Required/);
+  });
+  it('an unknown fault type names faults[0].type', () => {
+    expect(refuse(`${base}faults:\n  - { type: meltdown, target: { device: a } }\n`)).toMatch(/^bad\.yaml: faults\[0\]\.type: /);
+  });
+  it('a bad duration names the field and says what a duration looks like', () => {
+    expect(refuse(`${base}faults:\n  - { type: silent, target: { device: a }, startAfter: two hours }\n`)).toMatch(/^bad\.yaml: faults\[0\]\.startAfter: "two hours" is not a duration/);
+  });
+  it('a negative rate names faults[0].rateCPerMin', () => {
+    expect(refuse(`${base}faults:\n  - { type: port-overheat, target: { device: a }, rateCPerMin: -1 }\n`)).toMatch(/^bad\.yaml: faults\[0\]\.rateCPerMin: /);
+  });
+  it('a misspelt key is refused', () => {
+    expect(refuse(`${base}faults:\n  - { type: port-overheat, target: { device: a }, rate: 1 }\n`)).toMatch(/faults\[0\].*rate/);
+  });
+  it('no complaint time names complaintAfter', () => {
+    expect(refuse(`name: x\ndescription: d\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`)).toMatch(/^bad\.yaml: complaintAfter: Required/);
+  });
+  it('an unknown complaint category names complaint.category', () => {
+    expect(refuse(`name: x\ndescription: d\ncomplaintAfter: 1h\ncomplaint: { category: noise, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`)).toMatch(/^bad\.yaml: complaint\.category: /);
+  });
+  it('broken YAML says so', () => {
+    expect(refuse('name: [unclosed')).toMatch(/^bad\.yaml: not valid YAML/);
+  });
+  it('an absolute complaintAt is accepted and resolved as given', () => {
+    const s = parseScenario(`name: x\ndescription: d\ncomplaintAt: 2026-12-01T12:00:00+08:00\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { kind: heat-meter, index: -1 }, startAfter: 1h30m }\n`);
+    const { sim } = syntheticFleet({ heatMeters: 3, hash: false });
+    const r = resolveScenario(s, sim.devices, WINTER_START);
+    expect(r.complaint.atMs).toBe(Date.parse('2026-12-01T12:00:00+08:00'));
+    expect(r.faults[0]?.startMs).toBe(WINTER_START + 90 * MIN);
+    expect(r.faults[0]?.deviceIds).toEqual([sim.devices.filter((d) => d.kind === 'heat-meter').at(-1)?.id]);
+  });
+  it('a target the fleet lacks, or of the wrong kind, is refused at resolution with the fault path', () => {
+    const { sim } = syntheticFleet({ chargers: 1, heatMeters: 1, elevators: 1, hash: false });
+    expect(() => resolveScenario(scenario('lift-out-of-service'), sim.devices, WINTER_START)).toThrow(/faults\[0\]\.target: the fleet has no elevator number 2/);
+    const wrong = parseScenario(`${base}faults:\n  - { type: entrapment, target: { device: ${sim.devices.find((d) => d.kind === 'heat-meter')?.id} } }\n`);
+    expect(() => resolveScenario(wrong, sim.devices, WINTER_START)).toThrow(ScenarioTargetError);
+  });
+});
