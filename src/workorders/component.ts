@@ -13,7 +13,8 @@ import type { Registry } from '../registry/registry.js';
 import type { Signal } from '../rules/signal.js';
 import { formatIssues } from '../zod-issues.js';
 import { Dispatcher } from './delivery/dispatcher.js';
-import type { Notifier } from './delivery/notifier.js';
+import { crewSnapshot, crewSnapshotTopic, mqttCrewNotifier } from './delivery/mqtt.js';
+import type { CrewPublisher, Notifier } from './delivery/notifier.js';
 import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
 import { workOrderEventToPoint, type PointWriter } from './influx.js';
@@ -24,7 +25,7 @@ import { priorityOf } from './priority.js';
 import { routeCrew } from './routing.js';
 import { deadlinesFor } from './sla.js';
 import { parseSettings, type WorkOrderSettings } from './settings.js';
-import { assertTransition, isActive, stampFor } from './state-machine.js';
+import { ACTIVE_STATUSES, assertTransition, isActive, stampFor } from './state-machine.js';
 import { WorkOrderStore, type ComplaintRow, type NewOrder, type OrderFilter } from './store.js';
 
 export interface WorkOrdersOptions {
@@ -42,6 +43,11 @@ export interface WorkOrdersOptions {
   /** Epoch-ms clock; inject a fake one in tests and in the accelerated demo. Default Date.now. */
   clock?: () => number;
   notifiers?: Notifier[];
+  /**
+   * Broker publisher for crew delivery: adds the `crews/{crewId}/work-orders` channel and keeps
+   * the retained `crews/{crewId}/work-orders/open` snapshot current (republished at start).
+   */
+  crewPublisher?: CrewPublisher;
   /** InfluxDB writer for `work_order_event` points (the storage area's writer); none = not written. */
   influx?: PointWriter;
   logger?: Logger;
@@ -100,11 +106,27 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'workorders' });
   const store = new WorkOrderStore(opts.dbPath ?? join(opts.dataDir ?? '.data', 'workorders.sqlite'));
   const emitter = new EventEmitter();
-  const dispatcher = new Dispatcher(store, opts.notifiers ?? [], settings.delivery, clock, log);
+  const notifiers = [...(opts.crewPublisher !== undefined ? [mqttCrewNotifier(opts.crewPublisher, lang)] : []), ...(opts.notifiers ?? [])];
+  const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log);
+
+  /** Republish the retained snapshot of these crews' active orders. Never throws. */
+  function publishSnapshots(crews: Iterable<string>): void {
+    const pub = opts.crewPublisher;
+    if (pub === undefined) return;
+    for (const crew of new Set(crews)) {
+      try {
+        const orders = store.list({ crew, status: [...ACTIVE_STATUSES], limit: 1000 }).items;
+        pub.publish(crewSnapshotTopic(crew), crewSnapshot(crew, clock(), orders), { qos: 1, retain: true }).catch((err: unknown) => log.warn({ err, crew }, 'could not publish the crew snapshot'));
+      } catch (err) {
+        log.warn({ err, crew }, 'could not build the crew snapshot');
+      }
+    }
+  }
   const minutes = (m: number) => m * 60_000;
   let timer: NodeJS.Timeout | undefined;
 
   function emit(events: WorkOrderEvent[]): void {
+    publishSnapshots(events.filter((e) => e.type !== 'folded' && e.type !== 'reminded' && e.order.crew !== null).map((e) => e.order.crew!));
     for (const e of events) {
       dispatcher.dispatch(e);
       // Folded repeats would flood Grafana with noise; the count is on the next real event.
@@ -341,6 +363,10 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
 
     start() {
       if (timer !== undefined) return;
+      // After a restart the broker may have lost its queues: crews get their open orders again.
+      const crews = new Set([...settings.crews.map((c) => c.id), ...store.active().flatMap((o) => (o.crew !== null ? [o.crew] : []))]);
+      publishSnapshots(crews);
+      dispatcher.retryDue();
       timer = setInterval(() => api.tick(), opts.tickIntervalMs ?? 1000);
       timer.unref();
     },

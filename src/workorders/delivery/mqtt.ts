@@ -1,10 +1,19 @@
-/** Crew delivery over MQTT: `crews/{crewId}/work-orders`, QoS 1, not retained (DESIGN.md contract). */
+/**
+ * Crew delivery over MQTT.
+ * - `crews/{crewId}/work-orders`: one message per order event, QoS 1, not retained (DESIGN.md
+ *   contract). A crew app with a persistent session (clean=false) gets what it missed while
+ *   offline from the broker's queue, as long as the broker keeps its sessions.
+ * - `crews/{crewId}/work-orders/open`: the crew's active orders, retained, republished on every
+ *   change and at start. This is what makes a crew app whole again after a precall restart with
+ *   the in-memory broker persistence (queued events are lost then, the snapshot is not).
+ */
 import type { Lang } from '../../i18n/catalogue.js';
-import type { WorkOrderEvent } from '../model.js';
+import type { WorkOrder, WorkOrderEvent } from '../model.js';
 import { eventPayload } from './message.js';
 import type { CrewPublisher, Notifier } from './notifier.js';
 
 export const crewTopic = (crewId: string) => `crews/${crewId}/work-orders`;
+export const crewSnapshotTopic = (crewId: string) => `crews/${crewId}/work-orders/open`;
 
 export function mqttCrewNotifier(publisher: CrewPublisher, lang: Lang): Notifier {
   return {
@@ -14,4 +23,28 @@ export function mqttCrewNotifier(publisher: CrewPublisher, lang: Lang): Notifier
     render: (e: WorkOrderEvent) => JSON.stringify(eventPayload(lang, e)),
     send: (topic, payload) => publisher.publish(topic, payload, { qos: 1, retain: false }),
   };
+}
+
+/** Snapshot payload: `{ crew, at, orders: [...] }`, orders as the API returns them. */
+export function crewSnapshot(crew: string, at: number, orders: WorkOrder[]): string {
+  return JSON.stringify({ crew, at, orders });
+}
+
+/** Adapter for an aedes instance (the embedded broker). */
+export function aedesCrewPublisher(aedes: {
+  publish(packet: { cmd: 'publish'; topic: string; payload: Buffer; qos: 1; retain: boolean; dup: false }, cb: (err?: Error | null) => void): void;
+}): CrewPublisher {
+  return {
+    publish: (topic, payload, opts) =>
+      new Promise((resolve, reject) =>
+        aedes.publish({ cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
+  };
+}
+
+/** Adapter for an MQTT.js client connected to an external broker. */
+export function mqttClientCrewPublisher(client: { publishAsync(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }): Promise<unknown> }): CrewPublisher {
+  return { publish: async (topic, payload, opts) => void (await client.publishAsync(topic, payload, opts)) };
 }

@@ -15,7 +15,11 @@ export interface Notifier {
   send(target: string, payload: string): Promise<void>;
 }
 
-/** What crew MQTT delivery needs from the broker (the embedded aedes or an external client). */
+/**
+ * What crew MQTT delivery needs from the broker: publish one message and resolve once the broker
+ * has taken it. The embedded broker (aedes, see `aedesCrewPublisher`) or an MQTT.js client
+ * connected to an external broker (`mqttClientCrewPublisher`) both fit.
+ */
 export interface CrewPublisher {
-  publish(topic: string, payload: string | Buffer, opts: { qos: 1; retain: false }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }): Promise<void>;
 }
