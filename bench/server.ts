@@ -1,0 +1,151 @@
+/**
+ * The system under test for bench/ingest.ts, in its own process so its CPU and memory are
+ * measured alone. `precall`: the real composition root (auth, ACL, validation, durable outbox,
+ * InfluxDB writer). `baseline`: bare aedes → JSON.parse → influxdb-client WriteApi, no auth, no
+ * validation, no outbox, PUBACK at once. Driven over IPC: ready → measure → stats → stop.
+ */
+import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { Aedes } from 'aedes';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { createPrecall } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import type { BenchDevice } from './payloads.js';
+
+export type ServerCommand = { cmd: 'measure' } | { cmd: 'stats' } | { cmd: 'stop' };
+export interface ServerStats {
+  cpuMs: number;
+  peakRssMb: number;
+  /** Readings precall refused (should be 0) or points the baseline client failed to write. */
+  problems: number;
+  backlog: number;
+  /** Messages the server received and points it handed to InfluxDB (baseline; precall: from its counters). */
+  received: number;
+  points: number;
+}
+
+interface Running {
+  port: number;
+  received(): number;
+  points(): number;
+  problems(): number;
+  backlog(): number;
+  /** Resolves once everything accepted is in InfluxDB (or the timeout passes). */
+  settle(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startPrecall(): Promise<Running> {
+  const config = loadConfig({ ...process.env, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const app = await createPrecall(config, { processMetrics: false });
+  const addresses = await app.start();
+  return {
+    port: addresses.mqtt!.port,
+    problems: () => app.rejectedStore.total,
+    received: () => app.outbox.stats.stored,
+    points: () => app.writer.stats.pointsWritten,
+    backlog: () => app.outbox.backlog().count,
+    settle: async (timeoutMs) => {
+      await app.writer.drained(timeoutMs);
+    },
+    stop: () => app.stop(),
+  };
+}
+
+/** Measurement names of the baseline, kept apart from precall's with a prefix. */
+const MEASUREMENT: Record<string, string> = { 'ebike-charger': 'baseline_ebike_charger', 'heat-meter': 'baseline_heat_meter', elevator: 'baseline_elevator' };
+
+function addFields(point: Point, obj: Record<string, unknown>, prefix = ''): void {
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'ts' || k === 'ports') continue;
+    if (typeof v === 'number') point.floatField(prefix + k, v);
+    else if (typeof v === 'boolean') point.booleanField(prefix + k, v);
+    else if (typeof v === 'string') point.stringField(prefix + k, v);
+    else if (Array.isArray(v)) point.stringField(prefix + k, v.join(','));
+    else if (v !== null && typeof v === 'object') addFields(point, v as Record<string, unknown>, `${prefix}${k}_`);
+  }
+}
+
+async function startBaseline(): Promise<Running> {
+  const devices = JSON.parse(readFileSync(process.env.BENCH_DEVICES_FILE!, 'utf8')) as BenchDevice[];
+  const kinds = new Map(devices.map((d) => [d.id, d.kind]));
+  let problems = 0;
+  let received = 0;
+  let points = 0;
+  const writeApi: WriteApi = new InfluxDB({ url: process.env.INFLUX_URL!, token: process.env.INFLUX_TOKEN! }).getWriteApi(process.env.INFLUX_ORG!, process.env.INFLUX_BUCKET!, 'ms', {
+    batchSize: 5000,
+    flushInterval: 1000,
+    maxBufferLines: 1_000_000,
+    writeFailed: (_err, lines) => {
+      problems += lines.length;
+    },
+  });
+  const aedes = await Aedes.createBroker();
+  aedes.on('publish', (packet, client) => {
+    if (client === null) return;
+    const id = String(packet.topic).split('/')[1] ?? '';
+    const kind = kinds.get(id);
+    if (kind === undefined) return;
+    received++;
+    const body = JSON.parse(packet.payload.toString()) as Record<string, unknown>;
+    const p = new Point(MEASUREMENT[kind]!).tag('device', id).timestamp(body.ts as number);
+    addFields(p, body);
+    writeApi.writePoint(p);
+    points++;
+    if (Array.isArray(body.ports)) {
+      for (const port of body.ports as Record<string, unknown>[]) {
+        const pp = new Point('baseline_ebike_charger_port').tag('device', id).tag('port', String(port.port)).timestamp(body.ts as number);
+        addFields(pp, { ...port, port: undefined });
+        writeApi.writePoint(pp);
+        points++;
+      }
+    }
+  });
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    problems: () => problems,
+    received: () => received,
+    points: () => points,
+    backlog: () => 0,
+    settle: () => writeApi.flush(),
+    stop: async () => {
+      await writeApi.close();
+      await new Promise<void>((r) => aedes.close(() => r()));
+      server.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  const running = mode === 'precall' ? await startPrecall() : await startBaseline();
+  let cpu0 = process.cpuUsage();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  process.on('message', (m: ServerCommand & { timeoutMs?: number }) => {
+    void (async () => {
+      if (m.cmd === 'measure') {
+        cpu0 = process.cpuUsage();
+        peakRss = process.memoryUsage().rss;
+        process.send?.({ measuring: true });
+      } else if (m.cmd === 'stats') {
+        await running.settle(m.timeoutMs ?? 120_000);
+        const cpu = process.cpuUsage(cpu0);
+        const stats: ServerStats = { cpuMs: (cpu.user + cpu.system) / 1000, peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20, problems: running.problems(), backlog: running.backlog(), received: running.received(), points: running.points() };
+        process.send?.({ stats });
+      } else if (m.cmd === 'stop') {
+        clearInterval(sampler);
+        await running.stop();
+        process.send?.({ stopped: true }, () => process.exit(0));
+      }
+    })();
+  });
+  process.send?.({ ready: true, port: running.port });
+}
+
+main().catch((err: unknown) => {
+  process.send?.({ error: err instanceof Error ? err.stack : String(err) });
+  process.exit(1);
+});
