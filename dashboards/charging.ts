@@ -10,7 +10,7 @@ import { ChargerTelemetry, Port } from '../devices/ebike-charger/schema.js';
 import { dashboard } from './lib/dashboard.js';
 import { field } from './lib/fields.js';
 import { influxql, location } from './lib/influxql.js';
-import { limitValue, limitValues, PORT_FULL_POWER_W, PORT_OVER_TEMP, PORT_SESSION_MINUTES } from './lib/limits.js';
+import { limitValue, limitValues, PORT_FULL_POWER, PORT_SESSION_MINUTES, PORT_TEMP } from './lib/limits.js';
 import { anyIsBad, barGauge, stat, table, thresholdsAbove, timeseries } from './lib/panels.js';
 import { codeIn, devicesOnline } from './lib/queries.js';
 import { locationVariables } from './lib/variables.js';
@@ -40,7 +40,9 @@ const minutes = field(Port, 'sessionMinutes');
 
 export function chargingDashboard() {
   const loc = location(true);
-  const tempLimits = thresholdsAbove(limitValues(PORT_OVER_TEMP));
+  const fullW = limitValue(PORT_FULL_POWER);
+  const longMin = limitValue(PORT_SESSION_MINUTES);
+  const tempLimits = thresholdsAbove(limitValues(PORT_TEMP));
   return dashboard({
     uid: 'precall-charging',
     title: 'precall · Charging piles 充电桩',
@@ -65,7 +67,7 @@ export function chargingDashboard() {
       [
         timeseries({
           title: 'Port temperature by pile (hottest port)',
-          description: `${temp.description} Dashed line: over-temperature limit (${limitValue(PORT_OVER_TEMP)} ${temp.symbol}).`,
+          description: `${temp.description} Dashed lines: early warning and cut-off (${limitValues(PORT_TEMP).join(' and ')} ${temp.symbol}).`,
           unit: temp.unit,
           thresholds: tempLimits,
           showThresholds: true,
@@ -118,13 +120,13 @@ export function chargingDashboard() {
           targets: [influxql(`SELECT count(${seq.q}) AS events FROM "${E}" WHERE ${loc} AND ${codeIn(FIRE_CODES)} AND $timeFilter GROUP BY "building", "device", "code"`, { format: 'table' })],
         }),
         table({
-          title: `Overcharge: power while full (> ${PORT_FULL_POWER_W} W)`,
-          description: 'A full battery should draw under 20 W; power that stays above it is a fire precursor (relay welded, charger fault).',
+          title: `Overcharge: power while full (> ${fullW} W)`,
+          description: `A full battery should draw under ${fullW} W; power that stays above it is a fire precursor (relay welded, charger fault).`,
           unit: power.unit,
-          thresholds: thresholdsAbove([PORT_FULL_POWER_W]),
+          thresholds: thresholdsAbove([fullW]),
           w: 8,
           targets: [
-            influxql(`SELECT max(${power.q}) AS power FROM "${P}" WHERE ${loc} AND ${state.q} = 'full' AND ${power.q} > ${PORT_FULL_POWER_W} AND $timeFilter GROUP BY "building", "device", "port"`, {
+            influxql(`SELECT max(${power.q}) AS power FROM "${P}" WHERE ${loc} AND ${state.q} =~ /^(full|float)$/ AND ${power.q} > ${fullW} AND $timeFilter GROUP BY "building", "device", "port"`, {
               format: 'table',
             }),
           ],
@@ -141,12 +143,12 @@ export function chargingDashboard() {
       ],
       [
         table({
-          title: `Long sessions (> ${limitValue(PORT_SESSION_MINUTES)} min)`,
+          title: `Long sessions (> ${longMin} min)`,
           description: `${minutes.description} Beijing guidance: at most 8 h per session.`,
           unit: minutes.unit,
-          thresholds: thresholdsAbove([limitValue(PORT_SESSION_MINUTES)]),
+          thresholds: thresholdsAbove([longMin]),
           targets: [
-            influxql(`SELECT max(${minutes.q}) AS minutes FROM "${P}" WHERE ${loc} AND ${minutes.q} > ${limitValue(PORT_SESSION_MINUTES)} AND $timeFilter GROUP BY "building", "device", "port"`, {
+            influxql(`SELECT max(${minutes.q}) AS minutes FROM "${P}" WHERE ${loc} AND ${minutes.q} > ${longMin} AND $timeFilter GROUP BY "building", "device", "port"`, {
               format: 'table',
             }),
           ],

@@ -10,7 +10,7 @@ import { ElevatorTelemetry } from '../devices/elevator/schema.js';
 import { dashboard } from './lib/dashboard.js';
 import { field } from './lib/fields.js';
 import { influxql, location } from './lib/influxql.js';
-import { SERVICE_INTERVAL_DAYS } from './lib/limits.js';
+import { serviceIntervalDays } from './lib/limits.js';
 import { anyIsBad, enumColours, stat, stateTimeline, table, timeseries } from './lib/panels.js';
 import { codeIn, devicesOnline } from './lib/queries.js';
 import { locationVariables } from './lib/variables.js';
@@ -42,6 +42,7 @@ const faultCount = { q: `"faultCount"` };
 
 export function elevatorsDashboard() {
   const loc = location(true);
+  const serviceDays = serviceIntervalDays();
   return dashboard({
     uid: 'precall-elevators',
     title: 'precall · Elevators 电梯',
@@ -102,11 +103,11 @@ export function elevatorsDashboard() {
           targets: [influxql(`SELECT count(${seq.q}) AS entrapments FROM "${E}" WHERE ${loc} AND "code" = '${ENTRAPMENT}' AND $timeFilter GROUP BY "building", "device"`, { format: 'table' })],
         }),
         table({
-          title: `Last maintenance (due every ${SERVICE_INTERVAL_DAYS} days)`,
-          description: `Time of the last service-completed event per lift in the last ${SERVICE_INTERVAL_DAYS * 4} days; a lift missing here or older than ${SERVICE_INTERVAL_DAYS} days is due.`,
+          title: `Last maintenance (due every ${serviceDays} days)`,
+          description: `Time of the last service-completed event per lift in the last ${serviceDays * 4} days; a lift missing here or older than ${serviceDays} days is due.`,
           w: 8,
           targets: [
-            influxql(`SELECT last(${seq.q}) AS seq FROM "${E}" WHERE ${loc} AND "code" = 'service-completed' AND time > now() - ${SERVICE_INTERVAL_DAYS * 4}d GROUP BY "building", "device"`, { format: 'table' }),
+            influxql(`SELECT last(${seq.q}) AS seq FROM "${E}" WHERE ${loc} AND "code" = 'service-completed' AND time > now() - ${serviceDays * 4}d GROUP BY "building", "device"`, { format: 'table' }),
           ],
           overrides: [{ matcher: { id: 'byName', options: 'Time' }, properties: [{ id: 'unit', value: 'dateTimeFromNow' }, { id: 'displayName', value: 'last service' }] }],
         }),

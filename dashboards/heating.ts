@@ -10,7 +10,7 @@ import { HeatMeterStatus, HeatMeterTelemetry } from '../devices/heat-meter/schem
 import { dashboard } from './lib/dashboard.js';
 import { field } from './lib/fields.js';
 import { influxql, location } from './lib/influxql.js';
-import { limitValues, LOW_DELTA_T, SUPPLY_MAX } from './lib/limits.js';
+import { limitValues, LOW_DELTA_T, SUPPLY_MAX_C } from './lib/limits.js';
 import { anyIsBad, stat, table, thresholdsAbove, thresholdsBelow, timeseries } from './lib/panels.js';
 import { codeIn, devicesOnline } from './lib/queries.js';
 import { locationVariables } from './lib/variables.js';
@@ -70,7 +70,7 @@ export function heatingDashboard() {
           title: 'Supply and return temperature by building',
           description: `${supply.description} ${ret.description}`,
           unit: supply.unit,
-          thresholds: thresholdsAbove(limitValues(SUPPLY_MAX)),
+          thresholds: thresholdsAbove([SUPPLY_MAX_C]),
           showThresholds: true,
           w: 24,
           targets: [

@@ -1,9 +1,11 @@
 /**
- * Limits drawn as thresholds on the panels. The rules engineer's `devices/<kind>/rules.yaml` is
- * the source: the dashboards take the value of the first comparison on the same field path with
- * the same direction, so a threshold changed there moves the red line after `npm run dashboards`
- * (the committed JSON then differs and the freshness test says so). When a kind ships no rules
- * file yet, or none compares that field, the shipped default below applies (shared/DOMAIN.md).
+ * Limits drawn as thresholds on the panels, read from the rules precall ships
+ * (`devices/<kind>/rules.yaml`, owned by the rules) so the red line on a panel is the line a work
+ * order opens at. A limit names the rules it comes from, mildest first (early warning before the
+ * alarm), and the field path they compare; the value is taken from each rule's raise condition
+ * (`when`). A changed rules file changes the built JSON after `npm run dashboards`, and the
+ * freshness test says so. When a rule or its comparison is missing, the shipped default below
+ * applies (shared/DOMAIN.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,33 +14,39 @@ import type { DeviceKind } from '../../devices/index.js';
 
 export interface Limit {
   kind: DeviceKind;
-  /** Rule field path, as rules.yaml writes it (`ports[*].tempC`, `deltaTK`). */
+  /** Rule ids in devices/<kind>/rules.yaml, mildest first. */
+  rules: string[];
+  /** Field path as the rules write it (`ports[*].tempC`, `deltaTK`). */
   path: string;
-  /** Which side is bad: `above` matches ops `>`/`>=`, `below` matches `<`/`<=`. */
+  /** Which side is bad: `above` reads ops `>`/`>=`, `below` reads `<`/`<=`. */
   side: 'above' | 'below';
-  /** Value used when rules.yaml has no such comparison. */
-  fallback: number;
+  /** Values (mildest first) when the rules file gives none. */
+  fallback: number[];
 }
 
-/** AP3000 over-temperature 80 °C (shared/DOMAIN.md). */
-export const PORT_OVER_TEMP: Limit = { kind: 'ebike-charger', path: 'ports[*].tempC', side: 'above', fallback: 80 };
-/**
- * A port below 20 W counts as full (AP3000); more than that while full is overcharge. A plain
- * constant: rules.yaml compares `powerW` for several conditions (overcharge, over-power), so
- * the value cannot be picked from there unambiguously.
- */
-export const PORT_FULL_POWER_W = 20;
+/** 60 °C early warning, 80 °C cut-off (AP3000 v8.6). */
+export const PORT_TEMP: Limit = { kind: 'ebike-charger', rules: ['charger-port-hot', 'charger-port-overtemp'], path: 'ports[*].tempC', side: 'above', fallback: [60, 80] };
+/** A port under 20 W is full (AP3000); more than that while full is overcharge. */
+export const PORT_FULL_POWER: Limit = { kind: 'ebike-charger', rules: ['charger-overcharge'], path: 'ports[*].powerW', side: 'above', fallback: [20] };
 /** Beijing guidance: a charging session at most 8 h. */
-export const PORT_SESSION_MINUTES: Limit = { kind: 'ebike-charger', path: 'ports[*].sessionMinutes', side: 'above', fallback: 8 * 60 };
-/** Heat meters need at least 3 K between supply and return (CJ/T 188). */
-export const LOW_DELTA_T: Limit = { kind: 'heat-meter', path: 'deltaTK', side: 'below', fallback: 3 };
-/** Supply temperature at most 85 °C (design 75/50 °C). */
-export const SUPPLY_MAX: Limit = { kind: 'heat-meter', path: 'supplyTempC', side: 'above', fallback: 85 };
-/** Lift maintenance at least every 15 days (特种设备安全监察条例 art. 31). */
-export const SERVICE_INTERVAL_DAYS = 15;
+export const PORT_SESSION_MINUTES: Limit = { kind: 'ebike-charger', rules: ['charger-session-over-8h'], path: 'ports[*].sessionMinutes', side: 'above', fallback: [480] };
+/** Meters need at least 3 K (CJ/T 188); below 0 the sensors are swapped. */
+export const LOW_DELTA_T: Limit = { kind: 'heat-meter', rules: ['heat-low-delta-t', 'heat-negative-delta-t'], path: 'deltaTK', side: 'below', fallback: [3, -0.5] };
+/** Supply at most 85 °C (design 75/50 °C; shared/DOMAIN.md). No rule compares it, so a constant. */
+export const SUPPLY_MAX_C = 85;
 
 const devicesDir = fileURLToPath(new URL('../../devices/', import.meta.url));
 
+type Rule = Record<string, unknown> & { id?: unknown };
+
+function rulesOf(kind: DeviceKind, dir: string): Rule[] {
+  const file = `${dir}${kind}/rules.yaml`;
+  if (!existsSync(file)) return [];
+  const doc = parse(readFileSync(file, 'utf8')) as { rules?: Rule[] } | null;
+  return Array.isArray(doc?.rules) ? doc.rules : [];
+}
+
+/** Comparisons `{ field, op, value }` anywhere inside a condition tree. */
 function comparisons(node: unknown, out: { field: string; op: string; value: unknown }[] = []) {
   if (Array.isArray(node)) for (const n of node) comparisons(n, out);
   else if (node !== null && typeof node === 'object') {
@@ -49,26 +57,30 @@ function comparisons(node: unknown, out: { field: string; op: string; value: unk
   return out;
 }
 
-/**
- * Every value rules.yaml compares the limit's field against on the limit's side, mildest first
- * (a warning level before the alarm level), or `[fallback]` when there is none. `dir` is
- * injectable for tests.
- */
+/** The limit's values, mildest first, from the rules' raise conditions, else its fallback. `dir` is injectable for tests. */
 export function limitValues(limit: Limit, dir = devicesDir): number[] {
-  const file = `${dir}${limit.kind}/rules.yaml`;
-  if (!existsSync(file)) return [limit.fallback];
+  const rules = rulesOf(limit.kind, dir);
   const ops = limit.side === 'above' ? ['>', '>='] : ['<', '<='];
-  const values = comparisons(parse(readFileSync(file, 'utf8')))
-    .filter((c) => c.field === limit.path && ops.includes(c.op) && typeof c.value === 'number')
-    .map((c) => c.value as number);
-  if (values.length === 0) return [limit.fallback];
-  const unique = [...new Set(values)].sort((a, b) => a - b);
-  // Below-limits get worse as the value falls: mildest is the highest.
-  return limit.side === 'above' ? unique : unique.reverse();
+  const values: number[] = [];
+  for (const id of limit.rules) {
+    const rule = rules.find((r) => r.id === id);
+    const hit = comparisons(rule?.when).find((c) => c.field === limit.path && ops.includes(c.op) && typeof c.value === 'number');
+    if (hit !== undefined) values.push(hit.value as number);
+  }
+  return values.length > 0 ? values : limit.fallback;
 }
 
-/** The most severe value (the alarm level): what a list filters on. */
+/** The alarm level (the last, most severe value). */
 export function limitValue(limit: Limit, dir = devicesDir): number {
   const values = limitValues(limit, dir);
   return values[values.length - 1]!;
+}
+
+/**
+ * Days between lift maintenance visits: the `days` of the `lift-service-due` rule, else 15
+ * (特种设备安全监察条例 art. 31).
+ */
+export function serviceIntervalDays(dir = devicesDir): number {
+  const days = rulesOf('elevator', dir).find((r) => r.id === 'lift-service-due')?.days;
+  return typeof days === 'number' && days > 0 ? days : 15;
 }
