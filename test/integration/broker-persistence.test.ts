@@ -1,0 +1,63 @@
+/**
+ * Broker persistence across a restart: a crew app's persistent session keeps its QoS 1 work
+ * orders queued while precall is down, and retained status survives. Two real aedes brokers,
+ * one after the other, on the same SQLite file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
+import { SqlitePersistence } from '../../src/broker/sqlite-persistence.js';
+import { loadConfig } from '../../src/config.js';
+import { makeTestFleet } from '../support/fleet.js';
+
+describe('embedded broker with SqlitePersistence', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'precall-broker-'));
+  const file = join(dir, 'broker.sqlite');
+  const fleet = makeTestFleet({ perKind: 1, operators: [{ username: 'operator' }, { username: 'crew-app', allow: ['crews/#'] }] });
+  const config = loadConfig({}, { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0 });
+  const start = async () => {
+    const broker = new EmbeddedBroker({ config, registry: fleet.registry, logger: pino({ level: 'silent' }), ingest: { accept: (_m, done) => done() }, persistence: new SqlitePersistence({ file }) });
+    const { port } = await broker.start();
+    return { broker, port };
+  };
+  const login = (port: number, username: string, extra: mqtt.IClientOptions = {}) =>
+    mqtt.connectAsync({ host: '127.0.0.1', port, protocolVersion: 4, username, password: fleet.secretOf(username), clientId: username, reconnectPeriod: 0, ...extra });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('delivers work orders queued for an offline crew app after precall restarts', async () => {
+    const first = await start();
+    const crew = await login(first.port, 'crew-app', { clean: false });
+    await crew.subscribeAsync('crews/c1/work-orders', { qos: 1 });
+    await crew.endAsync();
+    const dispatcher = await login(first.port, 'operator');
+    await dispatcher.publishAsync('crews/c1/work-orders', '{"order":"WO-1"}', { qos: 1 });
+    await dispatcher.publishAsync('crews/c1/work-orders', '{"order":"WO-2"}', { qos: 1 });
+    const device = fleet.ids.elevator[0] as string;
+    const dev = await login(first.port, device);
+    await dev.endAsync();
+    await dispatcher.endAsync();
+    await first.broker.stop();
+
+    const second = await start();
+    const got: string[] = [];
+    const back = mqtt.connect({ host: '127.0.0.1', port: second.port, protocolVersion: 4, username: 'crew-app', password: fleet.secretOf('crew-app'), clientId: 'crew-app', clean: false, reconnectPeriod: 0 });
+    back.on('message', (_t, p) => got.push(p.toString()));
+    const connack = await new Promise<mqtt.IConnackPacket>((r) => back.once('connect', r));
+    expect(connack.sessionPresent).toBe(true);
+    await expect.poll(() => got, { timeout: 5000 }).toEqual(['{"order":"WO-1"}', '{"order":"WO-2"}']);
+    await back.endAsync();
+
+    // Retained status from before the restart is still there (offline: it disconnected cleanly).
+    const watcher = await login(second.port, 'operator');
+    const status = new Promise<string>((r) => watcher.once('message', (_t, p) => r(p.toString())));
+    await watcher.subscribeAsync(`devices/${device}/status`);
+    expect(JSON.parse(await status)).toMatchObject({ state: 'offline' });
+    await watcher.endAsync();
+    await second.broker.stop();
+  });
+});
