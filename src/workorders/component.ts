@@ -116,7 +116,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     for (const crew of new Set(crews)) {
       try {
         const orders = store.list({ crew, status: [...ACTIVE_STATUSES], limit: 1000 }).items;
-        pub.publish(crewSnapshotTopic(crew), crewSnapshot(crew, clock(), orders), { qos: 1, retain: true }).catch((err: unknown) => log.warn({ err, crew }, 'could not publish the crew snapshot'));
+        pub.publish(crewSnapshotTopic(crew), crewSnapshot(crew, clock(), orders), { qos: 0, retain: true }).catch((err: unknown) => log.warn({ err, crew }, 'could not publish the crew snapshot'));
       } catch (err) {
         log.warn({ err, crew }, 'could not build the crew snapshot');
       }

@@ -6,6 +6,9 @@
  * - `crews/{crewId}/work-orders/open`: the crew's active orders, retained, republished on every
  *   change and at start. This is what makes a crew app whole again after a precall restart with
  *   the in-memory broker persistence (queued events are lost then, the snapshot is not).
+ *   Published with QoS 0: aedes 1.2 drops a persistent-session subscriber ("no such packet")
+ *   when a retained QoS 1 publish is followed at once by another QoS 1 publish to it; the
+ *   snapshot is republished on every change, so QoS 0 loses nothing that matters.
  */
 import type { Lang } from '../../i18n/catalogue.js';
 import type { WorkOrder, WorkOrderEvent } from '../model.js';
@@ -32,7 +35,7 @@ export function crewSnapshot(crew: string, at: number, orders: WorkOrder[]): str
 
 /** Adapter for an aedes instance (the embedded broker). */
 export function aedesCrewPublisher(aedes: {
-  publish(packet: { cmd: 'publish'; topic: string; payload: Buffer; qos: 1; retain: boolean; dup: false }, cb: (err?: Error | null) => void): void;
+  publish(packet: { cmd: 'publish'; topic: string; payload: Buffer; qos: 0 | 1; retain: boolean; dup: false }, cb: (err?: Error | null) => void): void;
 }): CrewPublisher {
   return {
     publish: (topic, payload, opts) =>
@@ -45,6 +48,6 @@ export function aedesCrewPublisher(aedes: {
 }
 
 /** Adapter for an MQTT.js client connected to an external broker. */
-export function mqttClientCrewPublisher(client: { publishAsync(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }): Promise<unknown> }): CrewPublisher {
+export function mqttClientCrewPublisher(client: { publishAsync(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<unknown> }): CrewPublisher {
   return { publish: async (topic, payload, opts) => void (await client.publishAsync(topic, payload, opts)) };
 }

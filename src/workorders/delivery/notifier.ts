@@ -21,5 +21,5 @@ export interface Notifier {
  * connected to an external broker (`mqttClientCrewPublisher`) both fit.
  */
 export interface CrewPublisher {
-  publish(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain: boolean }): Promise<void>;
 }
