@@ -44,6 +44,8 @@ export interface SimulationOptions {
   stepMs?: number;
   /** Speed `'max'`: wait while this many publishes are unfinished (backpressure). Default 5 000. */
   maxPending?: number;
+  /** Speed `'max'`: wall ms to wait for the whole fleet to connect before time starts. Default 60 000. */
+  connectSettleMs?: number;
   /** First reconnect delay, ms (doubles per failure with ±50 % jitter). Default 1 000. */
   reconnectMinMs?: number;
   /** Longest reconnect delay, ms. Default 30 000. */
@@ -337,7 +339,8 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
                 clearTimeout(timer);
                 resolve();
               };
-              if (c.silenced) return finish();
+              // Never started (stopped during the ramp-up): nothing to close.
+              if (c.silenced || (c.client as unknown as { stream?: unknown }).stream === undefined) return finish();
               if (c.connected && !c.silenced) {
                 // A graceful stop: say offline ourselves (the will only fires on a broken connection).
                 c.client.publish(statusTopic(c.device.id), JSON.stringify({ state: 'offline', ts: clock.now() }), { qos: 1, retain: true }, () => c.client.end(false, {}, finish));
@@ -364,7 +367,12 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
   } else {
     const stepMs = opts.stepMs ?? 60_000;
     const maxPending = opts.maxPending ?? 5_000;
+    const settleMs = opts.connectSettleMs ?? 60_000;
     void (async () => {
+      // As fast as possible only once the fleet is online (or the wait is over): otherwise the
+      // first simulated hours would pile up in the clients of devices still waiting to connect.
+      const settleBy = Date.now() + settleMs;
+      while (!stopped && connectedCount < devices.length && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 20));
       while (!stopped && clock.now() < endMs) {
         // Backpressure: wait while the clients still hold many unsent or unacknowledged messages
         // (a broker outage holds them all, so the simulation pauses until it is back).

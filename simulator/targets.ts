@@ -71,6 +71,10 @@ function targetDevices(fault: Fault, fleet: readonly DeviceRecord[], where: stri
     throw new ScenarioTargetError(`${where}.target: ${fault.type} applies to ${kinds.join('/')} devices, ${what} is ${wrong[0]?.kind}`);
   }
   found = found.filter((d) => kinds.includes(d.kind));
+  if ('port' in fault) {
+    const short = found.find((d) => fault.port > (d.entry.ports ?? 10));
+    if (short) throw new ScenarioTargetError(`${where}.port: ${short.id} has ${short.entry.ports ?? 10} ports, no port ${fault.port}`);
+  }
   // A substation fault shows on every meter the substation feeds, across buildings.
   if (fault.type === 'supply-temp-drop') {
     const stations = new Set(found.map((d) => d.substation).filter((s) => s !== undefined));
