@@ -1,0 +1,66 @@
+/**
+ * Public surface of the work-order area, and `workOrdersFromConfig`, which turns the
+ * environment (src/config.ts) into the component's options for the composition root.
+ */
+import type { Logger } from 'pino';
+import { ApiKeys, generateApiKey } from '../api/auth.js';
+import type { Config } from '../config.js';
+import type { Registry } from '../registry/registry.js';
+import { createWorkOrders, type WorkOrders, type WorkOrdersOptions } from './component.js';
+import type { CrewPublisher } from './delivery/notifier.js';
+import { webhookNotifier } from './delivery/webhook.js';
+import type { PointWriter } from './influx.js';
+import { loadSettings } from './settings.js';
+
+export { createWorkOrders, ComplaintValidationError, type WorkOrders, type WorkOrdersOptions, type ComplaintResult, type TransitionRequest } from './component.js';
+export { WorkOrderError, workOrderErrors, type WorkOrderErrorCode } from './errors.js';
+export type { WorkOrder, WorkOrderEvent, HistoryEntry, Status, Priority, Source } from './model.js';
+export type { Actor, Role } from './permissions.js';
+export { loadSettings, parseSettings, WorkOrderSettingsError, type WorkOrderSettings } from './settings.js';
+export { workOrderEventToPoint, WORK_ORDER_MEASUREMENT, type PointWriter } from './influx.js';
+export { aedesCrewPublisher, mqttClientCrewPublisher, crewTopic, crewSnapshotTopic } from './delivery/mqtt.js';
+export type { CrewPublisher, Notifier } from './delivery/notifier.js';
+export { headline } from './delivery/message.js';
+
+export interface FromConfigDeps {
+  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET' | 'API_KEYS_FILE' | 'API_ADMIN_KEY'>;
+  registry: Registry;
+  logger: Logger;
+  clock?: () => number;
+  crewPublisher?: CrewPublisher;
+  influx?: PointWriter;
+}
+
+/**
+ * Build the component and the API keys from the configuration. Throws WorkOrderSettingsError /
+ * ApiKeysError (with every problem listed) when a file is wrong.
+ *
+ * `generatedAdminKey` is set when neither API_KEYS_FILE nor API_ADMIN_KEY is configured: a fresh
+ * admin key for this run only, for `precall demo` to print (the API is otherwise unusable).
+ */
+export function workOrdersFromConfig(deps: FromConfigDeps): { workOrders: WorkOrders; keys: ApiKeys; generatedAdminKey?: string } {
+  const { config } = deps;
+  const settings = loadSettings(config.WORKORDERS_FILE);
+  const clock = deps.clock ?? Date.now;
+  const notifiers = settings.webhooks.map((h) => webhookNotifier(h, config.PRECALL_LANG, { timeoutMs: settings.delivery.timeoutSeconds * 1000, now: Date.now }));
+  const options: WorkOrdersOptions = {
+    dataDir: config.dataDir,
+    registry: deps.registry,
+    settings,
+    lang: config.PRECALL_LANG,
+    clock,
+    notifiers,
+    logger: deps.logger,
+    ...(config.PHONE_HASH_SECRET !== undefined ? { phoneHashSecret: config.PHONE_HASH_SECRET } : {}),
+    ...(deps.crewPublisher !== undefined ? { crewPublisher: deps.crewPublisher } : {}),
+    ...(deps.influx !== undefined ? { influx: deps.influx } : {}),
+  };
+  if (config.PHONE_HASH_SECRET === undefined) deps.logger.warn('PHONE_HASH_SECRET is not set: complaint phone numbers are stored masked only (repeat callers cannot be matched)');
+  let keys = ApiKeys.load(config.API_KEYS_FILE, config.API_ADMIN_KEY);
+  let generatedAdminKey: string | undefined;
+  if (keys.size === 0) {
+    generatedAdminKey = generateApiKey().key;
+    keys = ApiKeys.load(undefined, generatedAdminKey);
+  }
+  return { workOrders: createWorkOrders(options), keys, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
+}
