@@ -5,7 +5,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody } from './errors.js';
@@ -19,7 +19,7 @@ export type { ApiDeps } from './deps.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // Per-request logs are off (Prometheus scrapes would flood them); failures are logged by handleError.
-  const app = Fastify(deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true } : { logger: false });
+  const app = Fastify(deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
