@@ -8,7 +8,7 @@
  *
  * aedes 1.2 speaks MQTT 3.1 and 3.1.1 only (it answers a v5 CONNECT with return code 1).
  */
-import { once as onceEvent } from 'node:events';
+import { once as onceEvent, type EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
@@ -143,9 +143,14 @@ export class EmbeddedBroker {
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
     });
     this.aedes = aedes;
+    // aedes emits 'error' for persistence failures (and from its will sweeper); without a
+    // listener that would throw and end the process.
+    (aedes as EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'aedes error'));
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientError', (client, err) => this.clientError(client, err));
     aedes.on('connectionError', (client, err) => this.clientError(client, err));
+
+    await this.correctStaleStatus();
 
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
@@ -176,6 +181,18 @@ export class EmbeddedBroker {
     for (const socket of this.sockets) socket.destroy();
     await serverClosed;
     this.online.clear();
+  }
+
+  /**
+   * Publish on behalf of precall (e.g. work orders to `crews/{crewId}/work-orders`), bypassing
+   * the access rules. Resolves once aedes has stored it (retained, queued for offline persistent
+   * sessions) and handed it to connected subscribers.
+   */
+  publish(topic: string, payload: Buffer | string, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
+    const aedes = this.aedes;
+    if (aedes === undefined) return Promise.reject(new Error('broker is not running'));
+    const packet: PublishPacket = { cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false };
+    return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
   }
 
   /** Bound address, once started. */
@@ -323,6 +340,29 @@ export class EmbeddedBroker {
     this.emitStatus(deviceId, 'offline', at);
   }
 
+  /**
+   * At start nobody is connected, so a retained "online" left by an earlier run (persistence
+   * that survives restarts, after a crash or a shutdown) is stale: replace it with "offline".
+   */
+  private async correctStaleStatus(): Promise<void> {
+    const persistence = this.opts.persistence as { createRetainedStream?: (pattern: string) => AsyncIterable<PublishPacket> } | undefined;
+    if (persistence?.createRetainedStream === undefined) return;
+    const at = this.now();
+    let corrected = 0;
+    try {
+      for await (const packet of persistence.createRetainedStream('devices/+/status')) {
+        const target = parseDeviceTopic(String(packet.topic));
+        const status = parseStatusPayload(toBuffer(packet.payload));
+        if (target === undefined || !status.ok || status.value.state !== 'online') continue;
+        this.publishStatus(target.deviceId, 'offline', at);
+        corrected++;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'could not read retained device status at start');
+    }
+    if (corrected > 0) this.log.info({ devices: corrected }, 'retained status from an earlier run said online; set to offline');
+  }
+
   private publishStatus(deviceId: string, state: DeviceState, at: number): void {
     const aedes = this.aedes;
     if (aedes === undefined) return;
@@ -354,8 +394,14 @@ export class EmbeddedBroker {
   // ── publish ───────────────────────────────────────────────────────────────────────────
 
   private authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
-    // null: a will left over from an earlier run, checked when its client connected.
-    if (client === null) return cb(null);
+    // null: a will left over from an earlier run (persistence), checked when its client
+    // connected. Never refuse it: aedes' will sweeper turns a refusal into an 'error' event.
+    if (client === null) {
+      const target = parseDeviceTopic(String(packet.topic));
+      // The device may have reconnected since; its status must not be overwritten with offline.
+      if (target?.channel === 'status' && this.online.has(target.deviceId)) packet.payload = statusPayload('online', this.now());
+      return cb(null);
+    }
     const st = this.conns.get(client);
     const p = st?.principal;
     if (st === undefined || p === undefined) return cb(new RefusedError('not authenticated'));

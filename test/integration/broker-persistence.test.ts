@@ -36,10 +36,12 @@ describe('embedded broker with SqlitePersistence', () => {
     await crew.endAsync();
     const dispatcher = await login(first.port, 'operator');
     await dispatcher.publishAsync('crews/c1/work-orders', '{"order":"WO-1"}', { qos: 1 });
-    await dispatcher.publishAsync('crews/c1/work-orders', '{"order":"WO-2"}', { qos: 1 });
+    await first.broker.publish('crews/c1/work-orders', '{"order":"WO-2"}', { qos: 1 }); // precall's own publish
     const device = fleet.ids.elevator[0] as string;
     const dev = await login(first.port, device);
     await dev.endAsync();
+    const stillOn = fleet.ids['heat-meter'][0] as string;
+    await login(first.port, stillOn); // connected when precall stops: its retained status says online
     await dispatcher.endAsync();
     await first.broker.stop();
 
@@ -52,11 +54,17 @@ describe('embedded broker with SqlitePersistence', () => {
     await expect.poll(() => got, { timeout: 5000 }).toEqual(['{"order":"WO-1"}', '{"order":"WO-2"}']);
     await back.endAsync();
 
-    // Retained status from before the restart is still there (offline: it disconnected cleanly).
+    // Retained status from before the restart is still there (offline: it disconnected cleanly),
+    // and the "online" left by the device connected at shutdown was corrected at start.
     const watcher = await login(second.port, 'operator');
-    const status = new Promise<string>((r) => watcher.once('message', (_t, p) => r(p.toString())));
-    await watcher.subscribeAsync(`devices/${device}/status`);
-    expect(JSON.parse(await status)).toMatchObject({ state: 'offline' });
+    const statuses = new Map<string, { state: string; ts: number }>();
+    watcher.on('message', (t, p) => statuses.set(t, JSON.parse(p.toString()) as { state: string; ts: number }));
+    const restartedAt = Date.now();
+    await watcher.subscribeAsync('devices/+/status');
+    await expect.poll(() => statuses.size, { timeout: 5000 }).toBe(2);
+    expect(statuses.get(`devices/${device}/status`)?.state).toBe('offline');
+    expect(statuses.get(`devices/${stillOn}/status`)?.state).toBe('offline');
+    expect(statuses.get(`devices/${stillOn}/status`)?.ts).toBeLessThanOrEqual(restartedAt);
     await watcher.endAsync();
     await second.broker.stop();
   });
