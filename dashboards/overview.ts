@@ -9,12 +9,10 @@ import { codeNotIn, devicesOnline } from './lib/queries.js';
 import { influxql, location } from './lib/influxql.js';
 import { anyIsBad, barGauge, stat, text, thresholdsBelow, timeseries } from './lib/panels.js';
 import { locationVariables } from './lib/variables.js';
-import { WO, WO_EVENT, WORK_ORDER_MEASUREMENT as W } from './lib/work-order-events.js';
-import { escalated, openByPriority, openOrders } from './work-orders.js';
+import { escalated, leadTime, openOrders, proactiveRate } from './work-orders.js';
 
 export function overviewDashboard() {
   const loc = location();
-  const linked = `${WO.event} = '${WO_EVENT['complaint-linked']}'`;
   return dashboard({
     uid: 'precall-overview',
     title: 'precall · District overview 总览',
@@ -37,17 +35,17 @@ export function overviewDashboard() {
           unit: 'percentunit',
           w: 4,
           thresholds: thresholdsBelow([0.8, 0.5]),
-          targets: [influxql(`SELECT mean(${WO.proactive}) FROM "${W}" WHERE ${loc} AND ${linked} AND $timeFilter`)],
+          targets: [influxql(proactiveRate(loc))],
         }),
       ],
       [
-        barGauge({ title: 'Open orders by priority', w: 8, targets: [influxql(openByPriority(loc), { alias: '$tag_priority' })] }),
+        barGauge({ title: 'Open orders by priority', w: 8, targets: [influxql(openOrders(loc, true), { alias: '$tag_priority' })] }),
         stat({
           title: 'Lead time (median)',
           description: 'How long before the first complaint precall opened the order, for orders opened first.',
           unit: 'ms',
           w: 4,
-          targets: [influxql(`SELECT median(${WO.leadTimeMs}) FROM "${W}" WHERE ${loc} AND ${linked} AND ${WO.leadTimeMs} > 0 AND $timeFilter`)],
+          targets: [influxql(leadTime(loc))],
         }),
         timeseries({
           title: 'Device events',

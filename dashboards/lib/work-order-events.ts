@@ -1,32 +1,25 @@
 /**
- * The `work_order_event` series the work-order dashboards read (docs/ARCHITECTURE.md, "InfluxDB
- * mapping"). The mapping itself belongs to src/workorders/; this file names, in one place, the
- * tags and fields the dashboards use, so aligning with that module is a one-file change. The
- * mapping test checks every name here against the points the real mapping writes.
- *
- * One point per work-order event (`WorkOrderEvent` in src/workorders/model.ts):
- * - tags: `event` (opened, folded, transitioned, escalated, reminded, complaint-linked),
- *   `status` (after the event), `priority`, `kind`, `street`, `community`, `building`, `crew`;
- * - fields: `code`; `open` (+1 when an order opens or reopens, −1 when it is closed or
- *   cancelled, else 0: the sum over all time is the number of open orders); `ackMs` (created →
- *   acknowledged) and `resolveMs` (created → resolved) on those transitions; `slaMet` (integer 1 when
- *   resolved by its deadline, else 0, so `mean` is the compliance rate) on resolution; `level` on
- *   escalations; on the first complaint linked to an order, `leadTimeMs` (first complaint minus
- *   order creation, positive when precall was first) and `proactive` (integer 1/0).
+ * Names in the `work_order_event` series the work-order panels read, as src/workorders/influx.ts
+ * writes them (one point per WorkOrderEvent): tags `event` (`opened`, `folded`, `escalated`,
+ * `reminded`, `complaint-linked`, or `to-<status>` for a transition), `status` (after the
+ * event), `priority`, `kind`, `street`, `community`, `building`, `crew`, `source`; fields `code`,
+ * `count`, `escalationLevel`, `ageMs`, `timeToAckMs`, `timeToResolveMs`, `level` (escalations),
+ * `leadTimeMs` (on the first complaint linked to an order precall opened before it).
+ * The mapping test checks every name used against the points that module produces.
  */
-import type { WorkOrderEvent } from '../../src/workorders/model.js';
+import type { Status, WorkOrderEvent } from '../../src/workorders/model.js';
 
-export const WORK_ORDER_MEASUREMENT = 'work_order_event';
+export { WORK_ORDER_MEASUREMENT } from '../../src/workorders/influx.js';
 
-/** Values of the `event` tag: the `type` of each WorkOrderEvent. */
-export const WO_EVENT: { [K in WorkOrderEvent['type']]: K } = {
-  opened: 'opened',
-  folded: 'folded',
-  transitioned: 'transitioned',
-  escalated: 'escalated',
-  reminded: 'reminded',
-  'complaint-linked': 'complaint-linked',
-};
+/** `event` tag value of a WorkOrderEvent type. */
+export function eventTag(type: Exclude<WorkOrderEvent['type'], 'transitioned'>): string {
+  return type;
+}
+
+/** `event` tag value of a transition into `status`. */
+export function transitionTag(status: Status): string {
+  return `to-${status}`;
+}
 
 /** Quoted identifiers for queries. */
 export const WO = {
@@ -35,12 +28,14 @@ export const WO = {
   priority: '"priority"',
   kind: '"kind"',
   crew: '"crew"',
+  source: '"source"',
   code: '"code"',
-  open: '"open"',
-  ackMs: '"ackMs"',
-  resolveMs: '"resolveMs"',
-  slaMet: '"slaMet"',
+  /** Always present (signal repeats folded into the order): the field counted for "one per event". */
+  count: '"count"',
+  escalationLevel: '"escalationLevel"',
+  ageMs: '"ageMs"',
   level: '"level"',
+  timeToAckMs: '"timeToAckMs"',
+  timeToResolveMs: '"timeToResolveMs"',
   leadTimeMs: '"leadTimeMs"',
-  proactive: '"proactive"',
 } as const;

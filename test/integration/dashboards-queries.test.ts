@@ -13,11 +13,14 @@ import type { Dashboard } from '@grafana/schema';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { renderDashboards } from '../../dashboards/index.js';
 import { readingToLines } from '../../src/storage/points.js';
+import { workOrderEventToPoint } from '../../src/workorders/influx.js';
 import { influxQuery } from '../support/influx-server.js';
-import { FIXTURE_DEVICES, FIXTURE_SPAN_MS, fixtureReadings, provisionalWorkOrderLines } from '../unit/dashboards/fixture.js';
-import { queriesOf, refsOf, substitute, variablesIn, type FoundQuery } from '../unit/dashboards/queries.js';
+import { FIXTURE_DEVICES, FIXTURE_SPAN_MS, fixtureReadings, fixtureWorkOrderEvents } from '../unit/dashboards/fixture.js';
+import { pointLine, queriesOf, refsOf, substitute, variablesIn, type FoundQuery } from '../unit/dashboards/queries.js';
 import { simulatedDistrict } from '../unit/dashboards/simulated.js';
 import { WORK_ORDER_MEASUREMENT } from '../../dashboards/lib/work-order-events.js';
+import { escalated, leadTime, openOrders, proactiveRate, slaCompliance } from '../../dashboards/work-orders.js';
+import { location } from '../../dashboards/lib/influxql.js';
 
 const conn = inject('influx');
 const now = Date.now();
@@ -58,7 +61,7 @@ const sim = simulatedDistrict(now, SIM_SPAN_MS);
 
 beforeAll(async () => {
   const lines = fixtureReadings(now).flatMap((r) => readingToLines(r));
-  await write([...lines, ...provisionalWorkOrderLines(now), ...sim.readings.flatMap((r) => readingToLines(r))]);
+  await write([...lines, ...fixtureWorkOrderEvents(now).map((e) => pointLine(workOrderEventToPoint(e))), ...sim.readings.flatMap((r) => readingToLines(r))]);
 });
 
 /**
@@ -109,6 +112,27 @@ describe('dashboard queries against a real InfluxDB', () => {
   it.each(cases('one'))('one street/community/building/device selected: %s', async (_name, _q, sql) => {
     const rows = await influxQuery(conn, sql);
     expect(rows.length, `no data for: ${sql}`).toBeGreaterThan(0);
+  });
+
+  it('work-order figures are right for the fixture orders', async () => {
+    const vars = { street: '(dash-xingcheng|dash-xiangyang)', community: '.*', building: '.*' };
+    const value = async (q: string) => {
+      const rows = await influxQuery(conn, substitute(q, { ...range, vars }));
+      expect(rows, q).toHaveLength(1);
+      return Object.entries(rows[0]!).find(([k]) => k !== 'time' && k !== '_measurement')![1];
+    };
+    const loc = location();
+    // 4 opened, order 1 closed.
+    expect(await value(openOrders(loc))).toBe(3);
+    // Orders 1 and 3 resolved before their deadline; order 2 missed it (level-2 escalation).
+    expect(await value(slaCompliance(loc))).toBeCloseTo(2 / 3);
+    // Orders 1 and 2 were open before the residents called; order 4 was opened by a complaint.
+    expect(await value(proactiveRate(loc))).toBeCloseTo(2 / 3);
+    expect(await value(escalated(loc))).toBe(1);
+    // Lead times 3 h and 2 h 30 min.
+    expect(await value(leadTime(loc))).toBe(2.75 * 3_600_000);
+    const byPriority = await influxQuery(conn, substitute(openOrders(loc, true), { ...range, vars }));
+    expect(Object.fromEntries(byPriority.map((r) => [r.priority, r.sum]))).toEqual({ P1: 1, P2: 1, P3: 1 });
   });
 
   it('chained variables narrow: the community list for one street holds only its communities', async () => {

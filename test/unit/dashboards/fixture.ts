@@ -8,6 +8,7 @@
  */
 import { deviceKinds, type DeviceKind } from '../../../devices/index.js';
 import type { DeviceTags, Reading } from '../../../src/ingest/reading.js';
+import type { WorkOrder, WorkOrderEvent } from '../../../src/workorders/model.js';
 
 export interface FixtureDevice {
   tags: DeviceTags;
@@ -162,27 +163,95 @@ export function fixtureReadings(now: number): Reading[] {
   ];
 }
 
-/**
- * `work_order_event` lines as dashboards/lib/work-order-events.ts describes them, for the orders
- * the fixture faults would open. PROVISIONAL: src/workorders/ does not write this measurement yet;
- * once its mapping lands, build these from WorkOrderEvents through it instead (the mapping unit
- * test fails until then, on purpose).
- */
-export function provisionalWorkOrderLines(now: number): string[] {
-  const lines: string[] = [];
-  const order = (n: number, b: ReturnType<typeof place>, kind: DeviceKind, priority: string, crew: string, created: number, opts: { ackMs?: number; resolveMs?: number; slaMet?: 0 | 1; escalate?: boolean; leadTimeMs?: number; close?: boolean }) => {
-    const code = `"WO-20260115-${String(n).padStart(4, '0')}"`;
-    const tags = (event: string, status: string) => `work_order_event,building=${b.building},community=${b.community},crew=${crew},event=${event},kind=${kind},priority=${priority},status=${status},street=${b.street}`;
-    lines.push(`${tags('opened', 'open')} code=${code},open=1i ${created}`);
-    if (opts.ackMs !== undefined) lines.push(`${tags('transitioned', 'acknowledged')} code=${code},open=0i,ackMs=${opts.ackMs}i ${created + opts.ackMs}`);
-    if (opts.escalate === true) lines.push(`${tags('escalated', 'open')} code=${code},open=0i,level=1i ${created + 2 * HOUR}`);
-    if (opts.resolveMs !== undefined) lines.push(`${tags('transitioned', 'resolved')} code=${code},open=0i,resolveMs=${opts.resolveMs}i,slaMet=${opts.slaMet ?? 1}i ${created + opts.resolveMs}`);
-    if (opts.leadTimeMs !== undefined) lines.push(`${tags('complaint-linked', 'resolved')} code=${code},open=0i,leadTimeMs=${opts.leadTimeMs}i,proactive=${opts.leadTimeMs > 0 ? 1 : 0}i ${created + Math.max(0, opts.leadTimeMs)}`);
-    if (opts.close === true) lines.push(`${tags('transitioned', 'closed')} code=${code},open=-1i ${created + (opts.resolveMs ?? 0) + 60_000}`);
+/** A work order of the fixture district; only the fields the InfluxDB mapping reads matter. */
+function workOrder(n: number, at: ReturnType<typeof place>, kind: DeviceKind, priority: WorkOrder['priority'], crew: string, createdAt: number, source: WorkOrder['source'] = 'rule'): WorkOrder {
+  return {
+    id: n,
+    code: `WO-20260115-${String(n).padStart(4, '0')}`,
+    source,
+    openKey: `fixture:${n}`,
+    ruleId: source === 'rule' ? 'fixture-rule' : null,
+    deviceId: null,
+    building: at.building,
+    community: at.community,
+    street: at.street,
+    substation: at.substation ?? null,
+    kind,
+    caseClass: 'general',
+    severity: 'major',
+    priority,
+    priorityScore: 50,
+    title: 'fixture order',
+    description: '',
+    message: { id: 'fixture', params: {} },
+    evidence: [],
+    status: 'open',
+    crew,
+    createdAt,
+    updatedAt: createdAt,
+    count: 1,
+    lastSeen: createdAt,
+    signalActive: true,
+    clearedAt: null,
+    ackDueAt: createdAt + HOUR,
+    resolveDueAt: createdAt + 2 * HOUR,
+    acknowledgedAt: null,
+    onSiteAt: null,
+    resolvedAt: null,
+    closedAt: null,
+    escalationLevel: 0,
+    reminders: 0,
+    lastReminderAt: null,
+    reopenCount: 0,
+    rating: null,
   };
-  order(1, B1, 'ebike-charger', 'P1', 'crew-charging', now - 5 * HOUR, { ackMs: 8 * 60_000, resolveMs: 90 * 60_000, slaMet: 1, leadTimeMs: 3 * HOUR, close: true });
-  order(2, B2, 'heat-meter', 'P2', 'crew-heating', now - 4 * HOUR, { ackMs: 30 * 60_000, escalate: true, leadTimeMs: 2 * HOUR });
-  order(3, B2, 'elevator', 'P1', 'crew-lifts', now - 2 * HOUR, { ackMs: 5 * 60_000, resolveMs: 40 * 60_000, slaMet: 1 });
-  order(4, B4, 'elevator', 'P3', 'crew-lifts', now - 3 * HOUR, { ackMs: 50 * 60_000, resolveMs: 3 * HOUR - 60_000, slaMet: 0, leadTimeMs: -20 * 60_000 });
-  return lines;
+}
+
+interface Story {
+  ackAfter?: number;
+  resolveAfter?: number;
+  /** Escalate at this level this long after creation. */
+  escalate?: { level: 1 | 2; after: number };
+  complaintAfter?: number;
+  closeAfter?: number;
+}
+
+/** The events of one order's life, as the work-order component would emit them. */
+function lifeOf(start: WorkOrder, story: Story): WorkOrderEvent[] {
+  let order = start;
+  const events: WorkOrderEvent[] = [{ type: 'opened', at: order.createdAt, order }];
+  const steps: { at: number; apply: () => WorkOrderEvent }[] = [];
+  const move = (to: WorkOrder['status'], at: number, extra: Partial<WorkOrder>) => {
+    const from = order.status;
+    order = { ...order, ...extra, status: to, updatedAt: at };
+    return { type: 'transitioned' as const, at, order, from, to, actor: 'fixture' };
+  };
+  const t0 = start.createdAt;
+  if (story.ackAfter !== undefined) steps.push({ at: t0 + story.ackAfter, apply: () => move('acknowledged', t0 + story.ackAfter!, { acknowledgedAt: t0 + story.ackAfter! }) });
+  if (story.escalate !== undefined) {
+    const { level, after } = story.escalate;
+    steps.push({ at: t0 + after, apply: () => ((order = { ...order, escalationLevel: level }), { type: 'escalated', at: t0 + after, order, level, parties: ['street-office'] }) });
+  }
+  if (story.resolveAfter !== undefined) steps.push({ at: t0 + story.resolveAfter, apply: () => move('resolved', t0 + story.resolveAfter!, { resolvedAt: t0 + story.resolveAfter! }) });
+  if (story.complaintAfter !== undefined) {
+    steps.push({ at: t0 + story.complaintAfter, apply: () => ({ type: 'complaint-linked', at: t0 + story.complaintAfter!, order, complaintId: start.id, channel: '12345', leadTimeMs: story.complaintAfter! }) });
+  }
+  if (story.closeAfter !== undefined) steps.push({ at: t0 + story.closeAfter, apply: () => move('closed', t0 + story.closeAfter!, { closedAt: t0 + story.closeAfter! }) });
+  for (const step of steps.sort((a, b) => a.at - b.at)) events.push(step.apply());
+  return events;
+}
+
+/**
+ * Work-order events for the faults of the fixture district: a charging order resolved in time
+ * and closed after a resident's call (3 h lead time), a heating order escalated for a missed
+ * deadline, a lift order resolved within its deadline, a lift order opened by a complaint.
+ */
+export function fixtureWorkOrderEvents(now: number): WorkOrderEvent[] {
+  const M = 60_000;
+  return [
+    ...lifeOf(workOrder(1, B1, 'ebike-charger', 'P1', 'crew-charging', now - 5 * HOUR), { ackAfter: 8 * M, resolveAfter: 90 * M, complaintAfter: 3 * HOUR, closeAfter: 4 * HOUR }),
+    ...lifeOf(workOrder(2, B2, 'heat-meter', 'P2', 'crew-heating', now - 4 * HOUR), { ackAfter: 30 * M, escalate: { level: 2, after: 2 * HOUR }, complaintAfter: 2 * HOUR + 30 * M }),
+    ...lifeOf(workOrder(3, B2, 'elevator', 'P1', 'crew-lifts', now - 2 * HOUR), { ackAfter: 5 * M, resolveAfter: 40 * M }),
+    ...lifeOf(workOrder(4, B4, 'elevator', 'P3', 'crew-lifts', now - 3 * HOUR, 'complaint'), { ackAfter: 50 * M }),
+  ];
 }

@@ -8,10 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { deviceKinds } from '../../../devices/index.js';
 import { renderDashboards } from '../../../dashboards/index.js';
 import { readingToLines } from '../../../src/storage/points.js';
-import { fixtureReadings } from './fixture.js';
-import { queriesOf, refsOf, shapesOf, unknownRefs } from './queries.js';
+import { workOrderEventToPoint } from '../../../src/workorders/influx.js';
+import { fixtureReadings, fixtureWorkOrderEvents } from './fixture.js';
+import { pointLine, queriesOf, refsOf, shapesOf, unknownRefs } from './queries.js';
 
-const shapes = shapesOf(fixtureReadings(Date.UTC(2026, 0, 15, 12)).flatMap((r) => readingToLines(r)));
+const now = Date.UTC(2026, 0, 15, 12);
+// What precall writes: readings through storage/points.ts, work-order events through
+// src/workorders/influx.ts.
+const shapes = shapesOf([...fixtureReadings(now).flatMap((r) => readingToLines(r)), ...fixtureWorkOrderEvents(now).map((e) => pointLine(workOrderEventToPoint(e)))]);
 const all = [...renderDashboards().values()].flatMap((text) => queriesOf(JSON.parse(text) as Dashboard));
 
 describe('dashboard queries refer only to what precall writes', () => {
@@ -21,6 +25,7 @@ describe('dashboard queries refer only to what precall writes', () => {
       expect(shapes.has(`${def.measurement}_event`), `${def.measurement}_event`).toBe(true);
       if (def.subUnits !== undefined) expect(shapes.has(def.subUnits.measurement)).toBe(true);
     }
+    expect(shapes.get('work_order_event')?.fields.has('leadTimeMs')).toBe(true);
   });
 
   it('found queries to check', () => {

@@ -3,6 +3,7 @@
  * refers to, substitute Grafana's macros and variables, and derive what precall writes from the
  * line protocol storage/points.ts produces.
  */
+import type { Point } from '@influxdata/influxdb-client';
 import type { Dashboard, Panel } from '@grafana/schema';
 
 export interface FoundQuery {
@@ -133,4 +134,11 @@ export function unknownRefs(query: string, shapes: Map<string, SeriesShape>): st
     if (!scope.some((s) => s.tags.has(c) || s.fields.has(c))) problems.push(`"${c}" is neither a field nor a tag of ${measurements.map((m) => `"${m}"`).join(', ') || 'any measurement'}`);
   }
   return problems;
+}
+
+/** Line protocol (ms precision) of a client Point, as the writers send it. */
+export function pointLine(point: Point): string {
+  const line = point.toLineProtocol({ convertTime: (v) => (v instanceof Date ? String(v.getTime()) : v === undefined ? undefined : String(v)) });
+  if (line === undefined) throw new Error('a point without fields');
+  return line;
 }
