@@ -15,7 +15,10 @@ import { readPath, test, type Subject } from './expr.js';
 import { streamKinds, TICKED_KINDS } from './kinds/index.js';
 import { evaluateRows, type QueryFn, type ScheduledState } from './kinds/scheduled.js';
 import { median } from './kinds/trend.js';
-import { evidenceOf, type KindContext, type KindInput, type KindSignal, type PeerView } from './kinds/types.js';
+import { evidenceOf, type Evaluate as EvaluateOf, type KindContext, type KindInput, type KindSignal, type PeerView } from './kinds/types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind has its own params and state
+type Evaluate = EvaluateOf<any, any>;
 import { iteratedArray, unitAt, type RuleBook } from './load.js';
 import { applyChange, DEFAULT_FLAPPING, releaseHeld, type FlappingOptions, type OutState } from './output.js';
 import type { Rule } from './schema.js';
@@ -196,7 +199,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   }
   function setIn<T>(obj: Record<string, T> | undefined, key: string, value: T | undefined): Record<string, T> | undefined {
     if (value === undefined) {
-      if (obj === undefined) return undefined;
+      if (obj === undefined || !(key in obj)) return obj;
       delete obj[key];
       return Object.keys(obj).length === 0 ? undefined : obj;
     }
@@ -308,51 +311,55 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   }
 
   // ---- evaluation ---------------------------------------------------------------------------
+  /** Evaluate one rule on one state key (a device, or one port of it) and route its signals. */
+  function runOne(rule: Rule, evaluate: Evaluate, s: ScopeState, tags: DeviceTags, stateKey: string, input: KindInput, now: number, element: string | number | undefined, out: Signal[]): void {
+    try {
+      const prev = s.k?.[stateKey];
+      const res = evaluate(prev, input, now, rule, ctxOf(tags.kind));
+      if (res.state !== prev) s.k = setIn(s.k, stateKey, res.state);
+      for (const ks of res.signals) {
+        if (rule.evidence !== undefined && 'subject' in input) ks.evidence.push(...evidenceOf(input.subject, rule.evidence, input.time, ctxOf(tags.kind), readPath));
+        onKindSignal(rule, tags, ks, element, out);
+      }
+    } catch (err) {
+      // Never throw on the message path: a broken rule costs its own verdict only.
+      counters.errors++;
+      log.error({ err, rule: rule.id, device: tags.device }, 'rule evaluation failed');
+    }
+  }
+
   function runRule(rule: Rule, tags: DeviceTags, input: KindInput, now: number, out: Signal[], elementFilter?: string): void {
     const evaluate = streamKinds[rule.kind];
     if (evaluate === undefined) return;
     const s = scope(tags.device);
-    const ctx = ctxOf(tags.kind);
-    const run = (stateKey: string, inp: KindInput, element: string | number | undefined) => {
-      try {
-        const res = evaluate(s.k?.[stateKey], inp, now, rule, ctx);
-        s.k = setIn(s.k, stateKey, res.state);
-        for (const ks of res.signals) {
-          if (rule.evidence !== undefined && 'subject' in inp) ks.evidence.push(...evidenceOf(inp.subject, rule.evidence, inp.time, ctx, readPath));
-          onKindSignal(rule, tags, ks, element, out);
-        }
-      } catch (err) {
-        // Never throw on the message path: a broken rule costs its own verdict only.
-        counters.errors++;
-        log.error({ err, rule: rule.id, device: tags.device }, 'rule evaluation failed');
-      }
-    };
     const array = arrayOf(rule);
     if (array === undefined || input.type === 'tick' || input.type === 'status') {
-      if (array === undefined) run(rule.id, input, undefined);
+      if (array === undefined) runOne(rule, evaluate, s, tags, rule.id, input, now, undefined, out);
       else if (elementFilter !== undefined) {
         const el = elementFilter.slice(rule.id.length + 1);
-        run(elementFilter, input, /^\d+$/.test(el) ? Number(el) : el);
+        runOne(rule, evaluate, s, tags, elementFilter, input, now, /^\d+$/.test(el) ? Number(el) : el, out);
       }
       return;
     }
-    const subject = 'subject' in input ? input.subject : undefined;
-    const list = subject !== undefined ? (subject.root as Record<string, unknown>)[array] : undefined;
+    const root = input.subject.root as Record<string, unknown>;
+    const list = root[array];
     if (!Array.isArray(list)) return;
     const sub = deviceKinds[tags.kind].subUnits;
-    list.forEach((element: unknown, i) => {
-      const keyVal = sub !== undefined && sub.field === array ? (element as Record<string, unknown>)[sub.key] : undefined;
+    const keyField = sub !== undefined && sub.field === array ? sub.key : undefined;
+    for (let i = 0; i < list.length; i++) {
+      const element: unknown = list[i];
+      const keyVal = keyField !== undefined && element !== null && typeof element === 'object' ? (element as Record<string, unknown>)[keyField] : undefined;
       const el = typeof keyVal === 'number' || typeof keyVal === 'string' ? keyVal : i + 1;
-      const elSubject: Subject = { root: subject!.root, element };
-      let inp: KindInput = { ...input, subject: elSubject } as KindInput;
+      const elSubject: Subject = { root, element };
+      let inp: KindInput = input.type === 'telemetry' ? { type: 'telemetry', time: input.time, subject: elSubject } : { type: 'event', time: input.time, subject: elSubject };
       if (rule.kind === 'anomaly' && inp.type === 'telemetry') {
         const v = readPath(elSubject, rule.field);
         const gateOk = rule.gate === undefined || test(rule.gate, elSubject);
         const pv = peerView(rule, tags, `${tags.device}#${el}`, typeof v === 'number' && gateOk ? v : undefined, inp.time);
         if (pv !== undefined) inp = { ...inp, peers: pv };
       }
-      run(`${rule.id}#${el}`, inp, el);
-    });
+      runOne(rule, evaluate, s, tags, `${rule.id}#${el}`, inp, now, el, out);
+    }
   }
 
   function rulesFor(tags: DeviceTags): Rule[] {

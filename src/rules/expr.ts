@@ -132,6 +132,18 @@ function compare(actual: unknown, op: Op, expected: unknown): boolean {
   }
 }
 
+const fieldCache = new WeakMap<Condition, string[]>();
+
+/** fieldsOf, computed once per condition object (rules are immutable once loaded). */
+export function fieldsOfCached(cond: Condition): string[] {
+  let f = fieldCache.get(cond);
+  if (f === undefined) {
+    f = fieldsOf(cond);
+    fieldCache.set(cond, f);
+  }
+  return f;
+}
+
 /** Every field path a condition reads, in order of appearance. */
 export function fieldsOf(cond: Condition | undefined, out: string[] = []): string[] {
   if (cond === undefined) return out;

@@ -76,8 +76,9 @@ export const evaluate: Evaluate<AnomalyParams, AnomalyState> = (state, input, _n
     const scale = Math.max(sd * bl.zLimit, Math.abs(s.m) * bl.minRelative);
     checks.push(warm && away(dev, scale, params.direction));
     clearChecks.push(!warm || !away(dev, scale / 2, params.direction));
-    // Learn only from normal samples, so a fault is not absorbed into the baseline.
-    if (!checks[checks.length - 1] && s.r === undefined) {
+    // Learn only from clearly normal samples (within half the limit on the side that matters),
+    // so a fault developing slowly is not absorbed into the baseline and its variance.
+    if ((!warm || !away(dev, scale / 2, params.direction)) && s.r === undefined) {
       s.n = Math.min(s.n + 1, 1e6);
       const a = s.n <= bl.warmup ? 1 / s.n : bl.alpha;
       s.m = compact(s.m + a * dev, 4);

@@ -32,7 +32,9 @@ export const evaluate: Evaluate<EventParams, EventState> = (state, input, now, p
   }
   if (input.type === 'status') return { state, signals: [] };
   if (params.on !== 'both' && input.type !== (params.on === 'events' ? 'event' : 'telemetry')) return { state, signals: [] };
-  if (test(params.raise, input.subject)) {
+  const raising = test(params.raise, input.subject);
+  if (!raising && state === undefined) return { state, signals: [] };
+  if (raising) {
     const first = state?.r === undefined;
     const ev = evidenceOf(input.subject, fieldsOf(params.raise), input.time, ctx, readPath);
     return { state: { r: 1, l: input.time }, signals: first ? [{ state: 'raised', at: input.time, evidence: ev, params: {} }] : [] };

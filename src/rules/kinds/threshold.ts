@@ -5,7 +5,7 @@
  * the device reports every 3 minutes.
  */
 import { z } from 'zod';
-import { Condition, fieldsOf, readPath, test } from '../expr.js';
+import { Condition, fieldsOfCached, readPath, test } from '../expr.js';
 import type { Evidence } from '../signal.js';
 import { evidenceOf, type Evaluate, type KindContext, type KindSignal } from './types.js';
 
@@ -36,30 +36,32 @@ export interface ThresholdState {
 }
 
 const HOLD_HEARTBEATS = 1.5;
+const NOTHING: { state: undefined; signals: KindSignal[] } = Object.freeze({ state: undefined, signals: Object.freeze([]) as unknown as KindSignal[] });
 
 export const evaluate: Evaluate<ThresholdParams, ThresholdState> = (state, input, now, params, ctx) => {
+  // Hot path: nothing in progress and the condition does not hold (almost every reading).
+  if (input.type === 'telemetry' && state === undefined && !test(params.when, input.subject)) return NOTHING;
   const s: ThresholdState = { ...state };
   const signals: KindSignal[] = [];
   if (input.type === 'telemetry') {
-    const fields = fieldsOf(params.when);
-    const ev = () => evidenceOf(input.subject, fields, input.time, ctx, readPath);
+    const fields = fieldsOfCached(params.when);
     if (s.r === undefined) {
       if (test(params.when, input.subject)) {
         if (s.p === undefined) {
           s.p = input.time;
-          s.e = ev();
+          s.e = evidenceOf(input.subject, fields, input.time, ctx, readPath);
         }
         s.l = input.time;
-        if (input.time - s.p >= params.forS * 1000) signals.push(raise(s, input.time, [...(s.e ?? []), ...(s.p === input.time ? [] : ev())]));
+        if (input.time - s.p >= params.forS * 1000) signals.push(raise(s, input.time, [...(s.e ?? []), ...(s.p === input.time ? [] : evidenceOf(input.subject, fields, input.time, ctx, readPath))]));
       } else {
-        return { state: undefined, signals };
+        return NOTHING;
       }
     } else {
       const clearing = params.clearWhen !== undefined ? test(params.clearWhen, input.subject) : !test(params.when, input.subject);
       if (clearing) {
         s.c ??= input.time;
         s.l = input.time;
-        if (input.time - s.c >= params.clearForS * 1000) return { state: undefined, signals: [cleared(input.time, ev())] };
+        if (input.time - s.c >= params.clearForS * 1000) return { state: undefined, signals: [cleared(input.time, evidenceOf(input.subject, fields, input.time, ctx, readPath))] };
       } else {
         delete s.c;
       }
