@@ -6,7 +6,7 @@
  *
  * Settings (environment): BENCH_DEVICES (10000), BENCH_SECONDS (15, load time per system),
  * BENCH_CONNECTIONS (16 publisher connections, one process), BENCH_WINDOW (64 unacknowledged
- * messages per connection). Uses a local influxd behind nginx, or INFLUX_URL/TOKEN/ORG/BUCKET.
+ * messages per connection), BENCH_PROFILE (a directory: CPU profiles of the servers). Uses a local influxd behind nginx, or INFLUX_URL/TOKEN/ORG/BUCKET.
  * Publishers log in as the fleet's operator account (allowed every device topic), so 10,000
  * devices' series come from a few connections, as from a gateway.
  */
@@ -37,7 +37,9 @@ interface Outcome {
 }
 
 function child(file: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return fork(here(file), args, { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_PROFILE=DIR writes a V8 CPU profile of each server process there (open in Chrome DevTools).
+  const profile = file === 'server.ts' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  return fork(here(file), args, { execArgv: ['--import', 'tsx', ...profile], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function next<T>(proc: ChildProcess, key: string, timeoutMs: number): Promise<T> {
@@ -95,8 +97,10 @@ async function runOne(mode: Outcome['mode'], influx: InfluxServer, env: NodeJS.P
         landedSeconds = (performance.now() - start) / 1000;
       }
     }
+    const exited = new Promise((r) => server.once('exit', r));
     server.send({ cmd: 'stop' });
     await next(server, 'stopped', 60_000).catch(() => server.kill('SIGKILL'));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
     return { mode, pub, stats, landedPoints, landedSeconds };
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');

@@ -23,11 +23,9 @@
  */
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Reading } from '../ingest/reading.js';
 import type { RejectionLog } from '../ingest/rejected.js';
 import { noopLogger, type StorageLogger } from './log.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
-import { readingToLines } from './points.js';
 
 /** Where to write; undefined = run without InfluxDB (readings stay in the outbox). */
 export interface InfluxTarget {
@@ -58,8 +56,6 @@ export interface InfluxWriterOptions {
   backlogWarnAt?: number;
   /** Clock, epoch ms; default Date.now. */
   now?: () => number;
-  /** Reading → line protocol (ms precision); default `readingToLines` (docs/ARCHITECTURE.md mapping). */
-  toLines?: (reading: Reading) => string[];
   log?: StorageLogger;
   /** prom-client registry to register the storage metrics on (see `docs/storage.md`). */
   registry?: Registry;
@@ -141,7 +137,6 @@ export class InfluxWriter {
       idleMs: options.idleMs ?? 1000,
       backlogWarnAt: options.backlogWarnAt ?? 50_000,
       now: options.now ?? Date.now,
-      toLines: options.toLines ?? ((r) => readingToLines(r)),
     };
     if (this.target !== undefined) {
       this.client = new InfluxDB({ url: this.target.url, token: this.target.token, timeout: this.opts.timeoutMs });
@@ -227,7 +222,7 @@ export class InfluxWriter {
     this.metrics.points = new Counter({ name: 'precall_points_written_total', help: 'Points InfluxDB accepted.', registers: [registry] });
     this.metrics.errors = new Counter({
       name: 'precall_influx_write_errors_total',
-      help: 'Failed InfluxDB writes by reason (unreachable, timeout, http_429, http_5xx, config, rejected_line, unmappable).',
+      help: 'Failed InfluxDB writes by reason (unreachable, timeout, http_429, http_5xx, config, rejected_line).',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -311,21 +306,7 @@ export class InfluxWriter {
 
   private toLines(entries: OutboxEntry[]): Line[] {
     const lines: Line[] = [];
-    for (const entry of entries) {
-      try {
-        for (const line of this.opts.toLines(entry.reading)) lines.push({ line, entry });
-      } catch (err) {
-        this.countError('unmappable');
-        this.rejected.record({
-          at: this.opts.now(),
-          stage: 'storage',
-          reason: 'unmappable',
-          message: `reading could not be turned into InfluxDB points: ${err instanceof Error ? err.message : String(err)}`,
-          deviceId: entry.reading.deviceId,
-          excerpt: JSON.stringify(entry.reading.payload)?.slice(0, 200),
-        });
-      }
-    }
+    for (const entry of entries) for (const line of entry.lines) lines.push({ line, entry });
     return lines;
   }
 
@@ -377,10 +358,10 @@ export class InfluxWriter {
         stage: 'storage',
         reason: conflict ? 'field-type-conflict' : 'influx-rejected',
         message: `InfluxDB refused this point (${result.status}): ${result.message}`,
-        deviceId: entry.reading.deviceId,
+        deviceId: entry.deviceId,
         excerpt: line.slice(0, 200),
       });
-      this.log.warn({ deviceId: entry.reading.deviceId, status: result.status }, `InfluxDB refused a point, kept in the rejected store: ${result.message}`);
+      this.log.warn({ deviceId: entry.deviceId, status: result.status }, `InfluxDB refused a point, kept in the rejected store: ${result.message}`);
       return { kind: 'ok' };
     }
     const mid = Math.ceil(lines.length / 2);

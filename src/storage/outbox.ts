@@ -14,6 +14,10 @@
  * once per group commit: appends that arrive while the event loop is busy are collected and
  * written in one transaction on the next tick, then all their `done` callbacks run.
  *
+ * What is stored is the reading in its InfluxDB form (line protocol built with the client's
+ * `Point`, see points.ts), computed once at append: the writer then only reads and sends, and
+ * the rows are smaller than the reading's JSON.
+ *
  * Rows are deleted when acknowledged, so the rows present are exactly the unlanded readings and
  * their ids are one contiguous range (AUTOINCREMENT never reuses an id, so a writer's cursor
  * can never skip a later reading).
@@ -22,8 +26,10 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reading } from '../ingest/reading.js';
+import type { RejectionLog } from '../ingest/rejected.js';
 import type { ReadingSink } from './sink.js';
 import { noopLogger, type StorageLogger } from './log.js';
+import { readingToLines } from './points.js';
 
 export interface OutboxOptions {
   /** Directory of the store (config `DATA_DIR`); created when missing. */
@@ -46,12 +52,18 @@ export interface OutboxOptions {
   retryAfterMs?: number;
   /** Clock, epoch ms; default Date.now. */
   now?: () => number;
+  /** Reading → line protocol (ms precision); default `readingToLines` (docs/ARCHITECTURE.md mapping). */
+  encode?: (reading: Reading) => string[];
+  /** Where a reading that cannot be turned into points is recorded (it is not stored; `done()` runs without error). */
+  rejected?: RejectionLog;
   log?: StorageLogger;
 }
 
 export interface OutboxEntry {
   id: number;
-  reading: Reading;
+  deviceId: string;
+  /** The reading's points as line protocol, ms precision. */
+  lines: string[];
 }
 
 export interface OutboxBacklog {
@@ -74,6 +86,8 @@ export interface OutboxStats {
   droppedQos0: number;
   /** Storage failures (each failed commit or open counts once). */
   failures: number;
+  /** Readings that could not be mapped to points (recorded as rejected, not stored). */
+  unmappable: number;
 }
 
 /** Why the outbox could not store a reading; `code` is SQLite's or the file system's. */
@@ -88,7 +102,8 @@ export class OutboxError extends Error {
 }
 
 interface Pending {
-  body: string;
+  device: string;
+  lines: string;
   at: number;
   done: ((err?: Error) => void) | undefined;
 }
@@ -128,9 +143,10 @@ export class Outbox implements ReadingSink {
   private closed = false;
   private count = 0;
   private readonly listeners = new Set<() => void>();
-  private readonly opts: Required<Omit<OutboxOptions, 'maxBytes' | 'log' | 'fileName'>> & { maxBytes: number | undefined };
+  private readonly opts: Required<Omit<OutboxOptions, 'maxBytes' | 'log' | 'fileName' | 'rejected'>> & { maxBytes: number | undefined };
+  private readonly rejected: RejectionLog | undefined;
   private readonly log: StorageLogger;
-  readonly stats: OutboxStats = { stored: 0, commits: 0, refused: 0, droppedQos0: 0, failures: 0 };
+  readonly stats: OutboxStats = { stored: 0, commits: 0, refused: 0, droppedQos0: 0, failures: 0, unmappable: 0 };
 
   constructor(options: OutboxOptions) {
     this.path = join(options.dataDir, options.fileName ?? 'outbox.sqlite');
@@ -141,7 +157,9 @@ export class Outbox implements ReadingSink {
       maxBytes: options.maxBytes,
       retryAfterMs: options.retryAfterMs ?? 1000,
       now: options.now ?? Date.now,
+      encode: options.encode ?? ((r) => readingToLines(r)),
     };
+    this.rejected = options.rejected;
     this.log = options.log ?? noopLogger;
     // Open now so a bad DATA_DIR is reported at start; a failure is retried on later appends.
     this.ensureOpen();
@@ -154,14 +172,25 @@ export class Outbox implements ReadingSink {
       this.refuse(done, err);
       return;
     }
-    let body: string;
+    let lines: string;
     try {
-      body = JSON.stringify(reading);
+      lines = JSON.stringify(this.opts.encode(reading));
     } catch (err) {
-      this.refuse(done, new OutboxError(`outbox: reading cannot be serialised: ${String(err)}`, 'SERIALISE'));
+      // A validated reading always maps; if one does not, it is a bug in devices/ or points.ts.
+      // Keep it visible and let the device go on: refusing would make it resend the same forever.
+      this.stats.unmappable++;
+      this.rejected?.record({
+        at: this.opts.now(),
+        stage: 'storage',
+        reason: 'unmappable',
+        message: `reading could not be turned into InfluxDB points: ${err instanceof Error ? err.message : String(err)}`,
+        deviceId: reading.deviceId,
+        excerpt: JSON.stringify(reading.payload)?.slice(0, 200),
+      });
+      done?.();
       return;
     }
-    this.pending.push({ body, at: reading.receivedAt, done });
+    this.pending.push({ device: reading.deviceId, lines, at: reading.receivedAt, done });
     if (this.pending.length >= this.opts.maxBatch) this.commit();
     else this.schedule();
   }
@@ -174,15 +203,15 @@ export class Outbox implements ReadingSink {
   /** Unlanded readings after `afterId`, oldest first. Empty while the store is unavailable. */
   readBatch(afterId: number, limit: number): OutboxEntry[] {
     if (!this.ensureOpen() || this.db === undefined) return [];
-    const rows = this.db.prepare('SELECT id, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as { id: number; body: string }[];
-    return rows.map((r) => ({ id: r.id, reading: JSON.parse(r.body) as Reading }));
+    const rows = this.db.prepare('SELECT id, device, lines FROM outbox_lines WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as { id: number; device: string; lines: string }[];
+    return rows.map((r) => ({ id: r.id, deviceId: r.device, lines: JSON.parse(r.lines) as string[] }));
   }
 
   /** Forget every reading up to and including `uptoId` (they have landed). */
   ack(uptoId: number): void {
     if (!this.ensureOpen() || this.db === undefined) return;
     try {
-      const info = this.db.prepare('DELETE FROM outbox WHERE id <= ?').run(uptoId);
+      const info = this.db.prepare('DELETE FROM outbox_lines WHERE id <= ?').run(uptoId);
       this.count = Math.max(0, this.count - info.changes);
     } catch (err) {
       // Deleting needs a little space too; the rows stay and are landed again later (idempotent).
@@ -194,7 +223,7 @@ export class Outbox implements ReadingSink {
     const now = this.opts.now();
     if (this.count === 0 || this.db === undefined) return { count: this.count, oldestAt: undefined, oldestAgeMs: 0 };
     try {
-      const row = this.db.prepare('SELECT at FROM outbox ORDER BY id LIMIT 1').get() as { at: number } | undefined;
+      const row = this.db.prepare('SELECT at FROM outbox_lines ORDER BY id LIMIT 1').get() as { at: number } | undefined;
       if (row === undefined) return { count: 0, oldestAt: undefined, oldestAgeMs: 0 };
       return { count: this.count, oldestAt: row.at, oldestAgeMs: Math.max(0, now - row.at) };
     } catch {
@@ -248,7 +277,7 @@ export class Outbox implements ReadingSink {
       try {
         db.transaction(() => {
           for (const p of batch) {
-            insert.run(p.at, p.body);
+            insert.run(p.at, p.device, p.lines);
           }
         })();
         this.count += batch.length;
@@ -310,10 +339,10 @@ export class Outbox implements ReadingSink {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       if (this.opts.maxBytes !== undefined) db.pragma(`max_page_count = ${Math.max(16, Math.ceil(this.opts.maxBytes / PAGE_SIZE))}`);
-      db.exec('CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, body TEXT NOT NULL)');
-      const range = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox').get() as { lo: number | null; hi: number | null };
+      db.exec('CREATE TABLE IF NOT EXISTS outbox_lines (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, lines TEXT NOT NULL)');
+      const range = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_lines').get() as { lo: number | null; hi: number | null };
       this.count = range.lo === null || range.hi === null ? 0 : range.hi - range.lo + 1;
-      this.insert = db.prepare('INSERT INTO outbox (at, body) VALUES (?, ?)');
+      this.insert = db.prepare('INSERT INTO outbox_lines (at, device, lines) VALUES (?, ?, ?)');
       this.db = db;
       return true;
     } catch (err) {

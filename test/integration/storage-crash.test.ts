@@ -46,7 +46,7 @@ describe('outbox after SIGKILL', () => {
     for (let after = 0; ; ) {
       const batch = outbox.readBatch(after, 10_000);
       if (batch.length === 0) break;
-      for (const e of batch) seqs.add(e.reading.payload.seq);
+      for (const e of batch) seqs.add(Number(/[ ,]seq=(\d+)i/.exec(e.lines[0] ?? '')?.[1] ?? -1));
       after = batch[batch.length - 1]!.id;
     }
     outbox.close();

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { Reading } from '../../src/ingest/reading.js';
 import { InfluxWriter } from '../../src/storage/influx-writer.js';
 import { Outbox } from '../../src/storage/outbox.js';
 import { RejectedStore } from '../../src/storage/rejected-store.js';
@@ -20,9 +21,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function setup(influx = conn, extra: Partial<ConstructorParameters<typeof InfluxWriter>[0]> = {}) {
+function setup(influx = conn, extra: Partial<ConstructorParameters<typeof InfluxWriter>[0]> = {}, encode?: (r: Reading) => string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'precall-writer-'));
-  const outbox = new Outbox({ dataDir: dir });
+  const outbox = new Outbox({ dataDir: dir, ...(encode ? { encode } : {}) });
   const rejected = new RejectedStore({ keep: 100 });
   const writer = new InfluxWriter({ outbox, rejected, influx, retryInitialMs: 20, retryMaxMs: 200, configRetryMs: 200, idleMs: 50, ...extra });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,10 +68,8 @@ describe('InfluxWriter', () => {
 
   it('sets aside a line InfluxDB refuses (field type conflict) and lands the rest of its batch', async () => {
     const measurement = `conflict_${run}`;
-    const { outbox, rejected, writer } = setup(conn, {
-      // One measurement of its own, so the deliberate type conflict cannot disturb other tests.
-      toLines: (r) => [`${measurement},device=${r.deviceId} v=${r.payload.seq === 42 ? '"not a number"' : `${r.payload.seq}i`} ${r.time}`],
-    });
+    // One measurement of its own, so the deliberate type conflict cannot disturb other tests.
+    const { outbox, rejected, writer } = setup(conn, {}, (r) => [`${measurement},device=${r.deviceId} v=${r.payload.seq === 42 ? '"not a number"' : `${r.payload.seq}i`} ${r.time}`]);
     await appendAll(outbox, Array.from({ length: 100 }, (_, i) => heatReading(`d${i}`, T + i, i)));
     writer.start();
     expect(await writer.drained(20_000)).toBe(true);

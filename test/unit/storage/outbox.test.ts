@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox, OutboxError } from '../../../src/storage/outbox.js';
+import { readingToLines } from '../../../src/storage/points.js';
+import { RejectedStore } from '../../../src/storage/rejected-store.js';
 import { chargerReading, heatReading } from '../../support/readings.js';
 
 const dirs: string[] = [];
@@ -44,8 +46,8 @@ describe('Outbox', () => {
     outbox.append(chargerReading('cp-1', 1, 1, 1));
     await appendAll(outbox, 10, 1000);
     const first = outbox.readBatch(0, 4);
-    expect(first.map((e) => e.reading.deviceId)).toEqual(['cp-1', 'hm-0', 'hm-1', 'hm-2']);
-    expect(first[0]?.reading).toEqual(chargerReading('cp-1', 1, 1, 1));
+    expect(first.map((e) => e.deviceId)).toEqual(['cp-1', 'hm-0', 'hm-1', 'hm-2']);
+    expect(first[0]?.lines).toEqual(readingToLines(chargerReading('cp-1', 1, 1, 1)));
     outbox.ack(first[3]!.id);
     expect(outbox.backlog()).toEqual({ count: 7, oldestAt: 1003, oldestAgeMs: 5_000 - 1003 });
     const rest = outbox.readBatch(first[3]!.id, 100);
@@ -101,6 +103,24 @@ describe('Outbox', () => {
     const [ok] = await appendAll(outbox, 1);
     expect(ok).toBeUndefined();
     expect(outbox.backlog().count).toBe(1);
+    outbox.close();
+  });
+
+  it('records a reading that cannot be mapped as rejected and lets the device go on', async () => {
+    const rejected = new RejectedStore();
+    const outbox = new Outbox({
+      dataDir: tempDir(),
+      rejected,
+      encode: (r) => {
+        if (r.deviceId === 'bad') throw new Error('no plan for this');
+        return readingToLines(r);
+      },
+    });
+    const errs = await Promise.all([heatReading('bad', 1), heatReading('good', 2)].map((r) => new Promise<Error | undefined>((res) => outbox.append(r, res))));
+    expect(errs).toEqual([undefined, undefined]);
+    expect(outbox.backlog().count).toBe(1);
+    expect(rejected.list()[0]).toMatchObject({ stage: 'storage', reason: 'unmappable', deviceId: 'bad' });
+    expect(rejected.list()[0]?.message).toMatch(/no plan for this/);
     outbox.close();
   });
 
