@@ -4,11 +4,14 @@
  * mid-run and starting a new one on the same port, the devices reconnect and the run goes on
  * without losing a QoS 1 reading.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceKinds, isDeviceKind } from '../../devices/index.js';
+import { ComplaintInput } from '../../src/complaints/schema.js';
+import { loadScenarioFile } from '../../simulator/scenario.js';
 import { runSimulation } from '../../simulator/runner.js';
 import { syntheticFleet } from '../../simulator/synthetic-fleet.js';
 
@@ -152,5 +155,59 @@ describe('simulator against a real aedes broker', () => {
       expect(missing, d.id).toEqual([]);
     }
     expect(summary.messages.failed).toBe(0);
+  });
+
+  it('posts each due complaint to the complaints URL as the intake expects it; a failing intake never stops the run', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const bodies: { body: unknown; key: string | undefined }[] = [];
+    let calls = 0;
+    const http = createHttpServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        calls++;
+        bodies.push({ body: JSON.parse(text), key: req.headers['x-api-key'] as string | undefined });
+        // The second call is refused, as an intake that is down would.
+        res.writeHead(calls === 2 ? 500 : 201, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/complaints`;
+    const { sim } = syntheticFleet({ chargers: 6, heatMeters: 12, elevators: 3, hash: false });
+    const dir = new URL('../../simulator/scenarios/', import.meta.url).pathname;
+    const scenarios = ['lift-entrapment', 'lift-out-of-service', 'port-overheat', 'heat-flow-blockage'].map((n) => loadScenarioFile(`${dir}${n}.yaml`));
+    const logged: string[] = [];
+    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 11 * HOUR, scenarios, complaintsUrl: url, complaintsHeaders: { 'x-api-key': 'k1' }, progress: false, log: (l) => logged.push(l) });
+    const due: string[] = [];
+    handle.events.on('complaint-due', (c) => due.push(c.scenario));
+    const summary = await handle.done;
+    await new Promise<void>((r) => http.close(() => r()));
+
+    expect(due).toEqual(['lift-out-of-service', 'lift-entrapment', 'port-overheat', 'heat-flow-blockage']);
+    expect(bodies).toHaveLength(4);
+    for (const { body, key } of bodies) {
+      expect(ComplaintInput.safeParse(body).success, JSON.stringify(body)).toBe(true);
+      expect(key).toBe('k1');
+    }
+    const entrapment = bodies.map((b) => b.body as Record<string, unknown>).find((b) => b.category === 'elevator' && b.urgent === true);
+    expect(entrapment?.receivedAt).toBe(START + 3 * HOUR + 5 * 60_000);
+    expect(entrapment?.deviceId).toBe(summary.scenarios.find((s) => s.name === 'lift-entrapment')?.complaintDeviceId);
+    expect(summary.complaints).toEqual({ due: 4, posted: 3, failed: 1 });
+    expect(logged.some((l) => /complaint for lift-entrapment refused: HTTP 500/.test(l))).toBe(true);
+    expect(summary.endedAt).toBe(new Date(START + 11 * HOUR).toISOString());
+  });
+
+  it('an unreachable complaints URL is logged, not fatal', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const { sim } = syntheticFleet({ chargers: 1, heatMeters: 1, elevators: 3, hash: false });
+    const dir = new URL('../../simulator/scenarios/', import.meta.url).pathname;
+    const logged: string[] = [];
+    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 4 * HOUR, scenarios: [loadScenarioFile(`${dir}lift-out-of-service.yaml`)], complaintsUrl: 'http://127.0.0.1:1/api/complaints', progress: false, log: (l) => logged.push(l) });
+    const summary = await handle.done;
+    expect(summary.complaints).toEqual({ due: 1, posted: 0, failed: 1 });
+    expect(logged.some((l) => l.includes('complaint for lift-out-of-service not posted'))).toBe(true);
+    expect(summary.messages.sent).toBeGreaterThan(100);
   });
 });
