@@ -46,13 +46,18 @@ export interface EmbeddedBrokerOptions {
   /** prom-client registry for the broker's metrics; default a private registry. */
   metrics?: MetricsRegistry;
   /**
-   * aedes persistence (sessions, QoS 1/2 queues, retained messages, wills). Default
-   * aedes-persistence in memory: all of it is lost on restart.
+   * aedes persistence (sessions, QoS 1/2 queues, retained messages, wills), or a function that
+   * makes one; a factory is called at every `start()`, so the broker can be started again after
+   * `stop()`, which destroys the persistence in use. Default aedes-persistence in memory: all of
+   * it is lost on restart. See `SqlitePersistence`.
    */
-  persistence?: AedesOptions['persistence'];
+  persistence?: AedesPersistence | (() => AedesPersistence);
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number;
 }
+
+/** An aedes persistence instance (aedes types it loosely). */
+export type AedesPersistence = NonNullable<AedesOptions['persistence']>;
 
 /** Called when a device's first connection is ready (`online`) and when its last one ends (`offline`). */
 export type StatusListener = (deviceId: string, state: DeviceState, at: number) => void;
@@ -89,6 +94,7 @@ const AEDES_ERRORS: Record<string, Refusal> = {
 
 export class EmbeddedBroker {
   private aedes: Aedes | undefined;
+  private persistence: AedesPersistence | undefined;
   private server: Server | undefined;
   private readonly conns = new WeakMap<Client, ConnState>();
   private readonly sockets = new Set<Socket>();
@@ -115,12 +121,14 @@ export class EmbeddedBroker {
     if (this.aedes !== undefined) throw new Error('broker already started');
     const { config } = this.opts;
     this.stopping = false;
+    const given = this.opts.persistence;
+    this.persistence = typeof given === 'function' ? (given as () => AedesPersistence)() : given;
     const aedes = await Aedes.createBroker({
       connectTimeout: config.MQTT_CONNECT_TIMEOUT_MS,
       // Our own, configurable level check runs in authorizePublish/Subscribe; aedes' cap (100)
       // stays as the backstop that keeps qlobber from throwing.
       maxTopicLevels: 100,
-      ...(this.opts.persistence !== undefined ? { persistence: this.opts.persistence } : {}),
+      ...(this.persistence !== undefined ? { persistence: this.persistence } : {}),
       preConnect: (client, packet, cb) => {
         const st = this.conns.get(client);
         if (st !== undefined) {
@@ -177,9 +185,16 @@ export class EmbeddedBroker {
     if (aedes !== undefined) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       aedes.removeAllListeners();
+      (aedes as EventEmitter).on('error', () => undefined); // late persistence errors must not throw
     }
     for (const socket of this.sockets) socket.destroy();
     await serverClosed;
+    // aedes.close() leaves the persistence open (a SQLite file, for instance).
+    const persistence = this.persistence as { destroy?: () => Promise<void> } | undefined;
+    this.persistence = undefined;
+    if (aedes !== undefined && persistence?.destroy !== undefined) {
+      await persistence.destroy().catch((err: unknown) => this.log.warn({ err }, 'closing broker persistence failed'));
+    }
     this.online.clear();
   }
 
@@ -345,7 +360,7 @@ export class EmbeddedBroker {
    * that survives restarts, after a crash or a shutdown) is stale: replace it with "offline".
    */
   private async correctStaleStatus(): Promise<void> {
-    const persistence = this.opts.persistence as { createRetainedStream?: (pattern: string) => AsyncIterable<PublishPacket> } | undefined;
+    const persistence = this.persistence as { createRetainedStream?: (pattern: string) => AsyncIterable<PublishPacket> } | undefined;
     if (persistence?.createRetainedStream === undefined) return;
     const at = this.now();
     let corrected = 0;

@@ -19,8 +19,9 @@ describe('embedded broker with SqlitePersistence', () => {
   const file = join(dir, 'broker.sqlite');
   const fleet = makeTestFleet({ perKind: 1, operators: [{ username: 'operator' }, { username: 'crew-app', allow: ['crews/#'] }] });
   const config = loadConfig({}, { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0 });
+  // One component, started twice: the persistence factory gives each run its own connection to the file.
+  const broker = new EmbeddedBroker({ config, registry: fleet.registry, logger: pino({ level: 'silent' }), ingest: { accept: (_m, done) => done() }, persistence: () => new SqlitePersistence({ file }) });
   const start = async () => {
-    const broker = new EmbeddedBroker({ config, registry: fleet.registry, logger: pino({ level: 'silent' }), ingest: { accept: (_m, done) => done() }, persistence: new SqlitePersistence({ file }) });
     const { port } = await broker.start();
     return { broker, port };
   };
