@@ -1,5 +1,6 @@
 /**
- * Durable aedes persistence (SQLite): a crew app with a persistent session that was offline gets
+ * The broker area's durable aedes persistence (src/broker/sqlite-persistence.ts) with work-order
+ * delivery: a crew app with a persistent session that was offline gets
  * the work-order events it missed although the broker restarted in between. Real aedes, real
  * MQTT.js client, real work-order component publishing.
  */
@@ -11,7 +12,7 @@ import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkOrders } from '../../src/workorders/component.js';
-import { SqliteAedesPersistence } from '../../src/workorders/delivery/aedes-sqlite-persistence.js';
+import { SqlitePersistence } from '../../src/broker/sqlite-persistence.js';
 import { aedesCrewPublisher, crewTopic } from '../../src/workorders/delivery/mqtt.js';
 import { parseSettings } from '../../src/workorders/settings.js';
 import { signal, testRegistry } from '../unit/workorders/fixtures.js';
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 async function broker(file: string, port = 0) {
-  const persistence = new SqliteAedesPersistence(file);
+  const persistence = new SqlitePersistence({ file });
   const aedes = await Aedes.createBroker({ persistence: persistence as never });
   const errors: string[] = [];
   aedes.on('clientError', (c, err) => errors.push(`${c.id}: ${err.message}`));
@@ -48,7 +49,7 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
 
-describe('SqliteAedesPersistence', () => {
+describe('work-order delivery with the SQLite broker persistence', () => {
   it('queued QoS 1 work-order events for an offline crew survive a broker restart', async () => {
     dir = mkdtempSync(join(tmpdir(), 'wo-aedes-'));
     const brokerDb = join(dir, 'broker.sqlite');
