@@ -278,3 +278,24 @@ describe('invalid scenario files are refused with the path of the offending fiel
     expect(() => resolveScenario(wrong, sim.devices, WINTER_START)).toThrow(ScenarioTargetError);
   });
 });
+
+describe('shipped scenarios against fleets written by `precall fleet`', () => {
+  it.each([30, 61, 300])('all resolve against a generated fleet of %d devices, with distinct targets', async (n) => {
+    const { generateFleet } = await import('../../../src/registry/generate-fleet.js');
+    const { Registry } = await import('../../../src/registry/registry.js');
+    const { fleet } = generateFleet({ devices: n, seed: 3 });
+    const devices = [...new Registry(fleet).devices.values()];
+    const targets = new Map<string, string>();
+    for (const name of SHIPPED) {
+      const resolved = resolveScenario(scenario(name), devices, WINTER_START);
+      for (const id of resolved.faults.flatMap((f) => f.deviceIds)) {
+        // The substation fault spans meters of several buildings; the others hit one device each.
+        if (name !== 'substation-supply-drop') {
+          expect(targets.get(id), `${name} and ${targets.get(id)} both hit ${id}`).toBeUndefined();
+          targets.set(id, name);
+        }
+      }
+    }
+    expect(targets.size).toBeGreaterThanOrEqual(11);
+  });
+});
