@@ -532,8 +532,9 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     const rule = book.all().find((r) => r.id === ruleId);
     if (rule === undefined || rule.kind !== 'scheduled') throw new Error(`no scheduled rule "${ruleId}"`);
     if (opts.query === undefined) throw new Error(`scheduled rule "${ruleId}" needs InfluxDB: set INFLUX_URL and INFLUX_TOKEN (see docs/rules.md)`);
-    const rows = await opts.query(rule.query.replaceAll('$bucket', opts.influxBucket ?? 'precall'));
     const at = now ?? clock();
+    if (!inSeason(at, rule.season)) return [];
+    const rows = await opts.query(rule.query.replaceAll('$bucket', opts.influxBucket ?? 'precall'));
     const skey = `sch|${rule.id}`;
     const res = evaluateRows(scopes.get(skey) as ScheduledState | undefined, rows, at, rule);
     if (res.state === undefined) scopes.delete(skey);
