@@ -3,8 +3,9 @@
  * ($timeFilter → an absolute range, $__interval → 1m, variables → `.*` for All or a real value),
  * runs against a real InfluxDB and returns data. Two districts are written, both through
  * storage/points.ts exactly as precall writes them:
- * - a simulator run (generated fleet, every shipped scenario, 12 h, messages through the real
- *   Ingest): selecting only its streets, every device-panel query must return data;
+ * - a simulator run (generated fleet, every shipped scenario, 12 h; messages through the real
+ *   Ingest, rules and work orders, with a simulated crew; test/unit/dashboards/simulated.ts):
+ *   selecting only its streets, every query must return data;
  * - a hand-made fixture district (test/unit/dashboards/fixture.ts) with every fault the panels
  *   look for, plus provisional work-order events: every query with All selected and with one
  *   street/community/building/device selected must return data.
@@ -16,9 +17,8 @@ import { readingToLines } from '../../src/storage/points.js';
 import { workOrderEventToPoint } from '../../src/workorders/influx.js';
 import { influxQuery } from '../support/influx-server.js';
 import { FIXTURE_DEVICES, FIXTURE_SPAN_MS, fixtureReadings, fixtureWorkOrderEvents } from '../unit/dashboards/fixture.js';
-import { pointLine, queriesOf, refsOf, substitute, variablesIn, type FoundQuery } from '../unit/dashboards/queries.js';
+import { pointLine, queriesOf, substitute, variablesIn, type FoundQuery } from '../unit/dashboards/queries.js';
 import { simulatedDistrict } from '../unit/dashboards/simulated.js';
-import { WORK_ORDER_MEASUREMENT } from '../../dashboards/lib/work-order-events.js';
 import { escalated, leadTime, openOrders, proactiveRate, slaCompliance } from '../../dashboards/work-orders.js';
 import { location } from '../../dashboards/lib/influxql.js';
 
@@ -57,11 +57,17 @@ function cases(mode: 'all' | 'one'): [string, FoundQuery, string][] {
 }
 
 const SIM_SPAN_MS = 12 * 3_600_000;
-const sim = simulatedDistrict(now, SIM_SPAN_MS);
+// Simulated once at collection time (about 15 s): the cases below need its streets.
+const sim = await simulatedDistrict(now, SIM_SPAN_MS);
 
 beforeAll(async () => {
   const lines = fixtureReadings(now).flatMap((r) => readingToLines(r));
-  await write([...lines, ...fixtureWorkOrderEvents(now).map((e) => pointLine(workOrderEventToPoint(e))), ...sim.readings.flatMap((r) => readingToLines(r))]);
+  await write([
+    ...lines,
+    ...fixtureWorkOrderEvents(now).map((e) => pointLine(workOrderEventToPoint(e))),
+    ...sim.readings.flatMap((r) => readingToLines(r)),
+    ...sim.workOrderPoints.map(pointLine),
+  ]);
 });
 
 /**
@@ -72,12 +78,12 @@ const NOT_IN_A_SIMULATED_DAY: Record<string, string> = {
   'Last maintenance (due every 15 days)': 'lifts report service-completed after maintenance, every 15 days; the simulator sends none',
 };
 
-/** Queries on device data (the simulator run opens no work orders: that needs the backend). */
+/** Every query, with only the simulated district's streets selected. */
 function simulatorCases(): [string, string][] {
   const vars = { street: `(${sim.streets.join('|')})`, community: '.*', building: '.*', device: '.*' };
   return dashboards.flatMap((d) =>
     queriesOf(d)
-      .filter((q) => !refsOf(q.query).measurements.includes(WORK_ORDER_MEASUREMENT) && NOT_IN_A_SIMULATED_DAY[q.where] === undefined)
+      .filter((q) => NOT_IN_A_SIMULATED_DAY[q.where] === undefined)
       .map((q): [string, string] => [`${q.dashboard} / ${q.where} / ${q.refId}`, substitute(q.query, { from: now - SIM_SPAN_MS, to: now, interval: '1m', vars })]),
   );
 }
@@ -92,10 +98,13 @@ describe('dashboard queries against a real InfluxDB', () => {
     for (const title of Object.keys(NOT_IN_A_SIMULATED_DAY)) expect(titles.has(title), title).toBe(true);
   });
 
-  it('the simulator run produced readings of every kind and ingest refused none', () => {
+  it('the simulator run produced readings of every kind, ingest refused none, rules opened orders and complaints linked to them', () => {
     expect(sim.rejected).toEqual([]);
     expect(new Set(sim.readings.map((r) => r.kind)).size).toBe(3);
     expect(sim.scenarios.length).toBeGreaterThan(5);
+    expect(sim.workOrderEvents.filter((e) => e.type === 'opened').length).toBeGreaterThan(5);
+    expect(sim.workOrderEvents.some((e) => e.type === 'complaint-linked' && e.leadTimeMs !== undefined && e.leadTimeMs > 0)).toBe(true);
+    expect(sim.workOrderPoints).toHaveLength(sim.workOrderEvents.length);
   });
 
   it.each(simulatorCases())('simulated district: %s', async (_name, sql) => {
