@@ -14,6 +14,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { buildApp } from './api/app.js';
 import type { HealthCheck } from './api/health.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { Config } from './config.js';
 import { countingRejectionLog } from './ingest/counting-log.js';
 import { Ingest } from './ingest/ingest.js';
@@ -41,7 +42,10 @@ export interface PrecallOptions {
 }
 
 export interface Addresses {
+  /** Where the embedded broker listens; undefined in external broker mode. */
   mqtt: { host: string; port: number } | undefined;
+  /** External broker mode: the subscription precall holds there. */
+  external?: { url: string; topic: string; protocolVersion: 4 | 5 };
   http: { host: string; port: number };
 }
 
@@ -56,7 +60,8 @@ export interface Precall {
   readonly rejectedStore: RejectedStore;
   readonly outbox: Outbox;
   readonly writer: InfluxWriter;
-  readonly broker: EmbeddedBroker;
+  /** The MQTT edge: an EmbeddedBroker, or an ExternalSubscriber when MQTT_BROKER_URL is set. */
+  readonly broker: EmbeddedBroker | ExternalSubscriber;
   readonly http: FastifyInstance;
   /** Start everything; resolves with the bound addresses (actual ports when configured as 0). */
   start(): Promise<Addresses>;
@@ -68,11 +73,6 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const logger = opts.logger ?? createLogger(config);
   const log = logger.child({ component: 'precall' });
   const now = opts.now ?? Date.now;
-
-  if (config.MQTT_BROKER_URL !== undefined) {
-    // The external-broker subscriber is not part of this build yet (src/broker/).
-    throw new Error(`MQTT_BROKER_URL is set (${config.MQTT_BROKER_URL}), but external broker mode is not available in this version; unset it to use the embedded broker`);
-  }
 
   const registry = opts.registry ?? loadRegistry(config, log);
   const metrics = createMetricsRegistry({ processMetrics: opts.processMetrics ?? true });
@@ -108,17 +108,21 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   });
   connected = () => ingest.states.connected();
 
-  const broker = new EmbeddedBroker({ config, registry, ingest, logger, rejections, metrics, now });
+  // External broker mode: authentication and ACLs are that broker's job; precall subscribes.
+  const external = config.MQTT_BROKER_URL !== undefined;
+  const broker = external
+    ? new ExternalSubscriber({ config, ingest, logger, metrics, now })
+    : new EmbeddedBroker({ config, registry, ingest, logger, rejections, metrics, now });
   const unsubscribeStatus = broker.onStatus((deviceId, state, at) => ingest.onStatus(deviceId, state, at));
 
-  let brokerAddress: { host: string; port: number } | undefined;
+  let mqttStatus: string | undefined;
   const health: HealthCheck[] = [
     {
       name: 'broker',
       check: () =>
-        brokerAddress === undefined
-          ? { healthy: false, status: 'embedded MQTT broker not listening' }
-          : { healthy: true, status: `embedded MQTT broker listening on ${brokerAddress.host}:${brokerAddress.port}; ${broker.connectedDevices()} device(s) online`, details: { devicesOnline: broker.connectedDevices() } },
+        mqttStatus === undefined
+          ? { healthy: false, status: external ? 'not subscribed to the external MQTT broker' : 'embedded MQTT broker not listening' }
+          : { healthy: true, status: `${mqttStatus}; ${broker.connectedDevices()} device(s) online`, details: { devicesOnline: broker.connectedDevices() } },
     },
     {
       name: 'influx',
@@ -173,10 +177,19 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       if (started) throw new Error('precall already started');
       started = true;
       writer.start();
-      brokerAddress = await broker.start();
+      let mqtt: Addresses['mqtt'];
+      let ext: Addresses['external'];
+      if (broker instanceof ExternalSubscriber) {
+        const sub = await broker.start();
+        ext = { url: redactUrl(config.MQTT_BROKER_URL ?? ''), ...sub };
+        mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})`;
+      } else {
+        mqtt = await broker.start();
+        mqttStatus = `embedded MQTT broker listening on ${mqtt.host}:${mqtt.port}`;
+      }
       await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
       const a = http.server.address() as AddressInfo;
-      const addresses: Addresses = { mqtt: brokerAddress, http: { host: a.address, port: a.port } };
+      const addresses: Addresses = { mqtt, ...(ext !== undefined ? { external: ext } : {}), http: { host: a.address, port: a.port } };
       log.info({ ...addresses, devices: registry.devices.size, influx: config.INFLUX_URL ?? null, dataDir: config.dataDir }, 'precall started');
       return addresses;
     },
@@ -193,7 +206,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       await step('HTTP API', () => http.close());
       unsubscribeStatus();
       await step('broker', () => broker.stop());
-      brokerAddress = undefined;
+      mqttStatus = undefined;
       await step('outbox commit', () => outbox.flush());
       await step('InfluxDB writer', () => writer.stop());
       await step('outbox', () => outbox.close());
@@ -208,6 +221,17 @@ function loadRegistry(config: Readonly<Config>, log: Logger): Registry {
     return Registry.empty();
   }
   return Registry.load(config.FLEET_FILE);
+}
+
+/** The URL without its password, for logs and /health. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 function safeBacklog(outbox: Outbox): number | null {

@@ -57,7 +57,8 @@ export async function main(args: string[], env: Record<string, string | undefine
 
   try {
     const addr = await precall.start();
-    precall.logger.info(`MQTT on ${addr.mqtt?.host}:${addr.mqtt?.port}, HTTP on http://${addr.http.host}:${addr.http.port} (API docs at /docs)`);
+    const mqtt = addr.mqtt !== undefined ? `MQTT on ${addr.mqtt.host}:${addr.mqtt.port}` : `subscribed to ${addr.external?.topic ?? '?'} on ${addr.external?.url ?? '?'}`;
+    precall.logger.info(`${mqtt}, HTTP on http://${addr.http.host}:${addr.http.port} (API docs at /docs)`);
   } catch (err) {
     precall.logger.error({ err }, 'precall could not start');
     await precall.stop();
