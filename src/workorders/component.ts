@@ -19,7 +19,7 @@ import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
 import { workOrderEventToPoint, type PointWriter } from './influx.js';
 import { computeKpis, type Kpis } from './kpis.js';
-import type { CaseClass, HistoryEntry, Source, Status, WorkOrder, WorkOrderEvent } from './model.js';
+import { ManualOrderInput as ManualOrderSchema, type CaseClass, type HistoryEntry, type ManualOrderInput, type Source, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
 import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
 import { priorityOf } from './priority.js';
 import { routeCrew } from './routing.js';
@@ -72,6 +72,8 @@ export interface WorkOrders {
   onSignal(signal: Signal): WorkOrder | undefined;
   /** Record a complaint (validated; throws a ComplaintValidationError listing the problems). */
   onComplaint(input: unknown): ComplaintResult;
+  /** Open an order by hand (source `manual`, or `preventive` with a due date). Throws WorkOrderError for unknown places. */
+  openManual(input: ManualOrderInput, actor: Actor): WorkOrder;
   /** Move an order; throws WorkOrderError (illegal, forbidden, not found). */
   transition(code: string, req: TransitionRequest, actor: Actor): WorkOrder;
   /** Escalate, remind, close verified orders, retry deliveries. Called by start()'s timer. */
@@ -276,6 +278,67 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       return r.result;
     },
 
+    openManual(raw, actor) {
+      const parsed = ManualOrderSchema.safeParse(raw);
+      if (!parsed.success) throw new WorkOrderError('PRECALL_ERR_WO_INVALID', formatIssues(parsed.error).join('; '));
+      const input = parsed.data;
+      const device = input.deviceId !== undefined ? opts.registry.device(input.deviceId) : undefined;
+      if (input.deviceId !== undefined && (device === undefined || device.building !== input.building)) {
+        throw new WorkOrderError('PRECALL_ERR_WO_UNKNOWN_PLACE', `device ${input.deviceId} in building ${input.building}`);
+      }
+      const place = opts.registry.buildings.get(input.building);
+      const anyDevice = device ?? place?.devices[0];
+      if (place === undefined) throw new WorkOrderError('PRECALL_ERR_WO_UNKNOWN_PLACE', `building ${input.building}`);
+      const kind = device?.kind ?? input.kind ?? null;
+      const community = anyDevice?.community ?? communityOf(input.building);
+      const street = anyDevice?.street ?? streetOf(input.building);
+      const now = clock();
+      const p = priorityOf({ kind, severity: input.severity, caseClass: input.caseClass, building: input.building, deviceId: input.deviceId }, opts.registry);
+      const r = store.tx(() => {
+        const order = store.insert({
+          source: input.dueAt !== undefined ? 'preventive' : 'manual',
+          openKey: `manual:${input.building}:${now}:${Math.random().toString(36).slice(2, 10)}`,
+          ruleId: null,
+          deviceId: input.deviceId ?? null,
+          building: input.building,
+          community,
+          street,
+          substation: place.building.substation ?? null,
+          kind,
+          caseClass: input.caseClass,
+          severity: input.severity,
+          priority: p.priority,
+          priorityScore: p.score,
+          title: input.title,
+          description: input.description,
+          message: { id: 'manual', params: {} },
+          evidence: [],
+          status: 'open',
+          crew: input.crew ?? routeCrew(settings, kind, community),
+          createdAt: now,
+          updatedAt: now,
+          count: 1,
+          lastSeen: now,
+          signalActive: false,
+          clearedAt: null,
+          ...deadlinesFor(settings, input.caseClass, now, input.dueAt),
+          acknowledgedAt: null,
+          onSiteAt: null,
+          resolvedAt: null,
+          closedAt: null,
+          escalationLevel: 0,
+          reminders: 0,
+          lastReminderAt: null,
+          reopenCount: 0,
+          rating: null,
+        });
+        store.addHistory(order.id, { at: now, actor: actor.id, from: null, to: 'open', note: null });
+        return order;
+      });
+      emit([{ type: 'opened', at: now, order: r }]);
+      return r;
+    },
+
     transition(code, req, actor) {
       if (req.rating !== undefined && (!Number.isInteger(req.rating) || req.rating < 1 || req.rating > 5)) throw new WorkOrderError('PRECALL_ERR_WO_RATING_OUT_OF_RANGE');
       const r = store.tx(() => {
@@ -380,6 +443,16 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     },
   };
 
+  /** Community and street of a building without devices, from the fleet tree. */
+  function communityOf(building: string): string {
+    for (const s of opts.registry.fleet.streets) for (const c of s.communities) if (c.buildings.some((b) => b.id === building)) return c.id;
+    return '';
+  }
+  function streetOf(building: string): string {
+    for (const s of opts.registry.fleet.streets) for (const c of s.communities) if (c.buildings.some((b) => b.id === building)) return s.id;
+    return '';
+  }
+
   function intake(c: ComplaintParsed): { result: ComplaintResult; events: WorkOrderEvent[] } {
     const now = clock();
     const kind = CATEGORY_KIND[c.category];
@@ -406,7 +479,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
         deviceId: c.deviceId ?? null,
         building: c.building,
         community: c.community,
-        street: device?.street ?? '',
+        street: device?.street ?? streetOf(c.building),
         substation: b?.building.substation ?? null,
         kind,
         caseClass,

@@ -10,6 +10,8 @@ export const workOrderErrors = {
   PRECALL_ERR_WO_FORBIDDEN_TRANSITION: { status: 403, text: 'your role may not make this status change' },
   PRECALL_ERR_WO_NOT_YOUR_ORDER: { status: 403, text: 'this work order is assigned to another crew' },
   PRECALL_ERR_WO_RATING_OUT_OF_RANGE: { status: 400, text: 'rating must be an integer from 1 to 5' },
+  PRECALL_ERR_WO_INVALID: { status: 400, text: 'the work order is invalid' },
+  PRECALL_ERR_WO_UNKNOWN_PLACE: { status: 400, text: 'the building or device is not in the fleet file' },
   PRECALL_ERR_AUTH_MISSING: { status: 401, text: 'send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"' },
   PRECALL_ERR_AUTH_UNKNOWN_KEY: { status: 401, text: 'this API key is not known (check for typos or ask an admin for a new one)' },
   PRECALL_ERR_AUTH_ROLE: { status: 403, text: 'your role may not use this route' },

@@ -94,3 +94,19 @@ export type WorkOrderEvent =
       /** First complaint on an order precall opened before it: how much earlier, ms (the headline KPI). */
       leadTimeMs?: number;
     };
+
+/** A work order a dispatcher opens by hand (`POST /api/work-orders`), e.g. from a site visit. */
+export const ManualOrderInput = z
+  .object({
+    building: z.string().min(1).meta({ description: 'Building id from the fleet file' }),
+    deviceId: z.string().optional().meta({ description: 'Device id; its kind and building are taken from the fleet file' }),
+    kind: Kind.optional(),
+    caseClass: CaseClass.default('general'),
+    severity: z.enum(['critical', 'major', 'minor', 'info']).default('major'),
+    title: z.string().min(1).max(200),
+    description: z.string().max(4000).default(''),
+    crew: z.string().optional().meta({ description: 'Crew id; default: routed by kind and community' }),
+    dueAt: z.number().int().optional().meta({ description: 'Preventive work: due date, epoch ms' }),
+  })
+  .strict();
+export type ManualOrderInput = z.input<typeof ManualOrderInput>;

@@ -9,7 +9,7 @@ import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompi
 import { z } from 'zod';
 import { ComplaintValidationError, type WorkOrders } from '../../workorders/component.js';
 import { WoErrorBody, WorkOrderError } from '../../workorders/errors.js';
-import { HistoryEntry, Priority, Status, WorkOrder } from '../../workorders/model.js';
+import { HistoryEntry, ManualOrderInput, Priority, Status, WorkOrder } from '../../workorders/model.js';
 import type { Actor } from '../../workorders/permissions.js';
 import { authenticate, requireRole, type ApiKeys } from '../auth.js';
 import { complaintRoutes } from './complaints.js';
@@ -99,6 +99,14 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
         const complaints = wo.store.complaints({ orderId: order.id }).map((c) => ({ id: c.id, channel: c.channel, receivedAt: c.receivedAt, category: c.category, unit: c.unit, text: c.text, phoneMasked: c.phoneMasked }));
         return { order, history, complaints, deliveries: wo.store.deliveries(order.id) };
       },
+    );
+    app.post(
+      '/api/work-orders',
+      {
+        preHandler: requireRole('admin', 'dispatcher'),
+        schema: { tags: ['work orders'], summary: 'Open a work order by hand (site visit, preventive task with a due date)', body: ManualOrderInput, response: { 201: WorkOrder, ...errors } },
+      },
+      async (req, reply) => reply.code(201).send(wo.openManual(req.body, actorOf(req))),
     );
     app.post(
       '/api/work-orders/:code/transitions',

@@ -49,6 +49,12 @@ const freshLift = () => wo.onSignal(signal({ ruleId: `r${Math.random()}` }))!.co
 type Route = { name: string; req: () => { method: 'GET' | 'POST'; url: string; payload?: object }; ok: number; allowed: Who[] };
 const routes: Route[] = [
   { name: 'GET /api/work-orders', req: () => ({ method: 'GET', url: '/api/work-orders' }), ok: 200, allowed: ['admin', 'dispatcher', 'crew', 'otherCrew', 'viewer'] },
+  {
+    name: 'POST /api/work-orders (manual)',
+    req: () => ({ method: 'POST', url: '/api/work-orders', payload: { building: 'yhy-3', deviceId: 'lift-3-1', title: '巡检发现轿厢照明不亮', caseClass: 'general' } }),
+    ok: 201,
+    allowed: ['admin', 'dispatcher'],
+  },
   { name: 'GET /api/work-orders/:code (lift order)', req: () => ({ method: 'GET', url: `/api/work-orders/${freshLift()}` }), ok: 200, allowed: ['admin', 'dispatcher', 'crew', 'viewer'] },
   { name: 'POST transitions acknowledged (lift order)', req: () => ({ method: 'POST', url: `/api/work-orders/${freshLift()}/transitions`, payload: { to: 'acknowledged', note: '收到' } }), ok: 200, allowed: ['admin', 'dispatcher', 'crew'] },
   { name: 'POST transitions cancelled (lift order)', req: () => ({ method: 'POST', url: `/api/work-orders/${freshLift()}/transitions`, payload: { to: 'cancelled' } }), ok: 200, allowed: ['admin', 'dispatcher'] },

@@ -242,3 +242,21 @@ describe('dedup under truly concurrent writers', () => {
     expect(items[0]!.count).toBe(400);
   }, 60_000);
 });
+
+describe('manual orders', () => {
+  it('opens a manual order routed by the device kind; a preventive one is due at its date', () => {
+    const { wo, clock } = make();
+    const o = wo.openManual({ building: 'yhy-3', deviceId: 'lift-3-1', title: '轿厢照明不亮' }, dispatcher);
+    expect(o).toMatchObject({ source: 'manual', kind: 'elevator', crew: 'lift-crew', community: 'yanheyuan', street: 'xingcheng', status: 'open' });
+    expect(wo.get(o.code).history[0]).toMatchObject({ actor: 'key-disp', to: 'open' });
+    const due = clock.now() + 3 * 24 * 60 * MIN;
+    const p = wo.openManual({ building: 'yhy-4', caseClass: 'preventive', title: '半月保养', dueAt: due }, dispatcher);
+    expect(p).toMatchObject({ source: 'preventive', resolveDueAt: due, street: 'xingcheng' });
+  });
+  it('refuses unknown places and invalid input with coded errors', () => {
+    const { wo } = make();
+    expect(() => wo.openManual({ building: 'nowhere', title: 'x' }, dispatcher)).toThrow(/not in the fleet file: building nowhere/);
+    expect(() => wo.openManual({ building: 'dls-1', deviceId: 'lift-3-1', title: 'x' }, dispatcher)).toThrow(/device lift-3-1 in building dls-1/);
+    expect(() => wo.openManual({ building: 'yhy-3', title: '' }, dispatcher)).toThrow(/title/);
+  });
+});
