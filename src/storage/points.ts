@@ -10,7 +10,7 @@
  * never flips between int and float across messages (InfluxDB would refuse the second type).
  * Lines are built with the client's `Point`, which does the line-protocol escaping.
  */
-import { Point } from '@influxdata/influxdb-client';
+import { Point, type PointSettings } from '@influxdata/influxdb-client';
 import { z } from 'zod';
 import { deviceKinds, type DeviceKind, type DeviceKindDefinition } from '../../devices/index.js';
 import type { Reading } from '../ingest/reading.js';
@@ -198,11 +198,14 @@ export function readingToPoints(reading: Reading, plansByKind: Map<DeviceKind, K
   return points;
 }
 
+/** Timestamps are already ms strings (basePoint); hoisted so no closure is made per point. */
+const AS_IS: Partial<PointSettings> = { convertTime: (v) => (v === undefined ? undefined : String(v)) };
+
 /** Line protocol for one reading (ms precision), one line per point. */
 export function readingToLines(reading: Reading, plansByKind?: Map<DeviceKind, KindPlan>): string[] {
   const lines: string[] = [];
   for (const p of readingToPoints(reading, plansByKind)) {
-    const line = p.toLineProtocol({ convertTime: (v) => (v === undefined ? undefined : String(v)) });
+    const line = p.toLineProtocol(AS_IS);
     if (line !== undefined) lines.push(line);
   }
   return lines;
