@@ -4,8 +4,8 @@
  *   contract). A crew app with a persistent session (clean=false) gets what it missed while
  *   offline from the broker's queue, as long as the broker keeps its sessions.
  * - `crews/{crewId}/work-orders/open`: the crew's active orders, retained, republished on every
- *   change and at start. This is what makes a crew app whole again after a precall restart with
- *   the in-memory broker persistence (queued events are lost then, the snapshot is not).
+ *   change and at start. A crew app subscribes to it at every connect (retained messages come
+ *   with a SUBSCRIBE) and so starts from the current list whatever the broker kept or lost.
  *   Published with QoS 0: aedes 1.2 drops a persistent-session subscriber ("no such packet")
  *   when a retained QoS 1 publish is followed at once by another QoS 1 publish to it; the
  *   snapshot is republished on every change, so QoS 0 loses nothing that matters.
