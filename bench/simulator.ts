@@ -4,7 +4,7 @@
  * broker takes it (speed max, QoS selectable) for a bounded wall time; prints connection time,
  * messages per second and the simulator's CPU use.
  *
- *   npx tsx bench/simulator.ts [--devices 10000] [--seconds 30] [--qos 0|1]
+ *   npx tsx bench/simulator.ts [--devices 10000] [--seconds 30] [--qos 0|1] [--max-pending 20000]
  */
 import { fork } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -31,7 +31,7 @@ async function brokerChild(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { devices: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '30' }, qos: { type: 'string', default: '0' } } });
+  const { values } = parseArgs({ options: { devices: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '30' }, qos: { type: 'string', default: '0' }, 'max-pending': { type: 'string', default: '20000' } } });
   const n = Math.min(20_000, Math.max(1, Number(values.devices)));
   const seconds = Math.min(120, Math.max(5, Number(values.seconds)));
   const qos = values.qos === '1' ? 1 : 0;
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const { sim } = syntheticFleet({ elevators: Math.round(n / 6), chargers: Math.round(n / 6), heatMeters: n - 2 * Math.round(n / 6), hash: false });
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${port}`, speed: 'max', durationMs: 365 * 86_400_000, qos, connectRate: 1_000, progress: false, log: () => undefined, startMs: Date.parse('2026-12-01T00:00:00+08:00') });
+  const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${port}`, speed: 'max', durationMs: 365 * 86_400_000, qos, connectRate: 1_000, maxPending: Number(values['max-pending']), progress: false, log: () => undefined, startMs: Date.parse('2026-12-01T00:00:00+08:00') });
   // Phase 1: connect the fleet. Phase 2: steady publishing as fast as the broker takes it.
   let connectedAt = 0;
   let steady = { sent: 0, cpu: process.cpuUsage(), sim: 0 };

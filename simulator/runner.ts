@@ -42,7 +42,7 @@ export interface SimulationOptions {
   tickMs?: number;
   /** Speed `'max'`: simulated ms advanced per step. Default 60 000. */
   stepMs?: number;
-  /** Speed `'max'`: wait while this many publishes are unfinished (backpressure). Default 5 000. */
+  /** Speed `'max'`: wait while this many publishes are unfinished (backpressure). Default 20 000. */
   maxPending?: number;
   /** Speed `'max'`: wall ms to wait for the whole fleet to connect before time starts. Default 60 000. */
   connectSettleMs?: number;
@@ -366,7 +366,7 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
     tick();
   } else {
     const stepMs = opts.stepMs ?? 60_000;
-    const maxPending = opts.maxPending ?? 5_000;
+    const maxPending = opts.maxPending ?? 20_000;
     const settleMs = opts.connectSettleMs ?? 60_000;
     void (async () => {
       // As fast as possible only once the fleet is online (or the wait is over): otherwise the
