@@ -54,6 +54,11 @@ function handleError(this: FastifyInstance, err: FastifyError, req: FastifyReque
     void reply.code(err.statusCode).send(err.body);
     return;
   }
+  // Coded errors of other areas (e.g. WorkOrderError from an auth hook) keep their code and status.
+  if (typeof err.code === 'string' && err.code.startsWith('PRECALL_ERR_') && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    void reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    return;
+  }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
     const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);

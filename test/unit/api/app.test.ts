@@ -68,6 +68,9 @@ describe('errors', () => {
       f.get('/api/boom', async () => {
         throw new Error('secret internals');
       });
+      f.get('/api/coded', async () => {
+        throw Object.assign(new Error('not from closed'), { code: 'PRECALL_ERR_WO_ILLEGAL_TRANSITION', statusCode: 409 });
+      });
       f.get('/api/forbidden', async () => {
         throw new ApiError('PRECALL_ERR_FORBIDDEN', 'crew accounts may not close orders');
       });
@@ -77,6 +80,9 @@ describe('errors', () => {
     expect(boom.statusCode).toBe(500);
     expect(boom.json().error.code).toBe('PRECALL_ERR_INTERNAL');
     expect(boom.body).not.toContain('secret internals');
+    const coded = await a.inject({ method: 'GET', url: '/api/coded' });
+    expect(coded.statusCode).toBe(409);
+    expect(coded.json()).toEqual({ error: { code: 'PRECALL_ERR_WO_ILLEGAL_TRANSITION', message: 'not from closed' } });
     const forbidden = await a.inject({ method: 'GET', url: '/api/forbidden' });
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.json()).toEqual({ error: { code: 'PRECALL_ERR_FORBIDDEN', message: 'crew accounts may not close orders' } });
