@@ -17,7 +17,7 @@ export { WorkOrderError, workOrderErrors, type WorkOrderErrorCode } from './erro
 export type { WorkOrder, WorkOrderEvent, HistoryEntry, Status, Priority, Source } from './model.js';
 export type { Actor, Role } from './permissions.js';
 export { loadSettings, parseSettings, WorkOrderSettingsError, type WorkOrderSettings } from './settings.js';
-export { workOrderEventToPoint, WORK_ORDER_MEASUREMENT, type PointWriter } from './influx.js';
+export { workOrderEventToPoint, workOrderEventLine, WORK_ORDER_MEASUREMENT, type PointWriter } from './influx.js';
 export { aedesCrewPublisher, mqttClientCrewPublisher, crewTopic, crewSnapshotTopic } from './delivery/mqtt.js';
 export type { CrewPublisher, Notifier } from './delivery/notifier.js';
 export { headline } from './delivery/message.js';

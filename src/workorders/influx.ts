@@ -4,13 +4,14 @@
  * building, crew, source, status. Fields: code, count, lead time and the other times in ms.
  * The storage area owns the writer; this module only maps.
  */
-import { Point } from '@influxdata/influxdb-client';
+import { Point, type PointSettings } from '@influxdata/influxdb-client';
 import type { WorkOrderEvent } from './model.js';
 
 export const WORK_ORDER_MEASUREMENT = 'work_order_event';
 
 /** What the component needs from an InfluxDB writer (the storage area's writer implements it). */
 export interface PointWriter {
+  /** Called once per event; use `point.toLineProtocol()` / `workOrderEventLine` for a raw line writer. */
   writePoint(point: Point): void;
 }
 
@@ -30,7 +31,8 @@ export function workOrderEventToPoint(e: WorkOrderEvent): Point {
     .intField('count', o.count)
     .intField('escalationLevel', o.escalationLevel)
     .intField('ageMs', Math.max(0, e.at - o.createdAt))
-    .timestamp(new Date(e.at));
+    // Epoch ms as a number: the storage writer writes with precision ms.
+    .timestamp(e.at);
   if (o.acknowledgedAt !== null) p.intField('timeToAckMs', o.acknowledgedAt - o.createdAt);
   if (o.resolvedAt !== null) p.intField('timeToResolveMs', o.resolvedAt - o.createdAt);
   if (o.rating !== null) p.intField('rating', o.rating);
@@ -41,4 +43,11 @@ export function workOrderEventToPoint(e: WorkOrderEvent): Point {
     if (e.leadTimeMs !== undefined) p.intField('leadTimeMs', e.leadTimeMs);
   }
   return p;
+}
+
+const MS_AS_IS: Partial<PointSettings> = { convertTime: (v) => (v === undefined ? undefined : String(v instanceof Date ? v.getTime() : v)) };
+
+/** The event as one line of line protocol with an epoch-ms timestamp (for a writer with precision ms). */
+export function workOrderEventLine(e: WorkOrderEvent): string {
+  return workOrderEventToPoint(e).toLineProtocol(MS_AS_IS) ?? '';
 }
