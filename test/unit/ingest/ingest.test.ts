@@ -5,9 +5,9 @@ import type { IngestMessage } from '../../../src/ingest/message.js';
 import type { Reading } from '../../../src/ingest/reading.js';
 import type { Rejection } from '../../../src/ingest/rejected.js';
 import { createIngestMetrics, createMetricsRegistry } from '../../../src/metrics.js';
-import type { Registry } from '../../../src/registry/registry.js';
+import { Registry } from '../../../src/registry/registry.js';
 import type { ReadingSink } from '../../../src/storage/sink.js';
-import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry, NOW, testRegistry } from './fixtures.js';
+import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry, NOW, testFleet, testRegistry } from './fixtures.js';
 
 class MemorySink implements ReadingSink {
   readonly readings: Reading[] = [];
@@ -177,6 +177,19 @@ describe('Ingest.accept', () => {
     const done = vi.fn();
     expect(() => ingest.accept({ topic: 'bad', payload: Buffer.from('x'), qos: 1, clientId: 'c', receivedAt: NOW }, done)).not.toThrow();
     expect(done).toHaveBeenCalledOnce();
+  });
+});
+
+describe('device kind', () => {
+  it('refuses readings of a device whose fleet kind this build does not know', () => {
+    const fleet = testFleet();
+    // The fleet schema only admits known kinds; a fleet file from a newer precall could carry others.
+    (fleet.streets[0]!.communities[0]!.buildings[0]!.devices[0] as { kind: string }).kind = 'toaster';
+    const { send, kept, sink } = setup({ registry: new Registry(fleet) });
+    const done = send('devices/ec-1/telemetry', chargerTelemetry());
+    expect(done).toHaveBeenCalledExactlyOnceWith();
+    expect(sink.readings).toEqual([]);
+    expect(kept[0]).toMatchObject({ stage: 'device', reason: 'unknown-kind', deviceId: 'ec-1', kind: 'toaster' });
   });
 });
 
