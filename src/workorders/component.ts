@@ -368,7 +368,12 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     tick(nowArg) {
       const now = nowArg ?? clock();
       const events: WorkOrderEvent[] = [];
+      const quiet = minutes(settings.verify.quietMinutes);
+      const dueToClose = (o: WorkOrder) =>
+        o.status === 'verifying' && !o.signalActive && o.resolvedAt !== null && o.clearedAt !== null && now >= Math.max(o.resolvedAt, o.clearedAt) + quiet;
       for (const o of store.active()) {
+        // Decide on the snapshot first: most orders need nothing, and get no write transaction.
+        if (escalationActions(settings, o, now).length === 0 && !dueToClose(o)) continue;
         try {
           store.tx(() => {
             const order = store.byId(o.id)!;
@@ -384,11 +389,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
             }
             const fresh = store.byId(order.id)!;
             // Closed by telemetry: normal for the quiet period after both the clear and the fix.
-            if (fresh.status === 'verifying' && !fresh.signalActive && fresh.resolvedAt !== null && fresh.clearedAt !== null) {
-              if (now >= Math.max(fresh.resolvedAt, fresh.clearedAt) + minutes(settings.verify.quietMinutes)) {
-                events.push(move(fresh, 'closed', SYSTEM, 'telemetry stayed normal').event);
-              }
-            }
+            if (dueToClose(fresh)) events.push(move(fresh, 'closed', SYSTEM, 'telemetry stayed normal').event);
           });
         } catch (err) {
           log.error({ err, code: o.code }, 'work-order tick failed for one order');

@@ -56,6 +56,11 @@ const Webhook = z.object({
   secret: z.string().optional(),
   /** Send only these event types (default: all). */
   events: z.array(z.enum(['opened', 'transitioned', 'escalated', 'reminded', 'complaint-linked'])).optional(),
+  /**
+   * Only escalations naming one of these parties (e.g. `[street-office]` for the street's group
+   * robot; `[property-manager]` for level 1). Other events are not sent to this hook.
+   */
+  parties: z.array(z.string()).optional(),
 });
 
 export const WorkOrderSettings = z.object({

@@ -44,7 +44,11 @@ export function webhookNotifier(hook: Hook, lang: Lang, opts: { timeoutMs: numbe
     hook.format === 'wecom' ? wecomBody(lang, e) : hook.format === 'dingtalk' ? dingtalkBody(lang, e) : JSON.stringify(eventPayload(lang, e));
   return {
     channel: hook.format === 'json' ? 'webhook' : hook.format,
-    targetFor: (e) => (e.type !== 'folded' && (hook.events === undefined || hook.events.includes(e.type)) ? hook.url : undefined),
+    targetFor: (e) => {
+      if (e.type === 'folded' || (hook.events !== undefined && !hook.events.includes(e.type))) return undefined;
+      if (hook.parties !== undefined && (e.type !== 'escalated' || !e.parties.some((p) => hook.parties!.includes(p)))) return undefined;
+      return hook.url;
+    },
     render,
     async send(target, body) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };

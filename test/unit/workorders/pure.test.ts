@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { catalogue, renderRuleMessage, t } from '../../../src/i18n/catalogue.js';
 import { backoffMs } from '../../../src/workorders/delivery/dispatcher.js';
-import { dingtalkBody, dingtalkSignedUrl, signBody, wecomBody } from '../../../src/workorders/delivery/webhook.js';
+import { dingtalkBody, dingtalkSignedUrl, signBody, webhookNotifier, wecomBody } from '../../../src/workorders/delivery/webhook.js';
 import { workOrderEventLine } from '../../../src/workorders/influx.js';
 import { householdsBehindSubstation, priorityOf } from '../../../src/workorders/priority.js';
 import { routeCrew } from '../../../src/workorders/routing.js';
@@ -92,6 +92,13 @@ describe('delivery formats and the InfluxDB point', () => {
     const d = JSON.parse(dingtalkBody('en', event));
     expect(d.markdown.title).toContain('[New order');
     expect(d.markdown.text).toContain('**Crew**');
+  });
+  it('a hook with parties gets only escalations naming them', () => {
+    const hook = parseSettings({ webhooks: [{ url: 'http://127.0.0.1:1/street', format: 'dingtalk', parties: ['street-office'] }] }).webhooks[0]!;
+    const n = webhookNotifier(hook, 'zh', { timeoutMs: 1000, now: () => 0 });
+    expect(n.targetFor(event)).toBeUndefined();
+    expect(n.targetFor({ type: 'escalated', at: 0, order, level: 1, parties: ['property-manager'] })).toBeUndefined();
+    expect(n.targetFor({ type: 'escalated', at: 0, order, level: 2, parties: ['street-office', 'lift-maintenance'] })).toBe('http://127.0.0.1:1/street');
   });
   it('signatures', () => {
     expect(signBody('k', '1', '{}')).toBe(`sha256=${createHmac('sha256', 'k').update('1.{}').digest('hex')}`);
