@@ -94,10 +94,12 @@ interface Line {
   entry: OutboxEntry;
 }
 
+/** InfluxDB's own message (JSON `message`/`error`); a proxy's HTML error page becomes its status text. */
 function serverMessage(err: HttpError): string {
   const json = err.json as { error?: unknown; message?: unknown } | undefined;
-  const text = json?.message ?? json?.error ?? err.body ?? err.statusMessage ?? '';
-  return String(text).trim();
+  let text = json?.message ?? json?.error;
+  if (text === undefined) text = err.contentType?.includes('html') || /^\s*</.test(err.body ?? '') ? err.statusMessage : (err.body ?? err.statusMessage);
+  return String(text ?? '').replace(/\s+/g, ' ').trim().slice(0, 500);
 }
 
 export class InfluxWriter {
