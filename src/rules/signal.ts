@@ -19,7 +19,11 @@ export interface Evidence {
 }
 
 export interface Signal {
-  /** Stable key: `${ruleId}:${scope}` where scope is the device id or `building:${id}`. */
+  /**
+   * Stable key: `${ruleId}:${scope}` where scope is the device id, or `building:${id}` /
+   * `substation:${id}` for a group signal (rules with `building.by: substation`). A pile's ports
+   * share their pile's key (the signal is raised by the first port and cleared by the last).
+   */
   key: string;
   state: 'raised' | 'cleared';
   ruleId: string;
@@ -28,6 +32,7 @@ export interface Signal {
   /** Device the signal is about; absent for building-level signals. */
   deviceId?: string;
   kind: DeviceKind;
+  /** The device's building; for a substation group signal, the building of the device that completed the group. */
   building: string;
   community: string;
   street: string;
