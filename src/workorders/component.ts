@@ -51,7 +51,7 @@ export interface WorkOrdersOptions {
   /** InfluxDB writer for `work_order_event` points (the storage area's writer); none = not written. */
   influx?: PointWriter;
   logger?: Logger;
-  /** How often `start()` runs `tick`, ms. Default 1000. */
+  /** How often `start()` runs `tick` (escalation, verification, delivery retries), ms. Default 5000. */
   tickIntervalMs?: number;
 }
 
@@ -431,7 +431,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       const crews = new Set([...settings.crews.map((c) => c.id), ...store.active().flatMap((o) => (o.crew !== null ? [o.crew] : []))]);
       publishSnapshots(crews);
       dispatcher.retryDue();
-      timer = setInterval(() => api.tick(), opts.tickIntervalMs ?? 1000);
+      timer = setInterval(() => api.tick(), opts.tickIntervalMs ?? 5000);
       timer.unref();
     },
 

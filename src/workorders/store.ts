@@ -122,6 +122,17 @@ export interface DeliveryRow {
 
 export class WorkOrderStore {
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text (preparing is most of the cost of a small query). */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (st === undefined) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -144,7 +155,7 @@ export class WorkOrderStore {
   }
 
   findActive(openKey: string): WorkOrder | undefined {
-    const row = this.db.prepare(`SELECT * FROM work_orders WHERE open_key = ? AND ${ACTIVE_SQL}`).get(openKey) as Record<string, unknown> | undefined;
+    const row = this.sql(`SELECT * FROM work_orders WHERE open_key = ? AND ${ACTIVE_SQL}`).get(openKey) as Record<string, unknown> | undefined;
     return row === undefined ? undefined : fromRow(row);
   }
 
@@ -175,14 +186,14 @@ export class WorkOrderStore {
       .get(day) as { n: number };
     const row = toRow({ ...order, code: formatCode(day, n) });
     const cols = Object.keys(row);
-    const info = this.db.prepare(`INSERT INTO work_orders(${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(row);
+    const info = this.sql(`INSERT INTO work_orders(${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(row);
     return this.byId(Number(info.lastInsertRowid))!;
   }
 
   update(id: number, patch: Partial<WorkOrder>): WorkOrder {
     const row = toRow(patch);
     const cols = Object.keys(row);
-    if (cols.length > 0) this.db.prepare(`UPDATE work_orders SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @__id`).run({ ...row, __id: id });
+    if (cols.length > 0) this.sql(`UPDATE work_orders SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @__id`).run({ ...row, __id: id });
     return this.byId(id)!;
   }
 
@@ -194,7 +205,7 @@ export class WorkOrderStore {
 
   history(orderId: number): HistoryEntry[] {
     return (
-      this.db.prepare(`SELECT at, actor, from_status, to_status, note FROM work_order_history WHERE order_id = ? ORDER BY id`).all(orderId) as {
+      this.sql(`SELECT at, actor, from_status, to_status, note FROM work_order_history WHERE order_id = ? ORDER BY id`).all(orderId) as {
         at: number;
         actor: string;
         from_status: Status | null;
@@ -205,17 +216,17 @@ export class WorkOrderStore {
   }
 
   byId(id: number): WorkOrder | undefined {
-    const row = this.db.prepare(`SELECT * FROM work_orders WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+    const row = this.sql(`SELECT * FROM work_orders WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
     return row === undefined ? undefined : fromRow(row);
   }
 
   byCode(code: string): WorkOrder | undefined {
-    const row = this.db.prepare(`SELECT * FROM work_orders WHERE code = ?`).get(code) as Record<string, unknown> | undefined;
+    const row = this.sql(`SELECT * FROM work_orders WHERE code = ?`).get(code) as Record<string, unknown> | undefined;
     return row === undefined ? undefined : fromRow(row);
   }
 
   active(): WorkOrder[] {
-    return (this.db.prepare(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[]).map(fromRow);
+    return (this.sql(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[]).map(fromRow);
   }
 
   list(f: OrderFilter): { total: number; items: WorkOrder[] } {
@@ -240,9 +251,9 @@ export class WorkOrderStore {
       p.to = f.to;
     }
     const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM work_orders ${w}`).get(p) as { n: number }).n;
+    const total = (this.sql(`SELECT count(*) AS n FROM work_orders ${w}`).get(p) as { n: number }).n;
     const items = (
-      this.db.prepare(`SELECT * FROM work_orders ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all({ ...p, limit: f.limit ?? 50, offset: f.offset ?? 0 }) as Record<
+      this.sql(`SELECT * FROM work_orders ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all({ ...p, limit: f.limit ?? 50, offset: f.offset ?? 0 }) as Record<
         string,
         unknown
       >[]
@@ -265,7 +276,7 @@ export class WorkOrderStore {
     FROM complaints c JOIN work_orders o ON o.id = c.order_id`;
 
   complaintById(id: number): ComplaintRow | undefined {
-    return this.db.prepare(`${WorkOrderStore.COMPLAINT_SELECT} WHERE c.id = ?`).get(id) as ComplaintRow | undefined;
+    return this.sql(`${WorkOrderStore.COMPLAINT_SELECT} WHERE c.id = ?`).get(id) as ComplaintRow | undefined;
   }
 
   complaints(f: { from?: number | undefined; to?: number | undefined; community?: string | undefined; orderId?: number | undefined; limit?: number; offset?: number }): ComplaintRow[] {
@@ -283,7 +294,7 @@ export class WorkOrderStore {
   /** Orders created in a window (KPIs), optionally one community. */
   ordersCreated(from: number, to: number, community?: string): WorkOrder[] {
     const sql = `SELECT * FROM work_orders WHERE created_at >= @from AND created_at < @to ${community !== undefined ? 'AND community = @community' : ''}`;
-    return (this.db.prepare(sql).all({ from, to, community }) as Record<string, unknown>[]).map(fromRow);
+    return (this.sql(sql).all({ from, to, community }) as Record<string, unknown>[]).map(fromRow);
   }
 
   insertDelivery(d: Omit<DeliveryRow, 'id'>): number {
@@ -297,21 +308,21 @@ export class WorkOrderStore {
   }
 
   updateDelivery(id: number, patch: Pick<DeliveryRow, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): void {
-    this.db.prepare(`UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt WHERE id = @id`).run({ ...patch, id });
+    this.sql(`UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt WHERE id = @id`).run({ ...patch, id });
   }
 
   private static readonly DELIVERY_SELECT = `SELECT id, order_id AS orderId, channel, target, event, payload, status, attempts, next_at AS nextAt,
     last_error AS lastError, created_at AS createdAt, updated_at AS updatedAt FROM deliveries`;
 
   dueDeliveries(now: number, limit = 100): DeliveryRow[] {
-    return this.db.prepare(`${WorkOrderStore.DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`).all(now, limit) as DeliveryRow[];
+    return this.sql(`${WorkOrderStore.DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`).all(now, limit) as DeliveryRow[];
   }
 
   deliveryById(id: number): DeliveryRow | undefined {
-    return this.db.prepare(`${WorkOrderStore.DELIVERY_SELECT} WHERE id = ?`).get(id) as DeliveryRow | undefined;
+    return this.sql(`${WorkOrderStore.DELIVERY_SELECT} WHERE id = ?`).get(id) as DeliveryRow | undefined;
   }
 
   deliveries(orderId: number): DeliveryRow[] {
-    return this.db.prepare(`${WorkOrderStore.DELIVERY_SELECT} WHERE order_id = ? ORDER BY id`).all(orderId) as DeliveryRow[];
+    return this.sql(`${WorkOrderStore.DELIVERY_SELECT} WHERE order_id = ? ORDER BY id`).all(orderId) as DeliveryRow[];
   }
 }
