@@ -14,23 +14,31 @@ export interface FixtureDevice {
   tags: DeviceTags;
 }
 
+/**
+ * Prefix of every fixture id, unique per test run, so runs against a long-lived InfluxDB
+ * (INFLUX_URL) do not see each other's orders.
+ */
+export const FIXTURE_PREFIX = `dash${Date.now().toString(36)}`;
+/** A fixture id: `<prefix>-<name>`. */
+export const fx = (name: string): string => `${FIXTURE_PREFIX}-${name}`;
+
 const place = (street: string, community: string, building: string, substation?: string) => ({ street, community, building, ...(substation ? { substation } : {}) });
-const B1 = place('dash-xingcheng', 'dash-yanheyuan', 'dash-yhy-1', 'dash-sub-a');
-const B2 = place('dash-xingcheng', 'dash-yanheyuan', 'dash-yhy-2', 'dash-sub-a');
-const B4 = place('dash-xiangyang', 'dash-xiangyang-1', 'dash-xy-4', 'dash-sub-b');
+const B1 = place(fx('xingcheng'), fx('yanheyuan'), fx('yhy-1'), fx('sub-a'));
+const B2 = place(fx('xingcheng'), fx('yanheyuan'), fx('yhy-2'), fx('sub-a'));
+const B4 = place(fx('xiangyang'), fx('xiangyang-1'), fx('xy-4'), fx('sub-b'));
 
 function dev(device: string, kind: DeviceKind, at: ReturnType<typeof place>): DeviceTags {
   return { device, kind, ...at };
 }
 
 export const FIXTURE_DEVICES: DeviceTags[] = [
-  dev('dash-pile-1', 'ebike-charger', B1),
-  dev('dash-pile-2', 'ebike-charger', B2),
-  dev('dash-hm-1', 'heat-meter', B1),
-  dev('dash-hm-2', 'heat-meter', B2),
-  dev('dash-hm-3', 'heat-meter', B4),
-  dev('dash-lift-1', 'elevator', B2),
-  dev('dash-lift-2', 'elevator', B4),
+  dev(fx('pile-1'), 'ebike-charger', B1),
+  dev(fx('pile-2'), 'ebike-charger', B2),
+  dev(fx('hm-1'), 'heat-meter', B1),
+  dev(fx('hm-2'), 'heat-meter', B2),
+  dev(fx('hm-3'), 'heat-meter', B4),
+  dev(fx('lift-1'), 'elevator', B2),
+  dev(fx('lift-2'), 'elevator', B4),
 ];
 
 const HOUR = 3_600_000;
