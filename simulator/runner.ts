@@ -326,6 +326,9 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
         process.stderr.write('\n');
       }
       await Promise.all(complaintPosts);
+      // Give messages already handed to the clients a moment to go out (and be acknowledged).
+      const drainBy = Date.now() + 5_000;
+      while (pending > 0 && connectedCount > 0 && Date.now() < drainBy) await new Promise((r) => setTimeout(r, 10));
       const result = summary();
       await Promise.all(
         [...conns.values()].map(

@@ -210,4 +210,26 @@ describe('simulator against a real aedes broker', () => {
     expect(logged.some((l) => l.includes('complaint for lift-out-of-service not posted'))).toBe(true);
     expect(summary.messages.sent).toBeGreaterThan(100);
   });
+
+  it('at a numeric speed, simulated time runs at speed × wall time and the run ends at its duration', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const { sim } = syntheticFleet({ chargers: 2, heatMeters: 4, elevators: 2, hash: false });
+    const t0 = Date.now();
+    // 3600 = one simulated hour per wall second; two simulated hours.
+    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 3600, startMs: START, durationMs: 2 * HOUR, qos: 0, progress: false, log: () => undefined });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const midway = handle.simNow();
+    const summary = await handle.done;
+    const wall = (Date.now() - t0) / 1000;
+    expect(wall).toBeGreaterThanOrEqual(1.9);
+    expect(wall).toBeLessThan(15);
+    expect(midway).toBeGreaterThan(START + 0.5 * HOUR);
+    expect(midway).toBeLessThan(START + 1.7 * HOUR);
+    expect(summary.endedAt).toBe(new Date(START + 2 * HOUR).toISOString());
+    expect(summary.messages.byKind['heat-meter']?.telemetry).toBe(4 * 24);
+    expect(summary.messages.byKind['ebike-charger']?.telemetry).toBe(2 * 40);
+    expect(summary.messages.byKind.elevator?.telemetry).toBe(2 * 120);
+    expect(broker.received.filter((r) => r.channel === 'telemetry')).toHaveLength(4 * 24 + 2 * 40 + 2 * 120);
+  });
 });
