@@ -150,6 +150,80 @@ describe('storage end to end', () => {
     expect((await health(httpPort)).body.components.find((c) => c.name === 'influx')?.healthy).toBe(true);
   });
 
+  it('refuses QoS 1 publishes when the outbox is full, says why, and recovers when space returns', async () => {
+    const devices = fleet.ids['heat-meter'];
+    await influx.stopInfluxd(); // nothing drains: the outbox fills up
+    const { precall, mqttPort, httpPort } = await startPrecall(env(tempDir(), { OUTBOX_MAX_BYTES: String(1024 * 1024) }));
+    const tsBase = Date.now() - 3_600_000;
+    const client = await operator(mqttPort, 'full');
+    const acked = await publish(client, devices, 50_000, tsBase, 50);
+    expect(acked.length).toBeGreaterThan(100);
+    expect(acked.length).toBeLessThan(50_000); // the broker closed the connection without PUBACK
+    const h = await health(httpPort);
+    expect(h.status).toBe(503);
+    expect(h.body.components.find((c) => c.name === 'outbox')?.status).toMatch(/cannot store readings.*full.*QoS 1 publishes are refused/);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/rejected?stage=storage`);
+    const items = ((await res.json()) as { items: { reason: string; message: string }[] }).items;
+    expect(items.some((r) => r.reason === 'not-durable' && /full/.test(r.message))).toBe(true);
+
+    await influx.startInfluxd();
+    expect(await precall.writer.drained(60_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1200)); // the outbox tries the disk again after 1 s
+    const again = await operator(mqttPort, 'full-2');
+    const later = await publish(again, devices, 100, tsBase, 10, 50_000);
+    expect(later).toHaveLength(100);
+    expect(precall.outbox.error).toBeUndefined();
+    expect(await precall.writer.drained(30_000)).toBe(true);
+    const rows = await influx.query(`SELECT count(powerKw) FROM heat_meter WHERE device =~ /^(${devices.join('|')})$/ AND time >= ${tsBase}ms AND time < ${tsBase + 60_000}ms`);
+    expect(rows[0]?.count).toBe(acked.length + later.length);
+  });
+
+  it('sets aside a reading InfluxDB refuses (field type conflict), shows it at /api/rejected and lands the rest', async () => {
+    const device = fleet.ids['heat-meter'][0]!;
+    // Poison one old shard: powerKw is a string there, so a reading from that week conflicts.
+    const old = Date.UTC(2001, 0, 1);
+    const seed = await fetch(`${influx.url}/api/v2/write?org=${influx.org}&bucket=${influx.bucket}&precision=ms`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${influx.token}` },
+      body: `heat_meter,device=seed powerKw="text" ${old}`,
+    });
+    expect(seed.status).toBe(204);
+    const { precall, mqttPort, httpPort } = await startPrecall(env(tempDir(), { INGEST_MAX_AGE_MS: String(40 * 365 * 86_400_000) }));
+    const client = await operator(mqttPort, 'conflict');
+    const tsBase = Date.now() - 5 * 3_600_000; // apart from the other tests' readings
+    await client.publishAsync(`devices/${device}/telemetry`, JSON.stringify(heatTelemetry(old + 1000, 1)), { qos: 1 });
+    const good = await publish(client, [device], 9, tsBase, 9);
+    expect(good).toHaveLength(9);
+    expect(await precall.writer.drained(30_000)).toBe(true);
+    const rows = await influx.query(`SELECT count(powerKw) FROM heat_meter WHERE device = '${device}' AND time >= ${tsBase}ms AND time < ${tsBase + 9}ms`);
+    expect(rows[0]?.count).toBe(9);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/rejected?stage=storage`);
+    const items = ((await res.json()) as { items: { reason: string; message: string; deviceId?: string; excerpt?: string }[] }).items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ reason: 'field-type-conflict', deviceId: device });
+    expect(items[0]?.message).toMatch(/InfluxDB refused this point \(400\): .*field type conflict/);
+    expect(items[0]?.excerpt).toContain(`device=${device}`);
+  });
+
+  it('reports a wrong token on /health in words and drops nothing', async () => {
+    const devices = fleet.ids['heat-meter'];
+    const dataDir = tempDir();
+    const tsBase = Date.now() - 6 * 3_600_000;
+    const wrong = await startPrecall(env(dataDir, { INFLUX_TOKEN: 'precall:wrongpassword' }));
+    const sent = await publish(await operator(wrong.mqttPort, 'token'), devices, 20, tsBase, 5);
+    expect(sent).toHaveLength(20);
+    await expect
+      .poll(async () => (await health(wrong.httpPort)).body.components.find((c) => c.name === 'influx')?.status ?? '', { timeout: 10_000 })
+      .toMatch(/InfluxDB refused the token \(401\): check INFLUX_TOKEN[^;]*; 20 reading\(s\) wait in the outbox; nothing is dropped/);
+    expect((await health(wrong.httpPort)).status).toBe(503);
+    await wrong.precall.stop();
+    // Restart with the right token on the same DATA_DIR: everything lands.
+    const right = await startPrecall(env(dataDir));
+    expect(await right.precall.writer.drained(30_000)).toBe(true);
+    const rows = await influx.query(`SELECT count(powerKw) FROM heat_meter WHERE device =~ /^(${devices.join('|')})$/ AND time >= ${tsBase}ms AND time < ${tsBase + 20}ms`);
+    expect(rows[0]?.count).toBe(20);
+  });
+
   it('keeps every acknowledged reading when precall is killed with SIGKILL mid-stream', async () => {
     const dataDir = tempDir();
     const fleetFile = join(dataDir, 'fleet.yaml');
