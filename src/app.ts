@@ -2,8 +2,10 @@
  * The composition root: builds every component from the config, wires them, and starts and
  * stops them in order. Nothing else constructs components; nothing here holds logic.
  *
- *   start: outbox (opened at construction) ▸ InfluxDB writer ▸ broker ▸ HTTP
- *   stop:  HTTP ▸ broker (no new messages) ▸ outbox commit ▸ writer ▸ outbox close
+ *   start: outbox (opened at construction) ▸ InfluxDB writer ▸ extension components (rules,
+ *          work orders) ▸ MQTT (embedded broker or external subscription) ▸ HTTP
+ *   stop:  HTTP ▸ MQTT (no new messages) ▸ extension components, reversed ▸ outbox commit ▸
+ *          writer ▸ outbox close
  *
  * Readings that are in the outbox but not yet in InfluxDB at stop stay on disk and are written
  * after the next start, so stopping never waits for InfluxDB.
@@ -26,6 +28,33 @@ import { InfluxWriter } from './storage/influx-writer.js';
 import { Outbox } from './storage/outbox.js';
 import { RejectedStore } from './storage/rejected-store.js';
 
+/** A component with a lifecycle added by `extend` (rules engine, work orders, ...). */
+export interface PrecallComponent {
+  name: string;
+  /** Called after storage and ingest exist and before MQTT starts, in the order given. */
+  start?(): void | Promise<void>;
+  /** Called after MQTT has stopped (no new readings), in reverse order. */
+  stop?(): void | Promise<void>;
+}
+
+/** What `extend` can use: the core components, built and not yet started. */
+export interface PrecallCore {
+  config: Readonly<Config>;
+  registry: Registry;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  ingest: Ingest;
+  rejections: RejectionLog;
+  now: () => number;
+}
+
+/** What `extend` adds: components to start/stop, HTTP route plugins, /health checks. */
+export interface PrecallExtension {
+  components?: readonly PrecallComponent[];
+  plugins?: readonly FastifyPluginAsync[];
+  health?: readonly HealthCheck[];
+}
+
 export interface PrecallOptions {
   /** Device registry; default: loaded from FLEET_FILE, or empty (with a warning) when unset. */
   registry?: Registry;
@@ -39,6 +68,11 @@ export interface PrecallOptions {
   health?: readonly HealthCheck[];
   /** Node process metrics on /metrics; default true. */
   processMetrics?: boolean;
+  /**
+   * Add components on top of the spine, e.g. rules (`core.ingest.onReading(...)`) and work
+   * orders, with their routes and health checks. Called once, before the HTTP app is built.
+   */
+  extend?: (core: PrecallCore) => PrecallExtension | Promise<PrecallExtension>;
 }
 
 export interface Addresses {
@@ -149,6 +183,10 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     ...(opts.health ?? []),
   ];
 
+  const extension = opts.extend !== undefined ? await opts.extend({ config, registry, logger, metrics, ingest, rejections, now }) : {};
+  const components = extension.components ?? [];
+  health.push(...(extension.health ?? []));
+
   const http = await buildApp({
     registry,
     devices: ingest.states,
@@ -156,8 +194,9 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     metrics,
     health,
     logger: logger.child({ component: 'http' }),
-    ...(opts.plugins !== undefined ? { plugins: opts.plugins } : {}),
+    plugins: [...(opts.plugins ?? []), ...(extension.plugins ?? [])],
   });
+  const startedComponents: PrecallComponent[] = [];
 
   let started = false;
   let stopped = false;
@@ -177,6 +216,10 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       if (started) throw new Error('precall already started');
       started = true;
       writer.start();
+      for (const c of components) {
+        await c.start?.();
+        startedComponents.push(c);
+      }
       let mqtt: Addresses['mqtt'];
       let ext: Addresses['external'];
       if (broker instanceof ExternalSubscriber) {
@@ -207,6 +250,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       unsubscribeStatus();
       await step('broker', () => broker.stop());
       mqttStatus = undefined;
+      for (const c of startedComponents.splice(0).reverse()) await step(c.name, () => c.stop?.());
       await step('outbox commit', () => outbox.flush());
       await step('InfluxDB writer', () => writer.stop());
       await step('outbox', () => outbox.close());

@@ -15,6 +15,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrecall, type Addresses, type Precall } from '../../src/app.js';
+import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { loadConfig } from '../../src/config.js';
 import type { Rejection } from '../../src/ingest/rejected.js';
 import { rawConnect, rawConnection, rawPublish, sleep } from '../support/broker-harness.js';
@@ -28,6 +29,8 @@ const influx = inject('influx');
 const PREFIX = `e2e${Date.now().toString(36)}-`;
 
 let fleet: TestFleet;
+const lifecycle: string[] = [];
+const extensionSaw: string[] = [];
 let precall: Precall;
 let addr: Addresses;
 let dataDir: string;
@@ -111,7 +114,35 @@ beforeAll(async () => {
       REJECTED_KEEP: 500,
     },
   );
-  precall = await createPrecall(config, { registry: fleet.registry, logger: pino({ level: 'silent' }) });
+  precall = await createPrecall(config, {
+    registry: fleet.registry,
+    logger: pino({ level: 'silent' }),
+    // A stand-in for rules/work orders: sees readings, adds a route and a health check.
+    extend: (core) => {
+      let off: (() => void) | undefined;
+      return {
+        components: [
+          {
+            name: 'recorder',
+            start: () => {
+              lifecycle.push(`start; mqtt listening: ${(precall.broker as EmbeddedBroker).address() !== undefined}`);
+              off = core.ingest.onReading((r) => extensionSaw.push(`${r.deviceId}/${r.channel}`));
+            },
+            stop: () => {
+              off?.();
+              lifecycle.push('stop');
+            },
+          },
+        ],
+        plugins: [
+          async (app) => {
+            app.get('/api/extension', async () => ({ saw: extensionSaw.length }));
+          },
+        ],
+        health: [{ name: 'recorder', check: () => ({ healthy: true, status: `${extensionSaw.length} reading(s) seen` }) }],
+      };
+    },
+  });
   addr = await precall.start();
 });
 
@@ -125,6 +156,7 @@ afterAll(async () => {
   await closeClients();
   await precall?.stop();
   rmSync(dataDir, { recursive: true, force: true });
+  expect(lifecycle.at(-1)).toBe('stop');
 });
 
 describe('valid readings land in InfluxDB', () => {
@@ -192,6 +224,13 @@ describe('valid readings land in InfluxDB', () => {
     expect(detail.body.lastEvent?.payload.code).toBe('entrapment');
     expect(await metric('precall_messages_accepted_total', { kind: 'heat-meter', channel: 'telemetry' })).toBeGreaterThanOrEqual(2);
     expect((await api('/health')).status).toBe(200);
+
+    // The extension started before MQTT, saw every accepted reading, and serves its route.
+    expect(lifecycle).toEqual(['start; mqtt listening: false']);
+    expect(extensionSaw).toEqual(expect.arrayContaining([`${hm1}/telemetry`, `${el1}/events`, `${ec2}/telemetry`]));
+    expect((await api<{ saw: number }>('/api/extension')).body.saw).toBe(extensionSaw.length);
+    const health = await api<{ components: { name: string; status: string }[] }>('/health');
+    expect(health.body.components.map((c) => c.name)).toEqual(['broker', 'influx', 'outbox', 'recorder']);
   });
 });
 
