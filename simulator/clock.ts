@@ -28,8 +28,9 @@ export class ScaledClock implements SimClock {
     if (!(speed > 0)) throw new Error(`speed must be a positive number, got ${speed}`);
   }
 
+  /** Start simulated time now (wall clock); later calls do nothing. */
   begin(): void {
-    this.wall0 = this.wallNow();
+    this.wall0 ??= this.wallNow();
   }
 
   now(): number {

@@ -23,8 +23,13 @@ export interface SimulationOptions {
   speed?: Speed;
   /** Run seed; the same seed, fleet, start and scenarios give the same readings. Default 1. */
   seed?: number;
-  /** Simulated epoch ms at the start. Default: the wall clock now. */
+  /** Simulated epoch ms at the start. Default: the wall clock now (or the given clock's start). */
   startMs?: number;
+  /**
+   * A clock to share with the rest of the process (`precall demo` gives precall the same
+   * simulated time); overrides `speed` and `startMs`. A ScaledClock is begun if it was not.
+   */
+  clock?: ScaledClock | SteppedClock;
   /** Simulated ms to run; required with speed `'max'`. Default: until `stop()`. */
   durationMs?: number;
   scenarios?: readonly Scenario[];
@@ -121,10 +126,10 @@ interface Conn {
 const statusTopic = (id: string) => `devices/${id}/status`;
 
 export function runSimulation(opts: SimulationOptions): SimulationHandle {
-  const speed = opts.speed ?? 60;
+  const speed = opts.clock?.speed ?? opts.speed ?? 60;
   if (speed === 'max' && opts.durationMs === undefined) throw new Error('speed max needs a duration (--duration)');
   const seed = opts.seed ?? 1;
-  const startMs = opts.startMs ?? Date.now();
+  const startMs = opts.clock?.startMs ?? opts.startMs ?? Date.now();
   const qos = opts.qos ?? 1;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const progress = opts.progress ?? process.stderr.isTTY === true;
@@ -135,7 +140,7 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
 
   const resolved: ResolvedScenario[] = (opts.scenarios ?? []).map((s) => resolveScenario(s, devices, startMs));
   const engine = new SimulationEngine({ devices, seed, startMs, scenarios: resolved });
-  const clock = speed === 'max' ? new SteppedClock(startMs) : new ScaledClock(startMs, speed);
+  const clock = opts.clock ?? (speed === 'max' ? new SteppedClock(startMs) : new ScaledClock(startMs, speed));
   const events = new EventEmitter<SimulationEvents>();
   const wall0 = Date.now();
 

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deviceKinds, isDeviceKind } from '../../devices/index.js';
 import { ComplaintInput } from '../../src/complaints/schema.js';
 import { loadScenarioFile } from '../../simulator/scenario.js';
+import { ScaledClock } from '../../simulator/clock.js';
 import { runSimulation } from '../../simulator/runner.js';
 import { syntheticFleet } from '../../simulator/synthetic-fleet.js';
 
@@ -231,5 +232,20 @@ describe('simulator against a real aedes broker', () => {
     expect(summary.messages.byKind['ebike-charger']?.telemetry).toBe(2 * 40);
     expect(summary.messages.byKind.elevator?.telemetry).toBe(2 * 120);
     expect(broker.received.filter((r) => r.channel === 'telemetry')).toHaveLength(4 * 24 + 2 * 40 + 2 * 120);
+  });
+
+  it('runs on a clock shared with the caller (precall demo gives precall the same simulated time)', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const { sim } = syntheticFleet({ chargers: 1, heatMeters: 2, elevators: 1, hash: false });
+    const clock = new ScaledClock(START, 3600);
+    clock.begin();
+    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, clock, durationMs: HOUR, qos: 0, progress: false, log: () => undefined });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(Math.abs(handle.simNow() - clock.now())).toBeLessThan(60_000);
+    const summary = await handle.done;
+    expect(summary.startedAt).toBe(new Date(START).toISOString());
+    expect(summary.endedAt).toBe(new Date(START + HOUR).toISOString());
+    expect(summary.messages.byKind.elevator?.telemetry).toBe(60);
   });
 });
