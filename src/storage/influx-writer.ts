@@ -347,7 +347,8 @@ export class InfluxWriter {
       return result;
     }
     if (result.kind !== 'rejected') {
-      this.onFailure(result);
+      // An abort by stop() is not an outage.
+      if (this.running) this.onFailure(result);
       return result;
     }
     if (lines.length === 1) {
