@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { pino } from 'pino';
 import { CATEGORY_CASE, CATEGORY_KIND, ComplaintInput, type ComplaintParsed } from '../complaints/schema.js';
 import { hashPhone, maskPhone } from '../complaints/phone.js';
@@ -17,6 +18,7 @@ import { crewSnapshot, crewSnapshotTopic, mqttCrewNotifier } from './delivery/mq
 import type { CrewPublisher, Notifier } from './delivery/notifier.js';
 import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
+import { countEvent, createWorkOrderMetrics } from './metrics.js';
 import { workOrderEventToPoint, type PointWriter } from './influx.js';
 import { computeKpis, type Kpis } from './kpis.js';
 import { ManualOrderInput as ManualOrderSchema, type CaseClass, type HistoryEntry, type ManualOrderInput, type Source, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
@@ -51,6 +53,8 @@ export interface WorkOrdersOptions {
   /** InfluxDB writer for `work_order_event` points (the storage area's writer); none = not written. */
   influx?: PointWriter;
   logger?: Logger;
+  /** prom-client registry (src/metrics.ts) to register the work-order metrics on; none = no metrics. */
+  metrics?: MetricsRegistry;
   /** How often `start()` runs `tick` (escalation, verification, delivery retries), ms. Default 5000. */
   tickIntervalMs?: number;
 }
@@ -109,7 +113,8 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const store = new WorkOrderStore(opts.dbPath ?? join(opts.dataDir ?? '.data', 'workorders.sqlite'));
   const emitter = new EventEmitter();
   const notifiers = [...(opts.crewPublisher !== undefined ? [mqttCrewNotifier(opts.crewPublisher, lang)] : []), ...(opts.notifiers ?? [])];
-  const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log);
+  const metrics = opts.metrics !== undefined ? createWorkOrderMetrics(opts.metrics, () => (store.db.open ? store.activeByStatus() : {})) : undefined;
+  const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics);
 
   /** Republish the retained snapshot of these crews' active orders. Never throws. */
   function publishSnapshots(crews: Iterable<string>): void {
@@ -130,6 +135,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   function emit(events: WorkOrderEvent[]): void {
     publishSnapshots(events.filter((e) => e.type !== 'folded' && e.type !== 'reminded' && e.order.crew !== null).map((e) => e.order.crew!));
     for (const e of events) {
+      countEvent(metrics, e);
       dispatcher.dispatch(e);
       // Folded repeats would flood Grafana with noise; the count is on the next real event.
       if (opts.influx !== undefined && e.type !== 'folded') {
@@ -142,6 +148,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       try {
         emitter.emit('event', e);
       } catch (err) {
+        metrics?.errors.inc({ where: 'listener' });
         log.error({ err }, 'a work-order event listener threw');
       }
     }
@@ -264,6 +271,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
         emit(r.events);
         return r.order;
       } catch (err) {
+        metrics?.errors.inc({ where: 'signal' });
         log.error({ err, key: signal.key }, 'could not apply a signal to work orders');
         return undefined;
       }
@@ -392,6 +400,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
             if (dueToClose(fresh)) events.push(move(fresh, 'closed', SYSTEM, 'telemetry stayed normal').event);
           });
         } catch (err) {
+          metrics?.errors.inc({ where: 'tick' });
           log.error({ err, code: o.code }, 'work-order tick failed for one order');
         }
       }

@@ -3,6 +3,7 @@
  * environment (src/config.ts) into the component's options for the composition root.
  */
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { ApiKeys, generateApiKey } from '../api/auth.js';
 import type { Config } from '../config.js';
 import type { Registry } from '../registry/registry.js';
@@ -21,6 +22,7 @@ export { workOrderEventToPoint, workOrderEventLine, WORK_ORDER_MEASUREMENT, type
 export { aedesCrewPublisher, mqttClientCrewPublisher, crewTopic, crewSnapshotTopic } from './delivery/mqtt.js';
 export type { CrewPublisher, Notifier } from './delivery/notifier.js';
 export { headline } from './delivery/message.js';
+export { createWorkOrderMetrics, type WorkOrderMetrics } from './metrics.js';
 
 export interface FromConfigDeps {
   config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET' | 'API_KEYS_FILE' | 'API_ADMIN_KEY'>;
@@ -29,6 +31,8 @@ export interface FromConfigDeps {
   clock?: () => number;
   crewPublisher?: CrewPublisher;
   influx?: PointWriter;
+  /** precall's prom-client registry, for the `precall_work_order_*` metrics. */
+  metrics?: MetricsRegistry;
 }
 
 /**
@@ -54,6 +58,7 @@ export function workOrdersFromConfig(deps: FromConfigDeps): { workOrders: WorkOr
     ...(config.PHONE_HASH_SECRET !== undefined ? { phoneHashSecret: config.PHONE_HASH_SECRET } : {}),
     ...(deps.crewPublisher !== undefined ? { crewPublisher: deps.crewPublisher } : {}),
     ...(deps.influx !== undefined ? { influx: deps.influx } : {}),
+    ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
   };
   if (config.PHONE_HASH_SECRET === undefined) deps.logger.warn('PHONE_HASH_SECRET is not set: complaint phone numbers are stored masked only (repeat callers cannot be matched)');
   let keys = ApiKeys.load(config.API_KEYS_FILE, config.API_ADMIN_KEY);

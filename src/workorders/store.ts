@@ -225,6 +225,12 @@ export class WorkOrderStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  /** Active orders counted by status (metrics). */
+  activeByStatus(): Record<string, number> {
+    const rows = this.sql(`SELECT status, count(*) AS n FROM work_orders WHERE ${ACTIVE_SQL} GROUP BY status`).all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   active(): WorkOrder[] {
     return (this.sql(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[]).map(fromRow);
   }

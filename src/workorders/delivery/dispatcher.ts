@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { WorkOrderEvent } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import type { DeliveryRow, WorkOrderStore } from '../store.js';
+import type { WorkOrderMetrics } from '../metrics.js';
 import type { Notifier } from './notifier.js';
 
 export function backoffMs(settings: WorkOrderSettings['delivery'], attempts: number): number {
@@ -23,6 +24,7 @@ export class Dispatcher {
     private readonly settings: WorkOrderSettings['delivery'],
     private readonly now: () => number,
     private readonly log: Logger,
+    private readonly metrics?: WorkOrderMetrics,
   ) {}
 
   /** Log one row per channel that takes the event and try each at once. Never throws. */
@@ -79,9 +81,11 @@ export class Dispatcher {
     try {
       await n.send(target, row.payload);
       this.store.updateDelivery(id, { status: 'sent', attempts, nextAt: null, lastError: null, updatedAt: this.now() });
+      this.metrics?.deliveries.inc({ channel: n.channel, result: 'sent' });
     } catch (err) {
       const message = err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
       const giveUp = attempts >= this.settings.maxAttempts;
+      this.metrics?.deliveries.inc({ channel: n.channel, result: giveUp ? 'failed' : 'retry' });
       const at = this.now();
       try {
         this.store.updateDelivery(id, { status: giveUp ? 'failed' : 'pending', attempts, nextAt: giveUp ? null : at + backoffMs(this.settings, attempts), lastError: message, updatedAt: at });

@@ -260,3 +260,35 @@ describe('manual orders', () => {
     expect(() => wo.openManual({ building: 'yhy-3', title: '' }, dispatcher)).toThrow(/title/);
   });
 });
+
+describe('metrics', () => {
+  it('counts events, escalations, deliveries and active orders by status', async () => {
+    const { createMetricsRegistry } = await import('../../../src/metrics.js');
+    const registry = createMetricsRegistry({ processMetrics: false });
+    let fail = true;
+    const notifier = {
+      channel: 'webhook',
+      targetFor: () => 'http://x',
+      render: () => '{}',
+      send: async () => {
+        if (fail) throw new Error('down');
+      },
+    };
+    const { wo, clock } = make({ metrics: registry, notifiers: [notifier] });
+    const o = wo.onSignal(signal({ caseClass: 'entrapment' }))!;
+    await wo.idle();
+    fail = false;
+    clock.advance(6 * MIN);
+    wo.tick();
+    await wo.idle();
+    wo.transition(o.code, { to: 'acknowledged' }, crew);
+    await wo.idle();
+    const text = await registry.metrics();
+    expect(text).toContain('precall_work_order_events_total{event="opened",priority="P1",kind="elevator"} 1');
+    expect(text).toContain('precall_work_order_events_total{event="to-acknowledged",priority="P1",kind="elevator"} 1');
+    expect(text).toContain('precall_work_order_escalations_total{level="1",kind="elevator"} 1');
+    expect(text).toMatch(/precall_work_order_deliveries_total\{channel="webhook",result="retry"\} 1/);
+    expect(text).toMatch(/precall_work_order_deliveries_total\{channel="webhook",result="sent"\} [3-9]/);
+    expect(text).toContain('precall_work_orders_active{status="acknowledged"} 1');
+  });
+});
