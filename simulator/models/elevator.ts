@@ -3,7 +3,8 @@
  * hour of day (morning and evening peaks, quiet nights); each heartbeat reports a snapshot of
  * the car and the cumulative counters. A healthy car never shows the entrapment pattern
  * (stopped, doors locked, person inside): a passenger is seen only while moving or with doors
- * open. Speed stays at or below rated, far from the 1.2× overspeed alert.
+ * open. Speed stays at or below rated, far from the 1.2× overspeed alert. A crew visits about
+ * every 12 days: 40 min in inspection mode, then a `service-completed` event.
  */
 import type { ElevatorEvent, ElevatorFaultCode, ElevatorTelemetry } from '../../devices/elevator/schema.js';
 import type { DeviceRecord } from '../../src/registry/registry.js';
@@ -24,8 +25,14 @@ export interface ElevatorState {
   tripCount: number;
   doorCycles: number;
   runningHours: number;
+  /** Start of the next maintenance visit, simulated epoch ms. */
+  nextServiceMs: number;
   announced: string[];
 }
+
+/** Maintenance at least every 15 days (特种设备安全监察条例 art. 31): crews come every ~12 days. */
+const SERVICE_EVERY_MS = 12 * DAY_MS;
+const SERVICE_VISIT_MS = 40 * 60_000;
 
 type Telemetry = Omit<ElevatorTelemetry, 'ts' | 'seq'>;
 
@@ -63,6 +70,17 @@ function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState,
     }
     const telemetry: Telemetry = { ...base, serviceMode: 'normal', moving: false, direction: 'none', doorZone: trapped.spec.where === 'door-zone', doorsLocked: true, passenger: true, floor: next.floor, speedMs: 0, ...counters(), faults: faultsNow };
     return { state: next, telemetry, events };
+  }
+
+  if (t >= state.nextServiceMs) {
+    // Maintenance visit: the lift runs in inspection mode, then the crew signs it off.
+    const done = state.nextServiceMs + SERVICE_VISIT_MS;
+    if (t < done) {
+      const telemetry: Telemetry = { ...base, serviceMode: 'inspection', moving: false, direction: 'none', doorZone: true, doorsLocked: true, passenger: false, floor: next.floor, speedMs: 0, ...counters(), faults: [] };
+      return { state: next, telemetry, events };
+    }
+    events.push({ ts: done, code: 'service-completed', floor: next.floor, detail: 'half-monthly maintenance' });
+    next.nextServiceMs = state.nextServiceMs + SERVICE_EVERY_MS + Math.floor((rng() - 0.5) * 0.5 * DAY_MS);
   }
 
   // Healthy traffic over the step.
@@ -111,7 +129,7 @@ function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState,
 
 export const elevatorModel: BehaviourModel<ElevatorState, ElevatorTelemetry, ElevatorEvent> = {
   kind: 'elevator',
-  init(device: DeviceRecord, rng: Rng): ElevatorState {
+  init(device: DeviceRecord, rng: Rng, t: number): ElevatorState {
     const floors = clamp(device.entry.floors ?? device.buildingInfo.floors, 2, 99);
     return {
       floor: 1,
@@ -120,8 +138,15 @@ export const elevatorModel: BehaviourModel<ElevatorState, ElevatorTelemetry, Ele
       tripCount: Math.floor(uniform(rng, 10_000, 200_000)),
       doorCycles: Math.floor(uniform(rng, 20_000, 400_000)),
       runningHours: round(uniform(rng, 200, 4_000), 2),
+      // First visit somewhere in the next cycle, in the working day (Beijing 09:00–16:00).
+      nextServiceMs: firstServiceMs(t, rng),
       announced: [],
     };
   },
   step,
 };
+
+function firstServiceMs(t: number, rng: Rng): number {
+  const day = Math.floor((t + 8 * 3_600_000) / DAY_MS) + 1 + Math.floor(rng() * 11);
+  return day * DAY_MS - 8 * 3_600_000 + Math.floor((9 + rng() * 7) * 3_600_000);
+}

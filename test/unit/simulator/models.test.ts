@@ -86,11 +86,11 @@ describe('healthy fleet over a winter week', { timeout: 60_000 }, () => {
 
   it('elevators: traffic by hour, no faults, never the entrapment pattern, speed at most rated', () => {
     const tel = week.messages.filter((m) => m.kind === 'elevator' && m.channel === 'telemetry').map((m) => m.payload);
-    expect(violations(tel, (r) => (r.faults as string[]).length === 0 && r.serviceMode === 'normal')).toEqual([]);
+    expect(violations(tel, (r) => (r.faults as string[]).length === 0 && (r.serviceMode === 'normal' || r.serviceMode === 'inspection'))).toEqual([]);
     expect(violations(tel, (r) => (r.speedMs as number) <= (r.ratedSpeedMs as number))).toEqual([]);
     expect(violations(tel, (r) => !(!r.moving && r.doorsLocked && r.passenger))).toEqual([]);
     expect(tel.filter((r) => r.moving).length).toBeGreaterThan(100);
-    expect(week.messages.filter((m) => m.kind === 'elevator' && m.channel === 'events')).toEqual([]);
+    expect(week.messages.filter((m) => m.kind === 'elevator' && m.channel === 'events' && m.payload.code !== 'service-completed')).toEqual([]);
     // Busier at 18:00 than at 03:00 (Beijing).
     const movingAt = (h: number) => tel.filter((r) => r.moving && new Date((r.ts as number) + 8 * HOUR).getUTCHours() === h).length;
     expect(movingAt(18)).toBeGreaterThan(movingAt(3));
@@ -167,4 +167,21 @@ it('every start date of a year stays valid (spot checks around the season edges)
     expect(schemaProblems(r.messages), start).toEqual([]);
   }
   expect(WINTER_START).toBeGreaterThan(0);
+});
+
+it('lifts are maintained about every 12 days (inside the 15-day rule): 40 min of inspection, then service-completed', { timeout: 60_000 }, () => {
+  const month = run({ chargers: 1, heatMeters: 1, elevators: 4, durationMs: 30 * DAY, seed: 2 });
+  const lifts = [...new Set(month.messages.filter((m) => m.kind === 'elevator').map((m) => m.deviceId))];
+  expect(lifts).toHaveLength(4);
+  for (const id of lifts) {
+    const visits = month.deviceEvents(id).filter((e) => e.code === 'service-completed').map((e) => e.ts as number);
+    expect(visits.length, id).toBeGreaterThanOrEqual(2);
+    // First visit within 12 days of the start, then never more than 13 days apart.
+    expect((visits[0] as number) - WINTER_START).toBeLessThan(12 * DAY);
+    for (let i = 1; i < visits.length; i++) expect((visits[i] as number) - (visits[i - 1] as number)).toBeLessThan(13 * DAY);
+    const inspection = month.telemetry(id).filter((r) => r.serviceMode === 'inspection');
+    expect(inspection.length).toBeGreaterThanOrEqual(visits.length * 39);
+    expect(inspection.length).toBeLessThanOrEqual(visits.length * 41);
+    expect(inspection.every((r) => !r.moving && !r.passenger)).toBe(true);
+  }
 });
