@@ -248,4 +248,14 @@ describe('simulator against a real aedes broker', () => {
     expect(summary.endedAt).toBe(new Date(START + HOUR).toISOString());
     expect(summary.messages.byKind.elevator?.telemetry).toBe(60);
   });
+
+  it('--devices-limit simulates only the first N devices of the fleet', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const { sim } = syntheticFleet({ chargers: 2, heatMeters: 6, elevators: 2, hash: false });
+    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: HOUR, devicesLimit: 3, progress: false, log: () => undefined });
+    const summary = await handle.done;
+    expect(summary.devices).toBe(3);
+    expect([...new Set(broker.received.map((r) => r.deviceId))].sort()).toEqual(sim.devices.slice(0, 3).map((d) => d.id).sort());
+  });
 });
