@@ -290,7 +290,8 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
         const rate = ((sent - lastSent) * 1000) / Math.max(1, now - lastWall);
         lastSent = sent;
         lastWall = now;
-        process.stderr.write(`\r\x1b[Ksimulate: ${connectedCount}/${devices.length} connected · ${Math.round(rate)} msg/s · sim ${new Date(clock.now()).toISOString().slice(0, 16)} · +${formatDuration(clock.now() - startMs)} · faults ${resolved.flatMap((s) => s.faults).filter((f) => f.startMs <= clock.now()).length} · complaints ${complaintsDue.size}`);
+        const sim = Math.min(clock.now(), endMs);
+        process.stderr.write(`\r\x1b[Ksimulate: ${connectedCount}/${devices.length} connected · ${Math.round(rate)} msg/s · sim ${new Date(sim).toISOString().slice(0, 16)} · +${formatDuration(sim - startMs)} · faults ${resolved.flatMap((s) => s.faults).filter((f) => f.startMs <= sim).length} · complaints ${complaintsDue.size}`);
       }, 1000)
     : undefined;
 
