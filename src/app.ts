@@ -12,10 +12,12 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { buildApp } from './api/app.js';
 import type { HealthCheck } from './api/health.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { SqlitePersistence } from './broker/sqlite-persistence.js';
 import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { Config } from './config.js';
 import { countingRejectionLog } from './ingest/counting-log.js';
@@ -45,6 +47,8 @@ export interface PrecallCore {
   metrics: MetricsRegistry;
   ingest: Ingest;
   rejections: RejectionLog;
+  /** The MQTT edge: embedded broker, or the subscriber to an external broker. */
+  broker: EmbeddedBroker | ExternalSubscriber;
   now: () => number;
 }
 
@@ -146,7 +150,18 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const external = config.MQTT_BROKER_URL !== undefined;
   const broker = external
     ? new ExternalSubscriber({ config, ingest, logger, metrics, now })
-    : new EmbeddedBroker({ config, registry, ingest, logger, rejections, metrics, now });
+    : new EmbeddedBroker({
+        config,
+        registry,
+        ingest,
+        logger,
+        rejections,
+        metrics,
+        now,
+        // Durable sessions and QoS 1 queues: a crew app that was offline gets the work orders it
+        // missed, also across a precall restart.
+        persistence: () => new SqlitePersistence({ file: join(config.dataDir, 'broker.sqlite') }),
+      });
   const unsubscribeStatus = broker.onStatus((deviceId, state, at) => ingest.onStatus(deviceId, state, at));
 
   let mqttStatus: string | undefined;
@@ -183,7 +198,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     ...(opts.health ?? []),
   ];
 
-  const extension = opts.extend !== undefined ? await opts.extend({ config, registry, logger, metrics, ingest, rejections, now }) : {};
+  const extension = opts.extend !== undefined ? await opts.extend({ config, registry, logger, metrics, ingest, rejections, broker, now }) : {};
   const components = extension.components ?? [];
   health.push(...(extension.health ?? []));
 

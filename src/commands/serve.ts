@@ -1,13 +1,14 @@
 /** `precall serve`: run the backend until SIGINT/SIGTERM, then drain and exit. */
 import { parseArgs } from 'node:util';
 import { createPrecall } from '../app.js';
+import { operations } from '../operations.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { FleetFileError } from '../registry/registry.js';
 
 const HELP = `usage: precall serve
 
-Runs the backend: embedded MQTT broker, ingest, durable outbox, InfluxDB writer and the HTTP API
-(GET /health, GET /metrics, JSON API under /api, OpenAPI at /docs).
+Runs the backend: embedded MQTT broker, ingest, durable outbox, InfluxDB writer, rules, work
+orders and the HTTP API (GET /health, GET /metrics, JSON API under /api, OpenAPI at /docs).
 
 Configuration comes from the environment (README.md, Configuration). The essentials:
   FLEET_FILE     fleet file with the devices allowed to connect (required; make one with
@@ -49,7 +50,11 @@ export async function main(args: string[], env: Record<string, string | undefine
 
   let precall;
   try {
-    precall = await createPrecall(config);
+    let adminKey: string | undefined;
+    precall = await createPrecall(config, { extend: operations({ onReady: (ops) => (adminKey = ops.generatedAdminKey) }) });
+    if (adminKey !== undefined) {
+      precall.logger.warn(`no API key is configured (API_KEYS_FILE, API_ADMIN_KEY): admin key for this run only: ${adminKey}`);
+    }
   } catch (err) {
     console.error(`precall serve: ${err instanceof FleetFileError ? err.message : (err as Error).message}`);
     return err instanceof FleetFileError ? 2 : 1;

@@ -1,0 +1,132 @@
+/**
+ * Rules and work orders on top of the spine: the `extend` hook of createPrecall.
+ *
+ *   ingest ─reading─▶ rule engine ─signal─▶ work orders ─▶ crews (MQTT, webhooks, chat robots)
+ *   broker ─status──▶ rule engine            └─events─▶ InfluxDB (work_order_event), listeners
+ *
+ * Rule state lives in DATA_DIR/rule-state.db and work orders in DATA_DIR (see src/workorders),
+ * so a restart neither forgets a condition in progress nor opens an order twice.
+ */
+import { join } from 'node:path';
+import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { workOrdersApi } from './api/routes/work-orders.js';
+import type { PrecallCore, PrecallExtension } from './app.js';
+import { createRuleEngine, type RuleEngine } from './rules/engine.js';
+import { loadRuleBook } from './rules/load.js';
+import { SqliteRuleStateStore } from './rules/state-store.js';
+import { watchRules } from './rules/watch.js';
+import { createInfluxQL } from './storage/influxql.js';
+import { workOrdersFromConfig, type PointWriter, type WorkOrders } from './workorders/index.js';
+
+export interface Operations {
+  rules: RuleEngine;
+  workOrders: WorkOrders;
+  /** Set when no API key is configured: an admin key valid for this run only. */
+  generatedAdminKey?: string;
+}
+
+export interface OperationsOptions {
+  /** Watch rule files and reload on change. Default true. */
+  watchRules?: boolean;
+  /** Called with the built components, before anything starts (demo printing, tests). */
+  onReady?: (ops: Operations) => void;
+}
+
+/** The `extend` function that adds rules and work orders to a precall instance. */
+export function operations(opts: OperationsOptions = {}): (core: PrecallCore) => PrecallExtension {
+  return (core) => {
+    const { config, registry, logger, metrics, ingest, broker, now } = core;
+    const rulesLog = logger.child({ component: 'rules' });
+    const influx = config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', bucket: config.INFLUX_BUCKET } : undefined;
+
+    const rules = createRuleEngine({
+      registry,
+      rules: loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {}),
+      clock: now,
+      stateStore: new SqliteRuleStateStore(join(config.dataDir, 'rule-state.db')),
+      ...(influx !== undefined ? { query: createInfluxQL(influx), influxBucket: influx.bucket } : {}),
+      logger: rulesLog,
+    });
+
+    const eventWriter = influx !== undefined ? workOrderEventWriter(influx.url, influx.token, config.INFLUX_ORG, influx.bucket) : undefined;
+    const { workOrders, keys, generatedAdminKey } = workOrdersFromConfig({
+      config,
+      registry,
+      logger: logger.child({ component: 'workorders' }),
+      clock: now,
+      // The embedded broker delivers to crews/{crewId}/work-orders; with an external broker,
+      // crews are reached through webhooks and chat robots (WORKORDERS_FILE).
+      ...('publish' in broker ? { crewPublisher: broker } : {}),
+      ...(eventWriter !== undefined ? { influx: eventWriter } : {}),
+      metrics,
+    });
+    if (!('publish' in broker)) logger.warn('external broker mode: work orders are not published on crews/{crewId}/work-orders; configure webhooks in WORKORDERS_FILE');
+
+    const ops: Operations = { rules, workOrders, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
+    opts.onReady?.(ops);
+
+    const unsubscribe: (() => void)[] = [];
+    let watcher: ReturnType<typeof watchRules> | undefined;
+    return {
+      components: [
+        {
+          name: 'work orders',
+          start: () => workOrders.start(),
+          stop: async () => {
+            await workOrders.stop();
+            await eventWriter?.close();
+          },
+        },
+        {
+          name: 'rules',
+          start: () => {
+            unsubscribe.push(rules.subscribe((signal) => workOrders.onSignal(signal)));
+            unsubscribe.push(ingest.onReading((reading) => void rules.onReading(reading)));
+            unsubscribe.push(broker.onStatus((deviceId, state, at) => void rules.onStatus(deviceId, state, at)));
+            for (const problem of rules.problems) rulesLog.warn(problem);
+            rules.start();
+            if (opts.watchRules ?? true) {
+              watcher = watchRules({
+                ...(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {}),
+                onReload: (book) => void rules.setRules(book),
+                logger: rulesLog,
+              });
+            }
+          },
+          stop: () => {
+            watcher?.close();
+            for (const u of unsubscribe.splice(0)) u();
+            rules.stop();
+          },
+        },
+      ],
+      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE })],
+      health: [
+        {
+          name: 'rules',
+          check: () => {
+            const s = rules.stats();
+            return {
+              healthy: true,
+              status: `${s.scopes} device(s) with rule state, ${s.signals} signal(s) so far${rules.problems.length > 0 ? `; ${rules.problems.join('; ')}` : ''}`,
+              details: { ...s, problems: rules.problems.length },
+            };
+          },
+        },
+      ],
+    };
+  };
+}
+
+/**
+ * Work-order events go to InfluxDB through the client's own batching and retry buffer: they are
+ * few, and the SQLite work-order store, not InfluxDB, is their record, so they do not need the
+ * reading outbox's guarantees.
+ */
+function workOrderEventWriter(url: string, token: string, org: string, bucket: string): PointWriter & { close(): Promise<void> } {
+  const api: WriteApi = new InfluxDB({ url, token }).getWriteApi(org, bucket, 'ms', { flushInterval: 2000, maxRetryTime: 3_600_000 });
+  return {
+    writePoint: (point) => api.writePoint(point),
+    close: () => api.close().catch(() => undefined),
+  };
+}
