@@ -148,6 +148,12 @@ describe('storage end to end', () => {
     expect(await precall.writer.drained(90_000)).toBe(true);
     expect(await countOf(devices)).toBe(50_000);
     expect((await health(httpPort)).body.components.find((c) => c.name === 'influx')?.healthy).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const sample = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
+    expect(sample(/^precall_points_written_total (\d+)/m)).toBeGreaterThanOrEqual(50_000);
+    expect(sample(/^precall_influx_write_errors_total\{reason="http_5xx"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(sample(/^precall_outbox_backlog (\d+)/m)).toBe(0);
+    expect(sample(/^precall_outbox_oldest_age_seconds (\d+)/m)).toBe(0);
   });
 
   it('refuses QoS 1 publishes when the outbox is full, says why, and recovers when space returns', async () => {
