@@ -85,10 +85,14 @@ for (const d of devices) {
   }
 }
 const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
-engine.tick(start + hours * 3_600_000);
+const signalsAfterLoad = engine.stats().signals;
 engine.flush(); // drops records of devices with nothing in progress, as the periodic flush does
 const after = heap();
 const perDevice = (after - before) / devices.length;
+// A steady-state tick: every device reported within the last minutes.
+const tt = process.hrtime.bigint();
+engine.tick(start + hours * 3_600_000 + 60_000);
+const tickMs = Number(process.hrtime.bigint() - tt) / 1e6;
 
 // Serialized size as the SQLite store would write it.
 const sizes = new MemoryRuleStateStore();
@@ -116,13 +120,10 @@ replay.sort((a, b) => a.time - b.time);
 const t1 = process.hrtime.bigint();
 for (const r of replay) engine.onReading(r);
 const warmS = Number(process.hrtime.bigint() - t1) / 1e9;
-const t2 = process.hrtime.bigint();
-engine.tick(start + 2 * shift);
-const tickMs = Number(process.hrtime.bigint() - t2) / 1e6;
 
 console.log(`load:       ${fed} readings into ${devices.length} fresh devices in ${elapsedS.toFixed(1)} s = ${Math.round(fed / elapsedS)} readings/s`);
 console.log(`throughput: ${replay.length} readings (time-ordered, warm state) in ${warmS.toFixed(1)} s = ${Math.round(replay.length / warmS)} readings/s on one core`);
-console.log(`tick:       ${tickMs.toFixed(0)} ms for ${devices.length} devices`);
+console.log(`tick:       ${tickMs.toFixed(0)} ms for ${devices.length} devices (time-based rules; the engine ticks every 5 s by default)`);
 console.log(`memory:     ${(perDevice / 1024).toFixed(2)} KiB heap per device${gc === undefined ? ' (run with --expose-gc for a stable figure)' : ''}; state as stored: ${Math.round(avgJson)} B average, ${maxJson} B largest (JSON, ${sampleN} devices)`);
-console.log(`signals:    ${engine.stats().signals} raised/cleared, ${engine.stats().errors} errors`);
+console.log(`signals:    ${signalsAfterLoad} raised/cleared while loading the healthy evening, ${engine.stats().signals} in all, ${engine.stats().errors} errors`);
 engine.stop();

@@ -140,16 +140,21 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     }
     return a ?? undefined;
   }
-  const groupSizes = new Map<string, number>();
+  let groupSizes: Map<string, number> | undefined;
   function groupSize(kind: DeviceKind, by: 'building' | 'substation', gid: string): number {
-    const key = `${kind}|${by}|${gid}`;
-    let n = groupSizes.get(key);
-    if (n === undefined) {
-      n = 0;
-      for (const d of registry.devices.values()) if (d.kind === kind && (by === 'building' ? d.building : d.substation) === gid) n++;
-      groupSizes.set(key, n);
+    if (groupSizes === undefined) {
+      // One pass over the fleet for every group: a pass per group would be quadratic at 100k devices.
+      groupSizes = new Map();
+      for (const d of registry.devices.values()) {
+        const b = `${d.kind}|building|${d.building}`;
+        groupSizes.set(b, (groupSizes.get(b) ?? 0) + 1);
+        if (d.substation !== undefined) {
+          const k = `${d.kind}|substation|${d.substation}`;
+          groupSizes.set(k, (groupSizes.get(k) ?? 0) + 1);
+        }
+      }
     }
-    return n;
+    return groupSizes.get(`${kind}|${by}|${gid}`) ?? 0;
   }
   const tagsCache = new Map<string, DeviceTags>();
   function tagsOf(deviceId: string): DeviceTags | undefined {
