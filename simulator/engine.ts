@@ -33,7 +33,12 @@ export interface OutMessage {
 export type SimEvent =
   | { type: 'fault-started'; at: number; scenario: string; fault: string; deviceIds: string[] }
   | { type: 'complaint-due'; at: number; complaint: ResolvedComplaint }
-  | { type: 'device-silent'; at: number; deviceId: string };
+  | { type: 'device-silent'; at: number; deviceId: string }
+  /** A silenced device is back (its `silent` or `shed-power-loss` fault had a duration). */
+  | { type: 'device-back'; at: number; deviceId: string };
+
+/** Fault types that take a device off the network while they last. */
+const SILENCING = new Set(['silent', 'shed-power-loss']);
 
 export interface EngineOptions {
   /** Devices to simulate, in fleet order. */
@@ -98,10 +103,10 @@ export class SimulationEngine {
     return this.current;
   }
 
-  /** Simulated ms of the next reading due from any device (Infinity when all are silent). */
+  /** Simulated ms of the next heartbeat of any device (silent ones included). */
   nextDueMs(): number {
     let min = Infinity;
-    for (const s of this.sims) if (!s.silent && s.nextMs < min) min = s.nextMs;
+    for (const s of this.sims) if (s.nextMs < min) min = s.nextMs;
     return min;
   }
 
@@ -125,7 +130,20 @@ export class SimulationEngine {
       events.push({ type: 'complaint-due', at: c.atMs, complaint: c });
     }
     for (const sim of this.sims) {
-      while (!sim.silent && sim.nextMs <= t) this.stepDevice(sim, messages, events);
+      while (sim.nextMs <= t) {
+        if (sim.silent) {
+          const at = sim.nextMs;
+          const held = sim.faults.some((f) => SILENCING.has(f.spec.type) && f.startMs <= at && at < f.endMs);
+          if (held || !sim.faults.some((f) => SILENCING.has(f.spec.type) && f.endMs <= at)) {
+            // Still off the network: time passes, nothing is sent.
+            sim.nextMs = at + sim.periodMs;
+            continue;
+          }
+          sim.silent = false;
+          events.push({ type: 'device-back', at, deviceId: sim.record.id });
+        }
+        this.stepDevice(sim, messages, events);
+      }
     }
     if (t > this.current) this.current = t;
     return { messages, events };
@@ -137,6 +155,7 @@ export class SimulationEngine {
     const { id, kind } = sim.record;
     if (active.some((f) => f.spec.type === 'silent')) {
       sim.silent = true;
+      sim.nextMs = at + sim.periodMs;
       events.push({ type: 'device-silent', at, deviceId: id });
       return;
     }

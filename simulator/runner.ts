@@ -96,6 +96,7 @@ export interface SimulationEvents {
   'fault-started': [Extract<SimEvent, { type: 'fault-started' }>];
   'complaint-due': [ResolvedComplaint];
   'device-silent': [Extract<SimEvent, { type: 'device-silent' }>];
+  'device-back': [Extract<SimEvent, { type: 'device-back' }>];
   'complaint-posted': [ResolvedComplaint, { ok: boolean; status?: number; error?: string }];
   connected: [string];
   disconnected: [string];
@@ -269,16 +270,29 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
       if (!progress) log(`simulate: ${new Date(ev.at).toISOString()} complaint due (${ev.complaint.scenario}): ${ev.complaint.text}`);
       events.emit('complaint-due', ev.complaint);
       complaintPosts.push(postComplaint(ev.complaint));
-    } else {
+    } else if (ev.type === 'device-silent') {
       silence(ev.deviceId);
       events.emit('device-silent', ev);
+    } else {
+      const conn = conns.get(ev.deviceId);
+      if (conn !== undefined) {
+        conn.drained = undefined;
+        if (conn.silenced) {
+          conn.silenced = false;
+          conn.client.reconnect();
+        }
+      }
+      events.emit('device-back', ev);
     }
   };
 
   const advance = (t: number) => {
     const { messages, events: evs } = engine.advanceTo(t);
+    // A device coming back must be online before its first messages; one going silent only
+    // after its last ones.
+    for (const ev of evs) if (ev.type === 'device-back') handle(ev);
     for (const m of messages) publish(m);
-    for (const ev of evs) handle(ev);
+    for (const ev of evs) if (ev.type !== 'device-back') handle(ev);
   };
 
   // Progress line.

@@ -46,6 +46,8 @@ export interface ChargerState {
   ports: PortSim[];
   ambientC: number;
   lastTotalW: number;
+  /** Mains was lost (shed-power-loss); the first report after it comes back says so. */
+  powerLost?: boolean;
   announced: string[];
 }
 
@@ -87,13 +89,14 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
     const ports: Port[] = state.ports.map((p, i) => ({ port: i + 1, state: 'idle', fault: 'none', powerW: 0, voltageV: 0, currentA: 0, sessionEnergyKwh: 0, sessionMinutes: 0, tempC: round(p.tempC, 1) }));
     events.push({ ts: t, code: 'power-cut', detail: 'mains lost' });
     return {
-      state: { ...state, announced, ports: state.ports.map(idle) },
+      state: { ...state, announced, ports: state.ports.map(idle), powerLost: true },
       telemetry: { inputVoltageV: 0, ambientTempC: round(ambientC, 1), totalPowerW: 0, smoke: false, heatAlarm: false, flooding: false, powerCut: true, ports },
       events,
       silent: true,
     };
   }
 
+  if (state.powerLost === true) events.push({ ts: t, code: 'power-restored', detail: 'mains back' });
   const hourRate = ARRIVALS_PER_HOUR[Math.floor(beijingHour(t))] ?? 0.03;
   const pArrive = 1 - Math.exp(-(hourRate * dtMs) / 3_600_000);
   const subSteps = Math.max(1, Math.round(dtMs / 60_000));
@@ -190,7 +193,7 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
 
   const totalPowerW = round(out.reduce((sum, q) => sum + q.powerW, 0), 1);
   return {
-    state: { ports: nextPorts, ambientC, lastTotalW: totalPowerW, announced },
+    state: { ports: nextPorts, ambientC, lastTotalW: totalPowerW, announced, powerLost: false },
     telemetry: { inputVoltageV: round(inputV, 1), ambientTempC: round(ambientC, 1), totalPowerW, smoke: false, heatAlarm, flooding: false, powerCut: false, ports: out },
     events,
   };

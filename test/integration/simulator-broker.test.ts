@@ -29,6 +29,8 @@ interface Received {
 interface TestBroker {
   port: number;
   received: Received[];
+  /** Devices whose will the broker published (connection lost without DISCONNECT). */
+  wills: string[];
   stop(): Promise<void>;
 }
 
@@ -36,8 +38,13 @@ interface TestBroker {
 async function startBroker(port = 0): Promise<TestBroker> {
   const broker = await Aedes.createBroker({ maxClientsIdLength: 64 });
   const received: Received[] = [];
+  const wills: string[] = [];
   broker.on('publish', (packet, client) => {
-    if (!client) return; // $SYS and will messages published by the broker itself
+    if (!client) return; // $SYS messages published by the broker itself
+    // aedes publishes a will on behalf of the dead client; the will payload carries no ts (a
+    // clean stop's own offline message does).
+    const w = /^devices\/([^/]+)\/status$/.exec(packet.topic);
+    if (w && packet.payload.toString() === '{"state":"offline"}') wills.push(w[1] as string);
     const m = /^devices\/([^/]+)\/(telemetry|events|status)$/.exec(packet.topic);
     if (m) received.push({ deviceId: m[1] as string, channel: m[2] as string, payload: JSON.parse(packet.payload.toString()), retain: packet.retain });
   });
@@ -54,6 +61,7 @@ async function startBroker(port = 0): Promise<TestBroker> {
   return {
     port: (server.address() as AddressInfo).port,
     received,
+    wills,
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -100,6 +108,7 @@ describe('simulator against a real aedes broker', () => {
     const status = broker.received.filter((r) => r.channel === 'status');
     expect(new Set(status.filter((s) => s.payload.state === 'online' && s.retain).map((s) => s.deviceId)).size).toBe(sim.devices.length);
     expect(new Set(status.filter((s) => s.payload.state === 'offline' && s.retain).map((s) => s.deviceId)).size).toBe(sim.devices.length);
+    expect(broker.wills).toEqual([]); // a clean stop disconnects properly: no will
     // Readings carry simulated time inside the run.
     expect(Math.min(...readings.map((r) => r.payload.ts as number))).toBeGreaterThanOrEqual(START - HOUR);
     expect(Math.max(...readings.map((r) => r.payload.ts as number))).toBeLessThanOrEqual(START + 3 * HOUR);
@@ -257,5 +266,28 @@ describe('simulator against a real aedes broker', () => {
     const summary = await handle.done;
     expect(summary.devices).toBe(3);
     expect([...new Set(broker.received.map((r) => r.deviceId))].sort()).toEqual(sim.devices.slice(0, 3).map((d) => d.id).sort());
+  });
+
+  it('a shed that loses power drops off (the broker publishes the will) and comes back when power returns', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const { sim } = syntheticFleet({ chargers: 4, heatMeters: 2, elevators: 1, hash: false });
+    const dir = new URL('../../simulator/scenarios/', import.meta.url).pathname;
+    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 7 * HOUR, scenarios: [loadScenarioFile(`${dir}shed-power-loss.yaml`)], progress: false, log: () => undefined });
+    const back: string[] = [];
+    handle.events.on('device-back', (e) => back.push(e.deviceId));
+    const summary = await handle.done;
+    const shed = summary.scenarios[0]?.faults[0]?.deviceIds ?? [];
+    expect(shed.length).toBeGreaterThanOrEqual(1);
+    expect(back.sort()).toEqual([...shed].sort());
+    expect([...broker.wills].sort()).toEqual([...shed].sort());
+    for (const id of shed) {
+      const online = broker.received.filter((r) => r.deviceId === id && r.channel === 'status' && r.payload.state === 'online');
+      expect(online, id).toHaveLength(2);
+      const tel = broker.received.filter((r) => r.deviceId === id && r.channel === 'telemetry').map((r) => r.payload.ts as number);
+      expect(tel.filter((ts) => ts > START + 2 * HOUR + 180_000 && ts < START + 5 * HOUR)).toEqual([]);
+      expect(tel.filter((ts) => ts >= START + 5 * HOUR).length).toBeGreaterThan(30);
+      expect(broker.received.some((r) => r.deviceId === id && r.channel === 'events' && r.payload.code === 'power-restored')).toBe(true);
+    }
   });
 });

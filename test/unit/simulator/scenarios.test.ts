@@ -116,6 +116,25 @@ describe('scenario signatures, checked on the readings', () => {
     }
   });
 
+  it('shed-power-loss: power comes back after 3 h; the piles report again and say power-restored', () => {
+    const { r, fault } = runScenario('shed-power-loss', 8 * HOUR);
+    for (const id of fault.deviceIds) {
+      const tel = r.telemetry(id);
+      const gap = tel.filter((x) => (x.ts as number) > fault.startMs + 3 * 60_000 && (x.ts as number) < fault.endMs);
+      expect(gap).toEqual([]);
+      const back = tel.filter((x) => (x.ts as number) >= fault.endMs);
+      expect(back.length).toBeGreaterThan(50);
+      expect(back.every((x) => x.powerCut === false)).toBe(true);
+      const restored = r.deviceEvents(id).filter((e) => e.code === 'power-restored');
+      expect(restored).toHaveLength(1);
+      expect(restored[0]?.ts as number).toBeLessThan(fault.endMs + 3 * 60_000 + 1);
+      expect(r.events.filter((e) => e.type === 'device-back' && e.deviceId === id)).toHaveLength(1);
+      // seq goes on where it stopped.
+      const seqs = r.messages.filter((m) => m.deviceId === id).map((m) => m.payload.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i));
+    }
+  });
+
   it('device-silent: the pile sends nothing after the start', () => {
     const { r, fault, id } = runScenario('device-silent', 4 * HOUR);
     expect(r.telemetry(id).filter((x) => (x.ts as number) < fault.startMs).length).toBeGreaterThan(10);
