@@ -1,0 +1,57 @@
+/**
+ * `npm start` runs `precall demo`: the real backend (embedded broker, outbox, rules, work orders,
+ * HTTP) and the simulator with every shipped scenario, as a child process exactly as a newcomer
+ * runs it. Every scenario must get a work order before its scripted 12345 call, and the run
+ * must end by itself with exit code 0.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DemoSummary } from '../../src/demo/report.js';
+
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'precall-demo-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    for (const k of ['MQTT_PORT', 'HTTP_PORT', 'DATA_DIR', 'INFLUX_URL', 'FLEET_FILE']) delete env[k];
+    const child = spawn(process.execPath, [join(root, 'bin/precall.js'), 'demo', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('precall demo (npm start)', () => {
+  it('opens a work order for every shipped scenario before its complaint time and exits 0', async () => {
+    const json = join(dir, 'summary.json');
+    const { code, stdout, stderr } = await run(['--json', json]);
+    expect(code, `stderr:\n${stderr.slice(-2000)}`).toBe(0);
+    const summary = JSON.parse(readFileSync(json, 'utf8')) as DemoSummary;
+    const shipped = readdirSync(join(root, 'simulator/scenarios')).filter((f) => f.endsWith('.yaml'));
+    expect(summary.scenarios).toHaveLength(shipped.length);
+    const lines = summary.scenarios.map((s) => `${s.scenario}: ${s.order?.code ?? 'no order'} lead ${s.leadTimeMs === undefined ? '-' : Math.round(s.leadTimeMs / 60_000)} min`);
+    console.log(`demo lead times:\n  ${lines.join('\n  ')}\nfalse alarms: ${summary.falseAlarms.length}`);
+    for (const s of summary.scenarios) {
+      expect(s.order, `${s.scenario}: no work order`).toBeDefined();
+      expect(s.leadTimeMs, `${s.scenario}: order ${s.order?.code} opened after the complaint`).toBeGreaterThan(0);
+    }
+    // What a person sees: orders as they open, and the closing table.
+    expect(stdout).toMatch(/WO-\d{8}-\d{4}/);
+    expect(stdout).toMatch(/proactive rate: \d+%/);
+    expect(stdout).toContain('No InfluxDB configured');
+  }, 600_000);
+
+  it('refuses bad options with a message and exit code 2', async () => {
+    const { code, stderr } = await run(['--devices', 'many']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--devices "many"');
+  });
+});
