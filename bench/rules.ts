@@ -9,13 +9,16 @@
  * and replayed for every device of the big fleet under its own id, so every device carries the
  * state a busy evening leaves (trend windows of charging ports, anomaly baselines, holds).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deviceKinds, type DeviceKind } from '../devices/index.js';
 import type { Reading } from '../src/ingest/reading.js';
 import { Registry, type DeviceRecord } from '../src/registry/registry.js';
 import { createRuleEngine } from '../src/rules/engine.js';
 import { loadRuleBook } from '../src/rules/load.js';
-import { MemoryRuleStateStore, type RuleStateStore } from '../src/rules/state-store.js';
+import { MemoryRuleStateStore, SqliteRuleStateStore, type RuleStateStore } from '../src/rules/state-store.js';
 import { SimulationEngine } from '../simulator/engine.js';
 import { syntheticFleet } from '../simulator/synthetic-fleet.js';
 
@@ -107,6 +110,16 @@ const bytes = [...sizes.rows.values()].map((v) => v.length);
 const avgJson = bytes.reduce((a, b) => a + b, 0) / sampleN;
 const maxJson = Math.max(...bytes);
 
+// SQLite: one periodic flush with every device changed (the worst case: each reported within 5 s).
+const dbDir = mkdtempSync(join(tmpdir(), 'precall-bench-rules-'));
+const sqlite = new SqliteRuleStateStore(join(dbDir, 'rule-state.db'));
+const states = [...sizes.rows.values()].map((v) => JSON.parse(v) as unknown);
+const ts = process.hrtime.bigint();
+sqlite.put(devices.map((d, i) => [d.id, states[i % states.length]] as [string, unknown]));
+const flushMs = Number(process.hrtime.bigint() - ts) / 1e6;
+sqlite.close();
+rmSync(dbDir, { recursive: true, force: true });
+
 // 4. Throughput on a warm engine: replay the sample evening once more, shifted in time.
 const shift = hours * 3_600_000;
 const replay: Reading[] = [];
@@ -125,5 +138,6 @@ console.log(`load:       ${fed} readings into ${devices.length} fresh devices in
 console.log(`throughput: ${replay.length} readings (time-ordered, warm state) in ${warmS.toFixed(1)} s = ${Math.round(replay.length / warmS)} readings/s on one core`);
 console.log(`tick:       ${tickMs.toFixed(0)} ms for ${devices.length} devices (time-based rules; the engine ticks every 5 s by default)`);
 console.log(`memory:     ${(perDevice / 1024).toFixed(2)} KiB heap per device${gc === undefined ? ' (run with --expose-gc for a stable figure)' : ''}; state as stored: ${Math.round(avgJson)} B average, ${maxJson} B largest (JSON, ${sampleN} devices)`);
+console.log(`store:      ${flushMs.toFixed(0)} ms to write ${devices.length} changed device states to SQLite in one flush`);
 console.log(`signals:    ${signalsAfterLoad} raised/cleared while loading the healthy evening, ${engine.stats().signals} in all, ${engine.stats().errors} errors`);
 engine.stop();
