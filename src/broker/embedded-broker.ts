@@ -128,6 +128,9 @@ export class EmbeddedBroker {
       // Our own, configurable level check runs in authorizePublish/Subscribe; aedes' cap (100)
       // stays as the backstop that keeps qlobber from throwing.
       maxTopicLevels: 100,
+      // Device ids may be 64 characters and client ids `{id}-suffix`; aedes' default of 23
+      // (the MQTT 3.1.0 limit) would refuse them from 3.1.0 clients.
+      maxClientsIdLength: 128,
       ...(this.persistence !== undefined ? { persistence: this.persistence } : {}),
       preConnect: (client, packet, cb) => {
         const st = this.conns.get(client);
