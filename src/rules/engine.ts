@@ -93,6 +93,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   const store = opts.stateStore ?? new MemoryRuleStateStore();
   const log = opts.logger ?? NOOP_LOGGER;
   const peerTtl = opts.peerMedianTtlMs ?? 300_000;
+  const observedSince = clock();
   let book = opts.rules;
   const scopes = new Map<string, unknown>(store.loadAll());
   const dirty = new Set<string>();
@@ -113,6 +114,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       const def = deviceKinds[kind];
       ctx = {
         heartbeatSeconds: def.heartbeatSeconds,
+        observedSince,
         unitOf(path) {
           if (!units.has(path)) units.set(path, unitAt(def.telemetry, path) ?? unitAt(def.event, path));
           return units.get(path);

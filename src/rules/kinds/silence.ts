@@ -45,7 +45,8 @@ export const evaluate: Evaluate<SilenceParams, SilenceState> = (state, input, no
   }
   if (s.r !== undefined) return { state, signals };
   const limitMs = params.intervals * (params.intervalS ?? ctx.heartbeatSeconds) * 1000;
-  const silentAt = s.l !== undefined ? s.l + limitMs : Infinity;
+  // After a restart of precall, its own downtime is not the device's silence: count from the later of the two.
+  const silentAt = s.l !== undefined ? Math.max(s.l, ctx.observedSince ?? s.l) + limitMs : Infinity;
   const offlineAt = s.o !== undefined ? s.o + params.offlineGraceS * 1000 : Infinity;
   const at = Math.min(silentAt, offlineAt);
   if (now >= at) {

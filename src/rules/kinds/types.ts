@@ -42,6 +42,8 @@ export interface KindResult<S> {
 export interface KindContext {
   /** Expected interval between telemetry messages, seconds (from devices/<kind>). */
   heartbeatSeconds: number;
+  /** When the engine started watching (epoch ms): time before it is not the device's silence. */
+  observedSince?: number;
   /** Unit of a field path, for evidence. */
   unitOf(path: string): string | undefined;
 }

@@ -75,6 +75,20 @@ describe('engine', () => {
     e3.stop();
   });
 
+  it('restart after downtime: precall being down is not every device falling silent', () => {
+    const rules = book('heat-meter', [{ id: 'quiet', kind: 'silence', ...base, intervals: 3 }]);
+    const store = new MemoryRuleStateStore();
+    const e1 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: store });
+    e1.onReading(reading(registry, 'm1', T0, heat()));
+    e1.onReading(reading(registry, 'm2', T0, heat()));
+    e1.stop();
+    // Back two hours later: m1 reports again, m2 stays silent.
+    const e2 = createRuleEngine({ registry, rules, clock: () => T0 + 2 * H, stateStore: store });
+    expect(e2.tick(T0 + 2 * H + MIN)).toEqual([]);
+    e2.onReading(reading(registry, 'm1', T0 + 2 * H + 2 * MIN, heat()));
+    expect(brief(e2.tick(T0 + 2 * H + 16 * MIN))).toEqual(['raised quiet:m2 @8100']);
+  });
+
   it('building level: enough devices of a substation within the window make one signal; a lone device speaks after the wait', () => {
     const rule = { id: 'cold', kind: 'threshold', ...base, when: { field: 'supplyTempC', op: '<', value: 45 }, building: { by: 'substation', minDevices: 3, windowS: 600 } };
     const engine = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0 });
