@@ -4,10 +4,14 @@
  * `en` is selected with PRECALL_LANG. Rule message ids (written by the rules engine) are looked up
  * here too; an id the catalogue does not know falls back to a generic text built from the params.
  */
+import { displayParams } from './rule-params.js';
+import { ruleMessages } from './rule-messages.js';
+
 export type Lang = 'zh' | 'en';
 export type Params = Record<string, string | number>;
 
-type Entry = Record<Lang, string>;
+/** One message in every language. */
+export type Entry = Record<Lang, string>;
 
 /** `{name}` placeholders are filled from params; a missing param stays visible as `{name}`. */
 const messages = {
@@ -70,6 +74,9 @@ const messages = {
   'priority.reason.floors': { zh: '电梯服务 {floors} 层', en: 'lift serves {floors} floors' },
   'priority.reason.elderly': { zh: '楼内 {elderly} 位老人', en: '{elderly} elderly residents in the building' },
   'priority.reason.fire': { zh: '车棚火灾风险', en: 'fire risk at the charging shed' },
+
+  // Titles and descriptions of the shipped rules (rule-messages.ts).
+  ...ruleMessages,
 } satisfies Record<string, Entry>;
 
 export type MessageId = keyof typeof messages;
@@ -91,14 +98,16 @@ export function t(lang: Lang, id: string, params: Params = {}): string {
 
 /**
  * Render a rule's message (`signal.message`): rules write `<id>.title` / `<id>.description`
- * entries (or a bare `<id>` used as the title). Unknown ids get the generic texts.
+ * entries (or a bare `<id>` used as the title). Unknown ids get the generic texts. Numbers are
+ * rounded and times, durations and reason codes put into words first (rule-params.ts); the
+ * generic description still lists the raw params, for whoever has to add the missing entry.
  */
 export function renderRuleMessage(
   lang: Lang,
   message: { id: string; params: Params },
   context: { kind: string; building: string; ruleId: string },
 ): { title: string; description: string } {
-  const params: Params = { kindName: t(lang, `kind.${context.kind}`), building: context.building, ruleId: context.ruleId, ...message.params };
+  const params: Params = { kindName: t(lang, `kind.${context.kind}`), building: context.building, ruleId: context.ruleId, ...displayParams(lang, message.params) };
   const titleId = hasMessage(`${message.id}.title`) ? `${message.id}.title` : hasMessage(message.id) ? message.id : undefined;
   const title = titleId !== undefined ? t(lang, titleId, params) : t(lang, 'generic.title', params);
   const details = Object.entries(message.params)
