@@ -4,8 +4,10 @@
  * `en` is selected with PRECALL_LANG. Rule message ids (written by the rules engine) are looked up
  * here too; an id the catalogue does not know falls back to a generic text built from the params.
  */
-import { displayParams } from './rule-params.js';
+import { displayParams, type PlaceLabels } from './rule-params.js';
 import { ruleMessages } from './rule-messages.js';
+
+export { placeLabels, type PlaceLabels } from './rule-params.js';
 
 export type Lang = 'zh' | 'en';
 export type Params = Record<string, string | number>;
@@ -101,13 +103,16 @@ export function t(lang: Lang, id: string, params: Params = {}): string {
  * entries (or a bare `<id>` used as the title). Unknown ids get the generic texts. Numbers are
  * rounded and times, durations and reason codes put into words first (rule-params.ts); the
  * generic description still lists the raw params, for whoever has to add the missing entry.
+ * `context.labels` (see placeLabels) replaces the building, substation and device ids in the
+ * text with the names crews know, where the fleet file has them.
  */
 export function renderRuleMessage(
   lang: Lang,
   message: { id: string; params: Params },
-  context: { kind: string; building: string; ruleId: string },
+  context: { kind: string; building: string; ruleId: string; labels?: PlaceLabels },
 ): { title: string; description: string } {
   const params: Params = { kindName: t(lang, `kind.${context.kind}`), building: context.building, ruleId: context.ruleId, ...displayParams(lang, message.params) };
+  for (const [key, label] of Object.entries(context.labels ?? {})) if (label !== undefined && Object.hasOwn(params, key)) params[key] = label;
   const titleId = hasMessage(`${message.id}.title`) ? `${message.id}.title` : hasMessage(message.id) ? message.id : undefined;
   const title = titleId !== undefined ? t(lang, titleId, params) : t(lang, 'generic.title', params);
   const details = Object.entries(message.params)

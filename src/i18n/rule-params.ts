@@ -12,7 +12,7 @@ const BEIJING_OFFSET_MS = 8 * 3_600_000;
 const REASONS: Record<string, Record<Lang, string>> = {
   offline: { zh: '设备已报离线', en: 'the device reported itself offline' },
   silent: { zh: '连续多次未按时上报', en: 'several reports in a row were missed' },
-  calendar: { zh: '已到规定保养周期', en: 'the service interval is up' },
+  calendar: { zh: '保养周期将到或已到', en: 'the service interval is up or nearly up' },
   counter: { zh: '运行次数已达保养上限', en: 'the usage count since the last service is reached' },
 };
 
@@ -64,4 +64,25 @@ export function displayParams(lang: Lang, params: Params): Params {
   }
   if (params.reason !== undefined) out.reasonText = REASONS[String(params.reason)]?.[lang] ?? String(params.reason);
   return out;
+}
+
+/** Names for the places a rule message mentions, in place of the ids the signal carries. */
+export interface PlaceLabels {
+  /** Shown for `{building}`, e.g. `燕和园 1号楼`. */
+  building?: string;
+  /** Shown for `{substation}`. */
+  substation?: string;
+  /** Shown for `{device}`, e.g. `燕和园 1号楼 地下车棚（yanheyuan-b01-c02）`. */
+  device?: string;
+}
+
+/**
+ * Labels from a device's place in the fleet file (a registry DeviceRecord fits). For a
+ * building-level signal pass any device of that building: its `device` label is simply unused.
+ * The id stays in the device label so the crew can match the unit on site.
+ */
+export function placeLabels(lang: Lang, d: { id: string; communityName: string; buildingName: string; location?: string }): PlaceLabels {
+  const building = `${d.communityName} ${d.buildingName}`;
+  const where = d.location !== undefined && d.location.trim() !== '' ? `${building} ${d.location.trim()}` : building;
+  return { building, device: lang === 'zh' ? `${where}（${d.id}）` : `${where} (${d.id})` };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deviceKinds, type DeviceKind } from '../../../devices/index.js';
 import { catalogue, renderRuleMessage, type Lang, type Params } from '../../../src/i18n/catalogue.js';
-import { beijingTime, displayParams, duration, roundForDisplay } from '../../../src/i18n/rule-params.js';
+import { beijingTime, displayParams, duration, placeLabels, roundForDisplay } from '../../../src/i18n/rule-params.js';
 import { fieldsOf } from '../../../src/rules/expr.js';
 import { iteratedArray, loadDefaultRules, unitAt } from '../../../src/rules/load.js';
 import type { Rule } from '../../../src/rules/schema.js';
@@ -129,6 +129,19 @@ describe('rendering', () => {
       title: `Elevator problem at ${BUILDING}`,
       description: 'Rule custom-rule raised an alarm (rule.custom-rule)',
     });
+  });
+
+  it('place labels replace ids with names, and the device id stays for matching on site', () => {
+    const place = { id: 'yanheyuan-b01-c02', communityName: '燕和园', buildingName: '1号楼', location: '1单元 地下车棚' };
+    expect(placeLabels('zh', place)).toEqual({ building: '燕和园 1号楼', device: '燕和园 1号楼 1单元 地下车棚（yanheyuan-b01-c02）' });
+    expect(placeLabels('en', { ...place, location: undefined }).device).toBe('燕和园 1号楼 (yanheyuan-b01-c02)');
+    const labels = placeLabels('zh', place);
+    const text = renderRuleMessage('zh', { id: 'rule.charger-power-cut.building', params: { building: BUILDING, devices: 2 } }, { kind: 'ebike-charger', building: BUILDING, ruleId: 'charger-power-cut', labels });
+    expect(text.title).toBe('燕和园 1号楼 车棚停电');
+    const dev = renderRuleMessage('zh', { id: 'rule.charger-smoke', params: { device: place.id } }, { kind: 'ebike-charger', building: BUILDING, ruleId: 'charger-smoke', labels });
+    expect(dev.description.startsWith('燕和园 1号楼 1单元 地下车棚（yanheyuan-b01-c02） 报告烟雾')).toBe(true);
+    // The generic fallback uses the building label too.
+    expect(renderRuleMessage('zh', { id: 'rule.custom', params: {} }, { kind: 'elevator', building: BUILDING, ruleId: 'custom', labels }).title).toBe('电梯异常：燕和园 1号楼');
   });
 
   it('a building variant the catalogue lacks falls back too', () => {
