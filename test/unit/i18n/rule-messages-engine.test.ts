@@ -8,6 +8,8 @@ import { placeLabels, renderRuleMessage } from '../../../src/i18n/catalogue.js';
 import { createRuleEngine } from '../../../src/rules/engine.js';
 import { loadDefaultRules, RuleBook } from '../../../src/rules/load.js';
 import type { Signal } from '../../../src/rules/signal.js';
+import { FleetFile } from '../../../src/registry/fleet-schema.js';
+import { Registry } from '../../../src/registry/registry.js';
 import { charger, H, heat, lift, MIN, port, reading, T0, testRegistry } from '../rules/helpers.js';
 
 const DAY = 24 * H;
@@ -124,5 +126,75 @@ describe('rule messages of real engine signals', () => {
       expect(text.description, s.key).toContain('燕和园 1号楼');
       expect(text.description, s.key).not.toMatch(/(^|\s)b1(\s|$)/);
     }
+  });
+});
+
+/**
+ * Peer rules need a bigger fleet: substation ss1 (building b1, 4 meters) runs cold, one meter of
+ * ss2 (building b2, 8 meters) runs cold alone, another loses its flow after a day of learning.
+ */
+async function runHeatFleet(): Promise<{ fleet: Registry; raised: Signal[] }> {
+  const hash = 'scrypt$1024$8$1$AAAA$AAAA';
+  const meters = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i + 1}`, kind: 'heat-meter', secretHash: hash, location: `${i + 1}单元 101` }));
+  const fleet = new Registry(
+    FleetFile.parse({
+      version: 1,
+      streets: [
+        {
+          id: 's1',
+          name: '星城街道',
+          communities: [
+            {
+              id: 'c1',
+              name: '燕和园',
+              buildings: [
+                { id: 'b1', name: '1号楼', substation: 'ss1', devices: meters('a', 4) },
+                { id: 'b2', name: '2号楼', substation: 'ss2', devices: meters('b', 8) },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  );
+  const rows = [{ _measurement: 'heat_meter', time: T0, building: 'b1', supply: 41.8734 }];
+  const engine = createRuleEngine({ registry: fleet, rules: new RuleBook(loadDefaultRules(), []), clock: () => T0, query: async () => rows });
+  const raised: Signal[] = [];
+  engine.subscribe((s) => {
+    if (s.state === 'raised') raised.push(s);
+  });
+  for (let i = 0; i <= 30; i++) {
+    const t = T0 + i * 10 * MIN;
+    for (const d of fleet.devices.values()) {
+      const cold = d.building === 'b1' || d.id === 'b8';
+      const flowM3h = d.id === 'b1' && i >= 26 ? 0.02 : 0.2;
+      engine.onReading(reading(fleet, d.id, t, heat({ supplyTempC: cold ? 30 : 70, returnTempC: cold ? 20 : 50, deltaTK: cold ? 10 : 20, flowM3h })));
+    }
+    // Building-level waits (30 min) run out on ticks.
+    engine.tick(t + MIN);
+  }
+  await engine.runScheduled('heat-building-supply-hourly', T0 + 6 * H);
+  engine.stop();
+  return { fleet, raised };
+}
+
+describe('rule messages of peer and scheduled heat rules', () => {
+  it('raise and render fully in both languages, with place labels', async () => {
+    const { fleet, raised } = await runHeatFleet();
+    const ids = new Set(raised.map((s) => s.message.id));
+    for (const id of ['rule.heat-supply-low.substation', 'rule.heat-supply-low', 'rule.heat-flow-decay', 'rule.heat-building-supply-hourly']) expect(ids, id).toContain(id);
+    for (const s of raised) {
+      for (const lang of ['zh', 'en'] as const) {
+        const text = renderRuleMessage(lang, s.message, { kind: s.kind, building: s.building, ruleId: s.ruleId });
+        const label = `${s.message.id} ${JSON.stringify(s.message.params)}`;
+        expect(`${text.title} ${text.description}`, label).not.toMatch(/\{\w+\}/);
+        expect(text.description, label).not.toContain(s.ruleId);
+      }
+    }
+    const decay = raised.find((s) => s.ruleId === 'heat-flow-decay')!;
+    const d = renderRuleMessage('zh', decay.message, { kind: decay.kind, building: decay.building, ruleId: decay.ruleId, labels: placeLabels('zh', fleet.device(decay.deviceId!)!) });
+    expect(d.description).toBe('燕和园 2号楼 1单元 101（b1） 流量 0.02m³/h，远低于本户平时的 0.2m³/h 和同楼住户的 0.2m³/h，可能是管道或过滤器堵塞、阀门卡住，这户暖气可能不热。请上门检查。');
+    const hourly = raised.find((s) => s.ruleId === 'heat-building-supply-hourly')!;
+    expect(renderRuleMessage('en', hourly.message, { kind: hourly.kind, building: hourly.building, ruleId: hourly.ruleId }).description).toContain('averaged only 41.9 °C');
   });
 });
