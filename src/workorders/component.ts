@@ -9,7 +9,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { pino } from 'pino';
 import { CATEGORY_CASE, CATEGORY_KIND, ComplaintInput, type ComplaintParsed } from '../complaints/schema.js';
 import { hashPhone, maskPhone } from '../complaints/phone.js';
-import { renderRuleMessage, t, type Lang } from '../i18n/catalogue.js';
+import { placeLabels, renderRuleMessage, t, type Lang } from '../i18n/catalogue.js';
 import type { Registry } from '../registry/registry.js';
 import type { Signal } from '../rules/signal.js';
 import { formatIssues } from '../zod-issues.js';
@@ -175,7 +175,9 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   function newOrderFromSignal(s: Signal, now: number): NewOrder {
     const source: Source = s.eta !== undefined ? 'prediction' : s.caseClass === 'preventive' ? 'preventive' : 'rule';
     const p = priorityOf({ kind: s.kind, severity: s.severity, caseClass: s.caseClass, building: s.building, deviceId: s.deviceId, substation: s.substation }, opts.registry);
-    const text = renderRuleMessage(lang, s.message, { kind: s.kind, building: s.building, ruleId: s.ruleId });
+    // Names crews know (community, building, unit) instead of ids, where the fleet file has them.
+    const place = s.deviceId !== undefined ? opts.registry.device(s.deviceId) : opts.registry.buildings.get(s.building)?.devices[0];
+    const text = renderRuleMessage(lang, s.message, { kind: s.kind, building: s.building, ruleId: s.ruleId, ...(place !== undefined ? { labels: placeLabels(lang, place) } : {}) });
     return {
       source,
       openKey: s.key,
