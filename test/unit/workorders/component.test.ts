@@ -64,7 +64,7 @@ describe('orders from signals', () => {
   it('English titles with lang en; unknown rule ids fall back to a generic text', () => {
     const { wo } = make({ lang: 'en' });
     const o = wo.onSignal(signal())!;
-    expect(o.title).toBe('Elevator problem at yhy-3');
+    expect(o.title).toBe('Elevator problem at 燕和园 3号楼');
     expect(o.description).toContain('rule.lift.door-faults: count=23');
   });
 
