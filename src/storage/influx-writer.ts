@@ -42,6 +42,8 @@ export interface InfluxWriterOptions {
   influx: InfluxTarget | undefined;
   /** Readings per request; default 2000 (a charging pile reading is 1 + ports lines). */
   batchSize?: number;
+  /** Requests in flight at once (consecutive batches); default 1 (2 measured no faster against influxd 1.6 on 2 cores). */
+  concurrency?: number;
   /** First retry delay after a retriable failure, ms; default 500. */
   retryInitialMs?: number;
   /** Longest retry delay, ms; default 30,000. Retries never stop. */
@@ -117,7 +119,7 @@ export class InfluxWriter {
   private wake: (() => void) | undefined;
   private idle = false;
   private unsubscribe: (() => void) | undefined;
-  private abort: AbortController | undefined;
+  private readonly inFlight = new Set<AbortController>();
   private failures = 0;
   private lastWriteAt: number | undefined;
   private backlogWarned = false;
@@ -132,6 +134,7 @@ export class InfluxWriter {
     this.log = options.log ?? noopLogger;
     this.opts = {
       batchSize: options.batchSize ?? 2000,
+      concurrency: Math.max(1, options.concurrency ?? 1),
       retryInitialMs: options.retryInitialMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       configRetryMs: options.configRetryMs ?? 30_000,
@@ -171,7 +174,7 @@ export class InfluxWriter {
     if (!this.running) return;
     this.running = false;
     this.unsubscribe?.();
-    this.abort?.abort();
+    for (const a of this.inFlight) a.abort();
     this.wake?.();
     await this.loop;
     this.state = 'stopped';
@@ -269,10 +272,11 @@ export class InfluxWriter {
 
   private async run(): Promise<void> {
     let cursor = 0;
+    const { batchSize, concurrency } = this.opts;
     while (this.running) {
       let entries: OutboxEntry[];
       try {
-        entries = this.outbox.readBatch(cursor, this.opts.batchSize);
+        entries = this.outbox.readBatch(cursor, batchSize * concurrency);
       } catch (err) {
         this.log.error({ err }, 'outbox: cannot read the backlog');
         await this.sleep(this.opts.retryInitialMs);
@@ -283,20 +287,29 @@ export class InfluxWriter {
         await this.sleep(this.opts.idleMs, true);
         continue;
       }
-      const lines = this.toLines(entries);
-      const result = lines.length === 0 ? ({ kind: 'ok' } as const) : await this.land(lines);
-      if (!this.running && result.kind !== 'ok') break;
-      if (result.kind === 'ok') {
-        const lastId = entries[entries.length - 1]!.id;
-        this.outbox.ack(lastId);
-        cursor = lastId;
-        this.onLanded();
-      } else if (result.kind === 'config') {
-        await this.sleep(this.opts.configRetryMs);
-      } else if (result.kind === 'retry') {
-        const delay = result.retryAfterMs ?? this.backoff();
-        await this.sleep(delay);
+      // Consecutive batches in flight together (InfluxDB parses one while the next travels);
+      // the cursor moves over the leading batches that landed, the rest are sent again later.
+      const chunks: OutboxEntry[][] = [];
+      for (let i = 0; i < entries.length; i += batchSize) chunks.push(entries.slice(i, i + batchSize));
+      const results = await Promise.all(chunks.map((chunk) => this.land(this.toLines(chunk))));
+      let failure: SendResult | undefined;
+      let landedUpTo: number | undefined;
+      for (const [i, result] of results.entries()) {
+        if (result.kind !== 'ok') {
+          failure = result;
+          break;
+        }
+        landedUpTo = chunks[i]![chunks[i]!.length - 1]!.id;
       }
+      if (landedUpTo !== undefined) {
+        this.outbox.ack(landedUpTo);
+        cursor = landedUpTo;
+        this.onLanded();
+      }
+      if (failure === undefined) continue;
+      if (!this.running) break;
+      if (failure.kind === 'config') await this.sleep(this.opts.configRetryMs);
+      else if (failure.kind === 'retry') await this.sleep(failure.retryAfterMs ?? this.backoff());
     }
   }
 
@@ -339,6 +352,7 @@ export class InfluxWriter {
 
   /** Write lines; on a refused line, bisect until it is alone, record it, land the rest. */
   private async land(lines: Line[]): Promise<SendResult> {
+    if (lines.length === 0) return { kind: 'ok' };
     const result = await this.send(lines.map((l) => l.line).join('\n'));
     if (result.kind === 'ok') {
       this.stats.pointsWritten += lines.length;
@@ -401,18 +415,19 @@ export class InfluxWriter {
 
   private async send(body: string): Promise<SendResult> {
     if (this.client === undefined || this.target === undefined) return { kind: 'retry', reason: 'disabled', message: 'no InfluxDB configured', retryAfterMs: undefined };
-    this.abort = new AbortController();
+    const abort = new AbortController();
+    this.inFlight.add(abort);
     try {
       await this.client.transport.request(
         this.writePath,
         body,
-        { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: this.abort.signal },
+        { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: abort.signal },
       );
       return { kind: 'ok' };
     } catch (err) {
       return this.classify(err);
     } finally {
-      this.abort = undefined;
+      this.inFlight.delete(abort);
     }
   }
 

@@ -69,7 +69,8 @@ describe('InfluxWriter', () => {
   it('sets aside a line InfluxDB refuses (field type conflict) and lands the rest of its batch', async () => {
     const measurement = `conflict_${run}`;
     // One measurement of its own, so the deliberate type conflict cannot disturb other tests.
-    const { outbox, rejected, writer } = setup(conn, {}, (r) => [`${measurement},device=${r.deviceId} v=${r.payload.seq === 42 ? '"not a number"' : `${r.payload.seq}i`} ${r.time}`]);
+    // Small batches, two in flight: the bad line sits in one of several concurrent batches.
+    const { outbox, rejected, writer } = setup(conn, { batchSize: 10, concurrency: 2 }, (r) => [`${measurement},device=${r.deviceId} v=${r.payload.seq === 42 ? '"not a number"' : `${r.payload.seq}i`} ${r.time}`]);
     await appendAll(outbox, Array.from({ length: 100 }, (_, i) => heatReading(`d${i}`, T + i, i)));
     writer.start();
     expect(await writer.drained(20_000)).toBe(true);
