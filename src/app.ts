@@ -120,7 +120,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const rejections = countingRejectionLog(rejectedStore, ingestMetrics, (id) => registry.device(id)?.kind);
 
   const storageLog = logger.child({ component: 'storage' });
-  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog, ...(config.OUTBOX_MAX_BYTES !== undefined ? { maxBytes: config.OUTBOX_MAX_BYTES } : {}) });
+  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog, rejected: rejections, ...(config.OUTBOX_MAX_BYTES !== undefined ? { maxBytes: config.OUTBOX_MAX_BYTES } : {}) });
   const writer = new InfluxWriter({
     outbox,
     rejected: rejections,

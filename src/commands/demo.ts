@@ -104,12 +104,16 @@ export async function main(args: string[], env: Record<string, string | undefine
 
   // One simulated clock for devices and backend; every simulated minute also drives the
   // time-based rules (silence, holds) and work-order deadlines, so they keep simulated time.
+  // The tick for a minute runs when the simulator moves on from it: by then every reading of that
+  // minute has been acknowledged, so it has reached the rules (ticking earlier would judge a
+  // device by a reading one step older than it really is).
   let ops: Operations | undefined;
   const clock = new (class extends SteppedClock {
     override advanceTo(simMs: number): void {
+      const done = this.now();
+      ops?.rules.tick(done);
+      ops?.workOrders.tick(done);
       super.advanceTo(simMs);
-      ops?.rules.tick(simMs);
-      ops?.workOrders.tick(simMs);
     }
   })(parsed.startMs);
 
