@@ -5,6 +5,7 @@
  */
 import type { DeviceKind } from '../../devices/index.js';
 import type { Building, CredentialsFile, DeviceEntry, FleetFile, Street } from './fleet-schema.js';
+import { mulberry32 } from '../../simulator/rng.js';
 import { SCRYPT_COST, hashSecret, newSecret } from './secrets.js';
 
 /** Streets and communities named in shared/DOMAIN.md (星城, 向阳, 迎风, 东风; 燕和园, 东流水); the other community names are made up for the simulation. */
@@ -103,16 +104,4 @@ function deviceEntry(kind: DeviceKind, id: string, secret: string, building: Bui
     case 'heat-meter':
       return { id, kind, secretHash, location: `${((n - 1) % 4) + 1}单元 热力入口`, households: 1 };
   }
-}
-
-/** Small seeded PRNG (mulberry32); enough for picking building sizes. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -18,6 +18,7 @@ import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rea
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { influxQuery as runInfluxQL } from '../../src/storage/influxql.js';
 
 /** Where a test InfluxDB is and how to talk to it; serialisable (passed by vitest `provide`). */
 export interface InfluxConnection {
@@ -57,30 +58,9 @@ export interface StartInfluxOptions {
   readyTimeoutMs?: number;
 }
 
-/** Run InfluxQL through the v1 `/query` endpoint and flatten the result into rows. */
-export async function influxQuery(conn: InfluxConnection, influxql: string, db = conn.bucket): Promise<InfluxRow[]> {
-  const url = new URL('/query', conn.url);
-  url.searchParams.set('db', db);
-  url.searchParams.set('q', influxql);
-  url.searchParams.set('epoch', 'ms');
-  const res = await fetch(url, { method: 'POST', headers: { Authorization: `Token ${conn.token}` } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`InfluxQL failed (${res.status}) for "${influxql}": ${text}`);
-  const body = JSON.parse(text) as {
-    results?: { error?: string; series?: { name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }[] }[];
-  };
-  const rows: InfluxRow[] = [];
-  for (const result of body.results ?? []) {
-    if (result.error !== undefined) throw new Error(`InfluxQL error for "${influxql}": ${result.error}`);
-    for (const series of result.series ?? []) {
-      for (const values of series.values ?? []) {
-        const row: InfluxRow = { _measurement: series.name, ...series.tags };
-        series.columns.forEach((c, i) => (row[c] = values[i]));
-        rows.push(row);
-      }
-    }
-  }
-  return rows;
+/** Run InfluxQL through the v1 `/query` endpoint (precall's own reader), against `db` when given. */
+export function influxQuery(conn: InfluxConnection, influxql: string, db = conn.bucket): Promise<InfluxRow[]> {
+  return runInfluxQL({ url: conn.url, token: conn.token, bucket: db }, influxql);
 }
 
 export async function startInfluxServer(options: StartInfluxOptions = {}): Promise<InfluxServer> {
