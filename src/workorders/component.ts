@@ -105,6 +105,19 @@ export class ComplaintValidationError extends Error {
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 
+/** Lifecycle fields of an order nobody has touched yet. */
+const NOTHING_DONE_YET = {
+  acknowledgedAt: null,
+  onSiteAt: null,
+  resolvedAt: null,
+  closedAt: null,
+  escalationLevel: 0,
+  reminders: 0,
+  lastReminderAt: null,
+  reopenCount: 0,
+  rating: null,
+} as const;
+
 export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const settings = opts.settings ?? parseSettings({});
   const lang: Lang = opts.lang ?? 'zh';
@@ -205,15 +218,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       signalActive: true,
       clearedAt: null,
       ...deadlinesFor(settings, s.caseClass, now, s.eta),
-      acknowledgedAt: null,
-      onSiteAt: null,
-      resolvedAt: null,
-      closedAt: null,
-      escalationLevel: 0,
-      reminders: 0,
-      lastReminderAt: null,
-      reopenCount: 0,
-      rating: null,
+      ...NOTHING_DONE_YET,
     };
   }
 
@@ -332,15 +337,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
           signalActive: false,
           clearedAt: null,
           ...deadlinesFor(settings, input.caseClass, now, input.dueAt),
-          acknowledgedAt: null,
-          onSiteAt: null,
-          resolvedAt: null,
-          closedAt: null,
-          escalationLevel: 0,
-          reminders: 0,
-          lastReminderAt: null,
-          reopenCount: 0,
-          rating: null,
+          ...NOTHING_DONE_YET,
         });
         store.addHistory(order.id, { at: now, actor: actor.id, from: null, to: 'open', note: null });
         return order;
@@ -512,15 +509,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
         clearedAt: null,
         // The 12345 clock starts when the call was received, not when it reached us.
         ...deadlinesFor(settings, caseClass, Math.min(now, c.receivedAt)),
-        acknowledgedAt: null,
-        onSiteAt: null,
-        resolvedAt: null,
-        closedAt: null,
-        escalationLevel: 0,
-        reminders: 0,
-        lastReminderAt: null,
-        reopenCount: 0,
-        rating: null,
+        ...NOTHING_DONE_YET,
       });
       store.addHistory(order.id, { at: now, actor: `complaint:${c.channel}`, from: null, to: 'open', note: null });
       linked = 'reactive';
