@@ -25,6 +25,7 @@ import type { InboundMessage, IngestSink } from './inbound-message.js';
 import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
 import { principalName, type Principal } from './principal.js';
 import { refusal, type Refusal } from './refusal.js';
+import { StatusBoard, type StatusListener } from './status-board.js';
 import { parseStatusPayload, statusPayload, statusTopic, type DeviceState } from './status-message.js';
 import { checkPublishTopic, checkTopicFilter, printable } from './topic-check.js';
 
@@ -60,7 +61,7 @@ export interface EmbeddedBrokerOptions {
 export type AedesPersistence = NonNullable<AedesOptions['persistence']>;
 
 /** Called when a device's first connection is ready (`online`) and when its last one ends (`offline`). */
-export type StatusListener = (deviceId: string, state: DeviceState, at: number) => void;
+export type { StatusListener } from './status-board.js';
 
 /** What the broker knows about one connection. */
 interface ConnState {
@@ -99,8 +100,7 @@ export class EmbeddedBroker {
   private readonly conns = new WeakMap<Client, ConnState>();
   private readonly sockets = new Set<Socket>();
   private readonly tracker = new ConnectionTracker<Client>();
-  private readonly online = new Set<string>();
-  private readonly statusListeners = new Set<StatusListener>();
+  private readonly status: StatusBoard;
   private readonly counts = new Map<string, number>();
   private readonly metrics: BrokerMetrics;
   private readonly log: Logger;
@@ -109,10 +109,11 @@ export class EmbeddedBroker {
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.log = opts.logger.child({ component: 'broker' });
+    this.status = new StatusBoard(this.log);
     this.now = opts.now ?? Date.now;
     this.metrics = createBrokerMetrics(opts.metrics, {
       clients: () => this.aedes?.connectedClients ?? 0,
-      devices: () => this.online.size,
+      devices: () => this.status.size,
     });
   }
 
@@ -198,7 +199,7 @@ export class EmbeddedBroker {
     if (aedes !== undefined && persistence?.destroy !== undefined) {
       await persistence.destroy().catch((err: unknown) => this.log.warn({ err }, 'closing broker persistence failed'));
     }
-    this.online.clear();
+    this.status.clear();
   }
 
   /**
@@ -221,17 +222,16 @@ export class EmbeddedBroker {
 
   /** Devices with at least one ready connection. */
   connectedDevices(): number {
-    return this.online.size;
+    return this.status.size;
   }
 
   isOnline(deviceId: string): boolean {
-    return this.online.has(deviceId);
+    return this.status.isOnline(deviceId);
   }
 
   /** Subscribe to online/offline changes; returns the unsubscribe function. */
   onStatus(listener: StatusListener): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.status.onStatus(listener);
   }
 
   /** Refusals so far, keyed `stage/reason`. */
@@ -338,10 +338,7 @@ export class EmbeddedBroker {
     if (p?.kind !== 'device') return;
     const at = this.now();
     this.publishStatus(p.id, 'online', at);
-    if (!this.online.has(p.id)) {
-      this.online.add(p.id);
-      this.emitStatus(p.id, 'online', at);
-    }
+    this.status.set(p.id, 'online', at);
   }
 
   private connectionClosed(client: Client, st: ConnState): void {
@@ -350,12 +347,11 @@ export class EmbeddedBroker {
     if (st.slot === undefined) return;
     const deviceId = st.slot;
     const left = this.tracker.release(deviceId, client);
-    if (left > 0 || !this.online.has(deviceId) || this.stopping) return;
-    this.online.delete(deviceId);
+    if (left > 0 || !this.status.isOnline(deviceId) || this.stopping) return;
     const at = this.now();
     // Unclean end with a status will: aedes publishes the device's own "offline" will.
     if (!(st.statusWill && !st.conn.disconnectSeen)) this.publishStatus(deviceId, 'offline', at);
-    this.emitStatus(deviceId, 'offline', at);
+    this.status.set(deviceId, 'offline', at);
   }
 
   /**
@@ -390,15 +386,6 @@ export class EmbeddedBroker {
     });
   }
 
-  private emitStatus(deviceId: string, state: DeviceState, at: number): void {
-    for (const listener of this.statusListeners) {
-      try {
-        listener(deviceId, state, at);
-      } catch (err) {
-        this.log.error({ err, deviceId, state }, 'status listener threw');
-      }
-    }
-  }
 
   private clientError(client: Client, err: Error): void {
     if (err instanceof RefusedError) return;
@@ -417,7 +404,7 @@ export class EmbeddedBroker {
     if (client === null) {
       const target = parseDeviceTopic(String(packet.topic));
       // The device may have reconnected since; its status must not be overwritten with offline.
-      if (target?.channel === 'status' && this.online.has(target.deviceId)) packet.payload = statusPayload('online', this.now());
+      if (target?.channel === 'status' && this.status.isOnline(target.deviceId)) packet.payload = statusPayload('online', this.now());
       return cb(null);
     }
     const st = this.conns.get(client);

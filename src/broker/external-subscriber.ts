@@ -17,8 +17,8 @@ import { Counter, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { parseDeviceTopic } from './acl.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
-import { parseStatusPayload, type DeviceState } from './status-message.js';
-import type { StatusListener } from './embedded-broker.js';
+import { parseStatusPayload } from './status-message.js';
+import { StatusBoard, type StatusListener } from './status-board.js';
 
 export interface ExternalSubscriberOptions {
   config: Pick<Config, 'MQTT_BROKER_URL' | 'MQTT_BROKER_USERNAME' | 'MQTT_BROKER_PASSWORD'>;
@@ -58,12 +58,12 @@ export class ExternalSubscriber {
   private client: MqttClient | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly online = new Set<string>();
-  private readonly statusListeners = new Set<StatusListener>();
+  private readonly board: StatusBoard;
   private readonly received: Counter<'channel' | 'result'>;
 
   constructor(private readonly opts: ExternalSubscriberOptions) {
     this.log = opts.logger.child({ component: 'external-subscriber' });
+    this.board = new StatusBoard(this.log);
     this.now = opts.now ?? Date.now;
     this.received = new Counter({
       name: 'precall_mqtt_external_messages_total',
@@ -114,17 +114,16 @@ export class ExternalSubscriber {
 
   /** Devices whose last retained status on the external broker says online. */
   connectedDevices(): number {
-    return this.online.size;
+    return this.board.size;
   }
 
   isOnline(deviceId: string): boolean {
-    return this.online.has(deviceId);
+    return this.board.isOnline(deviceId);
   }
 
   /** Told when a device's status message changes its state; returns the unsubscribe function. */
   onStatus(listener: StatusListener): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.board.onStatus(listener);
   }
 
   private connect(url: string, protocolVersion: 4 | 5): Promise<{ client: MqttClient; connack: IConnackPacket }> {
@@ -209,19 +208,7 @@ export class ExternalSubscriber {
       this.log.debug({ deviceId, problem: parsed.problem }, 'ignoring invalid status payload');
       return;
     }
-    const state: DeviceState = parsed.value.state;
-    const was = this.online.has(deviceId);
-    if (state === 'online') this.online.add(deviceId);
-    else this.online.delete(deviceId);
-    if (was === (state === 'online')) return;
-    const at = parsed.value.ts ?? this.now();
-    for (const l of this.statusListeners) {
-      try {
-        l(deviceId, state, at);
-      } catch (err) {
-        this.log.error({ err, deviceId }, 'status listener threw');
-      }
-    }
+    this.board.set(deviceId, parsed.value.state, parsed.value.ts ?? this.now());
   }
 }
 
