@@ -9,21 +9,14 @@ export interface BrokerMetrics {
   accepted: Counter<'channel' | 'qos'>;
 }
 
-export function createBrokerMetrics(registry: Registry = new Registry(), gauges: { clients: () => number; devices: () => number }): BrokerMetrics {
+// Devices online are counted once, by ingest (`precall_devices_connected`), in both broker modes.
+export function createBrokerMetrics(registry: Registry = new Registry(), gauges: { clients: () => number }): BrokerMetrics {
   new Gauge({
     name: 'precall_mqtt_clients_connected',
     help: 'MQTT connections of the embedded broker that completed CONNECT (devices and operators).',
     registers: [registry],
     collect() {
       this.set(gauges.clients());
-    },
-  });
-  new Gauge({
-    name: 'precall_mqtt_devices_online',
-    help: 'Devices with at least one live MQTT connection to the embedded broker.',
-    registers: [registry],
-    collect() {
-      this.set(gauges.devices());
     },
   });
   return {

@@ -113,7 +113,6 @@ export class EmbeddedBroker {
     this.now = opts.now ?? Date.now;
     this.metrics = createBrokerMetrics(opts.metrics, {
       clients: () => this.aedes?.connectedClients ?? 0,
-      devices: () => this.status.size,
     });
   }
 
