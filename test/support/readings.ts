@@ -2,19 +2,21 @@
  * Valid readings of each kind for storage tests (they pass the kinds' zod schemas).
  */
 import type { DeviceTags, Reading } from '../../src/ingest/reading.js';
+import type { ElevatorTelemetry } from '../../devices/elevator/schema.js';
+import { elevatorEvent as elevatorEventPayload, elevatorTelemetry, heatTelemetry } from './payloads.js';
 
 export function tagsFor(device: string, kind: DeviceTags['kind'], extra: Partial<DeviceTags> = {}): DeviceTags {
   return { device, kind, street: '迎风街道', community: '迎风一里', building: '3号楼', ...extra };
 }
 
+/** The fields every test Reading shares: stored under its device time, received at once. */
+function envelope<K extends DeviceTags['kind']>(device: string, kind: K, time: number, extra: Partial<DeviceTags> = {}) {
+  return { deviceId: device, kind, tags: tagsFor(device, kind, extra), time, receivedAt: time, clockCorrected: false };
+}
+
 export function chargerReading(device: string, time: number, seq = 1, ports = 2): Reading<'ebike-charger'> {
   return {
-    deviceId: device,
-    kind: 'ebike-charger',
-    tags: tagsFor(device, 'ebike-charger'),
-    time,
-    receivedAt: time,
-    clockCorrected: false,
+    ...envelope(device, 'ebike-charger', time),
     channel: 'telemetry',
     payload: {
       ts: time,
@@ -43,67 +45,24 @@ export function chargerReading(device: string, time: number, seq = 1, ports = 2)
 
 export function heatReading(device: string, time: number, seq = 1): Reading<'heat-meter'> {
   return {
-    deviceId: device,
-    kind: 'heat-meter',
-    tags: tagsFor(device, 'heat-meter', { substation: '换热站 2' }),
-    time,
-    receivedAt: time,
-    clockCorrected: false,
+    ...envelope(device, 'heat-meter', time, { substation: '换热站 2' }),
     channel: 'telemetry',
-    payload: {
-      ts: time,
-      seq,
-      heatKwh: 1234.5,
-      volumeM3: 56.25,
-      powerKw: 2,
-      flowM3h: 0.1,
-      supplyTempC: 70,
-      returnTempC: 48,
-      deltaTK: 22,
-      status: { valve: 'open', lowBattery: false, tempSensorFault: false, flowSensorFault: false, negativeDeltaT: false, leak: true },
-    },
+    payload: heatTelemetry(time, seq, { leak: true }),
   };
 }
 
-export function elevatorReading(device: string, time: number, seq = 1, faults: Reading<'elevator'>['payload'] extends infer P ? (P extends { faults: infer F } ? F : never) : never = []): Reading<'elevator'> {
+export function elevatorReading(device: string, time: number, seq = 1, faults: ElevatorTelemetry['faults'] = []): Reading<'elevator'> {
   return {
-    deviceId: device,
-    kind: 'elevator',
-    tags: tagsFor(device, 'elevator'),
-    time,
-    receivedAt: time,
-    clockCorrected: false,
+    ...envelope(device, 'elevator', time),
     channel: 'telemetry',
-    payload: {
-      ts: time,
-      seq,
-      serviceMode: 'normal',
-      moving: false,
-      direction: 'none',
-      doorZone: true,
-      doorsLocked: true,
-      passenger: false,
-      floor: 3,
-      power: 'normal',
-      speedMs: 0,
-      ratedSpeedMs: 1,
-      runningHours: 1200,
-      tripCount: 45000,
-      doorCycles: 90000,
-      faults,
-    },
+    payload: elevatorTelemetry(time, seq, faults),
   };
 }
 
 export function elevatorEvent(device: string, time: number, seq = 1): Reading<'elevator'> {
   return {
-    deviceId: device,
-    kind: 'elevator',
-    tags: tagsFor(device, 'elevator'),
-    time,
-    receivedAt: time,
-    clockCorrected: false,
+    ...envelope(device, 'elevator', time),
     channel: 'events',
-    payload: { ts: time, seq, code: 'entrapment', floor: 4, detail: 'alarm "pressed", twice' },
+    payload: elevatorEventPayload(time, seq),
   };
 }

@@ -5,7 +5,9 @@ import { Registry } from '../../../src/registry/registry.js';
 /** A well-formed hash; unit tests never verify secrets with it. */
 const FAKE_HASH = 'scrypt$1024$8$1$c2FsdA==$aGFzaA==';
 
-export const NOW = Date.UTC(2026, 10, 26, 8, 0, 0);
+import { NOW } from '../../support/payloads.js';
+
+export { NOW };
 
 export function testFleet(): FleetFile {
   return FleetFile.parse({
@@ -70,42 +72,4 @@ export function chargerTelemetry(ts = NOW, seq = 1) {
   };
 }
 
-export function heatTelemetry(ts = NOW, seq = 1) {
-  return {
-    ts,
-    seq,
-    heatKwh: 1234.5,
-    volumeM3: 56.25,
-    powerKw: 2,
-    flowM3h: 0.1,
-    supplyTempC: 70,
-    returnTempC: 48,
-    deltaTK: 22,
-    status: { valve: 'open', lowBattery: false, tempSensorFault: false, flowSensorFault: false, negativeDeltaT: false, leak: false },
-  };
-}
-
-export function elevatorTelemetry(ts = NOW, seq = 1) {
-  return {
-    ts,
-    seq,
-    serviceMode: 'normal',
-    moving: false,
-    direction: 'none',
-    doorZone: true,
-    doorsLocked: true,
-    passenger: false,
-    floor: 3,
-    power: 'normal',
-    speedMs: 0,
-    ratedSpeedMs: 1,
-    runningHours: 1200,
-    tripCount: 45000,
-    doorCycles: 90000,
-    faults: [],
-  };
-}
-
-export function elevatorEvent(ts = NOW, seq = 2) {
-  return { ts, seq, code: 'entrapment', floor: 4, detail: 'alarm "pressed", twice' };
-}
+export { elevatorEvent, elevatorTelemetry, heatTelemetry } from '../../support/payloads.js';
