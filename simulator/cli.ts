@@ -2,14 +2,12 @@
  * `precall simulate`: run the simulated fleet against a broker. Prints scenario moments as they
  * happen (or a live progress line on a terminal) and the run's summary as JSON on stdout.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseSpeed, type Speed } from './clock.js';
 import { parseDuration } from './duration.js';
 import { loadSimFleet, type SimFleet } from './fleet.js';
 import { runSimulation } from './runner.js';
-import { loadScenarioFile, type Scenario } from './scenario.js';
+import { loadScenarioFile, scenarioFiles, type Scenario } from './scenario.js';
+import { parseCommandArgs } from '../src/commands/command-args.js';
 
 const USAGE = `usage: precall simulate --fleet FILE --credentials FILE --url mqtt://HOST:PORT [options]
 
@@ -32,53 +30,24 @@ const USAGE = `usage: precall simulate --fleet FILE --credentials FILE --url mqt
 
 Scenarios shipped with precall: simulator/scenarios/*.yaml (see docs/simulator.md).`;
 
-function scenarioFiles(path: string): string[] {
-  try {
-    if (statSync(path).isDirectory()) {
-      return readdirSync(path)
-        .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-        .sort()
-        .map((f) => join(path, f));
-    }
-  } catch {
-    // fall through: loadScenarioFile reports the unreadable path
-  }
-  return [path];
-}
-
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        fleet: { type: 'string' },
-        credentials: { type: 'string' },
-        url: { type: 'string' },
-        speed: { type: 'string', default: '60' },
-        seed: { type: 'string', default: '1' },
-        start: { type: 'string' },
-        duration: { type: 'string' },
-        scenario: { type: 'string', multiple: true, default: [] },
-        qos: { type: 'string', default: '1' },
-        'devices-limit': { type: 'string' },
-        'complaints-url': { type: 'string' },
-        'api-key': { type: 'string' },
-        'connect-rate': { type: 'string', default: '500' },
-        'no-progress': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    console.error(`precall simulate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = parseCommandArgs('simulate', USAGE, args, {
+    fleet: { type: 'string' },
+    credentials: { type: 'string' },
+    url: { type: 'string' },
+    speed: { type: 'string', default: '60' },
+    seed: { type: 'string', default: '1' },
+    start: { type: 'string' },
+    duration: { type: 'string' },
+    scenario: { type: 'string', multiple: true, default: [] },
+    qos: { type: 'string', default: '1' },
+    'devices-limit': { type: 'string' },
+    'complaints-url': { type: 'string' },
+    'api-key': { type: 'string' },
+    'connect-rate': { type: 'string', default: '500' },
+    'no-progress': { type: 'boolean', default: false },
+  });
+  if (typeof values === 'number') return values;
 
   const problems: string[] = [];
   if (values.fleet === undefined) problems.push('--fleet FILE is required');

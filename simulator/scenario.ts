@@ -3,8 +3,8 @@
  * starts, how it develops, and when a resident would call 12345 about it. One zod schema; the
  * types below are inferred from it. Errors name the file and the path of the offending field.
  */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ElevatorFaultCode } from '../devices/elevator/schema.js';
@@ -161,4 +161,22 @@ export function loadScenarioFile(path: string): Scenario {
     throw new ScenarioFileError(file, [`cannot read it: ${(err as Error).message}`]);
   }
   return parseScenario(text, file);
+}
+
+/** The scenario files shipped with precall. */
+export const SHIPPED_SCENARIOS = join(import.meta.dirname, 'scenarios');
+
+/** A `--scenario` argument: a folder means every *.yaml / *.yml in it, in name order. */
+export function scenarioFiles(path: string): string[] {
+  try {
+    if (statSync(path).isDirectory()) {
+      return readdirSync(path)
+        .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+        .sort()
+        .map((f) => join(path, f));
+    }
+  } catch {
+    // fall through: loadScenarioFile reports the unreadable path
+  }
+  return [path];
 }

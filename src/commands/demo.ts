@@ -4,16 +4,15 @@
  * work order as it opens, and at the end which fault got an order how long before the
  * resident's call.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { destination, pino } from 'pino';
 import { SteppedClock } from '../../simulator/clock.js';
 import { parseDuration } from '../../simulator/duration.js';
 import { simFleet } from '../../simulator/fleet.js';
 import { runSimulation } from '../../simulator/runner.js';
-import { loadScenarioFile, type Scenario } from '../../simulator/scenario.js';
+import { loadScenarioFile, scenarioFiles, SHIPPED_SCENARIOS, type Scenario } from '../../simulator/scenario.js';
 import { resolveScenario } from '../../simulator/targets.js';
 import { createPrecall } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -22,8 +21,8 @@ import { operations, type Operations } from '../operations.js';
 import { generateFleet } from '../registry/generate-fleet.js';
 import { Registry } from '../registry/registry.js';
 import { headline, type WorkOrder } from '../workorders/index.js';
+import { parseCommandArgs } from './command-args.js';
 
-const SHIPPED_SCENARIOS = resolve(import.meta.dirname, '../../simulator/scenarios');
 const HOUR = 3_600_000;
 
 const HELP = `usage: precall demo [options]
@@ -198,30 +197,16 @@ export async function main(args: string[], env: Record<string, string | undefine
 }
 
 function parseDemoArgs(args: string[]): DemoArgs | number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        devices: { type: 'string', default: '48' },
-        scenario: { type: 'string', multiple: true, default: [] },
-        start: { type: 'string' },
-        duration: { type: 'string' },
-        seed: { type: 'string', default: '1' },
-        json: { type: 'string' },
-        forever: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`precall demo: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = parseCommandArgs('demo', HELP, args, {
+    devices: { type: 'string', default: '48' },
+    scenario: { type: 'string', multiple: true, default: [] },
+    start: { type: 'string' },
+    duration: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    json: { type: 'string' },
+    forever: { type: 'boolean', default: false },
+  });
+  if (typeof values === 'number') return values;
   const problems: string[] = [];
   const devices = Number(values.devices);
   if (!Number.isInteger(devices) || devices < 3) problems.push(`--devices "${values.devices}": expected a whole number ≥ 3`);
@@ -234,23 +219,12 @@ function parseDemoArgs(args: string[]): DemoArgs | number {
     durationMs = parseDuration(values.duration);
     if (durationMs === undefined || durationMs <= 0) problems.push(`--duration "${values.duration}": expected e.g. 6h, 3d`);
   }
-  const scenarioFiles = (values.scenario.length > 0 ? values.scenario : [SHIPPED_SCENARIOS]).flatMap(yamlFiles);
+  const files = (values.scenario.length > 0 ? values.scenario : [SHIPPED_SCENARIOS]).flatMap(scenarioFiles);
   if (problems.length > 0) {
     console.error(`precall demo: ${problems.join('; ')}\n\nRun \`precall demo --help\` for the options.`);
     return 2;
   }
-  return { devices, seed, startMs, scenarioFiles, forever: values.forever, ...(durationMs !== undefined ? { durationMs } : {}), ...(values.json !== undefined ? { json: values.json } : {}) };
-}
-
-function yamlFiles(path: string): string[] {
-  try {
-    return readdirSync(path)
-      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-      .sort()
-      .map((f) => join(path, f));
-  } catch {
-    return [path]; // a file (or a missing path, which loadScenarioFile reports)
-  }
+  return { devices, seed, startMs, scenarioFiles: files, forever: values.forever, ...(durationMs !== undefined ? { durationMs } : {}), ...(values.json !== undefined ? { json: values.json } : {}) };
 }
 
 /** Today 00:00 Beijing time when inside the heating season (15 Nov – 15 Mar), else the coming 1 December. */

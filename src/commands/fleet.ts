@@ -1,9 +1,9 @@
 /** `precall fleet --devices N --out DIR`: write DIR/fleet.yaml and DIR/credentials.json. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { generateFleet } from '../registry/generate-fleet.js';
+import { parseCommandArgs } from './command-args.js';
 
 const HELP = `usage: precall fleet --devices N --out DIR [--seed N] [--operator-password P]
 
@@ -14,27 +14,13 @@ streets and communities) and writes:
                          (for simulators and tests; keep it private, mode 0600)`;
 
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        devices: { type: 'string' },
-        out: { type: 'string' },
-        seed: { type: 'string' },
-        'operator-password': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`precall fleet: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = parseCommandArgs('fleet', HELP, args, {
+    devices: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    'operator-password': { type: 'string' },
+  });
+  if (typeof values === 'number') return values;
   const problems: string[] = [];
   const devices = Number(values.devices);
   if (values.devices === undefined) problems.push('--devices N is required');

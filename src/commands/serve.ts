@@ -1,9 +1,9 @@
 /** `precall serve`: run the backend until SIGINT/SIGTERM, then drain and exit. */
-import { parseArgs } from 'node:util';
 import { createPrecall } from '../app.js';
 import { operations } from '../operations.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { FleetFileError } from '../registry/registry.js';
+import { parseCommandArgs } from './command-args.js';
 
 const HELP = `usage: precall serve
 
@@ -22,16 +22,8 @@ Configuration comes from the environment (README.md, Configuration). The essenti
 Stops cleanly on SIGINT (Ctrl-C) or SIGTERM; a second signal exits at once.`;
 
 export async function main(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  try {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-  } catch (err) {
-    console.error(`precall serve: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('serve', HELP, args, {});
+  if (typeof parsed === 'number') return parsed;
 
   let config;
   try {
