@@ -21,7 +21,7 @@ import { escalationActions } from './escalation.js';
 import { countEvent, createWorkOrderMetrics } from './metrics.js';
 import { workOrderEventToPoint, type PointWriter } from './influx.js';
 import { computeKpis, type Kpis } from './kpis.js';
-import { ManualOrderInput as ManualOrderSchema, type CaseClass, type HistoryEntry, type ManualOrderInput, type Source, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
+import { ManualOrderInput as ManualOrderSchema, NOTHING_DONE_YET, type CaseClass, type HistoryEntry, type ManualOrderInput, type Source, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
 import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
 import { priorityOf } from './priority.js';
 import { routeCrew } from './routing.js';
@@ -104,19 +104,6 @@ export class ComplaintValidationError extends Error {
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-
-/** Lifecycle fields of an order nobody has touched yet. */
-const NOTHING_DONE_YET = {
-  acknowledgedAt: null,
-  onSiteAt: null,
-  resolvedAt: null,
-  closedAt: null,
-  escalationLevel: 0,
-  reminders: 0,
-  lastReminderAt: null,
-  reopenCount: 0,
-  rating: null,
-} as const;
 
 export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const settings = opts.settings ?? parseSettings({});

@@ -110,3 +110,16 @@ export const ManualOrderInput = z
   })
   .strict();
 export type ManualOrderInput = z.input<typeof ManualOrderInput>;
+
+/** Lifecycle fields of an order nobody has touched yet. */
+export const NOTHING_DONE_YET = {
+  acknowledgedAt: null,
+  onSiteAt: null,
+  resolvedAt: null,
+  closedAt: null,
+  escalationLevel: 0,
+  reminders: 0,
+  lastReminderAt: null,
+  reopenCount: 0,
+  rating: null,
+} as const;

@@ -8,7 +8,7 @@
  */
 import { deviceKinds, type DeviceKind } from '../../../devices/index.js';
 import type { DeviceTags, Reading } from '../../../src/ingest/reading.js';
-import type { WorkOrder, WorkOrderEvent } from '../../../src/workorders/model.js';
+import { NOTHING_DONE_YET, type WorkOrder, type WorkOrderEvent } from '../../../src/workorders/model.js';
 
 export interface FixtureDevice {
   tags: DeviceTags;
@@ -203,15 +203,7 @@ function workOrder(n: number, at: ReturnType<typeof place>, kind: DeviceKind, pr
     clearedAt: null,
     ackDueAt: createdAt + HOUR,
     resolveDueAt: createdAt + 2 * HOUR,
-    acknowledgedAt: null,
-    onSiteAt: null,
-    resolvedAt: null,
-    closedAt: null,
-    escalationLevel: 0,
-    reminders: 0,
-    lastReminderAt: null,
-    reopenCount: 0,
-    rating: null,
+    ...NOTHING_DONE_YET,
   };
 }
 
