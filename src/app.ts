@@ -18,7 +18,7 @@ import { buildApp } from './api/app.js';
 import type { HealthCheck } from './api/health.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { SqlitePersistence } from './broker/sqlite-persistence.js';
-import { ExternalSubscriber } from './broker/external-subscriber.js';
+import { ExternalSubscriber, redactUrl } from './broker/external-subscriber.js';
 import type { Config } from './config.js';
 import { countingRejectionLog } from './ingest/counting-log.js';
 import { Ingest } from './ingest/ingest.js';
@@ -280,17 +280,6 @@ function loadRegistry(config: Readonly<Config>, log: Logger): Registry {
     return Registry.empty();
   }
   return Registry.load(config.FLEET_FILE);
-}
-
-/** The URL without its password, for logs and /health. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 function safeBacklog(outbox: Outbox): number | null {

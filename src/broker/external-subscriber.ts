@@ -85,7 +85,7 @@ export class ExternalSubscriber {
       // 1: a 3.1.1 broker's "unacceptable protocol version"; 0x84: MQTT 5 "unsupported protocol version".
       const code = (err as { code?: number }).code;
       if (version !== 5 || (code !== 1 && code !== 0x84)) throw err;
-      this.log.info({ url: redact(url) }, 'broker refused MQTT 5, using MQTT 3.1.1');
+      this.log.info({ url: redactUrl(url) }, 'broker refused MQTT 5, using MQTT 3.1.1');
       version = 4;
       connected = await this.connect(url, version);
     }
@@ -100,7 +100,7 @@ export class ExternalSubscriber {
       await this.stop();
       throw new Error(`external broker refused the subscription to ${topic} (code ${qos}); check the ACL of MQTT_BROKER_USERNAME`);
     }
-    this.log.info({ url: redact(url), protocolVersion: version, topic, grantedQos: qos }, 'subscribed to external broker');
+    this.log.info({ url: redactUrl(url), protocolVersion: version, topic, grantedQos: qos }, 'subscribed to external broker');
     return { protocolVersion: version, topic };
   }
 
@@ -143,7 +143,7 @@ export class ExternalSubscriber {
     // it messages one at a time.
     client.handleMessage = (packet, callback) => this.onMessage(packet, callback);
     return new Promise((resolve, reject) => {
-      const timeout = setTimeout(() => fail(new Error(`no connection to ${redact(url)} within ${this.opts.startTimeoutMs ?? 30_000} ms`)), this.opts.startTimeoutMs ?? 30_000);
+      const timeout = setTimeout(() => fail(new Error(`no connection to ${redactUrl(url)} within ${this.opts.startTimeoutMs ?? 30_000} ms`)), this.opts.startTimeoutMs ?? 30_000);
       const fail = (err: Error) => {
         clearTimeout(timeout);
         client.removeAllListeners('connect');
@@ -212,13 +212,13 @@ export class ExternalSubscriber {
   }
 }
 
-/** The URL without its password, for logs. */
-function redact(url: string): string {
+/** The URL without its password, for logs and /health. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password !== '') u.password = '***';
     return u.toString();
   } catch {
-    return '(invalid url)';
+    return '(invalid URL)';
   }
 }
