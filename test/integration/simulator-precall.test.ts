@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createPrecall, type Precall } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loopbackConfig } from '../support/config.js';
 import { simFleet } from '../../simulator/fleet.js';
 import { runSimulation } from '../../simulator/runner.js';
 import { parseScenario } from '../../simulator/scenario.js';
@@ -26,20 +26,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'precall-sim-'));
 const running: Precall[] = [];
 
 async function startPrecall(mqttPort: number, registry: ReturnType<typeof makeTestFleet>['registry']) {
-  const config = loadConfig(
-    {},
-    {
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: mqttPort,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: 0,
-      DATA_DIR: dataDir,
-      INFLUX_URL: influx.url,
-      INFLUX_TOKEN: influx.token,
-      INFLUX_ORG: influx.org,
-      INFLUX_BUCKET: influx.bucket,
-    },
-  );
+  const config = loopbackConfig(influx, dataDir, { MQTT_PORT: mqttPort });
   const precall = await createPrecall(config, { registry, logger: pino({ level: 'silent' }), processMetrics: false });
   const addr = await precall.start();
   running.push(precall);

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrecall, type Addresses, type Precall } from '../../src/app.js';
 import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
-import { loadConfig } from '../../src/config.js';
+import { loopbackConfig } from '../support/config.js';
 import type { Rejection } from '../../src/ingest/rejected.js';
 import { rawConnect, rawConnection, rawPublish, sleep } from '../support/broker-harness.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
@@ -98,22 +98,7 @@ const q = (influxql: string): Promise<InfluxRow[]> => influxQuery(influx, influx
 beforeAll(async () => {
   fleet = makeTestFleet({ perKind: 3, idPrefix: PREFIX });
   dataDir = mkdtempSync(join(tmpdir(), 'precall-e2e-'));
-  const config = loadConfig(
-    {},
-    {
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: 0,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: 0,
-      DATA_DIR: dataDir,
-      INFLUX_URL: influx.url,
-      INFLUX_TOKEN: influx.token,
-      INFLUX_ORG: influx.org,
-      INFLUX_BUCKET: influx.bucket,
-      MQTT_MAX_PACKET_BYTES: 16 * 1024,
-      REJECTED_KEEP: 500,
-    },
-  );
+  const config = loopbackConfig(influx, dataDir, { MQTT_MAX_PACKET_BYTES: 16 * 1024, REJECTED_KEEP: 500 });
   precall = await createPrecall(config, {
     registry: fleet.registry,
     logger: pino({ level: 'silent' }),

@@ -12,7 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrecall, type Addresses, type Precall } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loopbackConfig } from '../support/config.js';
 import type { Rejection } from '../../src/ingest/rejected.js';
 import { sleep } from '../support/broker-harness.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
@@ -37,19 +37,7 @@ beforeAll(async () => {
   const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fleet = makeTestFleet({ perKind: 1, idPrefix: PREFIX });
   dataDir = mkdtempSync(join(tmpdir(), 'precall-ext-'));
-  const config = loadConfig(
-    {},
-    {
-      MQTT_BROKER_URL: url,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: 0,
-      DATA_DIR: dataDir,
-      INFLUX_URL: influx.url,
-      INFLUX_TOKEN: influx.token,
-      INFLUX_ORG: influx.org,
-      INFLUX_BUCKET: influx.bucket,
-    },
-  );
+  const config = loopbackConfig(influx, dataDir, { MQTT_BROKER_URL: url });
   precall = await createPrecall(config, { registry: fleet.registry, logger: pino({ level: 'silent' }) });
   addr = await precall.start();
   device = await mqtt.connectAsync(url, { clientId: fleet.ids['heat-meter'][0], protocolVersion: 4, reconnectPeriod: 0 });
