@@ -96,7 +96,7 @@ export interface WorkOrders {
 
 export class ComplaintValidationError extends Error {
   readonly statusCode = 400;
-  readonly code = 'PRECALL_ERR_COMPLAINT_INVALID';
+  readonly code = 'PRECALL_ERR_COMPLAINT_INVALID' as const;
   constructor(readonly problems: string[]) {
     super(`the complaint is invalid: ${problems.join('; ')}`);
     this.name = 'ComplaintValidationError';

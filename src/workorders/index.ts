@@ -14,7 +14,7 @@ import type { PointWriter } from './influx.js';
 import { loadSettings } from './settings.js';
 
 export { createWorkOrders, ComplaintValidationError, type WorkOrders, type WorkOrdersOptions, type ComplaintResult, type TransitionRequest } from './component.js';
-export { WorkOrderError, workOrderErrors, type WorkOrderErrorCode } from './errors.js';
+export { WorkOrderError, type WorkOrderErrorCode } from './errors.js';
 export type { WorkOrder, WorkOrderEvent, HistoryEntry, Status, Priority, Source } from './model.js';
 export type { Actor, Role } from './permissions.js';
 export { loadSettings, parseSettings, WorkOrderSettingsError, type WorkOrderSettings } from './settings.js';

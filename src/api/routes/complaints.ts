@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { ComplaintInput } from '../../complaints/schema.js';
 import type { WorkOrders } from '../../workorders/component.js';
 import { requireRole } from '../auth.js';
-import { WoErrorBody } from '../../workorders/errors.js';
+import { ErrorBody } from '../../errors.js';
 
-const errors = { 400: WoErrorBody, 401: WoErrorBody, 403: WoErrorBody, 429: WoErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody };
 
 export const ComplaintView = z.object({
   id: z.number(),

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEVICE_KINDS, deviceKinds, isDeviceKind } from '../../../devices/index.js';
 import { jsonSchemasFor } from '../../../devices/json-schemas.js';
-import { ApiError, ErrorBody } from '../errors.js';
+import { ApiError, ErrorBody } from '../../errors.js';
 
 const JsonSchemaDoc = z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema document.' });
 

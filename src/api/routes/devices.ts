@@ -6,7 +6,7 @@ import type { DeviceLive } from '../../ingest/device-state.js';
 import type { Reading } from '../../ingest/reading.js';
 import type { DeviceRecord } from '../../registry/registry.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, ErrorBody } from '../errors.js';
+import { ApiError, ErrorBody } from '../../errors.js';
 import { Limit, Offset } from '../query.js';
 
 const DeviceSummary = z.object({

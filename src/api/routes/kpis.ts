@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { WorkOrders } from '../../workorders/component.js';
 import { Kpis } from '../../workorders/kpis.js';
 import { requireRole } from '../auth.js';
-import { WoErrorBody } from '../../workorders/errors.js';
+import { ErrorBody } from '../../errors.js';
 
 const DAY = 24 * 3_600_000;
 
@@ -25,7 +25,7 @@ export function kpiRoutes(deps: { workOrders: WorkOrders; clock?: () => number }
               community: z.string().optional(),
             })
             .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to' }),
-          response: { 200: Kpis, 400: WoErrorBody, 401: WoErrorBody, 403: WoErrorBody, 429: WoErrorBody },
+          response: { 200: Kpis, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody },
         },
       },
       async (req) => {

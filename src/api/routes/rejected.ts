@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RejectionFilter, RejectionStage } from '../../ingest/rejected.js';
 import type { ApiDeps } from '../deps.js';
-import { ErrorBody } from '../errors.js';
+import { ErrorBody } from '../../errors.js';
 import { Limit } from '../query.js';
 
 const STAGES = ['topic', 'device', 'payload', 'schema', 'time', 'storage', 'auth', 'acl', 'packet', 'internal'] as const satisfies readonly RejectionStage[];

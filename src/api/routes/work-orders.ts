@@ -8,7 +8,8 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ComplaintValidationError, type WorkOrders } from '../../workorders/component.js';
-import { WoErrorBody, WorkOrderError } from '../../workorders/errors.js';
+import { ErrorBody, errorBody } from '../../errors.js';
+import { WorkOrderError } from '../../workorders/errors.js';
 import { HistoryEntry, ManualOrderInput, Priority, Status, WorkOrder } from '../../workorders/model.js';
 import type { Actor } from '../../workorders/permissions.js';
 import { authenticate, requireRole, type ApiKeys } from '../auth.js';
@@ -22,7 +23,7 @@ export interface WorkOrdersApiDeps {
   rateLimitPerMinute?: number;
 }
 
-const errors = { 400: WoErrorBody, 401: WoErrorBody, 403: WoErrorBody, 404: WoErrorBody, 409: WoErrorBody, 429: WoErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
 const DeliveryLog = z.object({
   channel: z.string(),
@@ -128,26 +129,26 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
 /** Map this area's errors (and validation and rate-limit errors) to `{ error: { code, message } }`. */
 export function workOrderErrorHandler(this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof WorkOrderError || err instanceof ComplaintValidationError) {
-    void reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    void reply.code(err.statusCode).send(errorBody(err.code, err.message));
     return;
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
     const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);
-    void reply.code(400).send({ error: { code: 'PRECALL_ERR_VALIDATION', message: problems.join('; ') } });
+    void reply.code(400).send(errorBody('PRECALL_ERR_VALIDATION', problems.join('; ')));
     return;
   }
   if (err.statusCode === 429) {
-    void reply.code(429).send({ error: { code: 'PRECALL_ERR_RATE_LIMITED', message: err.message } });
+    void reply.code(429).send(errorBody('PRECALL_ERR_RATE_LIMITED', err.message));
     return;
   }
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    void reply.code(status).send({ error: { code: 'PRECALL_ERR_BAD_REQUEST', message: err.message } });
+    void reply.code(status).send(errorBody('PRECALL_ERR_BAD_REQUEST', err.message));
     return;
   }
   this.log.error({ err, method: req.method, url: req.url }, 'work-order request failed');
-  void reply.code(500).send({ error: { code: 'PRECALL_ERR_INTERNAL', message: 'precall failed to answer this request (a bug); the log has the details' } });
+  void reply.code(500).send(errorBody('PRECALL_ERR_INTERNAL', 'precall failed to answer this request (a bug); the log has the details'));
 }
 
 /** Work orders, complaints and KPIs behind API keys, roles and a per-key rate limit. */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonSchemasFor } from '../../../devices/json-schemas.js';
 import { buildApp, type ApiDeps } from '../../../src/api/app.js';
-import { ApiError } from '../../../src/api/errors.js';
+import { ApiError } from '../../../src/errors.js';
 import { DeviceStates } from '../../../src/ingest/device-state.js';
 import type { Reading } from '../../../src/ingest/reading.js';
 import type { Rejection, RejectionFilter } from '../../../src/ingest/rejected.js';

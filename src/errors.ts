@@ -1,8 +1,8 @@
 /**
  * The one catalog of API error codes. Every error response has the body
  * `{ "error": { "code": "PRECALL_ERR_…", "message": "…" } }` with the status listed here;
- * docs/ingest-api.md documents every code (test/unit/api/errors.test.ts checks it).
- * Add a code here, and a line to the docs, rather than inventing one in a route.
+ * docs/ingest-api.md and docs/workorders.md document every code (test/unit/errors.test.ts checks
+ * it). Add a code here, and a line to the docs, rather than inventing one in a route or a module.
  */
 import { z } from 'zod';
 
@@ -16,6 +16,18 @@ export const API_ERRORS = {
   PRECALL_ERR_KIND_NOT_FOUND: { status: 404, description: 'No device kind with this name; GET /api/device-kinds lists them.' },
   PRECALL_ERR_BODY_TOO_LARGE: { status: 413, description: 'The request body is larger than the server accepts.' },
   PRECALL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body has a content type the endpoint does not read (send application/json).' },
+  PRECALL_ERR_RATE_LIMITED: { status: 429, description: 'Too many requests from this API key (or address) in the last minute; see API_RATE_LIMIT_PER_MINUTE.' },
+  PRECALL_ERR_AUTH_MISSING: { status: 401, description: 'send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"' },
+  PRECALL_ERR_AUTH_UNKNOWN_KEY: { status: 401, description: 'this API key is not known (check for typos or ask an admin for a new one)' },
+  PRECALL_ERR_AUTH_ROLE: { status: 403, description: 'your role may not use this route' },
+  PRECALL_ERR_WO_NOT_FOUND: { status: 404, description: 'no work order with this code' },
+  PRECALL_ERR_WO_ILLEGAL_TRANSITION: { status: 409, description: 'this status change is not allowed from the current status' },
+  PRECALL_ERR_WO_FORBIDDEN_TRANSITION: { status: 403, description: 'your role may not make this status change' },
+  PRECALL_ERR_WO_NOT_YOUR_ORDER: { status: 403, description: 'this work order is assigned to another crew' },
+  PRECALL_ERR_WO_RATING_OUT_OF_RANGE: { status: 400, description: 'rating must be an integer from 1 to 5' },
+  PRECALL_ERR_WO_INVALID: { status: 400, description: 'the work order is invalid' },
+  PRECALL_ERR_WO_UNKNOWN_PLACE: { status: 400, description: 'the building or device is not in the fleet file' },
+  PRECALL_ERR_COMPLAINT_INVALID: { status: 400, description: 'the complaint does not match its schema; the message lists each problem' },
   PRECALL_ERR_INTERNAL: { status: 500, description: 'A bug or an unexpected failure in precall; details are in its log.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
