@@ -6,9 +6,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { loadDefaultRules, parseOverrideFile, parseRulesFile, RulesFileError } from '../rules/load.js';
+import { familyMap, loadDefaultRules, parseOverrideFile, parseRulesFile, RulesFileError } from '../rules/load.js';
+import type { Rule } from '../rules/schema.js';
 
-const USAGE = 'usage: precall rules check FILE\n\n  Validates a default rules file (devices/<kind>/rules.yaml) or an override file (RULES_FILE).';
+const USAGE =
+  'usage: precall rules check FILE\n\n  Validates a default rules file (devices/<kind>/rules.yaml) or an override file (RULES_FILE)\n  and prints which rules diagnose each problem family.';
+
+/** `  socket-overheat @ port: charger-port-overtemp, charger-port-hot` (plus what explains them). */
+function familyLines(rules: Rule[]): string[] {
+  return [...familyMap(rules)].map(([family, rs]) => {
+    // A grouped rule also speaks for its building or substation.
+    const assets = [...new Set(rs.flatMap((r) => [r.asset, ...(r.building !== undefined ? [r.building.by] : [])]))].join('|');
+    const explained = [...new Set(rs.flatMap((r) => r.explainedBy ?? []))];
+    return `  ${family} @ ${assets}: ${rs.map((r) => r.id).join(', ')}${explained.length > 0 ? `  (explained by ${explained.join(', ')})` : ''}`;
+  });
+}
 
 export async function main(args: string[]): Promise<number> {
   const [sub, file, ...rest] = args;
@@ -37,9 +49,13 @@ export async function main(args: string[]): Promise<number> {
       const overrides = parseOverrideFile(file, loadDefaultRules(), text);
       console.log(`${file}: OK, override file with ${overrides.length} override(s)`);
     } else {
-      const { kind, rules } = parseRulesFile(file, text);
-      const off = rules.filter((r) => !r.enabled).length;
-      console.log(`${file}: OK, ${rules.length} ${kind} rule(s)${off > 0 ? ` (${off} disabled by default)` : ''}: ${rules.map((r) => r.id).join(', ')}`);
+      // explainedBy may name the families of the other kinds' shipped rules.
+      const ownKind = raw !== null && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
+      const others = [...loadDefaultRules()].filter(([k]) => k !== ownKind).flatMap(([, rs]) => rs.map((r) => r.family));
+      const { kind, rules: checked } = parseRulesFile(file, text, others);
+      const off = checked.filter((r) => !r.enabled).length;
+      console.log(`${file}: OK, ${checked.length} ${kind} rule(s)${off > 0 ? ` (${off} disabled by default)` : ''}: ${checked.map((r) => r.id).join(', ')}`);
+      console.log(`problem families (family @ asset: rules):\n${familyLines(checked).join('\n')}`);
     }
     return 0;
   } catch (err) {

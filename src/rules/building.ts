@@ -14,6 +14,8 @@ export interface GroupState {
 
 export type GroupAction =
   | { type: 'group-raise'; devices: string[] }
+  /** One more device joined a raised group: the group signal is sent again with every member. */
+  | { type: 'group-grow'; devices: string[] }
   | { type: 'group-clear' }
   | { type: 'device-raise'; deviceId: string }
   | { type: 'device-clear'; deviceId: string }
@@ -23,8 +25,14 @@ export type GroupAction =
 export function onDeviceRaise(state: GroupState | undefined, deviceId: string, at: number, need: number, windowS: number): { state: GroupState; action: GroupAction } {
   const s: GroupState = { ...(state?.r !== undefined ? { r: 1 as const } : {}), m: { ...state?.m } };
   if (s.r !== undefined) {
+    const known = s.m[deviceId]?.[1] === 2;
     s.m[deviceId] = [at, 2];
-    return { state: s, action: { type: 'none' } };
+    if (known) return { state: s, action: { type: 'none' } };
+    const devices = Object.entries(s.m)
+      .filter(([, [, st]]) => st === 2)
+      .map(([id]) => id)
+      .sort();
+    return { state: s, action: { type: 'group-grow', devices } };
   }
   s.m[deviceId] = [at, 0];
   const recent = Object.entries(s.m).filter(([, [t]]) => t >= at - windowS * 1000);

@@ -21,9 +21,9 @@ import { evidenceOf, type Evaluate as EvaluateOf, type KindContext, type KindInp
 type Evaluate = EvaluateOf<any, any>;
 import { iteratedArray, unitAt, type RuleBook } from './load.js';
 import { applyChange, DEFAULT_FLAPPING, releaseHeld, type FlappingOptions, type OutState } from './output.js';
-import type { Rule } from './schema.js';
+import { parseExplainedBy, type Asset, type Rule } from './schema.js';
 import { inSeason } from './season.js';
-import type { Signal } from './signal.js';
+import { incidentKey, portAssetId, type Signal } from './signal.js';
 import { MemoryRuleStateStore, type RuleStateStore } from './state-store.js';
 
 /** The subset of pino the engine uses. */
@@ -80,7 +80,7 @@ export interface RuleEngine {
 interface ScopeState {
   /** Kind states by `ruleId` or `ruleId#element`. */
   k?: Record<string, unknown>;
-  /** Output states by rule id. */
+  /** Output states by rule id, or `ruleId#port` for rules about ports (one signal per port). */
   o?: Record<string, OutState>;
   /** Device signals waiting for a building decision, by rule id. */
   p?: Record<string, Signal>;
@@ -216,10 +216,55 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   }
 
   // ---- signals ------------------------------------------------------------------------------
+  const explanations = new WeakMap<Rule, Signal['explainedBy']>();
+  /** Family, asset, incident and explanations of a signal about one device (or one of its ports). */
+  function identity(rule: Rule, tags: Pick<DeviceTags, 'device' | 'building' | 'substation'>, port: number | string | undefined): Pick<Signal, 'family' | 'asset' | 'incident' | 'explainedBy'> {
+    const asset: Asset =
+      rule.asset === 'port' && port !== undefined
+        ? { type: 'port', id: portAssetId(tags.device, port) }
+        : rule.asset === 'building'
+          ? { type: 'building', id: tags.building }
+          : rule.asset === 'substation' && tags.substation !== undefined
+            ? { type: 'substation', id: tags.substation }
+            : { type: 'device', id: tags.device };
+    let explainedBy = explanations.get(rule);
+    if (explainedBy === undefined && rule.explainedBy !== undefined) {
+      explainedBy = rule.explainedBy.map(parseExplainedBy);
+      explanations.set(rule, explainedBy);
+    }
+    return { family: rule.family, asset, incident: incidentKey(rule.family, asset), ...(explainedBy !== undefined ? { explainedBy } : {}) };
+  }
+
+  /** Rules about ports keep one output state (and send one signal) per port. */
+  const perPort = (rule: Rule) => rule.asset === 'port';
+  const outKey = (rule: Rule, element: string | number | undefined) => (perPort(rule) && element !== undefined && element !== '' ? `${rule.id}#${element}` : rule.id);
+  const elementOf = (outStateKey: string): string | number | undefined => {
+    const hash = outStateKey.indexOf('#');
+    if (hash < 0) return undefined;
+    const el = outStateKey.slice(hash + 1);
+    return /^\d+$/.test(el) ? Number(el) : el;
+  };
+
+  /**
+   * State written before signals became per port held one output per rule with the raised ports
+   * in `e`: split it so that each port clears on its own.
+   */
+  function splitLegacyOutput(s: ScopeState, rule: Rule): void {
+    const legacy = s.o?.[rule.id];
+    if (!perPort(rule) || legacy === undefined) return;
+    s.o = setIn(s.o, rule.id, undefined);
+    for (const el of legacy.e ?? []) {
+      if (el === '') continue;
+      s.o = setIn(s.o, `${rule.id}#${el}`, { ...legacy, e: [el] });
+    }
+  }
+
   function makeSignal(rule: Rule, tags: DeviceTags, ks: KindSignal, state: 'raised' | 'cleared', element: string | number | undefined): Signal {
     const port = typeof element === 'number' ? element : undefined;
+    const id = identity(rule, tags, element);
     return {
-      key: `${rule.id}:${tags.device}`,
+      key: `${rule.id}:${id.asset.type === 'port' ? id.asset.id : tags.device}`,
+      ...id,
       state,
       ruleId: rule.id,
       ruleKind: rule.kind,
@@ -240,8 +285,14 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   }
 
   function groupSignal(rule: Rule, tags: DeviceTags, by: 'building' | 'substation', gid: string, state: 'raised' | 'cleared', at: number, devices: string[], evidence: Signal['evidence']): Signal {
+    const asset: Asset = { type: by, id: gid };
+    const { explainedBy } = identity(rule, tags, undefined);
     return {
       key: `${rule.id}:${by}:${gid}`,
+      family: rule.family,
+      asset,
+      incident: incidentKey(rule.family, asset),
+      ...(explainedBy !== undefined ? { explainedBy } : {}),
       state,
       ruleId: rule.id,
       ruleKind: rule.kind,
@@ -292,6 +343,9 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         evidence.push(...signal.evidence.slice(0, 2));
         dev.p = setIn(dev.p, rule.id, undefined);
         out.push(groupSignal(rule, tags, b.by, gid, 'raised', signal.at, res.action.devices, evidence));
+      } else if (res.action.type === 'group-grow') {
+        // The group's order learns about the late member (its readings as evidence).
+        out.push(groupSignal(rule, tags, b.by, gid, 'raised', signal.at, res.action.devices, signal.evidence.slice(0, 2)));
       }
     } else {
       const res = onDeviceClear(g, tags.device);
@@ -311,8 +365,10 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
 
   function onKindSignal(rule: Rule, tags: DeviceTags, ks: KindSignal, element: string | number | undefined, out: Signal[]): void {
     const s = scope(tags.device);
-    const res = applyChange(s.o?.[rule.id], element ?? '', ks.state, ks.at, flappingOf(rule));
-    s.o = setIn(s.o, rule.id, res.state);
+    splitLegacyOutput(s, rule);
+    const key = outKey(rule, element);
+    const res = applyChange(s.o?.[key], element ?? '', ks.state, ks.at, flappingOf(rule));
+    s.o = setIn(s.o, key, res.state);
     if (res.emit === 'none') return;
     emitDevice(rule, tags, makeSignal(rule, tags, ks, res.emit === 'raise' ? 'raised' : 'cleared', element), out);
   }
@@ -436,14 +492,21 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         runRule(rule, tags, { type: 'tick', time: now }, now, out, hash < 0 ? undefined : stateKey);
         if (s.k?.[stateKey] !== before) changed = true;
       }
-      for (const [ruleId, o] of Object.entries(s.o ?? {})) {
-        const rule = byId.get(ruleId);
+      for (const rule of Object.keys(s.o ?? {}).flatMap((k) => (k.includes('#') ? [] : (byId.get(k) ?? [])))) {
+        if (perPort(rule) && s.o?.[rule.id] !== undefined) {
+          splitLegacyOutput(s, rule);
+          changed = true;
+        }
+      }
+      for (const [key, o] of Object.entries(s.o ?? {})) {
+        const hash = key.indexOf('#');
+        const rule = byId.get(hash < 0 ? key : key.slice(0, hash));
         if (rule === undefined) continue;
         const res = releaseHeld(o, now, flappingOf(rule));
         if (res.state === o) continue;
         changed = true;
-        s.o = setIn(s.o, ruleId, res.state);
-        if (res.emit === 'clear') emitDevice(rule, tags, makeSignal(rule, tags, { state: 'cleared', at: now, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', undefined), out);
+        s.o = setIn(s.o, key, res.state);
+        if (res.emit === 'clear') emitDevice(rule, tags, makeSignal(rule, tags, { state: 'cleared', at: now, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', elementOf(key)), out);
       }
       if (changed) touched.push(id);
     }
@@ -471,8 +534,9 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         if (ds === undefined || sig === undefined) continue;
         ds.p = setIn(ds.p, rule.id, undefined);
         touched.push(id);
-        // individual: false = this rule speaks only for whole buildings/substations.
-        if (rule.building.individual) out.push(sig);
+        // individual: false = this rule speaks only for whole buildings/substations. A signal
+        // kept from an older version gets the rule's family and asset now.
+        if (rule.building.individual) out.push({ ...sig, ...identity(rule, { device: id, building: sig.building, ...(sig.substation !== undefined ? { substation: sig.substation } : {}) }, sig.port) });
       }
     }
     return finish(out, touched);
@@ -513,12 +577,13 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
           touched.push(id);
         }
       }
-      for (const [ruleId, o] of Object.entries(s.o ?? {})) {
+      for (const [key, o] of Object.entries(s.o ?? {})) {
+        const ruleId = key.split('#')[0]!;
         const old = oldRules.get(ruleId);
         if (old === undefined || newRules.get(ruleId)?.kind === old.kind) continue;
         // The rule is gone (or became another kind): its raised signal must not stay open forever.
-        if (o.r !== undefined) out.push(makeSignal(old, tags, { state: 'cleared', at: clock(), evidence: [], params: { reason: 'rule-removed' } }, 'cleared', undefined));
-        s.o = setIn(s.o, ruleId, undefined);
+        if (o.r !== undefined) out.push(makeSignal(old, tags, { state: 'cleared', at: clock(), evidence: [], params: { reason: 'rule-removed' } }, 'cleared', elementOf(key)));
+        s.o = setIn(s.o, key, undefined);
         s.p = setIn(s.p, ruleId, undefined);
         touched.push(id);
       }
@@ -552,7 +617,11 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     for (const ks of res.signals) {
       const place = rule.scope === 'device' ? registry.device(ks.scopeId) : registry.buildings.get(ks.scopeId)?.devices[0];
       if (place === undefined || kind === undefined) continue;
+      const asset: Asset = { type: rule.scope, id: ks.scopeId };
       const base = {
+        family: rule.family,
+        asset,
+        incident: incidentKey(rule.family, asset),
         ruleId: rule.id,
         ruleKind: rule.kind,
         kind,

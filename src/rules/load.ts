@@ -13,7 +13,7 @@ import { DEVICE_KINDS, deviceKinds, isDeviceKind, type DeviceKind } from '../../
 import type { DeviceTags } from '../ingest/reading.js';
 import { formatIssuePath } from '../zod-issues.js';
 import { elementArray, fieldsOf, splitPath, type Condition } from './expr.js';
-import { Override, OverrideFile, Rule, RulesFile } from './schema.js';
+import { Override, OverrideFile, parseExplainedBy, Rule, RulesFile } from './schema.js';
 
 export class RulesFileError extends Error {
   constructor(
@@ -53,8 +53,12 @@ function issues(error: z.ZodError, label: string): string[] {
   return error.issues.map((i) => `${label}: ${formatIssuePath(i.path)}: ${i.message}`);
 }
 
-/** Parse one defaults file; throws RulesFileError listing every problem. */
-export function parseRulesFile(file: string, text?: string): { kind: DeviceKind; rules: Rule[] } {
+/**
+ * Parse one defaults file; throws RulesFileError listing every problem. `otherFamilies`: the
+ * families diagnosed by the other kinds' rules, which `explainedBy` may name besides this file's
+ * (leave it out to skip that check, e.g. when every file is checked together later).
+ */
+export function parseRulesFile(file: string, text?: string, otherFamilies?: Iterable<string>): { kind: DeviceKind; rules: Rule[]; labels: Map<string, string> } {
   const raw = readYaml(file, text);
   const top = RulesFile.safeParse(raw);
   if (!top.success) throw new RulesFileError(file, issues(top.error, '(file)'));
@@ -62,6 +66,7 @@ export function parseRulesFile(file: string, text?: string): { kind: DeviceKind;
   const kind = top.data.kind;
   if (!isDeviceKind(kind)) throw new RulesFileError(file, [`(file): kind: "${kind}" is not a device kind (${DEVICE_KINDS.join(', ')})`]);
   const rules: Rule[] = [];
+  const labels = new Map<string, string>();
   const seen = new Set<string>();
   top.data.rules.forEach((r, i) => {
     const label = ruleLabel(r, i);
@@ -73,10 +78,50 @@ export function parseRulesFile(file: string, text?: string): { kind: DeviceKind;
     if (seen.has(parsed.data.id)) problems.push(`${label}: id: "${parsed.data.id}" is used twice`);
     seen.add(parsed.data.id);
     problems.push(...checkFields(parsed.data, kind).map((p) => `${label}: ${p}`));
+    problems.push(...checkAsset(parsed.data, kind).map((p) => `${label}: ${p}`));
+    labels.set(parsed.data.id, label);
     rules.push(parsed.data);
   });
+  if (otherFamilies !== undefined) problems.push(...explainedByProblems(rules, new Set([...otherFamilies, ...rules.map((r) => r.family)]), labels));
   if (problems.length > 0) throw new RulesFileError(file, problems);
-  return { kind, rules };
+  return { kind, rules, labels };
+}
+
+/** Asset and explainedBy scopes that the rule's signals can actually have. */
+function checkAsset(rule: Rule, kind: DeviceKind): string[] {
+  const problems: string[] = [];
+  const sub = deviceKinds[kind].subUnits?.field;
+  const perPort = sub !== undefined && iteratedArray(rule) === sub;
+  if (rule.asset === 'port' && !perPort) problems.push(`asset: "port" needs a rule that reads ${sub !== undefined ? `${sub}[*]` : 'ports (this kind has none)'}: its signals are one per port`);
+  if (rule.building !== undefined && rule.asset !== 'device') {
+    problems.push(`asset: a rule with building grouping is about single devices (asset: device); its group signal is about the ${rule.building.by}`);
+  }
+  if (rule.kind === 'scheduled' && rule.asset !== rule.scope) problems.push(`asset: a scheduled rule with scope ${rule.scope} raises signals about a ${rule.scope} (asset: ${rule.scope})`);
+  (rule.explainedBy ?? []).forEach((ref, i) => {
+    const { family, scope } = parseExplainedBy(ref);
+    if (scope === 'port' && rule.asset !== 'port') problems.push(`explainedBy[${i}]: "${ref}": scope port needs a rule about ports (asset: port)`);
+    if (family === rule.family && scope === rule.asset) problems.push(`explainedBy[${i}]: "${ref}": a problem cannot explain itself`);
+  });
+  return problems;
+}
+
+/** Every family named in `explainedBy` must be diagnosed by some rule. */
+export function explainedByProblems(rules: Rule[], known: Set<string>, labels: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const rule of rules) {
+    (rule.explainedBy ?? []).forEach((ref, i) => {
+      const { family } = parseExplainedBy(ref);
+      if (!known.has(family)) problems.push(`${labels.get(rule.id) ?? `rule "${rule.id}"`}: explainedBy[${i}]: no rule diagnoses family "${family}" (known: ${[...known].sort().join(', ')})`);
+    });
+  }
+  return problems;
+}
+
+/** Family → its rules (and the asset they are about), for `precall rules check` and docs. */
+export function familyMap(rules: Rule[]): Map<string, Rule[]> {
+  const out = new Map<string, Rule[]>();
+  for (const r of rules) out.set(r.family, [...(out.get(r.family) ?? []), r]);
+  return out;
 }
 
 type Where = 'telemetry' | 'event' | 'both';
@@ -175,21 +220,30 @@ export function unitAt(root: z.ZodType, path: string): string | undefined {
 }
 
 /** Read devices/<kind>/rules.yaml for every kind that has one. */
-export function loadDefaultRules(devicesDir = DEVICES_DIR): Map<DeviceKind, Rule[]> {
+export function loadDefaultRules(devicesDir = DEVICES_DIR, replace?: { kind: DeviceKind; rules: Rule[] }): Map<DeviceKind, Rule[]> {
   const out = new Map<DeviceKind, Rule[]>();
   const problems: string[] = [];
+  const checks: { file: string; rules: Rule[]; labels: Map<string, string> }[] = [];
   for (const kind of DEVICE_KINDS) {
+    if (replace?.kind === kind) {
+      out.set(kind, replace.rules);
+      continue;
+    }
     const file = join(devicesDir, kind, 'rules.yaml');
     if (!existsSync(file)) continue;
     try {
       const parsed = parseRulesFile(file);
       if (parsed.kind !== kind) problems.push(`${file}: (file): kind: "${parsed.kind}" but the file is in the ${kind} folder`);
       out.set(kind, parsed.rules);
+      checks.push({ file, rules: parsed.rules, labels: parsed.labels });
     } catch (err) {
       if (err instanceof RulesFileError) problems.push(...err.problems.map((p) => `${file}: ${p}`));
       else throw err;
     }
   }
+  // explainedBy may name a family of another kind (piles silent during their shed's power cut).
+  const known = new Set([...out.values()].flat().map((r) => r.family));
+  for (const c of checks) problems.push(...explainedByProblems(c.rules, known, c.labels).map((p) => `${c.file}: ${p}`));
   if (problems.length > 0) throw new RulesFileError(devicesDir, problems);
   return out;
 }
@@ -238,7 +292,7 @@ export function parseOverrideFile(file: string, defaults: Map<DeviceKind, Rule[]
     if (parsed.data.set !== undefined) {
       const merged = Rule.safeParse(mergeRule(base.rule as unknown as Record<string, unknown>, parsed.data.set));
       if (!merged.success) problems.push(...issues(merged.error, label).map((p) => p.replace(`${label}: `, `${label}: set.`)));
-      else problems.push(...checkFields(merged.data, base.kind).map((p) => `${label}: set.${p}`));
+      else problems.push(...[...checkFields(merged.data, base.kind), ...checkAsset(merged.data, base.kind)].map((p) => `${label}: set.${p}`));
     }
     out.push(parsed.data);
   });

@@ -8,6 +8,36 @@ import { AnomalyParams, CountParams, DueParams, EventParams, ScheduledParams, Si
 
 export const RuleId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
 
+/** A problem family: what is wrong, whichever rule saw it (`socket-overheat`, `supply-loss`). */
+export const Family = z.string({ error: (i) => (i.input === undefined ? 'every rule names the problem family it diagnoses, e.g. family: socket-overheat' : undefined) }).regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
+
+/** What a work order is about: one charging port, one device, a building or a substation. */
+export const ASSET_TYPES = ['port', 'device', 'building', 'substation'] as const;
+export const AssetType = z.enum(ASSET_TYPES, { error: (i) => (i.input === undefined ? `every rule names the asset its problem is about: ${ASSET_TYPES.join(', ')}` : undefined) });
+export type AssetType = z.infer<typeof AssetType>;
+export const Asset = z.object({ type: AssetType, id: z.string() });
+export type Asset = z.infer<typeof Asset>;
+
+/**
+ * `family@scope`: an open order of this family, looked for relative to the signalling device
+ * (`port`: the same port; `device`: the device or any of its ports; `building`, `substation`:
+ * the device's building or substation), explains this rule's signals.
+ */
+export const ExplainedByRef = z.string().superRefine((v, ctx) => {
+  const at = v.lastIndexOf('@');
+  const family = at < 0 ? v : v.slice(0, at);
+  const scope = at < 0 ? undefined : v.slice(at + 1);
+  if (!Family.safeParse(family).success) ctx.addIssue({ code: 'custom', message: `"${v}": write family@scope, the family in lower-case letters, digits and dashes` });
+  else if (scope === undefined) ctx.addIssue({ code: 'custom', message: `"${v}": the scope is missing; write family@scope with scope ${ASSET_TYPES.join(', ')}` });
+  else if (!(ASSET_TYPES as readonly string[]).includes(scope)) ctx.addIssue({ code: 'custom', message: `"${v}": unknown scope "${scope}" (use ${ASSET_TYPES.join(', ')})` });
+});
+
+/** `family@scope` split; call on validated refs only. */
+export function parseExplainedBy(ref: string): { family: string; scope: AssetType } {
+  const at = ref.lastIndexOf('@');
+  return { family: ref.slice(0, at), scope: ref.slice(at + 1) as AssetType };
+}
+
 const MonthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'MM-DD, e.g. 11-15');
 
 /** Fields every rule has, whatever its kind. */
@@ -15,6 +45,16 @@ const Common = {
   id: RuleId,
   /** One line for people reading the rule file. */
   title: z.string().optional(),
+  /** The problem this rule diagnoses; every rule that sees it adds evidence to one order. */
+  family: Family,
+  /**
+   * What the problem is about. `port` needs a rule that reads `ports[*]` (one signal per port);
+   * a rule with `building:` grouping is `device` (its group signal is about the building or
+   * substation).
+   */
+  asset: AssetType,
+  /** Causes that explain this rule's signals: while such an order is open, the signal joins it. */
+  explainedBy: z.array(ExplainedByRef).max(8).optional(),
   severity: z.enum(['critical', 'major', 'minor', 'info']),
   /** SLA class of the resulting work order (shared/DOMAIN.md deadline table). */
   caseClass: z.enum(['entrapment', 'life-safety', 'utility-outage', 'general', 'complex', 'preventive']),
@@ -70,6 +110,9 @@ export const RulesFile = z
   })
   .strict();
 
+/** What a rule is (and which problem it diagnoses) is the same everywhere: overrides tune, they do not re-diagnose. */
+const FIXED_IN_OVERRIDES = ['id', 'kind', 'family', 'asset', 'explainedBy'] as const;
+
 /** One override: which rule, where, and what changes. */
 export const Override = z
   .object({
@@ -86,7 +129,7 @@ export const Override = z
   .refine((o) => [o.street, o.community, o.building, o.device].filter((x) => x !== undefined).length <= 1, {
     message: 'give at most one of street, community, building, device',
   })
-  .refine((o) => o.set === undefined || (!('id' in o.set) && !('kind' in o.set)), { message: 'set may not change id or kind', path: ['set'] });
+  .refine((o) => o.set === undefined || !FIXED_IN_OVERRIDES.some((k) => k in o.set!), { message: `set may not change ${FIXED_IN_OVERRIDES.join(', ')} (edit the rule in rules.yaml)`, path: ['set'] });
 export type Override = z.infer<typeof Override>;
 
 export const OverrideFile = z

@@ -1,9 +1,11 @@
 /**
  * Signals: what rules emit and work orders consume. A signal is raised once when a condition
- * starts (or is predicted) and cleared once when it ends; `key` identifies the condition so that
- * repeats fold into one work order.
+ * starts (or is predicted) and cleared once when it ends. `key` identifies the rule's condition on
+ * its asset; `incident` identifies the problem (family on asset) that every rule seeing it shares,
+ * so that all of them fold into one work order.
  */
 import type { DeviceKind } from '../../devices/index.js';
+import type { Asset, AssetType } from './schema.js';
 
 export type Severity = 'critical' | 'major' | 'minor' | 'info';
 
@@ -18,13 +20,37 @@ export interface Evidence {
   unit?: string;
 }
 
+/** An `explainedBy` entry of the rule: an open order of `family` at `scope` explains the signal. */
+export interface Explanation {
+  family: string;
+  scope: AssetType;
+}
+
+/** The incident key of a problem: `${family}@${asset.type}:${asset.id}` (the work order's open key). */
+export function incidentKey(family: string, asset: Asset): string {
+  return `${family}@${asset.type}:${asset.id}`;
+}
+
+/** Asset id of one charging port: `${deviceId}/p${port}`. */
+export function portAssetId(deviceId: string, port: number | string): string {
+  return `${deviceId}/p${port}`;
+}
+
 export interface Signal {
   /**
-   * Stable key: `${ruleId}:${scope}` where scope is the device id, or `building:${id}` /
-   * `substation:${id}` for a group signal (rules with `building.by: substation`). A pile's ports
-   * share their pile's key (the signal is raised by the first port and cleared by the last).
+   * Stable key of the rule's condition: `${ruleId}:${scope}` where scope is the device id, the
+   * port (`${deviceId}/p${port}`, rules about ports: one signal per port), or `building:${id}` /
+   * `substation:${id}` for a group signal (rules with `building:` grouping).
    */
   key: string;
+  /** The problem family the rule diagnoses (rules.yaml `family`). */
+  family: string;
+  /** What the problem is about; a group signal is about its building or substation. */
+  asset: Asset;
+  /** `${family}@${asset.type}:${asset.id}`: signals with the same incident fold into one order. */
+  incident: string;
+  /** Open orders that explain this signal (rules.yaml `explainedBy`); absent when none is declared. */
+  explainedBy?: Explanation[];
   state: 'raised' | 'cleared';
   ruleId: string;
   /** The rule kind that produced it (threshold, trend, ...). */

@@ -13,8 +13,8 @@ import { charger, H, heat, MIN, port, reading, S, T0, testRegistry } from './hel
 
 const registry = testRegistry();
 const book = (kind: DeviceKind, rules: object[]) => new RuleBook(new Map([[kind, rules.map((r) => Rule.parse(r))]]));
-const base = { severity: 'major', caseClass: 'general' };
-const hot = { id: 'hot', kind: 'threshold', ...base, when: { field: 'ports[*].tempC', op: '>=', value: 80 }, forS: 30, clearWhen: { field: 'ports[*].tempC', op: '<', value: 70 } };
+const base = { severity: 'major', caseClass: 'general', family: 'test-family', asset: 'device' };
+const hot = { id: 'hot', kind: 'threshold', ...base, family: 'socket-overheat', asset: 'port', when: { field: 'ports[*].tempC', op: '>=', value: 80 }, forS: 30, clearWhen: { field: 'ports[*].tempC', op: '<', value: 70 } };
 const brief = (s: Signal[]) => s.map((x) => `${x.state} ${x.key}${x.port !== undefined ? ` port${x.port}` : ''} @${(x.at - T0) / 1000}`);
 
 const dirs: string[] = [];
@@ -23,7 +23,7 @@ afterEach(() => {
 });
 
 describe('engine', () => {
-  it('folds ports into one signal per pile and rule: raised by the first port, cleared by the last', () => {
+  it('a rule about ports sends one signal per port, with the port as its asset and incident', () => {
     const engine = createRuleEngine({ registry, rules: book('ebike-charger', [{ ...hot, forS: 0 }]), clock: () => T0 });
     const seen: Signal[] = [];
     engine.subscribe((s) => seen.push(s));
@@ -33,12 +33,35 @@ describe('engine', () => {
       ...engine.onReading(reading(registry, 'p1', T0 + 2 * MIN, charger([port(1, { tempC: 50 }), port(2, { tempC: 90 })]))),
       ...engine.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 50 }), port(2, { tempC: 50 })]))),
     ];
-    expect(brief(out)).toEqual(['raised hot:p1 port1 @0', 'cleared hot:p1 port2 @180']);
+    expect(brief(out)).toEqual(['raised hot:p1/p1 port1 @0', 'raised hot:p1/p2 port2 @60', 'cleared hot:p1/p1 port1 @120', 'cleared hot:p1/p2 port2 @180']);
     expect(seen).toEqual(out);
     const raised = out[0]!;
     expect(raised).toMatchObject({ ruleId: 'hot', ruleKind: 'threshold', deviceId: 'p1', kind: 'ebike-charger', building: 'b1', community: 'c1', street: 's1', substation: 'ss1', severity: 'major', caseClass: 'general' });
+    expect(raised).toMatchObject({ family: 'socket-overheat', asset: { type: 'port', id: 'p1/p1' }, incident: 'socket-overheat@port:p1/p1' });
+    expect(out[1]!.incident).toBe('socket-overheat@port:p1/p2');
     expect(raised.message).toEqual({ id: 'rule.hot', params: { device: 'p1', port: 1, since: T0, value: 85 } });
     expect(raised.evidence[0]).toEqual({ time: T0, field: 'ports[*].tempC', value: 85, unit: '°C' });
+  });
+
+  it('a rule about the whole device folds its ports: raised by the first port, cleared by the last', () => {
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [{ ...hot, forS: 0, asset: 'device', explainedBy: ['supply-loss@building'] }]), clock: () => T0 });
+    const out = [
+      ...engine.onReading(reading(registry, 'p1', T0, charger([port(1, { tempC: 85 }), port(2, { tempC: 20 })]))),
+      ...engine.onReading(reading(registry, 'p1', T0 + MIN, charger([port(1, { tempC: 85 }), port(2, { tempC: 90 })]))),
+      ...engine.onReading(reading(registry, 'p1', T0 + 2 * MIN, charger([port(1, { tempC: 50 }), port(2, { tempC: 90 })]))),
+      ...engine.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 50 }), port(2, { tempC: 50 })]))),
+    ];
+    expect(brief(out)).toEqual(['raised hot:p1 port1 @0', 'cleared hot:p1 port2 @180']);
+    expect(out[0]).toMatchObject({ asset: { type: 'device', id: 'p1' }, incident: 'socket-overheat@device:p1', explainedBy: [{ family: 'supply-loss', scope: 'building' }] });
+  });
+
+  it('state written before signals were per port (one output per pile) clears port by port', () => {
+    const store = new MemoryRuleStateStore();
+    // What an older precall wrote for a pile whose port 1 was raised: output state under the rule id.
+    store.put([['p1', { k: { 'hot#1': { r: 1 } }, o: { hot: { e: [1], r: 1 } } }]]);
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [{ ...hot, forS: 0 }]), clock: () => T0, stateStore: store });
+    const out = engine.onReading(reading(registry, 'p1', T0 + MIN, charger([port(1, { tempC: 50 })])));
+    expect(brief(out)).toEqual(['cleared hot:p1/p1 port1 @60']);
   });
 
   it('suppresses flapping: after maxChanges the signal stays raised until the window passes quietly', () => {
@@ -47,9 +70,9 @@ describe('engine', () => {
     const out: Signal[] = [];
     for (let i = 0; i < 10; i++) out.push(...engine.onReading(reading(registry, 'p1', T0 + i * MIN, charger([port(1, { tempC: i % 2 === 0 ? 85 : 60 })]))));
     // raise, clear, raise, then the 4th change (a clear) is held; later changes emit nothing.
-    expect(brief(out)).toEqual(['raised hot:p1 port1 @0', 'cleared hot:p1 port1 @60', 'raised hot:p1 port1 @120']);
+    expect(brief(out)).toEqual(['raised hot:p1/p1 port1 @0', 'cleared hot:p1/p1 port1 @60', 'raised hot:p1/p1 port1 @120']);
     expect(brief(engine.tick(T0 + 30 * MIN))).toEqual([]);
-    expect(brief(engine.tick(T0 + 9 * MIN + H + S))).toEqual(['cleared hot:p1 @4141']);
+    expect(brief(engine.tick(T0 + 9 * MIN + H + S))).toEqual(['cleared hot:p1/p1 port1 @4141']);
   });
 
   it('restart mid-condition: the hold survives in SQLite and the signal is raised once, at the right time', () => {
@@ -65,12 +88,12 @@ describe('engine', () => {
 
     const e2 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
     expect(brief(e2.tick(T0 + 20 * S))).toEqual([]);
-    expect(brief(e2.tick(T0 + 31 * S))).toEqual(['raised hot:p1 port1 @30']);
+    expect(brief(e2.tick(T0 + 31 * S))).toEqual(['raised hot:p1/p1 port1 @30']);
     // Crash right after the raise (no stop, no periodic flush): the raise was written before it was announced.
     const e3 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
     expect(e3.onReading(hotReading(T0 + MIN))).toEqual([]);
     expect(e3.tick(T0 + 2 * MIN)).toEqual([]);
-    expect(brief(e3.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 40 })]))))).toEqual(['cleared hot:p1 port1 @180']);
+    expect(brief(e3.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 40 })]))))).toEqual(['cleared hot:p1/p1 port1 @180']);
     e2.stop();
     e3.stop();
   });
@@ -95,7 +118,10 @@ describe('engine', () => {
     const cold = (id: string, t: number) => engine.onReading(reading(registry, id, t, heat({ supplyTempC: 40 })));
     const warm = (id: string, t: number) => engine.onReading(reading(registry, id, t, heat({ supplyTempC: 60 })));
     const out = [...cold('m1', T0), ...cold('m2', T0 + MIN), ...cold('m5', T0 + 2 * MIN), ...cold('m6', T0 + 3 * MIN), ...engine.tick(T0 + 30 * MIN)];
-    expect(brief(out)).toEqual(['raised cold:substation:ss1 @120']);
+    // m6 joins the raised group later: the group signal goes out again with all four members.
+    expect(brief(out)).toEqual(['raised cold:substation:ss1 @120', 'raised cold:substation:ss1 @180']);
+    expect(out[1]!.devices).toEqual(['m1', 'm2', 'm5', 'm6']);
+    expect(out[0]).toMatchObject({ family: 'test-family', asset: { type: 'substation', id: 'ss1' }, incident: 'test-family@substation:ss1' });
     expect(out[0]!.devices).toEqual(['m1', 'm2', 'm5']);
     expect(out[0]!.deviceId).toBeUndefined();
     const clears = [...warm('m1', T0 + H), ...warm('m2', T0 + H), ...warm('m5', T0 + H), ...warm('m6', T0 + H + MIN)];
@@ -103,15 +129,16 @@ describe('engine', () => {
 
     const lone = [...cold('m7', T0 + 2 * H), ...engine.tick(T0 + 2 * H + 5 * MIN), ...engine.tick(T0 + 2 * H + 11 * MIN), ...warm('m7', T0 + 3 * H)];
     expect(brief(lone)).toEqual(['raised cold:m7 @7200', 'cleared cold:m7 @10800']);
+    expect(lone[0]).toMatchObject({ asset: { type: 'device', id: 'm7' }, incident: 'test-family@device:m7' });
   });
 
   it('reload keeps state in progress when a threshold changes, and clears signals of a removed rule', () => {
     const engine = createRuleEngine({ registry, rules: book('ebike-charger', [{ ...hot, forS: 60 }]), clock: () => T0 + 10 * S });
     expect(engine.onReading(reading(registry, 'p1', T0, charger([port(1, { tempC: 85 })])))).toEqual([]);
     expect(engine.setRules(book('ebike-charger', [{ ...hot, forS: 60, when: { field: 'ports[*].tempC', op: '>=', value: 75 } }]))).toEqual([]);
-    expect(brief(engine.tick(T0 + 61 * S))).toEqual(['raised hot:p1 port1 @60']);
+    expect(brief(engine.tick(T0 + 61 * S))).toEqual(['raised hot:p1/p1 port1 @60']);
     const removed = engine.setRules(book('ebike-charger', []));
-    expect(brief(removed)).toEqual(['cleared hot:p1 @10']);
+    expect(brief(removed)).toEqual(['cleared hot:p1/p1 port1 @10']);
     expect(removed[0]!.message.params.reason).toBe('rule-removed');
   });
 
@@ -131,7 +158,7 @@ describe('engine', () => {
   });
 
   it('scheduled rules: a clear error without InfluxDB; with a query function rows become building signals', async () => {
-    const rule = { id: 'sched', kind: 'scheduled', ...base, cron: '0 5 * * * *', query: 'SELECT mean("supplyTempC") AS "supply" FROM "$bucket"..heat_meter GROUP BY "building"', when: { field: 'supply', op: '<', value: 45 } };
+    const rule = { id: 'sched', kind: 'scheduled', ...base, asset: 'building', cron: '0 5 * * * *', query: 'SELECT mean("supplyTempC") AS "supply" FROM "$bucket"..heat_meter GROUP BY "building"', when: { field: 'supply', op: '<', value: 45 } };
     const without = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0 });
     without.start();
     expect(without.problems.join()).toMatch(/sched.*InfluxDB is not configured.*INFLUX_URL/);
@@ -141,7 +168,9 @@ describe('engine', () => {
     const queries: string[] = [];
     let rows = [{ building: 'b1', supply: 40 }, { building: 'b2', supply: 60 }];
     const withQuery = createRuleEngine({ registry, rules: book('heat-meter', [rule]), clock: () => T0, influxBucket: 'bk', query: async (q) => (queries.push(q), rows) });
-    expect(brief(await withQuery.runScheduled('sched'))).toEqual(['raised sched:building:b1 @0']);
+    const first = await withQuery.runScheduled('sched');
+    expect(brief(first)).toEqual(['raised sched:building:b1 @0']);
+    expect(first[0]).toMatchObject({ asset: { type: 'building', id: 'b1' }, incident: 'test-family@building:b1' });
     expect(queries[0]).toContain('FROM "bk"..heat_meter');
     rows = [{ building: 'b1', supply: 50 }];
     expect(brief(await withQuery.runScheduled('sched', T0 + H))).toEqual(['cleared sched:building:b1 @3600']);

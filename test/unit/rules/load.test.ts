@@ -37,16 +37,22 @@ kind: heat-meter
 rules:
   - id: ok-rule
     kind: threshold
+    family: poor-balancing
+    asset: device
     severity: major
     caseClass: general
     when: { field: deltaTK, op: '<', value: 3 }
   - id: wrong-field
     kind: threshold
+    family: poor-balancing
+    asset: device
     severity: major
     caseClass: general
     when: { all: [ { field: deltaTK, op: '<', value: 3 }, { field: status.valv, op: '==', value: open } ] }
   - id: wrong-value
     kind: trend
+    family: heating-supply
+    asset: device
     severity: major
     caseClass: general
     field: supplyTempC
@@ -56,6 +62,8 @@ rules:
     horizonS: 3600
   - id: ok-rule
     kind: silence
+    family: comms-loss
+    asset: device
     severity: minor
     caseClass: general
 `;
@@ -68,6 +76,64 @@ rules:
     expect(() => parseRulesFile('heat.yaml', text)).toThrow(/rules file heat\.yaml is invalid/);
     expect(problems(() => parseRulesFile('x.yaml', 'version: 1\nkind: toaster\nrules: []\n'))[0]).toMatch(/kind: "toaster" is not a device kind/);
     expect(problems(() => parseRulesFile('x.yaml', 'version: [1\n'))[0]).toMatch(/not valid YAML/);
+  });
+
+  it('families and assets: a missing family, an unknown scope, a family no rule diagnoses and an impossible asset are named', () => {
+    const text = `version: 1
+kind: ebike-charger
+rules:
+  - id: no-family
+    kind: silence
+    asset: device
+    severity: minor
+    caseClass: general
+  - id: bad-scope
+    kind: silence
+    family: comms-loss
+    asset: device
+    severity: minor
+    caseClass: general
+    explainedBy: [supply-loss@shed]
+  - id: unknown-cause
+    kind: silence
+    family: comms-loss
+    asset: device
+    severity: minor
+    caseClass: general
+    explainedBy: [supply-loss@building, gremlins@device]
+  - id: port-without-ports
+    kind: event
+    on: events
+    family: fire-alarm
+    asset: port
+    severity: critical
+    caseClass: life-safety
+    raise: { field: code, op: '==', value: smoke }
+  - id: grouped-building
+    kind: silence
+    family: comms-loss
+    asset: building
+    severity: minor
+    caseClass: general
+    building: { by: building }
+`;
+    expect(problems(() => parseRulesFile('piles.yaml', text, ['supply-loss', 'entrapment']))).toEqual([
+      'rule "no-family" (rules[0]): family: every rule names the problem family it diagnoses, e.g. family: socket-overheat',
+      'rule "bad-scope" (rules[1]): explainedBy[0]: "supply-loss@shed": unknown scope "shed" (use port, device, building, substation)',
+      'rule "port-without-ports" (rules[3]): asset: "port" needs a rule that reads ports[*]: its signals are one per port',
+      'rule "grouped-building" (rules[4]): asset: a rule with building grouping is about single devices (asset: device); its group signal is about the building',
+      'rule "unknown-cause" (rules[2]): explainedBy[1]: no rule diagnoses family "gremlins" (known: comms-loss, entrapment, fire-alarm, supply-loss)',
+    ]);
+  });
+
+  it('the shipped rules name a family and an asset each, and every explainedBy names a diagnosed family', () => {
+    const all = [...defaults.values()].flat();
+    const families = new Set(all.map((r) => r.family));
+    for (const r of all) for (const ref of r.explainedBy ?? []) expect(families.has(ref.split('@')[0]!), `${r.id}: ${ref}`).toBe(true);
+    const of = (id: string) => all.find((r) => r.id === id)!;
+    expect([of('charger-port-hot').family, of('charger-port-hot').asset]).toEqual(['socket-overheat', 'port']);
+    expect([of('charger-silent').family, of('charger-silent').explainedBy]).toEqual(['comms-loss', ['supply-loss@building', 'supply-loss@device']]);
+    expect(problems(() => parseOverrideFile('ops.yaml', defaults, 'version: 1\noverrides:\n  - rule: lift-silent\n    set: { family: overspeed }\n'))[0]).toMatch(/set may not change id, kind, family, asset, explainedBy/);
   });
 
   it('override files: unknown rules and bad merged values are named', () => {
@@ -124,6 +190,11 @@ overrides:
     try {
       expect(await main(['check', 'devices/elevator/rules.yaml'])).toBe(0);
       expect(log.mock.calls.flat().join()).toMatch(/OK, 7 elevator rule/);
+      expect(log.mock.calls.flat().join()).toContain('  out-of-service @ device: lift-out-of-service  (explained by entrapment@device)');
+      log.mockClear();
+      expect(await main(['check', 'devices/ebike-charger/rules.yaml'])).toBe(0);
+      expect(log.mock.calls.flat().join()).toContain('  socket-overheat @ port: charger-port-overtemp, charger-port-hot, charger-port-temp-rising');
+      expect(log.mock.calls.flat().join()).toContain('  supply-loss @ device|building: charger-power-cut');
       const bad = join(dir, 'ops.yaml');
       writeFileSync(bad, 'version: 1\noverrides:\n  - rule: lift-silent\n    set: { intervals: -1 }\n');
       expect(await main(['check', bad])).toBe(1);

@@ -42,11 +42,22 @@ export function testRegistry(): Registry {
   );
 }
 
+/**
+ * A signal as the engine sends it. Unless given, each rule is its own problem family (so two
+ * rules make two orders), about the device, its port (with `port`) or the building (no device).
+ */
 export function signal(over: Partial<Signal> = {}): Signal {
   const ruleId = over.ruleId ?? 'lift-door-faults';
   const deviceId = 'deviceId' in over ? over.deviceId : 'lift-3-1';
+  const family = over.family ?? ruleId;
+  const asset =
+    over.asset ??
+    (deviceId === undefined ? { type: 'building' as const, id: over.building ?? 'yhy-3' } : over.port !== undefined ? { type: 'port' as const, id: `${deviceId}/p${over.port}` } : { type: 'device' as const, id: deviceId });
   return {
-    key: `${ruleId}:${deviceId ?? 'building:yhy-3'}`,
+    key: `${ruleId}:${asset.type === 'port' || asset.type === 'device' ? asset.id : `${asset.type}:${asset.id}`}`,
+    family,
+    asset,
+    incident: `${family}@${asset.type}:${asset.id}`,
     state: 'raised',
     ruleId,
     ruleKind: 'threshold',
