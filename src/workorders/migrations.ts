@@ -4,7 +4,8 @@
  */
 import type Database from 'better-sqlite3';
 
-const steps: string[] = [
+/** The schema steps; exported so that tests can build a database as an older precall left it. */
+export const MIGRATIONS: readonly string[] = [
   // 1: orders, audit history, per-day code sequence, complaints, delivery log.
   `
   CREATE TABLE work_orders (
@@ -69,20 +70,30 @@ const steps: string[] = [
   CREATE INDEX deliveries_due ON deliveries(status, next_at);
   CREATE INDEX deliveries_order ON deliveries(order_id);
   `,
+  // 2: incidents. An order is one problem (family) on one asset; the open key becomes the
+  // incident key for new orders, and the rule signals folded into it are kept with it. Orders
+  // from version 1 keep their keys and get family/asset null.
+  `
+  ALTER TABLE work_orders ADD COLUMN family TEXT;
+  ALTER TABLE work_orders ADD COLUMN asset TEXT;
+  ALTER TABLE work_orders ADD COLUMN port INTEGER;
+  ALTER TABLE work_orders ADD COLUMN signals TEXT NOT NULL DEFAULT '[]';
+  CREATE INDEX work_orders_family ON work_orders(family, building);
+  `,
 ];
 
-export const SCHEMA_VERSION = steps.length;
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > steps.length) {
-    throw new Error(`work-order database has schema version ${current}, newer than this precall knows (${steps.length}); upgrade precall`);
+  if (current > MIGRATIONS.length) {
+    throw new Error(`work-order database has schema version ${current}, newer than this precall knows (${MIGRATIONS.length}); upgrade precall`);
   }
-  for (let v = current; v < steps.length; v++) {
+  for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       // Re-read inside the write lock: another process may have migrated meanwhile.
       if ((db.pragma('user_version', { simple: true }) as number) > v) return;
-      db.exec(steps[v]!);
+      db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../../devices/index.js';
+import { Asset } from '../rules/schema.js';
 
 export const STATUSES = ['open', 'reopened', 'acknowledged', 'on-site', 'resolved', 'verifying', 'closed', 'cancelled'] as const;
 export const Status = z.enum(STATUSES);
@@ -20,15 +21,62 @@ export type CaseClass = z.infer<typeof CaseClass>;
 
 export const Kind = z.enum(DEVICE_KINDS as ['ebike-charger', 'heat-meter', 'elevator']);
 
-const EvidenceItem = z.object({ time: z.number(), field: z.string(), value: z.union([z.number(), z.string(), z.boolean()]), unit: z.string().optional() });
+/** One reading behind a signal; `ruleId` (and `deviceId` when known) say which rule saw it where. */
+const EvidenceItem = z.object({
+  time: z.number(),
+  field: z.string(),
+  value: z.union([z.number(), z.string(), z.boolean()]),
+  unit: z.string().optional(),
+  ruleId: z.string().optional(),
+  deviceId: z.string().optional(),
+});
+
+/**
+ * One rule's signal on an order: the order's own family (`own`) or a consequence that an open
+ * cause explains (`consequence`, e.g. a pile silent during its shed's power cut). The order
+ * verifies only when none is active any more.
+ */
+export const OrderSignal = z.object({
+  key: z.string(),
+  ruleId: z.string(),
+  family: z.string(),
+  deviceId: z.string().nullable(),
+  port: z.number().nullable(),
+  /** Group signals (a building's or substation's devices together): the members. */
+  devices: z.array(z.string()).optional(),
+  role: z.enum(['own', 'consequence']),
+  /** This signal's own diagnosis, one line in the order's language (for "also seen"). */
+  title: z.string(),
+  severity: z.string(),
+  caseClass: CaseClass,
+  /** Priority score of this signal on its own (severity + case class + impact). */
+  score: z.number(),
+  active: z.boolean(),
+  raisedAt: z.number(),
+  clearedAt: z.number().nullable(),
+  /** Raises of this signal folded into the order. */
+  count: z.number().int(),
+});
+export type OrderSignal = z.infer<typeof OrderSignal>;
 
 export const WorkOrder = z.object({
   id: z.number().int(),
   /** Human code, `WO-YYYYMMDD-NNNN`, day in the district's time zone. */
   code: z.string(),
   source: Source,
-  /** Dedup key: `${ruleId}:${deviceId}` or `${ruleId}:building:${id}`; complaints use `complaint:...`. */
+  /**
+   * One open order per key: the incident `${family}@${asset.type}:${asset.id}` for orders from
+   * signals; complaints use `complaint:...`, manual orders `manual:...`. Orders written before
+   * incidents existed keep their `${ruleId}:${deviceId}` key.
+   */
   openKey: z.string(),
+  /** The problem family; null for complaint and manual orders (and orders from before families). */
+  family: z.string().nullable(),
+  /** What the order is about: a charging port, a device, a building or a substation. */
+  asset: Asset.nullable(),
+  /** Charging-pile port, when the asset is a port. */
+  port: z.number().int().nullable(),
+  /** The rule of the headline diagnosis (the most severe signal seen). */
   ruleId: z.string().nullable(),
   deviceId: z.string().nullable(),
   building: z.string(),
@@ -43,7 +91,10 @@ export const WorkOrder = z.object({
   title: z.string(),
   description: z.string(),
   message: z.object({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) }),
+  /** Readings behind the order, newest last, from every rule that saw the problem (capped). */
   evidence: z.array(EvidenceItem),
+  /** Every rule signal folded into the order, active or cleared. */
+  signals: z.array(OrderSignal),
   status: Status,
   crew: z.string().nullable(),
   createdAt: z.number(),

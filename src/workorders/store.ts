@@ -15,6 +15,9 @@ const COLUMNS: Record<keyof WorkOrder, string> = {
   code: 'code',
   source: 'source',
   openKey: 'open_key',
+  family: 'family',
+  asset: 'asset',
+  port: 'port',
   ruleId: 'rule_id',
   deviceId: 'device_id',
   building: 'building',
@@ -30,6 +33,7 @@ const COLUMNS: Record<keyof WorkOrder, string> = {
   description: 'description',
   message: 'message',
   evidence: 'evidence',
+  signals: 'signals',
   status: 'status',
   crew: 'crew',
   createdAt: 'created_at',
@@ -50,7 +54,7 @@ const COLUMNS: Record<keyof WorkOrder, string> = {
   reopenCount: 'reopen_count',
   rating: 'rating',
 };
-const JSON_FIELDS = new Set<keyof WorkOrder>(['message', 'evidence']);
+const JSON_FIELDS = new Set<keyof WorkOrder>(['message', 'evidence', 'signals', 'asset']);
 const ACTIVE_SQL = `status NOT IN ('closed', 'cancelled')`;
 
 function toRow(patch: Partial<WorkOrder>): Record<string, unknown> {
@@ -65,7 +69,7 @@ function fromRow(row: Record<string, unknown>): WorkOrder {
   const o: Record<string, unknown> = {};
   for (const [k, col] of Object.entries(COLUMNS) as [keyof WorkOrder, string][]) {
     const v = row[col];
-    o[k] = JSON_FIELDS.has(k) ? JSON.parse(v as string) : k === 'signalActive' ? v === 1 : v;
+    o[k] = JSON_FIELDS.has(k) ? (v === null ? null : JSON.parse(v as string)) : k === 'signalActive' ? v === 1 : v;
   }
   return o as WorkOrder;
 }
@@ -157,6 +161,19 @@ export class WorkOrderStore {
   findActive(openKey: string): WorkOrder | undefined {
     const row = this.sql(`SELECT * FROM work_orders WHERE open_key = ? AND ${ACTIVE_SQL}`).get(openKey) as Record<string, unknown> | undefined;
     return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Active orders whose open key starts with `prefix` (the port orders of a device: `family@port:dev/p`). */
+  findActiveByPrefix(prefix: string): WorkOrder[] {
+    return (this.sql(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} AND substr(open_key, 1, length(@prefix)) = @prefix ORDER BY id`).all({ prefix }) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  /** The active order that holds this rule signal (`signals[].key`), whatever its open key. */
+  findActiveWithSignal(signalKey: string): WorkOrder | undefined {
+    // instr() narrows the scan to orders whose JSON mentions the key; the parse confirms it.
+    const needle = JSON.stringify({ key: signalKey }).slice(1, -1);
+    const rows = this.sql(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} AND instr(signals, ?) > 0`).all(needle) as Record<string, unknown>[];
+    return rows.map(fromRow).find((o) => o.signals.some((x) => x.key === signalKey));
   }
 
   /** Most recently closed order with this key, closed at or after `since`. */

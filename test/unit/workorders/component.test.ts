@@ -83,7 +83,7 @@ describe('orders from signals', () => {
   it('the database refuses a second active order with the same key (unique partial index)', () => {
     const { wo } = make();
     const o = wo.onSignal(signal())!;
-    expect(() => wo.store.db.prepare(`INSERT INTO work_orders SELECT NULL, 'WO-X', source, open_key, rule_id, device_id, building, community, street, substation, kind, case_class, severity, priority, priority_score, title, description, message, evidence, status, crew, created_at, updated_at, count, last_seen, signal_active, cleared_at, ack_due_at, resolve_due_at, acknowledged_at, on_site_at, resolved_at, closed_at, escalation_level, reminders, last_reminder_at, reopen_count, rating FROM work_orders WHERE id = ?`).run(o.id)).toThrow(/UNIQUE/);
+    expect(() => wo.store.db.prepare(`INSERT INTO work_orders SELECT NULL, 'WO-X', source, open_key, rule_id, device_id, building, community, street, substation, kind, case_class, severity, priority, priority_score, title, description, message, evidence, status, crew, created_at, updated_at, count, last_seen, signal_active, cleared_at, ack_due_at, resolve_due_at, acknowledged_at, on_site_at, resolved_at, closed_at, escalation_level, reminders, last_reminder_at, reopen_count, rating, family, asset, port, signals FROM work_orders WHERE id = ?`).run(o.id)).toThrow(/UNIQUE/);
   });
 });
 

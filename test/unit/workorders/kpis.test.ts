@@ -8,9 +8,9 @@ const settings = parseSettings({});
 
 function order(id: number, over: Partial<WorkOrder> = {}): WorkOrder {
   return {
-    id, code: `WO-20261126-${String(id).padStart(4, '0')}`, source: 'rule', openKey: `k${id}`, ruleId: 'r', deviceId: 'd', building: 'b', community: 'c', street: 's',
+    id, code: `WO-20261126-${String(id).padStart(4, '0')}`, source: 'rule', openKey: `k${id}`, family: 'f', asset: { type: 'device', id: 'd' }, port: null, ruleId: 'r', deviceId: 'd', building: 'b', community: 'c', street: 's',
     substation: null, kind: 'elevator', caseClass: 'general', severity: 'major', priority: 'P3', priorityScore: 40, title: 't', description: 'd',
-    message: { id: 'm', params: {} }, evidence: [], status: 'open', crew: 'x', createdAt: 0, updatedAt: 0, count: 1, lastSeen: 0, signalActive: true,
+    message: { id: 'm', params: {} }, evidence: [], signals: [], status: 'open', crew: 'x', createdAt: 0, updatedAt: 0, count: 1, lastSeen: 0, signalActive: true,
     clearedAt: null, ackDueAt: 4 * H, resolveDueAt: 168 * H, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null,
     escalationLevel: 0, reminders: 0, lastReminderAt: null, reopenCount: 0, rating: null, ...over,
   };
