@@ -119,7 +119,7 @@ export function keyFromRequest(req: FastifyRequest): string | undefined {
   return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
 }
 
-/** onRequest hook: 401 without a known key, sets `request.actor` otherwise. */
+/** Request hook: 401 without a known key, sets `request.actor` otherwise. */
 export function authenticate(keys: ApiKeys) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const key = keyFromRequest(req);

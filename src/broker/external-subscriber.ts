@@ -15,6 +15,7 @@ import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, ty
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import { redactUrl } from '../redact.js';
 import { parseDeviceTopic } from './acl.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
 import { parseStatusPayload } from './status-message.js';
@@ -209,16 +210,5 @@ export class ExternalSubscriber {
       return;
     }
     this.board.set(deviceId, parsed.value.state, parsed.value.ts ?? this.now());
-  }
-}
-
-/** The URL without its password, for logs and /health. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
   }
 }

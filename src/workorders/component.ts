@@ -116,6 +116,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const notifiers = [...(opts.crewPublisher !== undefined ? [mqttCrewNotifier(opts.crewPublisher, lang)] : []), ...(opts.notifiers ?? [])];
   const metrics = opts.metrics !== undefined ? createWorkOrderMetrics(opts.metrics, () => (store.db.open ? store.activeByStatus() : {})) : undefined;
   const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics);
+  const knownCrews = new Set([...settings.crews.map((c) => c.id), ...settings.routes.map((r) => r.crew), settings.fallbackCrew]);
 
   /** Republish the retained snapshot of these crews' active orders. Never throws. */
   function publishSnapshots(crews: Iterable<string>): void {
@@ -380,6 +381,10 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       const place = opts.registry.buildings.get(input.building);
       const anyDevice = device ?? place?.devices[0];
       if (place === undefined) throw new WorkOrderError('PRECALL_ERR_WO_UNKNOWN_PLACE', `building ${input.building}`);
+      // The crew becomes a level of crews/{crewId}/work-orders: only crews the settings know.
+      if (input.crew !== undefined && !knownCrews.has(input.crew)) {
+        throw new WorkOrderError('PRECALL_ERR_WO_UNKNOWN_CREW', `"${input.crew.slice(0, 64)}"; known crews: ${[...knownCrews].join(', ')}`);
+      }
       const kind = device?.kind ?? input.kind ?? null;
       const community = anyDevice?.community ?? communityOf(input.building);
       const street = anyDevice?.street ?? streetOf(input.building);

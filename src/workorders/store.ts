@@ -56,6 +56,8 @@ const COLUMNS: Record<keyof WorkOrder, string> = {
 };
 const JSON_FIELDS = new Set<keyof WorkOrder>(['message', 'evidence', 'signals', 'asset']);
 const ACTIVE_SQL = `status NOT IN ('closed', 'cancelled')`;
+/** Most prepared statements kept; the store's fixed queries are about 20, filter variants share the rest. */
+export const STATEMENT_CACHE_SIZE = 64;
 
 function toRow(patch: Partial<WorkOrder>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
@@ -128,14 +130,27 @@ export class WorkOrderStore {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  /** Prepared once per SQL text (preparing is most of the cost of a small query). */
+  /**
+   * Prepared once per SQL text (preparing is most of the cost of a small query), kept in a
+   * least-recently-used cache of STATEMENT_CACHE_SIZE: filters build their SQL from the request
+   * (one text per combination of filters and number of statuses), so an unbounded cache would
+   * grow with every distinct query a client invents.
+   */
   private sql(text: string): Database.Statement {
     let st = this.statements.get(text);
     if (st === undefined) {
       st = this.db.prepare(text);
-      this.statements.set(text, st);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
+    } else {
+      this.statements.delete(text); // re-inserted below: most recently used last
     }
+    this.statements.set(text, st);
     return st;
+  }
+
+  /** Statements currently cached (tests, diagnostics). */
+  get cachedStatements(): number {
+    return this.statements.size;
   }
 
   constructor(file: string) {
@@ -256,8 +271,9 @@ export class WorkOrderStore {
     const where: string[] = [];
     const p: Record<string, unknown> = {};
     if (f.status !== undefined && f.status.length > 0) {
-      where.push(`status IN (${f.status.map((_, i) => `@s${i}`).join(', ')})`);
-      f.status.forEach((s, i) => (p[`s${i}`] = s));
+      const statuses = [...new Set(f.status)];
+      where.push(`status IN (${statuses.map((_, i) => `@s${i}`).join(', ')})`);
+      statuses.forEach((s, i) => (p[`s${i}`] = s));
     }
     for (const k of ['crew', 'community', 'building', 'kind', 'priority'] as const) {
       if (f[k] !== undefined) {

@@ -12,14 +12,15 @@ import { ErrorBody, errorBody } from '../../errors.js';
 import { WorkOrderError } from '../../workorders/errors.js';
 import { HistoryEntry, ManualOrderInput, Priority, Status, WorkOrder } from '../../workorders/model.js';
 import type { Actor } from '../../workorders/permissions.js';
-import { authenticate, requireRole, type ApiKeys } from '../auth.js';
+import { redactTarget, redactUrlsIn } from '../../redact.js';
+import { authenticate, keyFromRequest, requireRole, type ApiKeys } from '../auth.js';
 import { complaintRoutes } from './complaints.js';
 import { kpiRoutes } from './kpis.js';
 
 export interface WorkOrdersApiDeps {
   workOrders: WorkOrders;
   keys: ApiKeys;
-  /** Requests per minute per API key (or per address without one). Default 600. */
+  /** Requests per minute per known API key, and per source address for requests without a known key. Default 600. */
   rateLimitPerMinute?: number;
 }
 
@@ -98,7 +99,9 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
       async (req) => {
         const { order, history } = wo.get(req.params.code, actorOf(req));
         const complaints = wo.store.complaints({ orderId: order.id }).map((c) => ({ id: c.id, channel: c.channel, receivedAt: c.receivedAt, category: c.category, unit: c.unit, text: c.text, phoneMasked: c.phoneMasked }));
-        return { order, history, complaints, deliveries: wo.store.deliveries(order.id) };
+        // Robot webhook URLs carry their credential (`?key=`, `access_token=`): never show it.
+        const deliveries = wo.store.deliveries(order.id).map((d) => ({ ...d, target: redactTarget(d.target), lastError: d.lastError === null ? null : redactUrlsIn(d.lastError) }));
+        return { order, history, complaints, deliveries };
       },
     );
     app.post(
@@ -162,13 +165,24 @@ export function workOrdersApi(deps: WorkOrdersApiDeps): FastifyPluginAsync {
       global: true,
       max: deps.rateLimitPerMinute ?? 600,
       timeWindow: 60_000,
+      // One bucket per known key (read the way authentication reads it); anything else, a
+      // missing, unknown or junk key, shares its source address's bucket, so inventing a new
+      // header per request buys no new allowance.
       keyGenerator: (req) => {
-        const k = req.headers.authorization ?? req.headers['x-api-key'];
-        return typeof k === 'string' ? `key:${k.slice(-16)}` : `ip:${req.ip}`;
+        const presented = keyFromRequest(req);
+        const known = presented !== undefined ? deps.keys.verify(presented) : undefined;
+        return known !== undefined ? `key:${known.hash}` : `ip:${req.ip}`;
       },
       errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, message: `too many requests: at most ${ctx.max} a minute per key; retry in ${ctx.after}` }),
     });
-    app.addHook('onRequest', authenticate(deps.keys));
+    // After the limiter: it runs on every route's own onRequest hook, which comes after the
+    // instance's onRequest hooks, so checking the key there would answer unknown keys with 401
+    // before the limiter ever counted them. preParsing is the next stage, still before the body
+    // is read.
+    const checkKey = authenticate(deps.keys);
+    app.addHook('preParsing', async (req, reply) => {
+      await checkKey(req, reply);
+    });
     await app.register(workOrderRoutes(deps));
     await app.register(complaintRoutes(deps));
     await app.register(kpiRoutes(deps));

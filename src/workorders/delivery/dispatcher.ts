@@ -4,6 +4,7 @@
  * survive a restart, so pending deliveries resume when precall comes back.
  */
 import type { Logger } from 'pino';
+import { redactTarget, redactUrlsIn } from '../../redact.js';
 import type { WorkOrderEvent } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import type { DeliveryRow, WorkOrderStore } from '../store.js';
@@ -92,7 +93,7 @@ export class Dispatcher {
       } catch (e) {
         this.log.error({ err: e }, 'could not update the delivery log');
       }
-      this.log.warn({ channel: n.channel, target, attempts, giveUp, err: message }, 'delivery failed');
+      this.log.warn({ channel: n.channel, target: redactTarget(target), attempts, giveUp, err: redactUrlsIn(message) }, 'delivery failed');
     } finally {
       this.inFlight.delete(id);
     }

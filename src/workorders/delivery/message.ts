@@ -30,8 +30,9 @@ export function headline(lang: Lang, e: WorkOrderEvent): string {
 }
 
 export function notificationText(lang: Lang, e: WorkOrderEvent): NotificationText {
-  const o = e.order;
-  const title = headline(lang, e);
+  // The order's free texts may come from people (complaints, manual orders): in the markdown
+  // they are plain text; the catalogue's own wording around them stays as written.
+  const o = { ...e.order, title: markdownSafe(e.order.title), description: markdownSafe(e.order.description), crew: e.order.crew === null ? null : markdownSafe(e.order.crew) };
   const rows: [string, string][] = [
     [t(lang, 'notify.field.status'), t(lang, `status.${o.status}`)],
     [t(lang, 'notify.field.where'), [o.street, o.community, o.building, o.deviceId].filter((x) => x !== null).join(' / ')],
@@ -39,8 +40,26 @@ export function notificationText(lang: Lang, e: WorkOrderEvent): NotificationTex
     [t(lang, 'notify.field.crew'), o.crew ?? '-'],
     [t(lang, 'notify.field.description'), o.description],
   ];
-  const markdown = [`### ${title}`, ...rows.map(([k, v]) => `> **${k}**: ${v}`)].join('\n');
-  return { title, markdown };
+  const safeEvent: WorkOrderEvent = e.type === 'complaint-linked' ? { ...e, order: o, channel: markdownSafe(e.channel) } : { ...e, order: o };
+  const markdown = [`### ${headline(lang, safeEvent)}`, ...rows.map(([k, v]) => `> **${k}**: ${v}`)].join('\n');
+  return { title: headline(lang, e), markdown };
+}
+
+/**
+ * Text from people (a resident's complaint, a manual order's title) shown as plain text inside
+ * the robots' markdown: line breaks become spaces, so nothing can start a heading, quote or list
+ * line or forge a field row; the characters that open links, images, HTML tags (WeCom's
+ * `<font>`), code and emphasis become their full-width forms; `://` loses its slashes' meaning,
+ * so no address turns into a link. Full-width forms rather than backslash escapes, which a
+ * renderer without escape support would show literally; in Chinese text they read naturally.
+ */
+const LOOKALIKE: Record<string, string> = { '[': '［', ']': '］', '<': '＜', '>': '＞', '`': '｀', '*': '＊', '\\': '＼' };
+
+export function markdownSafe(text: string): string {
+  return text
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    .replace(/[[\]<>`*\\]/g, (c) => LOOKALIKE[c] ?? c)
+    .replace(/:\/\//g, '：//');
 }
 
 /** The JSON body of webhooks and crew MQTT messages. */
