@@ -44,9 +44,7 @@ export async function main(args: string[], env: Record<string, string | undefine
   try {
     let adminKey: string | undefined;
     precall = await createPrecall(config, { extend: operations({ onReady: (ops) => (adminKey = ops.generatedAdminKey) }) });
-    if (adminKey !== undefined) {
-      precall.logger.warn(`no API key is configured (API_KEYS_FILE, API_ADMIN_KEY): admin key for this run only: ${adminKey}`);
-    }
+    if (adminKey !== undefined) announceRunKey(adminKey, precall.logger);
   } catch (err) {
     console.error(`precall serve: ${err instanceof FleetFileError ? err.message : (err as Error).message}`);
     return err instanceof FleetFileError ? 2 : 1;
@@ -77,4 +75,20 @@ export async function main(args: string[], env: Record<string, string | undefine
   precall.logger.info({ signal }, 'stopping');
   await precall.stop();
   return 0;
+}
+
+/**
+ * The admin key made for this run goes to the person at the terminal and nowhere else: never
+ * into the log (log lines are collected, shipped and kept). Without a terminal (a service
+ * manager, a container) nobody could read it safely, so it is not shown at all and the log says
+ * how to configure a key instead.
+ */
+export function announceRunKey(key: string, logger: { warn(msg: string): void }, terminal: NodeJS.WriteStream = process.stderr): void {
+  const why = 'no API key is configured (API_KEYS_FILE, API_ADMIN_KEY)';
+  if (terminal.isTTY === true) {
+    terminal.write(`precall serve: ${why}; admin API key for this run only (not logged): ${key}\n`);
+    logger.warn(`${why}: an admin key for this run was printed on the terminal`);
+  } else {
+    logger.warn(`${why}, and the admin key made for this run is not shown because there is no terminal; set API_ADMIN_KEY or API_KEYS_FILE to use the work-order, complaint and KPI routes`);
+  }
 }
