@@ -2,8 +2,10 @@
  * The composition root: builds every component from the config, wires them, and starts and
  * stops them in order. Nothing else constructs components; nothing here holds logic.
  *
- *   start: outbox (opened at construction) ▸ InfluxDB writer ▸ extension components (rules,
- *          work orders) ▸ MQTT (embedded broker or external subscription) ▸ HTTP
+ *   start: outbox (opened at construction) ▸ InfluxDB writer ▸ embedded broker prepared (aedes
+ *          and its persistence up, so components can publish; nobody can connect yet) ▸
+ *          extension components (rules, work orders: they publish crew snapshots and retry
+ *          deliveries at start) ▸ MQTT listening (or the external subscription) ▸ HTTP
  *   stop:  HTTP ▸ MQTT (no new messages) ▸ extension components, reversed ▸ outbox commit ▸
  *          writer ▸ outbox close
  *
@@ -34,7 +36,10 @@ import { RejectedStore } from './storage/rejected-store.js';
 /** A component with a lifecycle added by `extend` (rules engine, work orders, ...). */
 export interface PrecallComponent {
   name: string;
-  /** Called after storage and ingest exist and before MQTT starts, in the order given. */
+  /**
+   * Called after storage and ingest exist, in the order given: the embedded broker already
+   * accepts `publish` but no client is connected yet (it listens once every component started).
+   */
   start?(): void | Promise<void>;
   /** Called after MQTT has stopped (no new readings), in reverse order. */
   stop?(): void | Promise<void>;
@@ -232,6 +237,10 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       if (started) throw new Error('precall already started');
       started = true;
       writer.start();
+      // Dependency order: components publish through the broker when they start, and readings
+      // must find their listeners (rules) subscribed, so the broker is up before the components
+      // and opens its port after them.
+      if (broker instanceof EmbeddedBroker) await broker.prepare();
       for (const c of components) {
         await c.start?.();
         startedComponents.push(c);

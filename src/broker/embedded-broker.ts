@@ -106,6 +106,7 @@ export class EmbeddedBroker {
   private readonly log: Logger;
   private readonly now: () => number;
   private stopping = false;
+  private preparing: Promise<void> | undefined;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.log = opts.logger.child({ component: 'broker' });
@@ -116,9 +117,38 @@ export class EmbeddedBroker {
     });
   }
 
-  /** Start aedes and listen; resolves with the bound address (the actual port when MQTT_PORT is 0). */
+  /**
+   * Start aedes and its persistence without listening: `publish` works from now on (retained
+   * messages are stored, persistent sessions get their queues), no client can connect yet. The
+   * composition root calls this before the components that publish at start (work orders), and
+   * `start()` once they are ready for devices. Idempotent.
+   */
+  async prepare(): Promise<void> {
+    if (this.aedes !== undefined) return;
+    this.preparing ??= this.createAedes().finally(() => (this.preparing = undefined));
+    await this.preparing;
+  }
+
+  /** Start aedes (unless `prepare` did) and listen; resolves with the bound address (the actual port when MQTT_PORT is 0). */
   async start(): Promise<{ host: string; port: number }> {
-    if (this.aedes !== undefined) throw new Error('broker already started');
+    if (this.server !== undefined) throw new Error('broker already started');
+    await this.prepare();
+    const { config } = this.opts;
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    server.listen(config.MQTT_PORT, config.MQTT_HOST);
+    try {
+      await Promise.race([onceEvent(server, 'listening'), onceEvent(server, 'error').then(([err]) => Promise.reject(err as Error))]);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    const addr = server.address() as AddressInfo;
+    this.log.info({ host: addr.address, port: addr.port, maxPacketBytes: config.MQTT_MAX_PACKET_BYTES }, 'MQTT broker listening');
+    return { host: addr.address, port: addr.port };
+  }
+
+  private async createAedes(): Promise<void> {
     const { config } = this.opts;
     this.stopping = false;
     const given = this.opts.persistence;
@@ -162,19 +192,6 @@ export class EmbeddedBroker {
     aedes.on('connectionError', (client, err) => this.clientError(client, err));
 
     await this.correctStaleStatus();
-
-    const server = createServer((socket) => this.accept(socket));
-    this.server = server;
-    server.listen(config.MQTT_PORT, config.MQTT_HOST);
-    try {
-      await Promise.race([onceEvent(server, 'listening'), onceEvent(server, 'error').then(([err]) => Promise.reject(err as Error))]);
-    } catch (err) {
-      await this.stop();
-      throw err;
-    }
-    const addr = server.address() as AddressInfo;
-    this.log.info({ host: addr.address, port: addr.port, maxPacketBytes: config.MQTT_MAX_PACKET_BYTES }, 'MQTT broker listening');
-    return { host: addr.address, port: addr.port };
   }
 
   /** Stop accepting, disconnect every client, close aedes. Status listeners are not told (shutdown is not an outage). */
