@@ -31,6 +31,7 @@ import { redactUrl } from './redact.js';
 import { Registry } from './registry/registry.js';
 import { InfluxWriter } from './storage/influx-writer.js';
 import { Outbox } from './storage/outbox.js';
+import { secureDataDir } from './storage/data-dir.js';
 import { RejectedStore } from './storage/rejected-store.js';
 
 /** A component with a lifecycle added by `extend` (rules engine, work orders, ...). */
@@ -119,6 +120,11 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const now = opts.now ?? Date.now;
 
   const registry = opts.registry ?? loadRegistry(config, log);
+  // Before any component opens a file there, and again once all have (see secureDataDir).
+  const secureData = () => {
+    for (const problem of secureDataDir(config.dataDir)) log.warn(`DATA_DIR: could not restrict access to the owner: ${problem}`);
+  };
+  secureData();
   const metrics = createMetricsRegistry({ processMetrics: opts.processMetrics ?? true });
   let connected = () => 0;
   const ingestMetrics = createIngestMetrics(metrics, () => connected());
@@ -126,7 +132,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const rejections = countingRejectionLog(rejectedStore, ingestMetrics, (id) => registry.device(id)?.kind);
 
   const storageLog = logger.child({ component: 'storage' });
-  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog, rejected: rejections, ...(config.OUTBOX_MAX_BYTES !== undefined ? { maxBytes: config.OUTBOX_MAX_BYTES } : {}) });
+  const outbox = new Outbox({ dataDir: config.dataDir, now, log: storageLog, rejected: rejections, maxBytes: config.OUTBOX_MAX_BYTES });
   const writer = new InfluxWriter({
     outbox,
     rejected: rejections,
@@ -188,19 +194,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
         return { healthy, status: h.message, details: { state: h.state, lastWriteAt: h.lastWriteAt ?? null } };
       },
     },
-    {
-      name: 'outbox',
-      check: () => {
-        const b = outbox.backlog();
-        const err = outbox.error;
-        const waiting = `${b.count} reading(s) waiting for InfluxDB${b.count > 0 ? `, oldest ${Math.round(b.oldestAgeMs / 1000)} s` : ''}`;
-        return {
-          healthy: err === undefined,
-          status: err === undefined ? waiting : `cannot store readings: ${err.message}; ${waiting}`,
-          details: { backlog: b.count, oldestAgeMs: b.oldestAgeMs },
-        };
-      },
-    },
+    { name: 'outbox', check: () => outboxHealth(outbox) },
     ...(opts.health ?? []),
   ];
 
@@ -256,6 +250,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
         mqttStatus = `embedded MQTT broker listening on ${mqtt.host}:${mqtt.port}`;
       }
       await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+      secureData(); // files the components created while starting (broker persistence, WAL files)
       const a = http.server.address() as AddressInfo;
       const addresses: Addresses = { mqtt, ...(ext !== undefined ? { external: ext } : {}), http: { host: a.address, port: a.port } };
       log.info({ ...addresses, devices: registry.devices.size, influx: config.INFLUX_URL ?? null, dataDir: config.dataDir }, 'precall started');
@@ -282,6 +277,29 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       log.info({ backlog: safeBacklog(outbox) }, 'precall stopped');
     },
   };
+}
+
+/** The outbox's /health entry: ok, filling (80 % of OUTBOX_MAX_BYTES), full, or failing. */
+function outboxHealth(outbox: Outbox): ReturnType<HealthCheck['check']> {
+  const b = outbox.backlog();
+  const err = outbox.error;
+  const { bytes, maxBytes } = outbox.usage();
+  const waiting = `${b.count} reading(s) waiting for InfluxDB${b.count > 0 ? `, oldest ${Math.round(b.oldestAgeMs / 1000)} s` : ''}`;
+  const size = maxBytes !== undefined ? `${megabytes(bytes)} of ${megabytes(maxBytes)} (OUTBOX_MAX_BYTES)` : megabytes(bytes);
+  const full = err?.code === 'SQLITE_FULL';
+  const filling = maxBytes !== undefined && bytes >= 0.8 * maxBytes;
+  const state = full ? 'full' : err !== undefined ? 'failing' : filling ? 'filling' : 'ok';
+  const status = {
+    full: `outbox full, ${size}: QoS 1 publishes get no PUBACK and QoS 0 readings are dropped until InfluxDB takes the backlog; cannot store readings: ${err?.message ?? ''}; ${waiting}`,
+    failing: `cannot store readings: ${err?.message ?? ''}; ${waiting}`,
+    filling: `outbox filling up, ${size}; at the cap QoS 1 publishes get no PUBACK; ${waiting}`,
+    ok: `${waiting}; outbox ${size}`,
+  }[state];
+  return { healthy: err === undefined, status, details: { state, backlog: b.count, oldestAgeMs: b.oldestAgeMs, bytes, maxBytes: maxBytes ?? null } };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
 
 function loadRegistry(config: Readonly<Config>, log: Logger): Registry {

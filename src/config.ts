@@ -50,8 +50,12 @@ export const EnvSchema = z.object({
   INFLUX_RETRY_MAX_MS: positiveInt.default(30_000),
   /** Timeout of one InfluxDB write request, ms. */
   INFLUX_TIMEOUT_MS: positiveInt.default(30_000),
-  /** Largest size of the outbox file in DATA_DIR, bytes; unset = limited by the disk. When full, QoS 1 publishes get no PUBACK until the backlog drains. */
-  OUTBOX_MAX_BYTES: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1024 * 1024).optional()),
+  /**
+   * Largest size of the outbox file in DATA_DIR, bytes (at least 1 MiB). When full, QoS 1
+   * publishes get no PUBACK until the backlog drains. The default, 2 GiB (about a million
+   * readings), keeps a long InfluxDB outage from filling the disk precall and SQLite need.
+   */
+  OUTBOX_MAX_BYTES: positiveInt.min(1024 * 1024).default(2 * 1024 ** 3),
   /** Device timestamps further than this in the future are replaced by receive time, ms. */
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */

@@ -79,6 +79,9 @@ interface ConnState {
   finished: boolean;
 }
 
+/** Longest client id or username kept in a log line or rejection, characters. */
+const CLIENT_TEXT_MAX = 100;
+
 /** Errors this module hands to aedes; aedes re-emits them as clientError, which must not count twice. */
 class RefusedError extends Error {}
 
@@ -409,7 +412,7 @@ export class EmbeddedBroker {
     const p = this.conns.get(client)?.principal;
     const ctx = { clientId: client.id ?? undefined, deviceId: p?.kind === 'device' ? p.id : undefined };
     if (known !== undefined) this.refuse(known, ctx);
-    else this.log.debug({ err: err.message, ...ctx }, 'client connection ended with an error');
+    else this.log.debug({ err: printable(err.message), clientId: ctx.clientId !== undefined ? printable(ctx.clientId, CLIENT_TEXT_MAX) : undefined, deviceId: ctx.deviceId }, 'client connection ended with an error');
   }
 
   // ── publish ───────────────────────────────────────────────────────────────────────────
@@ -518,16 +521,20 @@ export class EmbeddedBroker {
     const key = `${r.stage}/${r.reason}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     this.metrics.refused.inc({ stage: r.stage, reason: r.reason });
-    this.log.warn({ stage: r.stage, reason: r.reason, clientId: ctx.clientId, deviceId: ctx.deviceId, topic: ctx.topic, remote: ctx.remote }, r.message);
+    // Client ids, usernames and topics come from the client: clipped before they are logged or kept.
+    const clientId = ctx.clientId !== undefined ? printable(ctx.clientId, CLIENT_TEXT_MAX) : undefined;
+    const deviceId = ctx.deviceId !== undefined ? printable(ctx.deviceId, CLIENT_TEXT_MAX) : undefined;
+    const topic = ctx.topic !== undefined ? printable(ctx.topic) : undefined;
+    this.log.warn({ stage: r.stage, reason: r.reason, clientId, deviceId, topic, remote: ctx.remote }, r.message);
     try {
       this.opts.rejections?.record({
         at: this.now(),
         stage: r.stage,
         reason: r.reason,
         message: r.message,
-        ...(ctx.topic !== undefined ? { topic: printable(ctx.topic) } : {}),
-        ...(ctx.deviceId !== undefined ? { deviceId: ctx.deviceId } : {}),
-        ...(ctx.clientId !== undefined ? { clientId: ctx.clientId } : {}),
+        ...(topic !== undefined ? { topic } : {}),
+        ...(deviceId !== undefined ? { deviceId } : {}),
+        ...(clientId !== undefined ? { clientId } : {}),
         ...(ctx.payload !== undefined ? { excerpt: printable(toBuffer(ctx.payload).subarray(0, 200).toString('utf8')) } : {}),
       });
     } catch (err) {

@@ -142,6 +142,7 @@ export class Outbox implements ReadingSink {
   private retryAt = 0;
   private closed = false;
   private count = 0;
+  private usedBytes = 0;
   private readonly listeners = new Set<() => void>();
   private readonly opts: Required<Omit<OutboxOptions, 'maxBytes' | 'log' | 'fileName' | 'rejected'>> & { maxBytes: number | undefined };
   private readonly rejected: RejectionLog | undefined;
@@ -231,6 +232,23 @@ export class Outbox implements ReadingSink {
     }
   }
 
+  /**
+   * Bytes the stored readings take in the file (pages in use; freed pages are reused, the file
+   * does not shrink) and the cap (OUTBOX_MAX_BYTES), if any.
+   */
+  usage(): { bytes: number; maxBytes: number | undefined } {
+    try {
+      if (this.db !== undefined) {
+        const pages = (this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number);
+        this.usedBytes = pages * (this.db.pragma('page_size', { simple: true }) as number);
+      }
+    } catch {
+      // keep the last figure; `error` says what is wrong
+    }
+    // While the file is closed after a failure, the last figure read stands.
+    return { bytes: this.usedBytes, maxBytes: this.opts.maxBytes };
+  }
+
   /** Undefined when the store works; otherwise the last failure, in words. */
   get error(): OutboxError | undefined {
     return this.lastError;
@@ -313,6 +331,7 @@ export class Outbox implements ReadingSink {
     if (this.lastError?.message !== err.message) this.log.error({ path: this.path, code: err.code }, err.message);
     this.lastError = err;
     this.retryAt = this.opts.now() + this.opts.retryAfterMs;
+    this.usage(); // remember how full the file was, for /health while it is closed
     // Reopen on the next attempt: after an I/O error the connection may be unusable.
     this.closeDb();
   }
