@@ -4,10 +4,12 @@
  * environment uses only variables src/config.ts knows, Grafana gets what the provisioning reads.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvSchema } from '../../src/config.js';
 
@@ -24,10 +26,14 @@ interface Service {
 }
 
 let config: { services: Record<string, Service>; volumes?: Record<string, unknown> };
+// The secrets a user generates once with scripts/compose-secrets.mjs (the file has no defaults).
+const secretsDir = mkdtempSync(join(tmpdir(), 'compose-secrets-'));
+const envFile = join(secretsDir, '.env');
+afterAll(() => rmSync(secretsDir, { recursive: true, force: true }));
 
 async function compose(...args: string[]) {
-  // A clean environment: the file's own defaults must be enough.
-  return run('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  // A clean environment: the file's own defaults plus the generated secrets must be enough.
+  return run('docker-compose', ['-f', 'docker-compose.yml', '--env-file', envFile, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
 }
 
 beforeAll(async () => {
@@ -36,6 +42,7 @@ beforeAll(async () => {
   } catch (err) {
     throw new Error(`docker-compose is not installed or does not run (${(err as Error).message}); install Debian's docker-compose package (apt-get install docker-compose)`);
   }
+  await run(process.execPath, [`${ROOT}scripts/compose-secrets.mjs`, envFile]);
   const { stdout } = await compose('config');
   config = parse(stdout) as typeof config;
 });
@@ -49,6 +56,37 @@ function mounts(s: Service): { source: string; target: string }[] {
 }
 
 describe('docker-compose.yml', () => {
+  it('has no fallback secrets: without them it refuses to start and says what to run', async () => {
+    const err = await run('docker-compose', ['-f', 'docker-compose.yml', 'config', '--quiet'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).catch((e: { code: number; stderr: string }) => e);
+    expect((err as { code: number }).code).not.toBe(0);
+    expect((err as { stderr: string }).stderr).toMatch(/run node scripts\/compose-secrets\.mjs first \((INFLUX_TOKEN|INFLUX_ADMIN_PASSWORD|API_ADMIN_KEY|GRAFANA_ADMIN_PASSWORD) is not set\)/);
+    expect(readFileSync(`${ROOT}docker-compose.yml`, 'utf8')).not.toMatch(/change-me|(TOKEN|PASSWORD|KEY):-/);
+  });
+
+  it('gets random secrets from scripts/compose-secrets.mjs, in a file only its owner reads, kept on a second run', async () => {
+    const first = readFileSync(envFile, 'utf8');
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    for (const name of ['INFLUX_TOKEN', 'INFLUX_ADMIN_PASSWORD', 'API_ADMIN_KEY', 'GRAFANA_ADMIN_PASSWORD']) expect(first).toMatch(new RegExp(`^${name}=[A-Za-z0-9_-]{32}$`, 'm'));
+    await run(process.execPath, [`${ROOT}scripts/compose-secrets.mjs`, envFile]);
+    expect(readFileSync(envFile, 'utf8')).toBe(first);
+    const key = /^API_ADMIN_KEY=(.*)$/m.exec(first)![1]!;
+    expect(config.services.precall!.environment!.API_ADMIN_KEY).toBe(key);
+    expect(config.services.simulate!.command).toContain(key);
+  });
+
+  it('publishes the API, InfluxDB and Grafana on 127.0.0.1 only, MQTT on every interface', () => {
+    // `docker-compose config` prints a port either as "ip:published:target/proto" or as an object.
+    const hostPort = (p: { published: number | string; host_ip?: string } | string) => {
+      if (typeof p !== 'string') return `${p.host_ip ?? ''}:${p.published}`;
+      const parts = p.split('/')[0]!.split(':');
+      return parts.length === 3 ? `${parts[0]}:${parts[1]}` : `:${parts[0]}`;
+    };
+    const ports = (s: string) => ((config.services[s] as { ports?: ({ published: number | string; host_ip?: string } | string)[] }).ports ?? []).map(hostPort);
+    expect(ports('precall').sort()).toEqual([':1883', '127.0.0.1:8080'].sort());
+    expect(ports('influxdb')).toEqual(['127.0.0.1:8086']);
+    expect(ports('grafana')).toEqual(['127.0.0.1:3000']);
+  });
+
   it('is accepted by `docker-compose config` (quiet mode exits 0 with nothing on stderr)', async () => {
     const { stderr } = await compose('config', '--quiet');
     expect(stderr).toBe('');
