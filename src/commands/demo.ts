@@ -138,6 +138,10 @@ export async function main(args: string[], env: Record<string, string | undefine
   const lookup = (id: string) => registry.device(id);
   const opened: WorkOrder[] = [];
   workOrders.onEvent((e) => {
+    if (e.type === 'upgraded') {
+      out(`[${formatSimTime(e.at)}] ${e.order.code}  ${e.order.priority}  ${headline(config.PRECALL_LANG, e)} (rule ${e.ruleId})`);
+      return;
+    }
     if (e.type !== 'opened') return;
     opened.push(e.order);
     const o = e.order;

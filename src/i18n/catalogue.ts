@@ -52,12 +52,19 @@ const messages = {
     en: '[Escalation level {level}] {code} {title}: overdue, {parties} please act now',
   },
   'notify.reminder': { zh: '【催办】{code} {title}：尚未接单（第{n}次提醒）', en: '[Reminder] {code} {title}: not acknowledged yet (reminder {n})' },
+  'notify.upgraded': { zh: '【工单升级 {from}→{to}】{code} {title}', en: '[Order upgraded {from}→{to}] {code} {title}' },
+  'notify.rediagnosed': { zh: '【工单更新诊断 {to}】{code} {title}', en: '[Order re-diagnosed {to}] {code} {title}' },
   'notify.complaint-linked': { zh: '【市民来电】{code} 已关联一条{channel}诉求', en: '[Resident call] {code} linked to a {channel} complaint' },
   'notify.field.where': { zh: '位置', en: 'Where' },
   'notify.field.deadline': { zh: '处理时限', en: 'Deadline' },
   'notify.field.crew': { zh: '处理班组', en: 'Crew' },
   'notify.field.status': { zh: '状态', en: 'Status' },
   'notify.field.description': { zh: '说明', en: 'Details' },
+
+  // What else an order's incident has seen (its other rules, consequences of its cause).
+  'order.also-seen': { zh: '另见：{items}', en: 'Also seen: {items}' },
+  'order.also-seen.devices': { zh: '{title}（{n}台设备）', en: '{title} ({n} devices)' },
+  'order.also-seen.more': { zh: '等{n}项', en: 'and {n} more' },
 
   // Complaint-raised (reactive) orders.
   'complaint.title': { zh: '市民诉求：{categoryName}（{building}）', en: 'Resident complaint: {categoryName} ({building})' },

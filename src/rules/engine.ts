@@ -23,7 +23,7 @@ import { iteratedArray, unitAt, type RuleBook } from './load.js';
 import { applyChange, DEFAULT_FLAPPING, releaseHeld, type FlappingOptions, type OutState } from './output.js';
 import { parseExplainedBy, type Asset, type Rule } from './schema.js';
 import { inSeason } from './season.js';
-import { incidentKey, portAssetId, type Signal } from './signal.js';
+import { incidentKey, portAssetId, type Consequence, type Signal } from './signal.js';
 import { MemoryRuleStateStore, type RuleStateStore } from './state-store.js';
 
 /** The subset of pino the engine uses. */
@@ -217,8 +217,42 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
 
   // ---- signals ------------------------------------------------------------------------------
   const explanations = new WeakMap<Rule, Signal['explainedBy']>();
-  /** Family, asset, incident and explanations of a signal about one device (or one of its ports). */
-  function identity(rule: Rule, tags: Pick<DeviceTags, 'device' | 'building' | 'substation'>, port: number | string | undefined): Pick<Signal, 'family' | 'asset' | 'incident' | 'explainedBy'> {
+  /** Cause family → the rules (of every kind) whose explainedBy names it; rebuilt with the rule set. */
+  let consequences: Map<string, Consequence[]> | undefined;
+  function explainsOf(family: string): Consequence[] | undefined {
+    if (consequences === undefined) {
+      consequences = new Map();
+      for (const [kind, rules] of book.defaults) {
+        for (const r of rules) {
+          for (const ref of r.explainedBy ?? []) {
+            const { family: cause, scope } = parseExplainedBy(ref);
+            const list = consequences.get(cause) ?? [];
+            if (!list.some((c) => c.family === r.family && c.scope === scope && c.kind === kind)) list.push({ family: r.family, scope, kind });
+            consequences.set(cause, list);
+          }
+        }
+      }
+    }
+    return consequences.get(family);
+  }
+
+  /** What a signal of this rule is about, and how it relates to other problems. */
+  function relations(rule: Rule): Pick<Signal, 'explainedBy' | 'explains' | 'fireRisk'> {
+    let explainedBy = explanations.get(rule);
+    if (explainedBy === undefined && rule.explainedBy !== undefined) {
+      explainedBy = rule.explainedBy.map(parseExplainedBy);
+      explanations.set(rule, explainedBy);
+    }
+    const explains = explainsOf(rule.family);
+    return { ...(explainedBy !== undefined ? { explainedBy } : {}), ...(explains !== undefined ? { explains } : {}), ...(rule.fireRisk === true ? { fireRisk: true as const } : {}) };
+  }
+
+  /** Family, asset, incident and relations of a signal about one device (or one of its ports). */
+  function identity(
+    rule: Rule,
+    tags: Pick<DeviceTags, 'device' | 'building' | 'substation'>,
+    port: number | string | undefined,
+  ): Pick<Signal, 'family' | 'asset' | 'incident' | 'explainedBy' | 'explains' | 'fireRisk'> {
     const asset: Asset =
       rule.asset === 'port' && port !== undefined
         ? { type: 'port', id: portAssetId(tags.device, port) }
@@ -227,12 +261,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
           : rule.asset === 'substation' && tags.substation !== undefined
             ? { type: 'substation', id: tags.substation }
             : { type: 'device', id: tags.device };
-    let explainedBy = explanations.get(rule);
-    if (explainedBy === undefined && rule.explainedBy !== undefined) {
-      explainedBy = rule.explainedBy.map(parseExplainedBy);
-      explanations.set(rule, explainedBy);
-    }
-    return { family: rule.family, asset, incident: incidentKey(rule.family, asset), ...(explainedBy !== undefined ? { explainedBy } : {}) };
+    return { family: rule.family, asset, incident: incidentKey(rule.family, asset), ...relations(rule) };
   }
 
   /** Rules about ports keep one output state (and send one signal) per port. */
@@ -286,13 +315,12 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
 
   function groupSignal(rule: Rule, tags: DeviceTags, by: 'building' | 'substation', gid: string, state: 'raised' | 'cleared', at: number, devices: string[], evidence: Signal['evidence']): Signal {
     const asset: Asset = { type: by, id: gid };
-    const { explainedBy } = identity(rule, tags, undefined);
     return {
       key: `${rule.id}:${by}:${gid}`,
       family: rule.family,
       asset,
       incident: incidentKey(rule.family, asset),
-      ...(explainedBy !== undefined ? { explainedBy } : {}),
+      ...relations(rule),
       state,
       ruleId: rule.id,
       ruleKind: rule.kind,
@@ -589,6 +617,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       }
     }
     book = next;
+    consequences = undefined;
     stopCrons();
     if (started) startCrons();
     return finish(out, touched);
@@ -622,6 +651,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         family: rule.family,
         asset,
         incident: incidentKey(rule.family, asset),
+        ...relations(rule),
         ruleId: rule.id,
         ruleKind: rule.kind,
         kind,

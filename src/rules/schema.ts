@@ -55,6 +55,8 @@ const Common = {
   asset: AssetType,
   /** Causes that explain this rule's signals: while such an order is open, the signal joins it. */
   explainedBy: z.array(ExplainedByRef).max(8).optional(),
+  /** A fire precursor at a charging shed (DOMAIN.md): adds the fire-risk points to the priority. */
+  fireRisk: z.boolean().optional(),
   severity: z.enum(['critical', 'major', 'minor', 'info']),
   /** SLA class of the resulting work order (shared/DOMAIN.md deadline table). */
   caseClass: z.enum(['entrapment', 'life-safety', 'utility-outage', 'general', 'complex', 'preventive']),

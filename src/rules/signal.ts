@@ -26,6 +26,13 @@ export interface Explanation {
   scope: AssetType;
 }
 
+/** A rule that declares `explainedBy: [<this family>@scope]`: signals of `family` from `kind` devices. */
+export interface Consequence {
+  family: string;
+  scope: AssetType;
+  kind: DeviceKind;
+}
+
 /** The incident key of a problem: `${family}@${asset.type}:${asset.id}` (the work order's open key). */
 export function incidentKey(family: string, asset: Asset): string {
   return `${family}@${asset.type}:${asset.id}`;
@@ -51,6 +58,10 @@ export interface Signal {
   incident: string;
   /** Open orders that explain this signal (rules.yaml `explainedBy`); absent when none is declared. */
   explainedBy?: Explanation[];
+  /** The reverse: problems this signal's family explains (rules whose `explainedBy` names it). */
+  explains?: Consequence[];
+  /** The rule marks a fire precursor (rules.yaml `fireRisk`): priority adds the fire-risk points. */
+  fireRisk?: true;
   state: 'raised' | 'cleared';
   ruleId: string;
   /** The rule kind that produced it (threshold, trend, ...). */

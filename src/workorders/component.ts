@@ -9,27 +9,27 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { pino } from 'pino';
 import { CATEGORY_CASE, CATEGORY_KIND, ComplaintInput, type ComplaintParsed } from '../complaints/schema.js';
 import { hashPhone, maskPhone } from '../complaints/phone.js';
-import { placeLabels, renderRuleMessage, t, type Lang } from '../i18n/catalogue.js';
+import { t, type Lang } from '../i18n/catalogue.js';
 import type { Registry } from '../registry/registry.js';
-import { incidentKey, portAssetId, type Signal } from '../rules/signal.js';
+import type { Signal } from '../rules/signal.js';
 import { formatIssues } from '../zod-issues.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { crewSnapshot, crewSnapshotTopic, mqttCrewNotifier } from './delivery/mqtt.js';
 import type { CrewPublisher, Notifier } from './delivery/notifier.js';
 import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
-import { appendEvidence, legacyKey, signalEntry, withCleared, withRaised } from './incidents.js';
+import { createSignalIntake } from './intake.js';
 import { countEvent, createWorkOrderMetrics } from './metrics.js';
 import { workOrderEventToPoint, type PointWriter } from './influx.js';
 import { computeKpis, type Kpis } from './kpis.js';
-import { ManualOrderInput as ManualOrderSchema, NOTHING_DONE_YET, type CaseClass, type HistoryEntry, type ManualOrderInput, type Source, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
+import { ManualOrderInput as ManualOrderSchema, NOTHING_DONE_YET, type CaseClass, type HistoryEntry, type ManualOrderInput, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
 import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
 import { priorityOf } from './priority.js';
 import { routeCrew } from './routing.js';
 import { deadlinesFor } from './sla.js';
 import { parseSettings, type WorkOrderSettings } from './settings.js';
 import { ACTIVE_STATUSES, assertTransition, isActive, stampFor } from './state-machine.js';
-import { WorkOrderStore, type ComplaintRow, type NewOrder, type OrderFilter } from './store.js';
+import { WorkOrderStore, type ComplaintRow, type OrderFilter } from './store.js';
 
 export interface WorkOrdersOptions {
   /** SQLite file; default `<dataDir>/workorders.sqlite`. `:memory:` for tests. */
@@ -174,164 +174,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     return { ...d, escalationLevel: 0, reminders: 0, lastReminderAt: null, reopenCount: o.reopenCount + 1, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, rating: null };
   }
 
-  function signalPriority(s: Signal): ReturnType<typeof priorityOf> {
-    return priorityOf({ kind: s.kind, severity: s.severity, caseClass: s.caseClass, building: s.building, deviceId: s.deviceId, substation: s.substation }, opts.registry);
-  }
-
-  /** Title and description of a signal's diagnosis, with the names crews know for the place. */
-  function diagnosisText(s: Pick<Signal, 'deviceId' | 'building' | 'kind' | 'ruleId' | 'message'>): { title: string; description: string } {
-    // Names crews know (community, building, unit) instead of ids, where the fleet file has them.
-    const place = s.deviceId !== undefined ? opts.registry.device(s.deviceId) : opts.registry.buildings.get(s.building)?.devices[0];
-    return renderRuleMessage(lang, s.message, { kind: s.kind, building: s.building, ruleId: s.ruleId, ...(place !== undefined ? { labels: placeLabels(lang, place) } : {}) });
-  }
-
-  function newOrderFromSignal(s: Signal, now: number): NewOrder {
-    const source: Source = s.eta !== undefined ? 'prediction' : s.caseClass === 'preventive' ? 'preventive' : 'rule';
-    const p = signalPriority(s);
-    const text = diagnosisText(s);
-    return {
-      source,
-      openKey: s.incident,
-      family: s.family,
-      asset: s.asset,
-      port: s.asset.type === 'port' ? (s.port ?? null) : null,
-      ruleId: s.ruleId,
-      deviceId: s.deviceId ?? null,
-      building: s.building,
-      community: s.community,
-      street: s.street,
-      substation: s.substation ?? null,
-      kind: s.kind,
-      caseClass: s.caseClass,
-      severity: s.severity,
-      priority: p.priority,
-      priorityScore: p.score,
-      title: text.title,
-      description: text.description,
-      message: s.message,
-      evidence: appendEvidence([], s),
-      signals: [signalEntry(s, p.score, 'own', now, text.title)],
-      status: 'open',
-      crew: routeCrew(settings, s.kind, s.community),
-      createdAt: now,
-      updatedAt: now,
-      count: 1,
-      lastSeen: now,
-      signalActive: true,
-      clearedAt: null,
-      ...deadlinesFor(settings, s.caseClass, now, s.eta),
-      ...NOTHING_DONE_YET,
-    };
-  }
-
-  /**
-   * The active order of the signal's incident. An order from before incidents (open key
-   * `${ruleId}:${deviceId}`, no family) is adopted: it gets the incident key, family and asset.
-   */
-  function activeIncident(s: Signal): { order: WorkOrder; adopt: Partial<WorkOrder> } | undefined {
-    const order = store.findActive(s.incident);
-    if (order !== undefined) return { order, adopt: {} };
-    const legacy = store.findActive(legacyKey(s));
-    if (legacy === undefined || legacy.family !== null) return undefined;
-    return { order: legacy, adopt: { openKey: s.incident, family: s.family, asset: s.asset, port: s.asset.type === 'port' ? (s.port ?? null) : null } };
-  }
-
-  /** An open order whose problem is still present (an own signal active): it can explain others. */
-  const stillPresent = (o: WorkOrder | undefined): WorkOrder | undefined => (o !== undefined && o.signals.some((x) => x.active && x.role === 'own') ? o : undefined);
-
-  /** The open cause order that explains this signal (rules.yaml `explainedBy`), if any. */
-  function causeOf(s: Signal): WorkOrder | undefined {
-    for (const { family, scope } of s.explainedBy ?? []) {
-      let found: WorkOrder | undefined;
-      if (scope === 'port' && s.deviceId !== undefined && s.port !== undefined) found = stillPresent(store.findActive(incidentKey(family, { type: 'port', id: portAssetId(s.deviceId, s.port) })));
-      else if (scope === 'device' && s.deviceId !== undefined) {
-        found = stillPresent(store.findActive(incidentKey(family, { type: 'device', id: s.deviceId }))) ?? store.findActiveByPrefix(`${family}@port:${portAssetId(s.deviceId, '')}`).find((o) => stillPresent(o) !== undefined);
-      } else if (scope === 'building') found = stillPresent(store.findActive(incidentKey(family, { type: 'building', id: s.building })));
-      else if (scope === 'substation' && s.substation !== undefined) found = stillPresent(store.findActive(incidentKey(family, { type: 'substation', id: s.substation })));
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-
-  function raise(s: Signal): { order: WorkOrder; events: WorkOrderEvent[] } {
-    const now = clock();
-    const score = signalPriority(s).score;
-    const title = diagnosisText(s).title;
-    const found = activeIncident(s);
-    if (found !== undefined) {
-      const { order: active, adopt } = found;
-      let order = store.update(active.id, {
-        ...adopt,
-        signals: withRaised(active.signals, s, score, 'own', now, title),
-        count: active.count + 1,
-        lastSeen: now,
-        signalActive: true,
-        clearedAt: null,
-        evidence: appendEvidence(active.evidence, s),
-        updatedAt: now,
-      });
-      const events: WorkOrderEvent[] = [{ type: 'folded', at: now, order }];
-      // The fault came back while the fix was being verified.
-      if (order.status === 'verifying' || order.status === 'resolved') {
-        const m = move(order, 'reopened', SYSTEM, 'fault returned', reopenPatch(order, now));
-        order = m.order;
-        events.push(m.event);
-      }
-      return { order, events };
-    }
-    // A consequence of an open cause (a pile silent during its shed's power cut) is evidence for
-    // the cause's order, never an order of its own.
-    const cause = causeOf(s);
-    if (cause !== undefined) {
-      const order = store.update(cause.id, {
-        signals: withRaised(cause.signals, s, score, 'consequence', now, title),
-        count: cause.count + 1,
-        lastSeen: now,
-        evidence: appendEvidence(cause.evidence, s),
-        updatedAt: now,
-      });
-      return { order, events: [{ type: 'folded', at: now, order }] };
-    }
-    const closed = store.findClosedSince(s.incident, now - minutes(settings.verify.reopenWindowMinutes));
-    if (closed !== undefined) {
-      const m = move(closed, 'reopened', SYSTEM, 'fault returned after closing', {
-        ...reopenPatch(closed, now),
-        count: closed.count + 1,
-        lastSeen: now,
-        signalActive: true,
-        clearedAt: null,
-        signals: withRaised(closed.signals, s, score, 'own', now, title),
-        evidence: appendEvidence(closed.evidence, s),
-      });
-      return { order: m.order, events: [m.event] };
-    }
-    const order = store.insert(newOrderFromSignal(s, now));
-    store.addHistory(order.id, { at: now, actor: `rule:${s.ruleId}`, from: null, to: 'open', note: null });
-    return { order, events: [{ type: 'opened', at: now, order }] };
-  }
-
-  /** The active order holding this signal: its incident's, or wherever it was folded. */
-  function orderHolding(s: Signal): WorkOrder | undefined {
-    const own = store.findActive(s.incident);
-    if (own?.signals.some((x) => x.key === s.key) === true) return own;
-    const elsewhere = store.findActiveWithSignal(s.key);
-    if (elsewhere !== undefined) return elsewhere;
-    const legacy = store.findActive(legacyKey(s));
-    return legacy?.family === null ? legacy : undefined;
-  }
-
-  /** A signal cleared: the order verifies only once every signal folded into it has cleared. */
-  function clear(s: Signal): { order: WorkOrder; events: WorkOrderEvent[] } | undefined {
-    const active = orderHolding(s);
-    if (active === undefined) return undefined;
-    const now = clock();
-    const { signals, remaining } = withCleared(active.signals, s.key, now);
-    if (remaining > 0) return { order: store.update(active.id, { signals, updatedAt: now }), events: [] };
-    const order = store.update(active.id, { signals, signalActive: false, clearedAt: now, updatedAt: now });
-    if (order.status === 'verifying') return { order, events: [] };
-    const m = move(order, 'verifying', SYSTEM, 'telemetry back to normal');
-    return { order: m.order, events: [m.event] };
-  }
+  const signals = createSignalIntake({ store, settings, registry: opts.registry, lang, clock, move, reopenPatch });
 
   function withRetry<T>(fn: () => T): T {
     try {
@@ -350,7 +193,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
 
     onSignal(signal) {
       try {
-        const r = withRetry(() => (signal.state === 'raised' ? raise(signal) : clear(signal)));
+        const r = withRetry(() => (signal.state === 'raised' ? signals.raise(signal) : signals.clear(signal)));
         if (r === undefined) return undefined;
         emit(r.events);
         return r.order;

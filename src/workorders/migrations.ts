@@ -80,6 +80,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE work_orders ADD COLUMN signals TEXT NOT NULL DEFAULT '[]';
   CREATE INDEX work_orders_family ON work_orders(family, building);
   `,
+  // 3: upgrades and re-diagnoses in the audit history, with the priority before and after.
+  `
+  ALTER TABLE work_order_history ADD COLUMN change TEXT;
+  ALTER TABLE work_order_history ADD COLUMN from_priority TEXT;
+  ALTER TABLE work_order_history ADD COLUMN to_priority TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -126,6 +126,10 @@ export const HistoryEntry = z.object({
   from: Status.nullable(),
   to: Status,
   note: z.string().nullable(),
+  /** Not a status change but a new diagnosis: more severe (`upgraded`) or a cause found (`re-diagnosed`). */
+  change: z.enum(['upgraded', 're-diagnosed']).optional(),
+  /** With `change`: the priority before and after. */
+  priority: z.object({ from: Priority, to: Priority }).optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
@@ -136,6 +140,12 @@ export type WorkOrderEvent =
   | { type: 'transitioned'; at: number; order: WorkOrder; from: Status; to: Status; actor: string; note?: string }
   | { type: 'escalated'; at: number; order: WorkOrder; level: 1 | 2; parties: string[] }
   | { type: 'reminded'; at: number; order: WorkOrder; n: number }
+  /**
+   * A more severe signal of the incident (`upgraded`: priority, title, stricter deadlines) or its
+   * cause arrived after a consequence had opened the order (`re-diagnosed`: family and asset
+   * changed in place). `ruleId` is the rule that did it.
+   */
+  | { type: 'upgraded'; at: number; order: WorkOrder; from: Priority; to: Priority; ruleId: string; reason: 'upgraded' | 're-diagnosed' }
   | {
       type: 'complaint-linked';
       at: number;

@@ -12,6 +12,8 @@ export interface PriorityInput {
   building: string;
   deviceId?: string | undefined;
   substation?: string | undefined;
+  /** The rule marks a fire precursor (rules.yaml `fireRisk`). */
+  fireRisk?: boolean | undefined;
 }
 
 export interface PriorityResult {
@@ -70,8 +72,9 @@ export function priorityOf(input: PriorityInput, registry: Registry): PriorityRe
     score += Math.min(20, Math.ceil(building.elderlyResidents / 2));
     reasons.push({ id: 'priority.reason.elderly', params: { elderly: building.elderlyResidents } });
   }
-  if (input.kind === 'ebike-charger' && (input.caseClass === 'life-safety' || input.severity === 'critical')) {
-    // 65.6% of battery fires are thermal runaway, often while charging (DOMAIN.md, July 2024).
+  if (input.kind === 'ebike-charger' && (input.fireRisk === true || input.caseClass === 'life-safety' || input.severity === 'critical')) {
+    // 65.6% of battery fires are thermal runaway, often while charging (DOMAIN.md, July 2024);
+    // the precursors (a hot socket, overcharge, a welded relay, a blown fuse) say so with fireRisk.
     score += 20;
     reasons.push({ id: 'priority.reason.fire', params: {} });
   }

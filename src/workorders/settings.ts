@@ -55,7 +55,7 @@ const Webhook = z.object({
   /** json: HMAC-SHA256 key for the X-Precall-Signature header; dingtalk: the robot's signing secret. */
   secret: z.string().optional(),
   /** Send only these event types (default: all). */
-  events: z.array(z.enum(['opened', 'transitioned', 'escalated', 'reminded', 'complaint-linked'])).optional(),
+  events: z.array(z.enum(['opened', 'upgraded', 'transitioned', 'escalated', 'reminded', 'complaint-linked'])).optional(),
   /**
    * Only escalations naming one of these parties (e.g. `[street-office]` for the street's group
    * robot; `[property-manager]` for level 1). Other events are not sent to this hook.

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { formatCode, districtDay } from './code.js';
 import { migrate } from './migrations.js';
-import type { HistoryEntry, Status, WorkOrder } from './model.js';
+import type { HistoryEntry, Priority, Status, WorkOrder } from './model.js';
 
 /** camelCase field → column. JSON columns are (de)serialised; booleans stored as 0/1. */
 const COLUMNS: Record<keyof WorkOrder, string> = {
@@ -230,21 +230,51 @@ export class WorkOrderStore {
   }
 
   addHistory(orderId: number, entry: HistoryEntry): void {
-    this.db
-      .prepare(`INSERT INTO work_order_history(order_id, at, actor, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(orderId, entry.at, entry.actor, entry.from, entry.to, entry.note);
+    this.sql(`INSERT INTO work_order_history(order_id, at, actor, from_status, to_status, note, change, from_priority, to_priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      orderId,
+      entry.at,
+      entry.actor,
+      entry.from,
+      entry.to,
+      entry.note,
+      entry.change ?? null,
+      entry.priority?.from ?? null,
+      entry.priority?.to ?? null,
+    );
   }
 
   history(orderId: number): HistoryEntry[] {
     return (
-      this.sql(`SELECT at, actor, from_status, to_status, note FROM work_order_history WHERE order_id = ? ORDER BY id`).all(orderId) as {
+      this.sql(`SELECT at, actor, from_status, to_status, note, change, from_priority, to_priority FROM work_order_history WHERE order_id = ? ORDER BY id`).all(orderId) as {
         at: number;
         actor: string;
         from_status: Status | null;
         to_status: Status;
         note: string | null;
+        change: HistoryEntry['change'] | null;
+        from_priority: Priority | null;
+        to_priority: Priority | null;
       }[]
-    ).map((r) => ({ at: r.at, actor: r.actor, from: r.from_status, to: r.to_status, note: r.note }));
+    ).map((r) => ({
+      at: r.at,
+      actor: r.actor,
+      from: r.from_status,
+      to: r.to_status,
+      note: r.note,
+      ...(r.change !== null ? { change: r.change } : {}),
+      ...(r.from_priority !== null && r.to_priority !== null ? { priority: { from: r.from_priority, to: r.to_priority } } : {}),
+    }));
+  }
+
+  /** Active orders of a problem family in a building or substation (consequences a cause explains). */
+  activeOfFamily(family: string, where: { building?: string; substation?: string }): WorkOrder[] {
+    const by = where.building !== undefined ? 'building = @place' : 'substation = @place';
+    return (this.sql(`SELECT * FROM work_orders WHERE family = @family AND ${by} AND ${ACTIVE_SQL} ORDER BY id`).all({ family, place: where.building ?? where.substation }) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  /** Complaints move with an order merged into another. */
+  moveComplaints(fromOrderId: number, toOrderId: number): void {
+    this.sql(`UPDATE complaints SET order_id = ? WHERE order_id = ?`).run(toOrderId, fromOrderId);
   }
 
   byId(id: number): WorkOrder | undefined {

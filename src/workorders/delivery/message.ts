@@ -24,6 +24,8 @@ export function headline(lang: Lang, e: WorkOrderEvent): string {
       return t(lang, 'notify.escalated', { ...base, level: e.level, parties: e.parties.map((p) => t(lang, `party.${p}`)).join(lang === 'zh' ? '、' : ', ') });
     case 'reminded':
       return t(lang, 'notify.reminder', { ...base, n: e.n });
+    case 'upgraded':
+      return t(lang, e.reason === 're-diagnosed' ? 'notify.rediagnosed' : 'notify.upgraded', { ...base, from: e.from, to: e.to });
     case 'complaint-linked':
       return t(lang, 'notify.complaint-linked', { ...base, channel: e.channel });
   }

@@ -12,11 +12,12 @@ import { Registry } from '../../../src/registry/registry.js';
 import { createRuleEngine } from '../../../src/rules/engine.js';
 import { loadRuleBook } from '../../../src/rules/load.js';
 import { createWorkOrders, type WorkOrders } from '../../../src/workorders/component.js';
+import { webhookNotifier } from '../../../src/workorders/delivery/webhook.js';
 import { MIGRATIONS } from '../../../src/workorders/migrations.js';
 import type { WorkOrderEvent } from '../../../src/workorders/model.js';
 import { parseSettings } from '../../../src/workorders/settings.js';
 import { charger, port, reading } from '../rules/helpers.js';
-import { fakeClock, testRegistry } from './fixtures.js';
+import { fakeClock, signal, testRegistry } from './fixtures.js';
 
 const MIN = 60_000;
 const rules = loadRuleBook();
@@ -171,5 +172,178 @@ describe('consequences join their cause', () => {
     expect(new Set(silence.flatMap((s) => s.devices ?? (s.deviceId !== null ? [s.deviceId] : [])))).toEqual(new Set(piles));
     expect(order!.signals.find((s) => s.ruleId === 'charger-power-cut')).toMatchObject({ role: 'own', active: true });
     expect(order!.evidence.some((e) => e.ruleId === 'charger-silent')).toBe(true);
+    // What the crew reads: the shed's power cut, and that its piles went silent with it.
+    expect(order!.title).toBe('燕和园 9号楼 车棚停电');
+    expect(order!.description).toBe(
+      '燕和园 9号楼 车棚有 4 台充电桩同时报告断电，整个车棚可能停电，居民无法充电。请检查车棚总开关和进线，联系供电公司确认是否为外部停电。\n另见：燕和园 9号楼 车棚充电桩集体失联（4台设备）',
+    );
+  });
+});
+
+/** Every channel of delivery: the crew topic (through a publisher that records) and the three hook formats. */
+function allChannels() {
+  const published: { topic: string; payload: string }[] = [];
+  const crewPublisher = { publish: async (topic: string, payload: string | Buffer) => void published.push({ topic, payload: payload.toString() }) };
+  const hooks = parseSettings({
+    webhooks: [
+      { url: 'http://127.0.0.1:9/hook', format: 'json' },
+      { url: 'http://127.0.0.1:9/wecom', format: 'wecom' },
+      { url: 'http://127.0.0.1:9/dingtalk', format: 'dingtalk' },
+    ],
+    // Nothing listens on port 9: every attempt is one row in the delivery log, retried later.
+    delivery: { maxAttempts: 1, timeoutSeconds: 1 },
+  }).webhooks;
+  const notifiers = hooks.map((h) => webhookNotifier(h, 'zh', { timeoutMs: 1000, now: Date.now }));
+  return { crewPublisher, notifiers, published };
+}
+
+describe('upgrades: a more severe signal upgrades the order instead of opening another', () => {
+  it('port hot → over-temperature → smoke alarm is one order, P2 → P1, one upgrade per channel, life-safety deadlines from the upgrade', async () => {
+    const channels = allChannels();
+    const clock = fakeClock(Date.parse('2026-12-02T02:00:00+08:00'));
+    const t0 = clock.now();
+    const engine = createRuleEngine({ registry, rules, clock: clock.now });
+    const wo = createWorkOrders({ dbPath: ':memory:', registry, settings, clock: clock.now, crewPublisher: channels.crewPublisher, notifiers: channels.notifiers });
+    open.push(wo);
+    const events: WorkOrderEvent[] = [];
+    wo.onEvent((e) => events.push(e));
+    engine.subscribe((s) => wo.onSignal(s));
+    const at = (m: number) => t0 + m * MIN;
+    const pile = (m: number, tempC: number, extra: Record<string, unknown> = {}) => {
+      clock.set(at(m));
+      engine.onReading(reading(registry, 'pile-3-1', at(m), charger([port(3, { tempC })], extra)));
+    };
+
+    // 65 °C for a minute: port hot (early warning, general class, P2 with the fire risk).
+    pile(0, 65);
+    pile(1, 65);
+    const [first] = wo.list({}).items;
+    expect(first).toMatchObject({ openKey: 'socket-overheat@port:pile-3-1/p3', priority: 'P2', caseClass: 'general', ruleId: 'charger-port-hot' });
+    expect(first!.ackDueAt).toBe(at(1) + 240 * MIN);
+    expect(first!.resolveDueAt).toBe(at(1) + 7 * 24 * 60 * MIN);
+
+    // 20 minutes later 85 °C held 30 s: over-temperature (critical, life-safety) upgrades it.
+    pile(20, 85);
+    pile(21, 85);
+    // Then the pile's smoke/heat alarm: a consequence of the hot socket (explainedBy), not an order.
+    pile(23, 85, { heatAlarm: true });
+    engine.onReading(reading(registry, 'pile-3-1', at(23), { code: 'heat-alarm', port: 3 }, 'events'));
+    await wo.idle();
+
+    const items = wo.list({}).items;
+    expect(items).toHaveLength(1);
+    const order = wo.get(first!.code);
+    expect(order.order).toMatchObject({ code: first!.code, priority: 'P1', caseClass: 'life-safety', ruleId: 'charger-port-overtemp', family: 'socket-overheat' });
+    expect(order.order.title).toBe('充电桩3号口温度过高，有起火风险');
+    // Life-safety limits (15 min to acknowledge, 2 h to resolve) counted from the upgrade at 21 min.
+    expect(order.order.ackDueAt).toBe(at(21) + 15 * MIN);
+    expect(order.order.resolveDueAt).toBe(at(21) + 120 * MIN);
+    expect(order.order.createdAt).toBe(at(1));
+    expect(order.order.signals.map((s) => [s.ruleId, s.role]).sort()).toEqual([
+      ['charger-port-hot', 'own'],
+      ['charger-port-overtemp', 'own'],
+      ['charger-port-temp-rising', 'own'],
+      ['charger-smoke', 'consequence'],
+    ]);
+    expect(order.order.description).toBe(
+      '燕和园 3号楼（pile-3-1） 第3号充电口温度 85°C，自 12-02 02:20 起持续达到断电保护温度，有起火风险。请立即断开该桩电源，检查插座、插头和线缆有无烧蚀，查明原因前不要恢复使用。\n' +
+        '另见：充电桩3号口发热（预警）；充电桩3号口温度持续上升；充电桩烟雾/高温报警，疑似起火',
+    );
+    const upgrades = order.history.filter((h) => h.change === 'upgraded');
+    expect(upgrades).toEqual([{ at: at(21), actor: 'rule:charger-port-overtemp', from: 'open', to: 'open', note: 'upgraded by rule charger-port-overtemp: P2 → P1', change: 'upgraded', priority: { from: 'P2', to: 'P1' } }]);
+    expect(events.filter((e) => e.type === 'upgraded')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'opened')).toHaveLength(1);
+
+    // One upgraded notification per channel, as the crew reads it.
+    const rows = wo.store.deliveries(order.order.id);
+    const upgradeRows = rows.filter((r) => r.event === 'upgraded');
+    expect(upgradeRows.map((r) => r.channel).sort()).toEqual(['dingtalk', 'mqtt', 'webhook', 'wecom']);
+    expect(rows.filter((r) => r.event === 'opened').map((r) => r.channel).sort()).toEqual(['dingtalk', 'mqtt', 'webhook', 'wecom']);
+    expect(rows.map((r) => r.event).every((e) => e === 'opened' || e === 'upgraded')).toBe(true);
+    const mqtt = channels.published.filter((p) => p.topic === 'crews/pile-crew/work-orders').map((p) => JSON.parse(p.payload) as { type: string; text: string; from?: string; to?: string });
+    expect(mqtt.map((m) => m.type)).toEqual(['opened', 'upgraded']);
+    expect(mqtt[1]).toMatchObject({ from: 'P2', to: 'P1', text: `【工单升级 P2→P1】${first!.code} 充电桩3号口温度过高，有起火风险` });
+    const wecom = JSON.parse(upgradeRows.find((r) => r.channel === 'wecom')!.payload) as { markdown: { content: string } };
+    expect(wecom.markdown.content).toContain(`### 【工单升级 P2→P1】${first!.code}`);
+    expect(wecom.markdown.content).toContain('另见：充电桩3号口发热（预警）');
+  });
+});
+
+describe('consequence first, cause later', () => {
+  it('"full but not cut off" then "relay welded" on one port: one order, re-diagnosed to the relay', () => {
+    const { wo, events, pile } = district();
+    // Port 2 full but still drawing 45 W: overcharge after 10 minutes.
+    for (let m = 0; m <= 11; m++) pile(m, [port(2, { state: 'full', powerW: 45 })]);
+    const [early] = wo.list({}).items;
+    expect(early).toMatchObject({ openKey: 'overcharge@port:pile-3-1/p2', family: 'overcharge' });
+    // Then the pile reports the welded relay on that port.
+    pile(12, [port(2, { state: 'full', powerW: 45, fault: 'relay-welded' })]);
+    const items = wo.list({}).items;
+    expect(items).toHaveLength(1);
+    const { order, history } = wo.get(early!.code);
+    expect(order).toMatchObject({ code: early!.code, openKey: 'relay-stuck@port:pile-3-1/p2', family: 'relay-stuck', asset: { type: 'port', id: 'pile-3-1/p2' }, port: 2, ruleId: 'charger-relay-welded', priority: 'P1' });
+    expect(order.title).toBe('充电桩2号口继电器粘连，无法断电');
+    expect(order.signals.map((s) => [s.ruleId, s.role]).sort()).toEqual([
+      ['charger-overcharge', 'consequence'],
+      ['charger-relay-welded', 'own'],
+    ]);
+    expect(history.at(-1)).toMatchObject({ actor: 'rule:charger-relay-welded', change: 're-diagnosed' });
+    expect(history.at(-1)!.note).toBe('re-diagnosed by rule charger-relay-welded: relay-stuck@port:pile-3-1/p2 (was overcharge@port:pile-3-1/p2)');
+    expect(events.filter((e) => e.type === 'upgraded').map((e) => (e as { reason: string }).reason)).toEqual(['re-diagnosed']);
+    expect(events.filter((e) => e.type === 'opened')).toHaveLength(1);
+  });
+
+  it('several consequence orders fold into one cause: the oldest is kept, the others are merged (cancelled) with their complaints', () => {
+    const clock = fakeClock();
+    const wo = createWorkOrders({ dbPath: ':memory:', registry, settings, clock: clock.now });
+    open.push(wo);
+    const events: WorkOrderEvent[] = [];
+    wo.onEvent((e) => events.push(e));
+    const lift = { deviceId: 'lift-3-1', kind: 'elevator' as const, explainedBy: [{ family: 'entrapment', scope: 'device' as const }] };
+    const alarm = wo.onSignal(signal({ ...lift, ruleId: 'lift-alarm-button', family: 'alarm-call', severity: 'major', caseClass: 'life-safety' }))!;
+    clock.advance(MIN);
+    const stopped = wo.onSignal(signal({ ...lift, ruleId: 'lift-out-of-service', family: 'out-of-service', severity: 'major', caseClass: 'utility-outage' }))!;
+    const call = wo.onComplaint({ receivedAt: clock.now(), community: 'yanheyuan', building: 'yhy-3', category: 'elevator', text: '电梯停了' });
+    expect(alarm.code).not.toBe(stopped.code);
+    clock.advance(MIN);
+    const cause = signal({
+      deviceId: 'lift-3-1',
+      kind: 'elevator',
+      ruleId: 'lift-entrapment',
+      family: 'entrapment',
+      severity: 'critical',
+      caseClass: 'entrapment',
+      explains: [
+        { family: 'alarm-call', scope: 'device', kind: 'elevator' },
+        { family: 'out-of-service', scope: 'device', kind: 'elevator' },
+      ],
+    });
+    const kept = wo.onSignal(cause)!;
+    expect(kept.code).toBe(alarm.code);
+    expect(kept).toMatchObject({ openKey: 'entrapment@device:lift-3-1', family: 'entrapment', caseClass: 'entrapment', priority: 'P1', status: 'open' });
+    // Entrapment limits from the re-diagnosis: 5 minutes to acknowledge, 30 to arrive.
+    expect(kept.ackDueAt).toBe(clock.now() + 5 * MIN);
+    expect(kept.resolveDueAt).toBe(clock.now() + 30 * MIN);
+    const merged = wo.get(stopped.code);
+    expect(merged.order.status).toBe('cancelled');
+    expect(merged.history.at(-1)).toMatchObject({ from: 'open', to: 'cancelled', note: `merged into ${alarm.code}: one problem, entrapment (rule lift-entrapment)` });
+    expect(wo.list({ status: ['open', 'reopened', 'acknowledged', 'on-site', 'resolved', 'verifying'] }).items.map((o) => o.code)).toEqual([alarm.code]);
+    expect(kept.signals.map((s) => [s.ruleId, s.role, s.active])).toEqual([
+      ['lift-alarm-button', 'consequence', true],
+      ['lift-out-of-service', 'consequence', true],
+      ['lift-entrapment', 'own', true],
+    ]);
+    expect(wo.store.complaints({ orderId: kept.id }).map((c) => c.id)).toEqual([call.complaint.id]);
+    // The crews receive one "re-diagnosed" message for the kept order and one "cancelled" for the merged one.
+    expect(events.slice(-2).map((e) => [e.type, e.order.code])).toEqual([
+      ['upgraded', alarm.code],
+      ['transitioned', stopped.code],
+    ]);
+    // The order verifies only once the cause and both consequences have cleared.
+    wo.onSignal({ ...cause, state: 'cleared' });
+    wo.onSignal(signal({ ...lift, ruleId: 'lift-alarm-button', family: 'alarm-call', state: 'cleared' }));
+    expect(wo.get(alarm.code).order.status).toBe('open');
+    wo.onSignal(signal({ ...lift, ruleId: 'lift-out-of-service', family: 'out-of-service', state: 'cleared' }));
+    expect(wo.get(alarm.code).order.status).toBe('verifying');
   });
 });

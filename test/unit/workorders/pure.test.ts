@@ -31,6 +31,10 @@ describe('priority by impact', () => {
   it('fire risk at a charging shed is P1; a minor charger fault is P4', () => {
     expect(priorityOf({ kind: 'ebike-charger', severity: 'critical', caseClass: 'life-safety', building: 'dls-1', deviceId: 'pile-d-1' }, registry).priority).toBe('P1');
     expect(priorityOf({ kind: 'ebike-charger', severity: 'minor', caseClass: 'general', building: 'dls-1', deviceId: 'pile-d-1' }, registry).priority).toBe('P4');
+    // A fire precursor that is not yet life-safety (a hot socket): 35 + 20 = 55, P2.
+    const hot = priorityOf({ kind: 'ebike-charger', severity: 'major', caseClass: 'general', building: 'dls-1', deviceId: 'pile-d-1', fireRisk: true }, registry);
+    expect([hot.priority, hot.score]).toEqual(['P2', 55]);
+    expect(hot.reasons.map((r) => r.id)).toContain('priority.reason.fire');
   });
 });
 
