@@ -1,5 +1,5 @@
 /**
- * The `precall` command. Subcommands: serve, simulate, demo, fleet, rules check.
+ * The `precall` command. Subcommands: serve, simulate, demo, fleet, rules check, users, keys.
  * Each subcommand lives in its own module and is loaded on demand.
  */
 const [command, ...args] = process.argv.slice(2);
@@ -10,6 +10,8 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   simulate: () => import('../simulator/cli.js'),
   demo: () => import('./commands/demo.js'),
   rules: () => import('./commands/rules.js'),
+  users: () => import('./commands/users.js'),
+  keys: () => import('./commands/keys.js'),
 };
 
 function usage(): string {

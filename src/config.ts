@@ -80,6 +80,14 @@ export const EnvSchema = z.object({
   PHONE_HASH_SECRET: optionalString,
   /** Requests per minute per API key on the work-order, complaint and KPI routes. */
   API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  /** Public base URL of the console as crews reach it (https://precall.example.org); crew links in chat and webhook messages start with it. Unset = messages carry no link. */
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Console sessions end after this many minutes without a request. */
+  CONSOLE_SESSION_IDLE_MINUTES: positiveInt.max(24 * 60).default(30),
+  /** Crew links in messages expire this many hours after the message was sent. */
+  CONSOLE_LINK_TTL_HOURS: positiveInt.max(24 * 90).default(72),
+  /** Grafana base URL; the console's order and device pages link to the device's dashboard there. */
+  GRAFANA_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

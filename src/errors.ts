@@ -1,7 +1,7 @@
 /**
  * The one catalog of API error codes. Every error response has the body
  * `{ "error": { "code": "PRECALL_ERR_…", "message": "…" } }` with the status listed here;
- * docs/ingest-api.md and docs/workorders.md document every code (test/unit/errors.test.ts checks
+ * docs/ingest-api.md, docs/workorders.md and docs/console.md document every code (test/unit/errors.test.ts checks
  * it). Add a code here, and a line to the docs, rather than inventing one in a route or a module.
  */
 import { z } from 'zod';
@@ -20,6 +20,14 @@ export const API_ERRORS = {
   PRECALL_ERR_AUTH_MISSING: { status: 401, description: 'send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"' },
   PRECALL_ERR_AUTH_UNKNOWN_KEY: { status: 401, description: 'this API key is not known (check for typos or ask an admin for a new one)' },
   PRECALL_ERR_AUTH_ROLE: { status: 403, description: 'your role may not use this route' },
+  PRECALL_ERR_AUTH_SESSION_EXPIRED: { status: 401, description: 'your console session has expired (idle too long, signed out, or precall restarted); sign in again' },
+  PRECALL_ERR_AUTH_CSRF: { status: 403, description: 'this change was sent without the page\'s CSRF token (or with an old one); reload the page and try again' },
+  PRECALL_ERR_AUTH_LOGIN_FAILED: { status: 401, description: 'wrong user name or password' },
+  PRECALL_ERR_AUTH_LOGIN_THROTTLED: { status: 429, description: 'too many failed sign-ins for this user or address; wait before trying again' },
+  PRECALL_ERR_AUTH_TOKEN_INVALID: { status: 401, description: 'this sign-in link was already used or has expired; start `precall demo` again for a new one' },
+  PRECALL_ERR_AUTH_LINK_INVALID: { status: 401, description: 'this crew link is not valid (damaged or not made by this precall); ask the dispatcher for a new message' },
+  PRECALL_ERR_AUTH_LINK_EXPIRED: { status: 401, description: 'this crew link has expired; open the order from the crew page or ask the dispatcher for a new message' },
+  PRECALL_ERR_AUTH_LINK_OTHER_ORDER: { status: 403, description: 'this crew link was made for another work order (or the order is now with another crew)' },
   PRECALL_ERR_WO_NOT_FOUND: { status: 404, description: 'no work order with this code' },
   PRECALL_ERR_WO_ILLEGAL_TRANSITION: { status: 409, description: 'this status change is not allowed from the current status' },
   PRECALL_ERR_WO_FORBIDDEN_TRANSITION: { status: 403, description: 'your role may not make this status change' },

@@ -16,6 +16,7 @@ import { loadRuleBook } from './rules/load.js';
 import { SqliteRuleStateStore } from './rules/state-store.js';
 import { watchRules } from './rules/watch.js';
 import { createInfluxQL } from './storage/influxql.js';
+import { createConsoleServer, type ConsoleServer } from './console/index.js';
 import { workOrdersFromConfig, type PointWriter, type WorkOrders } from './workorders/index.js';
 
 export interface Operations {
@@ -23,6 +24,8 @@ export interface Operations {
   workOrders: WorkOrders;
   /** Set when no API key is configured: an admin key valid for this run only. */
   generatedAdminKey?: string;
+  /** The browser console's server side (sessions, sign-in tokens, crew links). */
+  console: ConsoleServer;
 }
 
 export interface OperationsOptions {
@@ -62,7 +65,8 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
     });
     if (!('publish' in broker)) logger.warn('external broker mode: work orders are not published on crews/{crewId}/work-orders; configure webhooks in WORKORDERS_FILE');
 
-    const ops: Operations = { rules, workOrders, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
+    const consoleServer = createConsoleServer({ config, workOrders });
+    const ops: Operations = { rules, workOrders, console: consoleServer, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
     opts.onReady?.(ops);
 
     const unsubscribe: (() => void)[] = [];
@@ -75,6 +79,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           stop: async () => {
             await workOrders.stop();
             await eventWriter?.close();
+            consoleServer.close();
           },
         },
         {
@@ -100,7 +105,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           },
         },
       ],
-      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE })],
+      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web }), ...consoleServer.plugins],
       health: [
         {
           name: 'rules',

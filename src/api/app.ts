@@ -3,12 +3,16 @@
  * use `app.inject`). Route schemas are zod (fastify-type-provider-zod 6, made for zod 4), which
  * both validates requests and feeds the OpenAPI document served at `/docs`.
  */
+import { randomBytes } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
-import { ApiError, errorBody } from '../errors.js';
+import { NO_SESSION, SESSION_COOKIE } from './sessions.js';
+import { API_ERRORS, ApiError, errorBody } from '../errors.js';
 import { deviceKindRoutes } from './routes/device-kinds.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
@@ -25,6 +29,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(errorBody('PRECALL_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}; the API is described at /docs`));
+  });
+
+  // Cookies and CSRF tokens for the console's browser sessions (src/api/auth.ts): the CSRF
+  // secret lives in a signed httpOnly cookie, each token is bound to the session it was made for.
+  await app.register(fastifyCookie, { secret: randomBytes(32).toString('base64url') });
+  await app.register(fastifyCsrf, {
+    cookieKey: 'precall_csrf',
+    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, signed: true },
+    getUserInfo: (req) => req.cookies[SESSION_COOKIE] || NO_SESSION,
+    csrfOpts: { hmacKey: randomBytes(32).toString('base64url') },
   });
 
   await app.register(fastifySwagger, {
@@ -59,6 +73,10 @@ function handleError(this: FastifyInstance, err: FastifyError, req: FastifyReque
     void reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
     return;
   }
+  if (isCsrfError(err)) {
+    void reply.code(403).send(errorBody('PRECALL_ERR_AUTH_CSRF', API_ERRORS.PRECALL_ERR_AUTH_CSRF.description));
+    return;
+  }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
     const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);
@@ -73,4 +91,9 @@ function handleError(this: FastifyInstance, err: FastifyError, req: FastifyReque
     this.log.error({ err, method: req.method, url: req.url }, 'request failed');
     void reply.code(500).send(errorBody('PRECALL_ERR_INTERNAL', 'precall failed to answer this request (a bug); the log has the details'));
   }
+}
+
+/** @fastify/csrf-protection's refusals (no secret cookie, wrong or missing token). */
+export function isCsrfError(err: FastifyError): boolean {
+  return typeof err.code === 'string' && err.code.startsWith('FST_CSRF_');
 }

@@ -6,19 +6,27 @@
  * dictionary), and it lets every request be checked with one lookup.
  *
  * Roles: `admin` and `dispatcher` see and move every order; `crew` sees and moves only its own
- * crew's orders (acknowledge, on site, resolved); `viewer` reads orders, complaints and KPIs.
+ * crew's orders (acknowledge, on site, resolved); `call-taker` files complaints and reads the
+ * orders of a building; `viewer` reads orders, complaints and KPIs.
+ *
+ * The console's browser sessions (src/api/sessions.ts) authenticate through the same hook, so
+ * a signed-in person meets exactly the role checks an API key meets; a session (unlike a key,
+ * which a browser never sends by itself) also needs the CSRF token on every state change.
  *
  * Keys come from API_KEYS_FILE (YAML/JSON, see docs/workorders.md) and/or API_ADMIN_KEY (one
  * admin key given in clear, for the demo and first start; hashed in memory at once).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ROLES, type Actor, type Role } from '../workorders/permissions.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import { formatIssues } from '../zod-issues.js';
+import type { UserStore } from '../users/store.js';
+import { SESSION_COOKIE, type Session, type SessionStore } from './sessions.js';
 
 export { ROLES, type Role } from '../workorders/permissions.js';
 
@@ -59,6 +67,24 @@ export function generateApiKey(): { key: string; hash: string } {
   return { key, hash: hashApiKey(key) };
 }
 
+/** Entries of a keys file; throws ApiKeysError listing every problem. */
+export function readKeysFile(file: string): ApiKeyEntry[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ApiKeysError(file, [`cannot read it: ${(err as Error).message}`]);
+  }
+  const parsed = ApiKeysFile.safeParse(raw ?? {});
+  if (!parsed.success) throw new ApiKeysError(file, formatIssues(parsed.error));
+  return parsed.data.keys;
+}
+
+/** The keys file: API_KEYS_FILE, else DATA_DIR/api-keys.yaml (where `precall keys create` writes). */
+export function apiKeysFile(config: { API_KEYS_FILE?: string | undefined; dataDir: string }): string {
+  return config.API_KEYS_FILE ?? join(config.dataDir, 'api-keys.yaml');
+}
+
 export class ApiKeys {
   private readonly byHash = new Map<string, ApiKeyEntry>();
 
@@ -77,22 +103,21 @@ export class ApiKeys {
    */
   static load(file: string | undefined, adminKey: string | undefined): ApiKeys {
     const entries: ApiKeyEntry[] = [];
-    if (file !== undefined) {
-      let raw: unknown;
-      try {
-        raw = parseYaml(readFileSync(file, 'utf8'));
-      } catch (err) {
-        throw new ApiKeysError(file, [`cannot read it: ${(err as Error).message}`]);
-      }
-      const parsed = ApiKeysFile.safeParse(raw ?? {});
-      if (!parsed.success) throw new ApiKeysError(file, formatIssues(parsed.error));
-      entries.push(...parsed.data.keys);
-    }
+    if (file !== undefined) entries.push(...readKeysFile(file));
     if (adminKey !== undefined) {
       if (adminKey.length < 16) throw new ApiKeysError('API_ADMIN_KEY', ['use at least 16 characters (a generated key is best)']);
       entries.push({ id: 'admin', role: 'admin', hash: hashApiKey(adminKey) });
     }
     return new ApiKeys(entries);
+  }
+
+  /**
+   * Keys of the configured file (API_KEYS_FILE; without it DATA_DIR/api-keys.yaml when it exists)
+   * plus API_ADMIN_KEY.
+   */
+  static fromConfig(config: { API_KEYS_FILE?: string | undefined; API_ADMIN_KEY?: string | undefined; dataDir: string }): ApiKeys {
+    const file = apiKeysFile(config);
+    return ApiKeys.load(config.API_KEYS_FILE !== undefined || existsSync(file) ? file : undefined, config.API_ADMIN_KEY);
   }
 
   /** The key's holder, or undefined when unknown. */
@@ -108,7 +133,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the API-key hook on routes that need a key. */
     actor?: Actor;
+    /** Set when the caller was authenticated by a console session cookie rather than a key. */
+    consoleSession?: Session;
   }
+}
+
+/** What the hook needs to accept console sessions besides API keys. */
+export interface SessionAuth {
+  sessions: SessionStore;
+  /** Console users: a session's role is re-read on every request, so a change or removal takes effect at once. */
+  users?: UserStore;
 }
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
@@ -119,14 +153,62 @@ export function keyFromRequest(req: FastifyRequest): string | undefined {
   return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
 }
 
-/** Request hook: 401 without a known key, sets `request.actor` otherwise. */
-export function authenticate(keys: ApiKeys) {
+/**
+ * Request hook: an API key, else (with `web`) a console session cookie. 401 without either,
+ * sets `request.actor` otherwise.
+ */
+export function authenticate(keys: ApiKeys, web?: SessionAuth) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const key = keyFromRequest(req);
-    if (key === undefined) throw new WorkOrderError('PRECALL_ERR_AUTH_MISSING');
+    if (key === undefined) {
+      const session = web !== undefined ? sessionOf(req, web) : undefined;
+      if (session === undefined) throw new WorkOrderError('PRECALL_ERR_AUTH_MISSING');
+      req.actor = session.actor;
+      req.consoleSession = session;
+      return;
+    }
     const entry = keys.verify(key);
     if (entry === undefined) throw new WorkOrderError('PRECALL_ERR_AUTH_UNKNOWN_KEY');
     req.actor = { id: entry.id, role: entry.role, crew: entry.crew };
+  };
+}
+
+/**
+ * The request's live console session, undefined without a session cookie. Throws
+ * PRECALL_ERR_AUTH_SESSION_EXPIRED when the cookie names a session that timed out or is gone.
+ */
+export function sessionOf(req: FastifyRequest, web: SessionAuth): Session | undefined {
+  const id = req.cookies?.[SESSION_COOKIE];
+  if (id === undefined || id === '') return undefined;
+  const s = web.sessions.use(id);
+  if (s === undefined || s === 'expired') throw new WorkOrderError('PRECALL_ERR_AUTH_SESSION_EXPIRED');
+  if (s.username !== undefined && web.users !== undefined) {
+    const u = web.users.get(s.username);
+    if (u === undefined || u.updatedAt > s.createdAt) {
+      // Removed, or the password changed since this session began: sign out everywhere.
+      web.sessions.delete(s.id);
+      throw new WorkOrderError('PRECALL_ERR_AUTH_SESSION_EXPIRED', u === undefined ? 'this user no longer exists' : 'the password was changed');
+    }
+    s.actor = { id: u.username, role: u.role, crew: u.crew ?? undefined };
+  }
+  return s;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Hook after `authenticate`: a state change made with a session cookie must carry the
+ * CSRF token (header `x-csrf-token`) the console got from `GET /api/session`
+ * (@fastify/csrf-protection, registered in buildApp). Requests with an API key need none.
+ */
+export function csrfForSessions(app: FastifyInstance) {
+  return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    if (req.consoleSession === undefined || SAFE_METHODS.has(req.method)) {
+      done();
+      return;
+    }
+    // On a refusal the plugin answers through the error handler and `done` is not called.
+    app.csrfProtection(req, reply, done);
   };
 }
 
@@ -135,7 +217,8 @@ export function requireRole(...roles: Role[]) {
   return async (req: FastifyRequest): Promise<void> => {
     const role = req.actor?.role;
     if (role === undefined || role === 'system' || !roles.includes(role)) {
-      throw new WorkOrderError('PRECALL_ERR_AUTH_ROLE', `${req.method} ${req.routeOptions.url ?? req.url} needs ${roles.join(' or ')}; your key is ${role ?? 'none'}`);
+      const yours = req.consoleSession !== undefined ? 'you are signed in as' : 'your key is';
+      throw new WorkOrderError('PRECALL_ERR_AUTH_ROLE', `${req.method} ${req.routeOptions.url ?? req.url} needs ${roles.join(' or ')}; ${yours} ${role ?? 'none'}`);
     }
   };
 }

@@ -61,7 +61,7 @@ export function workOrdersFromConfig(deps: FromConfigDeps): { workOrders: WorkOr
     ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
   };
   if (config.PHONE_HASH_SECRET === undefined) deps.logger.warn('PHONE_HASH_SECRET is not set: complaint phone numbers are stored masked only (repeat callers cannot be matched)');
-  let keys = ApiKeys.load(config.API_KEYS_FILE, config.API_ADMIN_KEY);
+  let keys = ApiKeys.fromConfig(config);
   let generatedAdminKey: string | undefined;
   if (keys.size === 0) {
     generatedAdminKey = generateApiKey().key;

@@ -31,7 +31,7 @@ export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
     app.post(
       '/api/complaints',
       {
-        preHandler: requireRole('admin', 'dispatcher'),
+        preHandler: requireRole('admin', 'dispatcher', 'call-taker'),
         schema: {
           tags: ['complaints'],
           summary: 'Record a resident complaint; links it to the open or recent order, or opens a reactive one',
@@ -47,7 +47,7 @@ export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
     app.get(
       '/api/complaints',
       {
-        preHandler: requireRole('admin', 'dispatcher', 'viewer'),
+        preHandler: requireRole('admin', 'dispatcher', 'call-taker', 'viewer'),
         schema: {
           tags: ['complaints'],
           summary: 'List complaints, newest first',

@@ -8,12 +8,13 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ComplaintValidationError, type WorkOrders } from '../../workorders/component.js';
-import { ErrorBody, errorBody } from '../../errors.js';
+import { API_ERRORS, ErrorBody, errorBody } from '../../errors.js';
 import { WorkOrderError } from '../../workorders/errors.js';
 import { HistoryEntry, ManualOrderInput, Priority, Status, WorkOrder } from '../../workorders/model.js';
-import type { Actor } from '../../workorders/permissions.js';
+import { listRefusal, type Actor } from '../../workorders/permissions.js';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
-import { authenticate, keyFromRequest, requireRole, type ApiKeys } from '../auth.js';
+import { isCsrfError } from '../app.js';
+import { authenticate, csrfForSessions, keyFromRequest, requireRole, type ApiKeys, type SessionAuth } from '../auth.js';
 import { complaintRoutes } from './complaints.js';
 import { kpiRoutes } from './kpis.js';
 
@@ -22,6 +23,8 @@ export interface WorkOrdersApiDeps {
   keys: ApiKeys;
   /** Requests per minute per known API key, and per source address for requests without a known key. Default 600. */
   rateLimitPerMinute?: number;
+  /** Console sessions, accepted besides API keys (with CSRF tokens on state changes). */
+  web?: SessionAuth;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
@@ -72,15 +75,19 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
     app.get(
       '/api/work-orders',
       {
-        preHandler: requireRole('admin', 'dispatcher', 'crew', 'viewer'),
-        schema: { tags: ['work orders'], summary: 'List and filter work orders (a crew key sees only its crew’s)', querystring: ListQuery, response: { 200: z.object({ total: z.number(), items: z.array(WorkOrder) }), ...errors } },
+        preHandler: requireRole('admin', 'dispatcher', 'call-taker', 'crew', 'viewer'),
+        schema: { tags: ['work orders'], summary: 'List and filter work orders (a crew sees only its crew’s; a call-taker lists one building)', querystring: ListQuery, response: { 200: z.object({ total: z.number(), items: z.array(WorkOrder) }), ...errors } },
       },
-      async (req) => wo.list(req.query, actorOf(req)),
+      async (req) => {
+        const refused = listRefusal(actorOf(req), req.query);
+        if (refused !== undefined) throw new WorkOrderError('PRECALL_ERR_AUTH_ROLE', refused);
+        return wo.list(req.query, actorOf(req));
+      },
     );
     app.get(
       '/api/work-orders/:code',
       {
-        preHandler: requireRole('admin', 'dispatcher', 'crew', 'viewer'),
+        preHandler: requireRole('admin', 'dispatcher', 'call-taker', 'crew', 'viewer'),
         schema: {
           tags: ['work orders'],
           summary: 'One work order with its audit history, complaints and delivery log',
@@ -141,6 +148,10 @@ export function workOrderErrorHandler(this: FastifyInstance, err: FastifyError, 
     void reply.code(400).send(errorBody('PRECALL_ERR_VALIDATION', problems.join('; ')));
     return;
   }
+  if (isCsrfError(err)) {
+    void reply.code(403).send(errorBody('PRECALL_ERR_AUTH_CSRF', API_ERRORS.PRECALL_ERR_AUTH_CSRF.description));
+    return;
+  }
   if (err.statusCode === 429) {
     void reply.code(429).send(errorBody('PRECALL_ERR_RATE_LIMITED', err.message));
     return;
@@ -179,10 +190,13 @@ export function workOrdersApi(deps: WorkOrdersApiDeps): FastifyPluginAsync {
     // instance's onRequest hooks, so checking the key there would answer unknown keys with 401
     // before the limiter ever counted them. preParsing is the next stage, still before the body
     // is read.
-    const checkKey = authenticate(deps.keys);
+    const checkKey = authenticate(deps.keys, deps.web);
     app.addHook('preParsing', async (req, reply) => {
       await checkKey(req, reply);
     });
+    // A state change with a session cookie needs the CSRF token: checked once the caller is known.
+    const csrf = csrfForSessions(app);
+    app.addHook('preParsing', (req, reply, payload, done) => csrf(req, reply, () => done(null, payload)));
     await app.register(workOrderRoutes(deps));
     await app.register(complaintRoutes(deps));
     await app.register(kpiRoutes(deps));

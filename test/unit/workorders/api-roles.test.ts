@@ -7,10 +7,11 @@ import { createWorkOrders, type WorkOrders } from '../../../src/workorders/compo
 import { parseSettings } from '../../../src/workorders/settings.js';
 import { fakeClock, signal, testRegistry } from './fixtures.js';
 
-type Who = 'admin' | 'dispatcher' | 'crew' | 'otherCrew' | 'viewer';
+type Who = 'admin' | 'dispatcher' | 'callTaker' | 'crew' | 'otherCrew' | 'viewer';
 const keys: Record<Who, string> = {
   admin: generateApiKey().key,
   dispatcher: generateApiKey().key,
+  callTaker: generateApiKey().key,
   crew: generateApiKey().key,
   otherCrew: generateApiKey().key,
   viewer: generateApiKey().key,
@@ -30,6 +31,7 @@ beforeAll(async () => {
   const apiKeys = new ApiKeys([
     { id: 'ann', role: 'admin', hash: hashApiKey(keys.admin) },
     { id: 'dan', role: 'dispatcher', hash: hashApiKey(keys.dispatcher) },
+    { id: 'carol', role: 'call-taker', hash: hashApiKey(keys.callTaker) },
     { id: 'lift-tablet', role: 'crew', crew: 'lift-crew', hash: hashApiKey(keys.crew) },
     { id: 'heat-tablet', role: 'crew', crew: 'heat-crew', hash: hashApiKey(keys.otherCrew) },
     { id: 'vic', role: 'viewer', hash: hashApiKey(keys.viewer) },
@@ -49,25 +51,26 @@ const freshLift = () => wo.onSignal(signal({ ruleId: `r${Math.random()}` }))!.co
 type Route = { name: string; req: () => { method: 'GET' | 'POST'; url: string; payload?: object }; ok: number; allowed: Who[] };
 const routes: Route[] = [
   { name: 'GET /api/work-orders', req: () => ({ method: 'GET', url: '/api/work-orders' }), ok: 200, allowed: ['admin', 'dispatcher', 'crew', 'otherCrew', 'viewer'] },
+  { name: 'GET /api/work-orders?building=yhy-3', req: () => ({ method: 'GET', url: '/api/work-orders?building=yhy-3' }), ok: 200, allowed: ['admin', 'dispatcher', 'callTaker', 'crew', 'otherCrew', 'viewer'] },
   {
     name: 'POST /api/work-orders (manual)',
     req: () => ({ method: 'POST', url: '/api/work-orders', payload: { building: 'yhy-3', deviceId: 'lift-3-1', title: '巡检发现轿厢照明不亮', caseClass: 'general' } }),
     ok: 201,
     allowed: ['admin', 'dispatcher'],
   },
-  { name: 'GET /api/work-orders/:code (lift order)', req: () => ({ method: 'GET', url: `/api/work-orders/${freshLift()}` }), ok: 200, allowed: ['admin', 'dispatcher', 'crew', 'viewer'] },
+  { name: 'GET /api/work-orders/:code (lift order)', req: () => ({ method: 'GET', url: `/api/work-orders/${freshLift()}` }), ok: 200, allowed: ['admin', 'dispatcher', 'callTaker', 'crew', 'viewer'] },
   { name: 'POST transitions acknowledged (lift order)', req: () => ({ method: 'POST', url: `/api/work-orders/${freshLift()}/transitions`, payload: { to: 'acknowledged', note: '收到' } }), ok: 200, allowed: ['admin', 'dispatcher', 'crew'] },
   { name: 'POST transitions cancelled (lift order)', req: () => ({ method: 'POST', url: `/api/work-orders/${freshLift()}/transitions`, payload: { to: 'cancelled' } }), ok: 200, allowed: ['admin', 'dispatcher'] },
   {
     name: 'POST /api/complaints',
     req: () => ({ method: 'POST', url: '/api/complaints', payload: { channel: '12345', receivedAt: clock.now(), community: 'yanheyuan', building: 'yhy-3', category: 'heating', text: '暖气不热', callerPhone: '13812345678' } }),
     ok: 201,
-    allowed: ['admin', 'dispatcher'],
+    allowed: ['admin', 'dispatcher', 'callTaker'],
   },
-  { name: 'GET /api/complaints', req: () => ({ method: 'GET', url: '/api/complaints' }), ok: 200, allowed: ['admin', 'dispatcher', 'viewer'] },
+  { name: 'GET /api/complaints', req: () => ({ method: 'GET', url: '/api/complaints' }), ok: 200, allowed: ['admin', 'dispatcher', 'callTaker', 'viewer'] },
   { name: 'GET /api/kpis', req: () => ({ method: 'GET', url: `/api/kpis?from=0&to=${clock.now() + 1}` }), ok: 200, allowed: ['admin', 'dispatcher', 'viewer'] },
 ];
-const everyone: Who[] = ['admin', 'dispatcher', 'crew', 'otherCrew', 'viewer'];
+const everyone: Who[] = ['admin', 'dispatcher', 'callTaker', 'crew', 'otherCrew', 'viewer'];
 
 describe('role matrix', () => {
   for (const r of routes) {
@@ -94,6 +97,11 @@ describe('role matrix', () => {
 });
 
 describe('crew scope and errors', () => {
+  it('a call-taker listing without a building is told to add one', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/work-orders', headers: { authorization: `Bearer ${keys.callTaker}` } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error).toMatchObject({ code: 'PRECALL_ERR_AUTH_ROLE', message: expect.stringContaining('?building=') });
+  });
   it('a crew lists only its own orders', async () => {
     wo.onSignal(signal({ ruleId: 'heat-x', deviceId: 'heat-3-1', kind: 'heat-meter' }));
     const res = await app.inject({ method: 'GET', url: '/api/work-orders?limit=500', headers: { authorization: `Bearer ${keys.crew}` } });

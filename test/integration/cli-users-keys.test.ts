@@ -1,0 +1,93 @@
+/**
+ * `precall users …` and `precall keys create` as an operator runs them (child processes, the
+ * password on standard input), and what precall then accepts: the user signs in through the
+ * real sign-in code, the key authenticates through the real key check.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ApiKeys } from '../../src/api/auth.js';
+import { loadConfig } from '../../src/config.js';
+import { verifySecret } from '../../src/registry/secrets.js';
+import { SqliteUserStore, usersFile } from '../../src/users/store.js';
+
+const root = join(import.meta.dirname, '../..');
+const dataDir = mkdtempSync(join(tmpdir(), 'precall-cli-users-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function precall(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+    delete env.API_KEYS_FILE;
+    const child = spawn(process.execPath, [join(root, 'bin/precall.js'), ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('precall users', () => {
+  it('adds, lists, changes the password of and removes users; refuses bad input with a reason', async () => {
+    expect(await precall(['users', 'add', 'li', '--role', 'dispatcher'], 'a long enough password\n')).toMatchObject({ code: 0, stdout: 'added li (dispatcher)\n' });
+    expect(await precall(['users', 'add', 'zhang', '--role', 'crew', '--crew', 'lift-crew'], 'another long password\n')).toMatchObject({ code: 0 });
+    const list = await precall(['users', 'list']);
+    expect(list.stdout).toBe('li\tdispatcher\nzhang\tcrew\tlift-crew\n');
+
+    const store = new SqliteUserStore(usersFile(dataDir));
+    const li = store.get('li')!;
+    expect(li.passwordHash).toMatch(/^scrypt\$/);
+    expect(li.passwordHash).not.toContain('a long enough password');
+    expect(verifySecret('a long enough password', li.passwordHash)).toBe(true);
+
+    expect(await precall(['users', 'passwd', 'li'], 'a brand new password\n')).toMatchObject({ code: 0 });
+    expect(verifySecret('a brand new password', store.get('li')!.passwordHash)).toBe(true);
+
+    const dup = await precall(['users', 'add', 'li', '--role', 'viewer'], 'whatever password\n');
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain('already exists');
+    const crewless = await precall(['users', 'add', 'wu', '--role', 'crew'], 'a long enough password\n');
+    expect(crewless.code).toBe(2);
+    expect(crewless.stderr).toContain('a crew user needs a crew id');
+    const short = await precall(['users', 'add', 'wu', '--role', 'viewer'], 'short\n');
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('at least 10 characters');
+    const badRole = await precall(['users', 'add', 'wu', '--role', 'boss'], 'a long enough password\n');
+    expect(badRole.code).toBe(2);
+    expect(badRole.stderr).toMatch(/role.*admin.*dispatcher.*call-taker/);
+
+    expect(await precall(['users', 'remove', 'zhang'])).toMatchObject({ code: 0 });
+    expect((await precall(['users', 'remove', 'zhang'])).code).toBe(1);
+    expect(store.list().map((u) => u.username)).toEqual(['li']);
+    store.close();
+  }, 60_000);
+});
+
+describe('precall keys create', () => {
+  it('prints a key once, stores only its hash, and precall accepts it with its role', async () => {
+    const made = await precall(['keys', 'create', '--role', 'crew', '--crew', 'lift-crew', '--id', 'lift-tablet']);
+    expect(made.code, made.stderr).toBe(0);
+    const key = made.stdout.trim();
+    expect(key).toMatch(/^pc_[A-Za-z0-9_-]{40,}$/);
+    const file = readFileSync(join(dataDir, 'api-keys.yaml'), 'utf8');
+    expect(file).not.toContain(key);
+    expect(file).toContain('lift-tablet');
+    const second = await precall(['keys', 'create', '--role', 'viewer']);
+    expect(second.code).toBe(0);
+
+    const keys = ApiKeys.fromConfig(loadConfig({ DATA_DIR: dataDir }));
+    expect(keys.size).toBe(2);
+    expect(keys.verify(key)).toMatchObject({ id: 'lift-tablet', role: 'crew', crew: 'lift-crew' });
+    expect(keys.verify(second.stdout.trim())).toMatchObject({ role: 'viewer' });
+    expect((await precall(['keys', 'list'])).stdout).toContain('lift-tablet\tcrew\tlift-crew');
+
+    const bad = await precall(['keys', 'create', '--role', 'crew']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('a crew key needs `crew: <crew id>`');
+  }, 60_000);
+});
