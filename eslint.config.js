@@ -4,11 +4,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'coverage/', 'dashboards/build/', '**/*.json', '.data/', 'tmp/'] },
+  { ignores: ['node_modules/', 'coverage/', 'dashboards/build/', '**/*.json', '.data/', 'tmp/', 'console/dist/', 'console/src/api/schema.d.ts', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // console/ has its own tsconfig (DOM, Preact JSX); the project service picks it for those files.
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

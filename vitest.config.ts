@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests of pure logic (no servers) and integration tests that start real
-// servers (InfluxDB behind nginx, the embedded broker) through a global setup.
+// Three projects: unit tests of pure logic (no servers), integration tests that start real
+// servers (InfluxDB behind nginx, the embedded broker) through a global setup, and the console's
+// browser tests (precall + Debian's chromium driven by playwright-core, one of each per file).
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,19 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Integration files share one InfluxDB; run them one file at a time to keep the
           // 2-core CI machine from starving the servers they measure.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/browser/global-setup.ts'],
+          // After the other projects, not beside them: a browser and precall want both cores.
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -37,6 +37,7 @@ export const API_ERRORS = {
   PRECALL_ERR_WO_UNKNOWN_PLACE: { status: 400, description: 'the building or device is not in the fleet file' },
   PRECALL_ERR_WO_UNKNOWN_CREW: { status: 400, description: 'the crew is not one of the crews in WORKORDERS_FILE' },
   PRECALL_ERR_COMPLAINT_INVALID: { status: 400, description: 'the complaint does not match its schema; the message lists each problem' },
+  PRECALL_ERR_CONSOLE_NOT_BUILT: { status: 503, description: 'The browser console has not been built (run `npm run build:console`; `npm ci` does it).' },
   PRECALL_ERR_INTERNAL: { status: 500, description: 'A bug or an unexpected failure in precall; details are in its log.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -65,7 +65,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
     });
     if (!('publish' in broker)) logger.warn('external broker mode: work orders are not published on crews/{crewId}/work-orders; configure webhooks in WORKORDERS_FILE');
 
-    const consoleServer = createConsoleServer({ config, workOrders });
+    const consoleServer = createConsoleServer({ config, workOrders, registry, now, onDeviceStatus: (l) => broker.onStatus(l) });
     const ops: Operations = { rules, workOrders, console: consoleServer, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
     opts.onReady?.(ops);
 
@@ -105,7 +105,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           },
         },
       ],
-      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web }), ...consoleServer.plugins],
+      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web, routes: consoleServer.apiRoutes }), ...consoleServer.plugins],
       health: [
         {
           name: 'rules',

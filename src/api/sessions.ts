@@ -29,6 +29,8 @@ export interface SessionStore {
   create(s: Omit<Session, 'id' | 'createdAt' | 'lastSeenAt'>): Session;
   /** The live session (its idle timer restarted), `expired` when it timed out, undefined when unknown. */
   use(id: string): Session | 'expired' | undefined;
+  /** Whether the session is still live, without restarting its idle timer (for open streams). */
+  alive(id: string): boolean;
   delete(id: string): void;
   /** Sign a user out everywhere (password changed, user removed). */
   deleteUser(username: string): void;
@@ -76,6 +78,17 @@ export class MemorySessionStore implements SessionStore {
     }
     s.lastSeenAt = at;
     return s;
+  }
+
+  alive(id: string): boolean {
+    const s = this.sessions.get(id);
+    if (s === undefined) return false;
+    const at = this.now();
+    if (at - s.lastSeenAt > this.opts.idleMs || at - s.createdAt > this.maxAgeMs) {
+      this.forget(id);
+      return false;
+    }
+    return true;
   }
 
   delete(id: string): void {

@@ -39,7 +39,8 @@ order as it opens and ends with a table of faults, orders and lead times.
   --duration D       simulated time to run (default: until the last scripted complaint + 1h)
   --seed N           seed (default 1)
   --json FILE        also write the summary as JSON
-  --forever          keep serving after the run, until Ctrl-C
+  --forever          keep serving after the run, until Ctrl-C (also the default when
+                     standard output is a terminal; a non-interactive run exits)
   -h, --help
 
 Environment: as for \`precall serve\` (README.md). MQTT_PORT and HTTP_PORT default to free ports
@@ -128,10 +129,14 @@ export async function main(args: string[], env: Record<string, string | undefine
   const { rules, workOrders, generatedAdminKey } = ops!;
   const apiKey = generatedAdminKey ?? config.API_ADMIN_KEY;
   const base = `http://${addr.http.host}:${addr.http.port}`;
+  // Signs one browser in as admin, for this run (a notebook server's token URL, once).
+  const consoleUrl = `${base}${ops!.console.signInPath({ id: 'demo-admin', role: 'admin' }, 24 * HOUR)}`;
+  const keepServing = parsed.forever || process.stdout.isTTY === true;
 
   out('precall demo — 未呼先应: work orders before the 12345 call');
   out(`  ${registry.devices.size} simulated devices in ${registry.buildings.size} buildings; ${scenarios.length} fault scenario(s); simulated ${formatSimTime(parsed.startMs)} → ${formatSimTime(parsed.startMs + durationMs)} (Beijing time)`);
   out(`  MQTT mqtt://${addr.mqtt?.host}:${addr.mqtt?.port}   HTTP ${base} (API docs ${base}/docs)${apiKey !== undefined && generatedAdminKey !== undefined ? `   admin API key for this run: ${apiKey}` : ''}`);
+  out(`  Console ${consoleUrl}  (open it in a browser: signs you in as admin, once)`);
   out(config.INFLUX_URL === undefined ? '  No InfluxDB configured (INFLUX_URL unset): readings are kept in the local outbox only.' : `  Readings go to InfluxDB at ${config.INFLUX_URL}.`);
   out('');
 
@@ -189,8 +194,8 @@ export async function main(args: string[], env: Record<string, string | undefine
   out(`messages: ${simSummary.messages.sent} sent in ${simSummary.wallSeconds.toFixed(1)} s wall time; complaints posted: ${simSummary.complaints.posted}/${simSummary.complaints.due}`);
   if (parsed.json !== undefined) writeFileSync(parsed.json, `${JSON.stringify({ ...summary, simulation: simSummary }, null, 2)}\n`);
 
-  if (parsed.forever && !interrupted) {
-    out(`\nstill serving (--forever): ${base}  — Ctrl-C to stop`);
+  if (keepServing && !interrupted) {
+    out(`\nstill serving: console ${base}/ (sign in with the link above)  — Ctrl-C to stop`);
     await new Promise<void>((r) => process.once('SIGINT', () => r()));
   }
   process.off('SIGINT', onSignal);

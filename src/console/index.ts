@@ -1,30 +1,50 @@
 /**
- * The console's server side: users, sessions, sign-in tokens and crew links, and the HTTP plugin
- * that serves the sign-in routes (and, from src/console/app-routes.ts, the browser app). Built by
- * `operations()` next to the work orders; `precall demo` asks it for a one-time sign-in URL.
+ * The console's server side: users, sessions, sign-in tokens and crew links, the live stream, the
+ * board, the texts and the browser app. Built by `operations()` next to the work orders;
+ * `precall demo` asks it for a one-time sign-in URL.
+ *
+ *   routes behind keys/sessions (registered inside workOrdersApi): /api/board, /api/events
+ *   public: /api/session, /auth/token, /auth/link/:code, /api/console/texts, the app's pages
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import type { SessionAuth } from '../api/auth.js';
 import { crewLinkUrl, linkSecret } from '../api/links.js';
+import { boardRoutes } from '../api/routes/board.js';
+import { consoleTextRoutes } from '../api/routes/console-texts.js';
+import { eventRoutes, type LiveSource } from '../api/routes/events.js';
 import { sessionRoutes } from '../api/routes/session.js';
 import { LoginThrottle, MemorySessionStore, OneTimeTokens } from '../api/sessions.js';
+import type { Registry } from '../registry/registry.js';
 import { SqliteUserStore, usersFile, type UserStore } from '../users/store.js';
 import type { WorkOrders } from '../workorders/component.js';
 import type { Actor } from '../workorders/permissions.js';
+import { consoleAppRoutes } from './app-routes.js';
+import { boardRow, placeNames } from './board.js';
+import type { LiveEvent } from './live.js';
 
 export interface ConsoleDeps {
   config: Pick<Config, 'dataDir' | 'CONSOLE_SESSION_IDLE_MINUTES' | 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL'>;
   workOrders: WorkOrders;
+  registry: Registry;
+  /** precall's clock (simulated in the demo): deadlines are on it. */
+  now: () => number;
+  /** Device online/offline from the broker; returns the unsubscribe function. */
+  onDeviceStatus?: (listener: (deviceId: string, state: 'online' | 'offline', at: number) => void) => () => void;
   /** Default: DATA_DIR/users.sqlite. */
   users?: UserStore;
   /** Wall clock for sessions, tokens and links (never the demo's simulated clock). Default Date.now. */
   wallClock?: () => number;
+  /** Where the built app is; default console/dist. */
+  dist?: string;
 }
 
 export interface ConsoleServer {
   /** Sessions for the API's auth hook (src/api/auth.ts). */
   web: SessionAuth;
+  /** Routes to register behind keys and sessions (inside workOrdersApi). */
+  apiRoutes: FastifyPluginAsync[];
+  /** Routes open to everyone: sign-in, texts, the app. */
   plugins: FastifyPluginAsync[];
   /** A one-time sign-in path (`/auth/token?t=…`) for `actor`, valid for `ttlMs`. */
   signInPath(actor: Actor, ttlMs: number): string;
@@ -35,29 +55,61 @@ export interface ConsoleServer {
 
 export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
   const { config } = deps;
-  const now = deps.wallClock ?? Date.now;
+  const wall = deps.wallClock ?? Date.now;
   const users = deps.users ?? new SqliteUserStore(usersFile(config.dataDir));
-  const sessions = new MemorySessionStore({ idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now });
-  const tokens = new OneTimeTokens(now);
+  const sessions = new MemorySessionStore({ idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now: wall });
+  const tokens = new OneTimeTokens(wall);
   const secret = linkSecret(config.dataDir);
   const web: SessionAuth = { sessions, users };
+  const names = placeNames(deps.registry);
+
+  const live: LiveSource = {
+    now: deps.now,
+    subscribe(listener) {
+      const offOrders = deps.workOrders.onEvent((e) => {
+        // Folded repeats change nothing a person acts on; they would only flood the stream.
+        if (e.type === 'folded') return;
+        const extra = e as { from?: string; to?: string; actor?: string; level?: number };
+        const event: LiveEvent = {
+          stream: 'order',
+          type: e.type,
+          at: e.at,
+          row: boardRow(e.order, names, deps.workOrders.settings),
+          ...(extra.from !== undefined ? { from: extra.from } : {}),
+          ...(extra.to !== undefined ? { to: extra.to } : {}),
+          ...(extra.actor !== undefined ? { actor: extra.actor } : {}),
+          ...(typeof extra.level === 'number' ? { level: extra.level } : {}),
+        };
+        listener(event, e.order.crew);
+      });
+      const offDevices = deps.onDeviceStatus?.((deviceId, state, at) => listener({ stream: 'device', deviceId, state, at }, null));
+      return () => {
+        offOrders();
+        offDevices?.();
+      };
+    },
+  };
+
   return {
     web,
+    apiRoutes: [boardRoutes({ workOrders: deps.workOrders, registry: deps.registry, now: deps.now }), eventRoutes({ live, sessions })],
     plugins: [
       sessionRoutes({
         sessions,
         users,
-        throttle: { user: new LoginThrottle({ maxFailures: 5, windowMs: 15 * 60_000, now }), address: new LoginThrottle({ maxFailures: 30, windowMs: 15 * 60_000, now }) },
+        throttle: { user: new LoginThrottle({ maxFailures: 5, windowMs: 15 * 60_000, now: wall }), address: new LoginThrottle({ maxFailures: 30, windowMs: 15 * 60_000, now: wall }) },
         tokens,
         linkSecret: secret,
         orderCrew: (code) => deps.workOrders.store.byCode(code)?.crew,
         idleMinutes: config.CONSOLE_SESSION_IDLE_MINUTES,
-        now,
+        now: wall,
       }),
+      consoleTextRoutes(),
+      consoleAppRoutes(deps.dist !== undefined ? { dist: deps.dist } : {}),
     ],
     signInPath: (actor, ttlMs) => `/auth/token?t=${tokens.issue(actor, ttlMs)}`,
     crewLink: (order) =>
-      config.PUBLIC_URL === undefined || order.crew === null ? undefined : crewLinkUrl(config.PUBLIC_URL, { crew: order.crew, order: order.code, exp: now() + config.CONSOLE_LINK_TTL_HOURS * 3_600_000 }, secret),
+      config.PUBLIC_URL === undefined || order.crew === null ? undefined : crewLinkUrl(config.PUBLIC_URL, { crew: order.crew, order: order.code, exp: wall() + config.CONSOLE_LINK_TTL_HOURS * 3_600_000 }, secret),
     close: () => users.close(),
   };
 }

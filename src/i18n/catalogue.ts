@@ -5,7 +5,11 @@
  * here too; an id the catalogue does not know falls back to a generic text built from the params.
  */
 import { displayParams, type PlaceLabels } from './rule-params.js';
+import { consoleMessages } from './console-messages.js';
+import { format } from './format.js';
 import { ruleMessages } from './rule-messages.js';
+
+export { format } from './format.js';
 
 export { placeLabels, type PlaceLabels } from './rule-params.js';
 
@@ -86,6 +90,9 @@ const messages = {
 
   // Titles and descriptions of the shipped rules (rule-messages.ts).
   ...ruleMessages,
+
+  // The browser console (console-messages.ts).
+  ...consoleMessages,
 } satisfies Record<string, Entry>;
 
 export type MessageId = keyof typeof messages;
@@ -94,10 +101,6 @@ export function hasMessage(id: string): id is MessageId {
   return Object.hasOwn(messages, id);
 }
 
-/** Fill `{name}` placeholders. */
-export function format(template: string, params: Params = {}): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : whole));
-}
 
 /** Render a catalogue message; an unknown id renders as the id itself so nothing is ever blank. */
 export function t(lang: Lang, id: string, params: Params = {}): string {

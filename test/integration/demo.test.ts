@@ -47,6 +47,9 @@ describe('precall demo (npm start)', () => {
     expect(stdout).toMatch(/WO-\d{8}-\d{4}/);
     expect(stdout).toMatch(/proactive rate: \d+%/);
     expect(stdout).toContain('No InfluxDB configured');
+    // The console's one-time sign-in URL; a non-interactive run ends after its summary.
+    expect(stdout).toMatch(/Console http:\/\/127\.0\.0\.1:\d+\/auth\/token\?t=[\w-]{20,}/);
+    expect(stdout).not.toContain('still serving');
   }, 600_000);
 
   it('refuses bad options with a message and exit code 2', async () => {

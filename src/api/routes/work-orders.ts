@@ -25,6 +25,8 @@ export interface WorkOrdersApiDeps {
   rateLimitPerMinute?: number;
   /** Console sessions, accepted besides API keys (with CSRF tokens on state changes). */
   web?: SessionAuth;
+  /** More routes behind the same keys, sessions, rate limit and error handler (the console's board, live stream, readings). */
+  routes?: readonly FastifyPluginAsync[];
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
@@ -200,5 +202,6 @@ export function workOrdersApi(deps: WorkOrdersApiDeps): FastifyPluginAsync {
     await app.register(workOrderRoutes(deps));
     await app.register(complaintRoutes(deps));
     await app.register(kpiRoutes(deps));
+    for (const r of deps.routes ?? []) await app.register(r);
   };
 }

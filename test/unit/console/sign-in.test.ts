@@ -40,13 +40,13 @@ beforeAll(async () => {
     users.add({ username, role, crew, passwordHash: hashSecret(PASSWORD, 1024), createdAt: 0, updatedAt: 0 });
   }
   const config = loadConfig({}, { DATA_DIR: dir, PUBLIC_URL: 'https://precall.example.org', CONSOLE_SESSION_IDLE_MINUTES: 30 });
-  cons = createConsoleServer({ config, workOrders: wo, users, wallClock: () => wall });
+  cons = createConsoleServer({ config, workOrders: wo, registry, now: Date.now, users, wallClock: () => wall });
   app = await buildApp({
     registry,
     devices: new DeviceStates(),
     metrics: createMetricsRegistry({ processMetrics: false }),
     rejections: { list: () => [] },
-    plugins: [workOrdersApi({ workOrders: wo, keys: new ApiKeys([]), web: cons.web }), ...cons.plugins],
+    plugins: [workOrdersApi({ workOrders: wo, keys: new ApiKeys([]), web: cons.web, routes: cons.apiRoutes }), ...cons.plugins],
   });
 });
 afterAll(async () => {

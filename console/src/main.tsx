@@ -1,0 +1,55 @@
+/** The console: loads its texts and the session, then shows the page for the path. */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { setOnExpired } from './api/client';
+import { Layout } from './components/Layout';
+import { currentLang, loadTexts, t } from './i18n';
+import { close as closeLive, setLiveExpiredHandler } from './live';
+import { Board } from './pages/Board';
+import { Login } from './pages/Login';
+import { match, navigate, useLocation } from './router';
+import { homeOf, markExpired, me, onSessionChange, refreshSession } from './session';
+import './styles.css';
+
+type Page = { path: string; roles: string[] | 'any'; render: (p: Record<string, string>, url: URL) => preact.JSX.Element };
+export const PAGES: Page[] = [{ path: '/board', roles: ['admin', 'dispatcher', 'viewer'], render: () => <Board /> }];
+
+function App() {
+  const url = useLocation();
+  const [, setVersion] = useState(0);
+  const [ready, setReady] = useState(false);
+  useEffect(() => onSessionChange(() => setVersion((v) => v + 1)), []);
+  useEffect(() => {
+    void Promise.all([loadTexts(), refreshSession()]).then(() => setReady(true));
+  }, []);
+  const user = me();
+  const path = url.pathname;
+
+  useEffect(() => {
+    if (!ready) return;
+    if (user === undefined && path !== '/login') {
+      closeLive();
+      navigate(`/login${url.search}`, true);
+    } else if (user !== undefined && (path === '/' || path === '/login')) navigate(homeOf(user.role), true);
+  }, [ready, user, path]);
+
+  if (!ready) return <p>…</p>;
+  const onLang = (l: 'zh' | 'en') => void loadTexts(l).then(() => setVersion((v) => v + 1));
+  let content: preact.JSX.Element;
+  if (user === undefined || path === '/login') content = <Login reason={url.searchParams.get('signin')} />;
+  else {
+    const found = PAGES.map((p) => ({ p, params: match(p.path, path) })).find((x) => x.params !== undefined);
+    if (found === undefined) content = <p>{t('console.notFound')}</p>;
+    else if (found.p.roles !== 'any' && !found.p.roles.includes(user.role)) content = <p role="alert">{t('console.forbidden')}</p>;
+    else content = found.p.render(found.params!, url);
+  }
+  return (
+    <Layout me={user} path={path} pages={PAGES.map((p) => p.path)} onLang={onLang} key={currentLang()}>
+      {content}
+    </Layout>
+  );
+}
+
+setOnExpired(markExpired);
+setLiveExpiredHandler(markExpired);
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,66 @@
+/**
+ * `GET /api/events`: the console's live stream (server-sent events, `data:` lines of LiveEvent).
+ * Authorised like every API route (key or session); each event goes only to whom may see it
+ * (crews: their own crew's orders, src/workorders/permissions.ts). A heartbeat every
+ * `heartbeatMs` carries precall's clock and ends the stream once the session has timed out.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { ErrorBody } from '../../errors.js';
+import { LiveEvent } from '../../console/live.js';
+import { maySee, type Actor } from '../../workorders/permissions.js';
+import { requireRole } from '../auth.js';
+import type { SessionStore } from '../sessions.js';
+
+/** Where the stream's events come from. */
+export interface LiveSource {
+  /** Subscribe; returns the unsubscribe function. `crew` is the order's crew, null for device events. */
+  subscribe(listener: (e: LiveEvent, crew: string | null) => void): () => void;
+  /** precall's clock, epoch ms. */
+  now(): number;
+}
+
+export function eventRoutes(deps: { live: LiveSource; sessions?: SessionStore; heartbeatMs?: number }): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/api/events',
+      {
+        preHandler: requireRole('admin', 'dispatcher', 'call-taker', 'crew', 'viewer'),
+        schema: {
+          tags: ['console'],
+          summary: 'Live stream (text/event-stream): order opened/moved/escalated/upgraded, complaint linked, device online/offline, clock',
+          response: { 200: LiveEvent.meta({ description: 'Each `data:` line is one of these (JSON)' }), 401: ErrorBody, 403: ErrorBody },
+        },
+      },
+      (req, reply) => {
+        const actor: Actor = req.actor!;
+        const sessionId = req.consoleSession?.id;
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        const send = (e: z.infer<typeof LiveEvent>) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+        // Reconnect quickly after a restart; the browser refetches the board on reconnect.
+        res.write('retry: 2000\n\n');
+        send({ stream: 'clock', now: deps.live.now() });
+        const unsubscribe = deps.live.subscribe((e, crew) => {
+          if (e.stream === 'order' && !maySee(actor, { crew })) return;
+          send(e);
+        });
+        const beat = setInterval(() => {
+          if (sessionId !== undefined && deps.sessions !== undefined && !deps.sessions.alive(sessionId)) {
+            res.write('event: expired\ndata: {}\n\n');
+            res.end();
+            return;
+          }
+          send({ stream: 'clock', now: deps.live.now() });
+        }, deps.heartbeatMs ?? 5000);
+        const close = () => {
+          clearInterval(beat);
+          unsubscribe();
+        };
+        req.raw.on('close', close);
+        res.on('close', close);
+      },
+    );
+  };
+}

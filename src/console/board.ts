@@ -1,0 +1,89 @@
+/**
+ * The board's view of an order: what a dispatcher scans (priority, place names, status, deadline,
+ * escalation, crew), the same shape in the first load (`GET /api/board`) and in every live event.
+ * Pure functions over the fleet and the order.
+ */
+import { z } from 'zod';
+import type { Registry } from '../registry/registry.js';
+import { CaseClass, Kind, Priority, Source, Status, type WorkOrder } from '../workorders/model.js';
+import { slaFor, type WorkOrderSettings } from '../workorders/settings.js';
+
+export const BoardRow = z.object({
+  code: z.string(),
+  title: z.string(),
+  priority: Priority,
+  priorityScore: z.number(),
+  status: Status,
+  source: Source,
+  kind: Kind.nullable(),
+  caseClass: CaseClass,
+  street: z.string(),
+  streetName: z.string(),
+  community: z.string(),
+  communityName: z.string(),
+  building: z.string(),
+  buildingName: z.string(),
+  deviceId: z.string().nullable(),
+  crew: z.string().nullable(),
+  createdAt: z.number(),
+  ackDueAt: z.number(),
+  resolveDueAt: z.number(),
+  /** What meets the deadline: the crew's arrival (entrapment) or the repair. */
+  dueMetBy: z.enum(['on-site', 'resolved']),
+  acknowledgedAt: z.number().nullable(),
+  onSiteAt: z.number().nullable(),
+  escalationLevel: z.number().int(),
+  /** Signal repeats folded into the order. */
+  count: z.number().int(),
+});
+export type BoardRow = z.infer<typeof BoardRow>;
+
+export interface PlaceNames {
+  street: string;
+  community: string;
+  building: string;
+}
+
+/** Names of every building's street, community and building, from the fleet file. */
+export function placeNames(registry: Registry): Map<string, PlaceNames> {
+  const names = new Map<string, PlaceNames>();
+  for (const s of registry.fleet.streets) for (const c of s.communities) for (const b of c.buildings) names.set(b.id, { street: s.name, community: c.name, building: b.name });
+  return names;
+}
+
+export function boardRow(o: WorkOrder, names: ReadonlyMap<string, PlaceNames>, settings: WorkOrderSettings): BoardRow {
+  const n = names.get(o.building);
+  return {
+    code: o.code,
+    title: o.title,
+    priority: o.priority,
+    priorityScore: o.priorityScore,
+    status: o.status,
+    source: o.source,
+    kind: o.kind,
+    caseClass: o.caseClass,
+    street: o.street,
+    streetName: n?.street ?? o.street,
+    community: o.community,
+    communityName: n?.community ?? o.community,
+    building: o.building,
+    buildingName: n?.building ?? o.building,
+    deviceId: o.deviceId,
+    crew: o.crew,
+    createdAt: o.createdAt,
+    ackDueAt: o.ackDueAt,
+    resolveDueAt: o.resolveDueAt,
+    dueMetBy: slaFor(settings, o.caseClass).metBy,
+    acknowledgedAt: o.acknowledgedAt,
+    onSiteAt: o.onSiteAt,
+    escalationLevel: o.escalationLevel,
+    count: o.count,
+  };
+}
+
+const PRIORITY_RANK: Record<string, number> = { P1: 0, P2: 1, P3: 2, P4: 3 };
+
+/** Board order: priority first, then the nearest deadline. */
+export function byPriorityThenDeadline(a: Pick<BoardRow, 'priority' | 'resolveDueAt'>, b: Pick<BoardRow, 'priority' | 'resolveDueAt'>): number {
+  return (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.resolveDueAt - b.resolveDueAt;
+}
