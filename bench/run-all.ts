@@ -9,6 +9,7 @@ const benches: { name: string; args: string[] }[] = [
   { name: 'ingest (precall vs bare aedes + influxdb-client)', args: ['--import', 'tsx', join(import.meta.dirname, 'ingest.ts')] },
   { name: 'rules (default rule set, one core; memory per device)', args: ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'rules.ts')] },
   { name: 'simulator (10,000 devices, one process)', args: ['--import', 'tsx', join(import.meta.dirname, 'simulator.ts')] },
+  { name: 'console (board with 5,000 open orders; order opened → on screen), Debian chromium', args: ['--import', 'tsx', join(import.meta.dirname, 'console.ts')] },
 ];
 
 let failed = 0;

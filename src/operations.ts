@@ -16,7 +16,8 @@ import { loadRuleBook } from './rules/load.js';
 import { SqliteRuleStateStore } from './rules/state-store.js';
 import { watchRules } from './rules/watch.js';
 import { createInfluxQL } from './storage/influxql.js';
-import { createConsoleServer, type ConsoleServer } from './console/index.js';
+import { createConsoleServer, crewLinks, type ConsoleServer } from './console/index.js';
+import { RecentReadings } from './console/readings.js';
 import { workOrdersFromConfig, type PointWriter, type WorkOrders } from './workorders/index.js';
 
 export interface Operations {
@@ -42,15 +43,18 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
     const rulesLog = logger.child({ component: 'rules' });
     const influx = config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', bucket: config.INFLUX_BUCKET } : undefined;
 
+    let book = loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {});
+    const influxQL = influx !== undefined ? createInfluxQL(influx) : undefined;
     const rules = createRuleEngine({
       registry,
-      rules: loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {}),
+      rules: book,
       clock: now,
       stateStore: new SqliteRuleStateStore(join(config.dataDir, 'rule-state.db')),
-      ...(influx !== undefined ? { query: createInfluxQL(influx), influxBucket: influx.bucket } : {}),
+      ...(influx !== undefined && influxQL !== undefined ? { query: influxQL, influxBucket: influx.bucket } : {}),
       logger: rulesLog,
     });
 
+    const links = crewLinks(config);
     const eventWriter = influx !== undefined ? workOrderEventWriter(influx.url, influx.token, config.INFLUX_ORG, influx.bucket) : undefined;
     const { workOrders, keys, generatedAdminKey } = workOrdersFromConfig({
       config,
@@ -62,10 +66,24 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       ...('publish' in broker ? { crewPublisher: broker } : {}),
       ...(eventWriter !== undefined ? { influx: eventWriter } : {}),
       metrics,
+      linkFor: links.linkFor,
     });
     if (!('publish' in broker)) logger.warn('external broker mode: work orders are not published on crews/{crewId}/work-orders; configure webhooks in WORKORDERS_FILE');
 
-    const consoleServer = createConsoleServer({ config, workOrders, registry, now, onDeviceStatus: (l) => broker.onStatus(l) });
+    // Order charts without InfluxDB read the latest telemetry kept here (bounded per device and in devices).
+    const recent = new RecentReadings();
+    const consoleServer = createConsoleServer({
+      config,
+      workOrders,
+      registry,
+      now,
+      onDeviceStatus: (l) => broker.onStatus(l),
+      devices: ingest.states,
+      recent,
+      rules: () => book,
+      links,
+      ...(influxQL !== undefined ? { query: influxQL } : {}),
+    });
     const ops: Operations = { rules, workOrders, console: consoleServer, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
     opts.onReady?.(ops);
 
@@ -87,13 +105,17 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           start: () => {
             unsubscribe.push(rules.subscribe((signal) => workOrders.onSignal(signal)));
             unsubscribe.push(ingest.onReading((reading) => void rules.onReading(reading)));
+            if (influxQL === undefined) unsubscribe.push(ingest.onReading((reading) => recent.add(reading)));
             unsubscribe.push(broker.onStatus((deviceId, state, at) => void rules.onStatus(deviceId, state, at)));
             for (const problem of rules.problems) rulesLog.warn(problem);
             rules.start();
             if (opts.watchRules ?? true) {
               watcher = watchRules({
                 ...(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {}),
-                onReload: (book) => void rules.setRules(book),
+                onReload: (next) => {
+                  book = next;
+                  void rules.setRules(next);
+                },
                 logger: rulesLog,
               });
             }
@@ -105,7 +127,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           },
         },
       ],
-      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web, routes: consoleServer.apiRoutes }), ...consoleServer.plugins],
+      plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web, routes: consoleServer.apiRoutes, clock: now, registry }), ...consoleServer.plugins],
       health: [
         {
           name: 'rules',

@@ -5,14 +5,29 @@ import { setOnExpired } from './api/client';
 import { Layout } from './components/Layout';
 import { currentLang, loadTexts, t } from './i18n';
 import { close as closeLive, setLiveExpiredHandler } from './live';
-import { Board } from './pages/Board';
+import { Board, prefetchBoard } from './pages/Board';
+import { Crew } from './pages/Crew';
+import { Device } from './pages/Device';
+import { District } from './pages/District';
+import { Intake } from './pages/Intake';
+import { Kpis } from './pages/Kpis';
 import { Login } from './pages/Login';
+import { Order } from './pages/Order';
 import { match, navigate, useLocation } from './router';
 import { homeOf, markExpired, me, onSessionChange, refreshSession } from './session';
 import './styles.css';
 
 type Page = { path: string; roles: string[] | 'any'; render: (p: Record<string, string>, url: URL) => preact.JSX.Element };
-export const PAGES: Page[] = [{ path: '/board', roles: ['admin', 'dispatcher', 'viewer'], render: () => <Board /> }];
+const DESK = ['admin', 'dispatcher', 'viewer'];
+export const PAGES: Page[] = [
+  { path: '/board', roles: DESK, render: () => <Board /> },
+  { path: '/orders/:code', roles: 'any', render: (p) => <Order code={p.code!} key={p.code} /> },
+  { path: '/district', roles: DESK, render: () => <District /> },
+  { path: '/devices/:id', roles: DESK, render: (p) => <Device id={p.id!} key={p.id} /> },
+  { path: '/intake', roles: ['admin', 'dispatcher', 'call-taker'], render: () => <Intake /> },
+  { path: '/kpis', roles: DESK, render: () => <Kpis /> },
+  { path: '/crew', roles: ['crew'], render: (_p, url) => <Crew focus={url.searchParams.get('order')} /> },
+];
 
 function App() {
   const url = useLocation();
@@ -50,6 +65,7 @@ function App() {
   );
 }
 
+if (location.pathname === '/board') prefetchBoard();
 setOnExpired(markExpired);
 setLiveExpiredHandler(markExpired);
 render(<App />, document.getElementById('app')!);

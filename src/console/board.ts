@@ -5,25 +5,25 @@
  */
 import { z } from 'zod';
 import type { Registry } from '../registry/registry.js';
-import { CaseClass, Kind, Priority, Source, Status, type WorkOrder } from '../workorders/model.js';
+import { Kind, Priority, Status, type WorkOrder } from '../workorders/model.js';
 import { slaFor, type WorkOrderSettings } from '../workorders/settings.js';
 
+/**
+ * Kept small (a district may have thousands of open orders on one board): place names travel
+ * once, in the board's `streets` and `buildings`, not in every row.
+ */
 export const BoardRow = z.object({
   code: z.string(),
   title: z.string(),
   priority: Priority,
-  priorityScore: z.number(),
   status: Status,
-  source: Source,
   kind: Kind.nullable(),
-  caseClass: CaseClass,
   street: z.string(),
-  streetName: z.string(),
   community: z.string(),
-  communityName: z.string(),
   building: z.string(),
-  buildingName: z.string(),
   deviceId: z.string().nullable(),
+  /** Charging-pile port, when the order is about one port. */
+  port: z.number().nullable(),
   crew: z.string().nullable(),
   createdAt: z.number(),
   ackDueAt: z.number(),
@@ -33,8 +33,6 @@ export const BoardRow = z.object({
   acknowledgedAt: z.number().nullable(),
   onSiteAt: z.number().nullable(),
   escalationLevel: z.number().int(),
-  /** Signal repeats folded into the order. */
-  count: z.number().int(),
 });
 export type BoardRow = z.infer<typeof BoardRow>;
 
@@ -51,24 +49,22 @@ export function placeNames(registry: Registry): Map<string, PlaceNames> {
   return names;
 }
 
-export function boardRow(o: WorkOrder, names: ReadonlyMap<string, PlaceNames>, settings: WorkOrderSettings): BoardRow {
-  const n = names.get(o.building);
+/** The order fields a board row is made of (read alone for the board, src/workorders/store.ts activeFields). */
+export const BOARD_FIELDS = ['code', 'title', 'priority', 'status', 'kind', 'street', 'community', 'building', 'deviceId', 'port', 'crew', 'createdAt', 'ackDueAt', 'resolveDueAt', 'caseClass', 'acknowledgedAt', 'onSiteAt', 'escalationLevel'] as const satisfies readonly (keyof WorkOrder)[];
+export type BoardSource = Pick<WorkOrder, (typeof BOARD_FIELDS)[number]>;
+
+export function boardRow(o: BoardSource, settings: WorkOrderSettings): BoardRow {
   return {
     code: o.code,
     title: o.title,
     priority: o.priority,
-    priorityScore: o.priorityScore,
     status: o.status,
-    source: o.source,
     kind: o.kind,
-    caseClass: o.caseClass,
     street: o.street,
-    streetName: n?.street ?? o.street,
     community: o.community,
-    communityName: n?.community ?? o.community,
     building: o.building,
-    buildingName: n?.building ?? o.building,
     deviceId: o.deviceId,
+    port: o.port,
     crew: o.crew,
     createdAt: o.createdAt,
     ackDueAt: o.ackDueAt,
@@ -77,7 +73,6 @@ export function boardRow(o: WorkOrder, names: ReadonlyMap<string, PlaceNames>, s
     acknowledgedAt: o.acknowledgedAt,
     onSiteAt: o.onSiteAt,
     escalationLevel: o.escalationLevel,
-    count: o.count,
   };
 }
 

@@ -11,26 +11,52 @@ import type { Config } from '../config.js';
 import type { SessionAuth } from '../api/auth.js';
 import { crewLinkUrl, linkSecret } from '../api/links.js';
 import { boardRoutes } from '../api/routes/board.js';
+import { districtRoutes } from '../api/routes/district.js';
+import { orderReadingRoutes } from '../api/routes/order-readings.js';
 import { consoleTextRoutes } from '../api/routes/console-texts.js';
 import { eventRoutes, type LiveSource } from '../api/routes/events.js';
 import { sessionRoutes } from '../api/routes/session.js';
 import { LoginThrottle, MemorySessionStore, OneTimeTokens } from '../api/sessions.js';
+import type { DeviceLive } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
+import type { RuleBook } from '../rules/load.js';
+import type { InfluxRow } from '../storage/influxql.js';
 import { SqliteUserStore, usersFile, type UserStore } from '../users/store.js';
 import type { WorkOrders } from '../workorders/component.js';
 import type { Actor } from '../workorders/permissions.js';
 import { consoleAppRoutes } from './app-routes.js';
-import { boardRow, placeNames } from './board.js';
+import { boardRow } from './board.js';
 import type { LiveEvent } from './live.js';
+import { RecentReadings } from './readings.js';
+
+/** Signed crew links (src/api/links.ts) with the secret in DATA_DIR; made before the work orders, whose messages carry them. */
+export function crewLinks(config: Pick<Config, 'dataDir' | 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL'>, wallClock: () => number = Date.now) {
+  const secret = linkSecret(config.dataDir);
+  return {
+    secret,
+    linkFor: (order: { code: string; crew: string | null }): string | undefined =>
+      config.PUBLIC_URL === undefined || order.crew === null ? undefined : crewLinkUrl(config.PUBLIC_URL, { crew: order.crew, order: order.code, exp: wallClock() + config.CONSOLE_LINK_TTL_HOURS * 3_600_000 }, secret),
+  };
+}
 
 export interface ConsoleDeps {
-  config: Pick<Config, 'dataDir' | 'CONSOLE_SESSION_IDLE_MINUTES' | 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL'>;
+  config: Pick<Config, 'dataDir' | 'CONSOLE_SESSION_IDLE_MINUTES' | 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL' | 'GRAFANA_URL'>;
   workOrders: WorkOrders;
   registry: Registry;
   /** precall's clock (simulated in the demo): deadlines are on it. */
   now: () => number;
   /** Device online/offline from the broker; returns the unsubscribe function. */
   onDeviceStatus?: (listener: (deviceId: string, state: 'online' | 'offline', at: number) => void) => () => void;
+  /** Live device state (ingest's DeviceStates). */
+  devices?: { get(id: string): Readonly<DeviceLive> | undefined };
+  /** Recent telemetry for order charts without InfluxDB (fed by ingest.onReading). */
+  recent?: RecentReadings;
+  /** The rule book in force, for the limits drawn on order charts. */
+  rules?: () => RuleBook;
+  /** InfluxQL runner when InfluxDB is configured: order charts read from it. */
+  query?: (influxql: string) => Promise<InfluxRow[]>;
+  /** Crew links; default made from the config. */
+  links?: ReturnType<typeof crewLinks>;
   /** Default: DATA_DIR/users.sqlite. */
   users?: UserStore;
   /** Wall clock for sessions, tokens and links (never the demo's simulated clock). Default Date.now. */
@@ -59,9 +85,8 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
   const users = deps.users ?? new SqliteUserStore(usersFile(config.dataDir));
   const sessions = new MemorySessionStore({ idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now: wall });
   const tokens = new OneTimeTokens(wall);
-  const secret = linkSecret(config.dataDir);
+  const links = deps.links ?? crewLinks(config, wall);
   const web: SessionAuth = { sessions, users };
-  const names = placeNames(deps.registry);
 
   const live: LiveSource = {
     now: deps.now,
@@ -74,7 +99,7 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
           stream: 'order',
           type: e.type,
           at: e.at,
-          row: boardRow(e.order, names, deps.workOrders.settings),
+          row: boardRow(e.order, deps.workOrders.settings),
           ...(extra.from !== undefined ? { from: extra.from } : {}),
           ...(extra.to !== undefined ? { to: extra.to } : {}),
           ...(extra.actor !== undefined ? { actor: extra.actor } : {}),
@@ -92,14 +117,27 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
 
   return {
     web,
-    apiRoutes: [boardRoutes({ workOrders: deps.workOrders, registry: deps.registry, now: deps.now }), eventRoutes({ live, sessions })],
+    apiRoutes: [
+      boardRoutes({ workOrders: deps.workOrders, registry: deps.registry, now: deps.now }),
+      eventRoutes({ live, sessions }),
+      districtRoutes({ registry: deps.registry, devices: deps.devices ?? { get: () => undefined }, workOrders: deps.workOrders }),
+      orderReadingRoutes({
+        workOrders: deps.workOrders,
+        registry: deps.registry,
+        recent: deps.recent ?? new RecentReadings(),
+        rules: deps.rules ?? (() => ({ forDevice: () => [] }) as unknown as RuleBook),
+        ...(deps.query !== undefined ? { query: deps.query } : {}),
+        ...(config.GRAFANA_URL !== undefined ? { grafanaUrl: config.GRAFANA_URL } : {}),
+        now: deps.now,
+      }),
+    ],
     plugins: [
       sessionRoutes({
         sessions,
         users,
         throttle: { user: new LoginThrottle({ maxFailures: 5, windowMs: 15 * 60_000, now: wall }), address: new LoginThrottle({ maxFailures: 30, windowMs: 15 * 60_000, now: wall }) },
         tokens,
-        linkSecret: secret,
+        linkSecret: links.secret,
         orderCrew: (code) => deps.workOrders.store.byCode(code)?.crew,
         idleMinutes: config.CONSOLE_SESSION_IDLE_MINUTES,
         now: wall,
@@ -108,8 +146,7 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
       consoleAppRoutes(deps.dist !== undefined ? { dist: deps.dist } : {}),
     ],
     signInPath: (actor, ttlMs) => `/auth/token?t=${tokens.issue(actor, ttlMs)}`,
-    crewLink: (order) =>
-      config.PUBLIC_URL === undefined || order.crew === null ? undefined : crewLinkUrl(config.PUBLIC_URL, { crew: order.crew, order: order.code, exp: wall() + config.CONSOLE_LINK_TTL_HOURS * 3_600_000 }, secret),
+    crewLink: links.linkFor,
     close: () => users.close(),
   };
 }

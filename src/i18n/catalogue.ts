@@ -64,6 +64,7 @@ const messages = {
   'notify.field.crew': { zh: '处理班组', en: 'Crew' },
   'notify.field.status': { zh: '状态', en: 'Status' },
   'notify.field.description': { zh: '说明', en: 'Details' },
+  'notify.field.link': { zh: '打开工单处理', en: 'Open the order' },
 
   // What else an order's incident has seen (its other rules, consequences of its cause).
   'order.also-seen': { zh: '另见：{items}', en: 'Also seen: {items}' },

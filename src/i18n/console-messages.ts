@@ -25,6 +25,15 @@ export const consoleMessages = {
   'console.notFound': { zh: '没有这个页面。', en: 'No such page.' },
   'console.back': { zh: '返回看板', en: 'Back to the board' },
 
+  // API errors a person meets, by code (else the server's message is shown).
+  'console.error.PRECALL_ERR_WO_NOT_YOUR_ORDER': { zh: '这张工单属于其他班组，您无权查看或处理。', en: 'This order belongs to another crew; you may not open or move it.' },
+  'console.error.PRECALL_ERR_WO_NOT_FOUND': { zh: '没有这张工单。', en: 'No such order.' },
+  'console.error.PRECALL_ERR_AUTH_ROLE': { zh: '您的角色无权执行此操作。', en: 'Your role may not do this.' },
+  'console.error.PRECALL_ERR_WO_FORBIDDEN_TRANSITION': { zh: '您的角色无权做此状态变更。', en: 'Your role may not make this status change.' },
+  'console.error.PRECALL_ERR_WO_ILLEGAL_TRANSITION': { zh: '工单当前状态不允许此操作，请刷新后再试。', en: 'The order’s status does not allow this now; reload and try again.' },
+  'console.error.PRECALL_ERR_AUTH_CSRF': { zh: '页面已过期，请刷新后重试。', en: 'This page is out of date; reload it and try again.' },
+  'console.error.PRECALL_ERR_AUTH_SESSION_EXPIRED': { zh: '登录已过期，请重新登录。', en: 'Your session has expired; please sign in again.' },
+
   // Roles.
   'console.role.admin': { zh: '管理员', en: 'admin' },
   'console.role.dispatcher': { zh: '调度员', en: 'dispatcher' },
@@ -97,6 +106,11 @@ export const consoleMessages = {
   'console.order.time': { zh: '时间', en: 'Time' },
   'console.order.evidence': { zh: '证据', en: 'Evidence' },
   'console.order.evidence.none': { zh: '无（人工或投诉工单）', en: 'None (manual or complaint order)' },
+  'console.order.signals': { zh: '本事件的信号', en: 'Signals of this incident' },
+  'console.order.signal.own': { zh: '本问题', en: 'this problem' },
+  'console.order.signal.consequence': { zh: '引发的现象', en: 'consequence' },
+  'console.order.signal.active': { zh: '仍存在', en: 'still present' },
+  'console.order.signal.cleared': { zh: '已恢复', en: 'cleared' },
   'console.order.timeline': { zh: '处理记录', en: 'Timeline' },
   'console.order.deliveries': { zh: '通知发送', en: 'Deliveries' },
   'console.order.deliveries.none': { zh: '没有通知记录。', en: 'No deliveries.' },
@@ -128,6 +142,8 @@ export const consoleMessages = {
 
   // District and device.
   'console.district.title': { zh: '小区设备', en: 'District' },
+  'console.district.col.devices': { zh: '设备', en: 'Devices' },
+  'console.district.col.orders': { zh: '未办结工单', en: 'Open orders' },
   'console.district.devices': { zh: '{online}/{total} 台在线', en: '{online}/{total} online' },
   'console.district.openOrders': { zh: '{n} 张未办结', en: '{n} open' },
   'console.online.online': { zh: '在线', en: 'online' },
@@ -155,6 +171,27 @@ export const consoleMessages = {
   'console.intake.reactive': { zh: '已新建工单 {code}', en: 'New order {code} opened' },
   'console.intake.tell': { zh: '请告知来电人：', en: 'Tell the caller:' },
   'console.intake.open': { zh: '未办结工单', en: 'Open orders here' },
+
+  // What to tell a 12345 caller (src/complaints/caller.ts).
+  'console.caller.existing': {
+    zh: '您好，您反映的问题我们已于{found}发现，并已派{crew}处理（工单号 {code}，当前状态：{status}）。{plan}{promise}办结后我们会回访您。',
+    en: 'We found this problem on {found} and {crew} is on it (order {code}, now {status}). {plan} {promise} We will call you back once it is done.',
+  },
+  'console.caller.reactive': {
+    zh: '您好，您反映的问题已登记（工单号 {code}，当前状态：{status}），已派{crew}处理。{plan}{promise}办结后我们会回访您。',
+    en: 'Your report is registered (order {code}, now {status}) and {crew} has it. {plan} {promise} We will call you back once it is done.',
+  },
+  'console.caller.plan.open': { zh: '维修人员正在接单。', en: 'The crew is taking the order now.' },
+  'console.caller.plan.reopened': { zh: '问题复发，已重新安排维修。', en: 'The fault came back; the repair has been rescheduled.' },
+  'console.caller.plan.acknowledged': { zh: '维修人员已接单，正在赶往现场。', en: 'The crew has acknowledged and is on the way.' },
+  'console.caller.plan.on-site': { zh: '维修人员已在现场处理。', en: 'The crew is on site working on it.' },
+  'console.caller.plan.resolved': { zh: '维修已完成，正在确认设备恢复正常。', en: 'The repair is done; we are checking that the equipment is back to normal.' },
+  'console.caller.plan.verifying': { zh: '维修已完成，正在确认设备恢复正常。', en: 'The repair is done; we are checking that the equipment is back to normal.' },
+  'console.caller.plan.closed': { zh: '该问题已处理完毕。', en: 'The problem has been fixed.' },
+  'console.caller.plan.cancelled': { zh: '该工单已撤销，我们会重新核实。', en: 'The order was cancelled; we will check again.' },
+  'console.caller.resolveBy': { zh: '预计 {deadline} 前处理完毕。', en: 'It will be fixed by {deadline}.' },
+  'console.caller.arriveBy': { zh: '救援人员将于 {deadline} 前到场。', en: 'Rescue will be there by {deadline}.' },
+  'console.caller.ourCrew': { zh: '维修人员', en: 'the maintenance crew' },
 
   // KPIs.
   'console.kpis.title': { zh: '考核指标', en: 'KPIs' },

@@ -33,6 +33,8 @@ export interface FromConfigDeps {
   influx?: PointWriter;
   /** precall's prom-client registry, for the `precall_work_order_*` metrics. */
   metrics?: MetricsRegistry;
+  /** The signed crew link of an order, put into every webhook and chat-robot message (PUBLIC_URL). */
+  linkFor?: (order: { code: string; crew: string | null }) => string | undefined;
 }
 
 /**
@@ -46,7 +48,9 @@ export function workOrdersFromConfig(deps: FromConfigDeps): { workOrders: WorkOr
   const { config } = deps;
   const settings = loadSettings(config.WORKORDERS_FILE);
   const clock = deps.clock ?? Date.now;
-  const notifiers = settings.webhooks.map((h) => webhookNotifier(h, config.PRECALL_LANG, { timeoutMs: settings.delivery.timeoutSeconds * 1000, now: Date.now }));
+  const notifiers = settings.webhooks.map((h) =>
+    webhookNotifier(h, config.PRECALL_LANG, { timeoutMs: settings.delivery.timeoutSeconds * 1000, now: Date.now, ...(deps.linkFor !== undefined ? { linkFor: deps.linkFor } : {}) }),
+  );
   const options: WorkOrdersOptions = {
     dataDir: config.dataDir,
     registry: deps.registry,

@@ -1,5 +1,6 @@
 /** Who may move an order where. Pure. `system` is precall itself (telemetry, escalation). */
 import type { Status } from './model.js';
+import { transitions } from './state-machine.js';
 
 /**
  * `call-taker`: a 12345 hotline operator, who files complaints and reads the orders of the
@@ -40,4 +41,10 @@ export function maySee(actor: Actor, order: { crew: string | null }): boolean {
 export function listRefusal(actor: Actor, filter: { building?: string | undefined }): string | undefined {
   if (actor.role === 'call-taker' && (filter.building === undefined || filter.building === '')) return 'a call-taker lists the orders of one building: add ?building=<building id>';
   return undefined;
+}
+
+/** The status changes this actor may make on an order now: the state machine's, narrowed by role (and crew). */
+export function actionsFor(actor: Actor, order: { status: Status; crew: string | null }): Status[] {
+  if (!maySee(actor, order)) return [];
+  return transitions[order.status].filter((to) => roleMayMoveTo(actor.role, to));
 }

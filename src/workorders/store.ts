@@ -297,6 +297,19 @@ export class WorkOrderStore {
     return (this.sql(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[]).map(fromRow);
   }
 
+  /** Some fields of every active order (the console's board): fewer columns, no JSON to parse. */
+  activeFields<K extends keyof WorkOrder>(keys: readonly K[]): Pick<WorkOrder, K>[] {
+    const cols = keys.map((k) => `${COLUMNS[k]} AS "${k}"`).join(', ');
+    const rows = this.sql(`SELECT ${cols} FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[];
+    for (const r of rows) {
+      for (const k of keys) {
+        if (JSON_FIELDS.has(k)) r[k] = JSON.parse(r[k] as string);
+        else if (k === 'signalActive') r[k] = r[k] === 1;
+      }
+    }
+    return rows as Pick<WorkOrder, K>[];
+  }
+
   list(f: OrderFilter): { total: number; items: WorkOrder[] } {
     const where: string[] = [];
     const p: Record<string, unknown> = {};

@@ -1,4 +1,5 @@
 /**
+ * (Each step is a fresh `precall` process, a few seconds each on a busy machine: hence the long timeouts.)
  * `precall users …` and `precall keys create` as an operator runs them (child processes, the
  * password on standard input), and what precall then accepts: the user signs in through the
  * real sign-in code, the key authenticates through the real key check.
@@ -65,7 +66,7 @@ describe('precall users', () => {
     expect((await precall(['users', 'remove', 'zhang'])).code).toBe(1);
     expect(store.list().map((u) => u.username)).toEqual(['li']);
     store.close();
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('precall keys create', () => {
@@ -89,5 +90,5 @@ describe('precall keys create', () => {
     const bad = await precall(['keys', 'create', '--role', 'crew']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('a crew key needs `crew: <crew id>`');
-  }, 60_000);
+  }, 240_000);
 });

@@ -16,6 +16,12 @@ export type BoardRow = Board['rows'][number];
 export type LiveEvent = Json<'/api/events', 'get'>;
 export type OrderDetail = Json<'/api/work-orders/{code}', 'get'>;
 export type WorkOrder = OrderDetail['order'];
+export type OrderReadings = Json<'/api/work-orders/{code}/readings', 'get'>;
+export type OrderList = Json<'/api/work-orders', 'get'>;
+export type District = Json<'/api/district', 'get'>;
+export type ComplaintResult = Json<'/api/complaints', 'post', 201>;
+export type DeviceDetail = Json<'/api/devices/{id}', 'get'>;
+export type Kpis = Json<'/api/kpis', 'get'>;
 export type ErrorBody = components extends { schemas: { ErrorBody: infer E } } ? E : { error: { code: string; message: string } };
 
 let csrfToken = '';

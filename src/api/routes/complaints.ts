@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ComplaintInput } from '../../complaints/schema.js';
 import type { WorkOrders } from '../../workorders/component.js';
 import { requireRole } from '../auth.js';
+import { callerSentence } from '../../complaints/caller.js';
+import { slaFor } from '../../workorders/settings.js';
 import { ErrorBody } from '../../errors.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody };
@@ -36,12 +38,29 @@ export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
           tags: ['complaints'],
           summary: 'Record a resident complaint; links it to the open or recent order, or opens a reactive one',
           body: ComplaintInput,
-          response: { 201: z.object({ complaint: ComplaintView, order: z.object({ code: z.string(), status: z.string(), source: z.string(), createdAt: z.number() }), linked: z.enum(['existing', 'reactive']) }), ...errors },
+          querystring: z.object({ lang: z.enum(['zh', 'en']).optional().meta({ description: 'Language of callerSentence; default PRECALL_LANG' }) }),
+          response: {
+            201: z.object({
+              complaint: ComplaintView,
+              order: z.object({ code: z.string(), status: z.string(), source: z.string(), createdAt: z.number(), resolveDueAt: z.number(), crew: z.string().nullable(), title: z.string() }),
+              linked: z.enum(['existing', 'reactive']),
+              callerSentence: z.string().meta({ description: 'What to tell the caller: status, plan and deadline' }),
+            }),
+            ...errors,
+          },
         },
       },
       async (req, reply) => {
         const r = wo.onComplaint(req.body);
-        return reply.code(201).send({ complaint: view(r.complaint), order: { code: r.order.code, status: r.order.status, source: r.order.source, createdAt: r.order.createdAt }, linked: r.linked });
+        const o = r.order;
+        const crewName = wo.settings.crews.find((c) => c.id === o.crew)?.name || undefined;
+        const sentence = callerSentence(req.query.lang ?? wo.lang, o, r.linked, slaFor(wo.settings, o.caseClass).metBy, crewName);
+        return reply.code(201).send({
+          complaint: view(r.complaint),
+          order: { code: o.code, status: o.status, source: o.source, createdAt: o.createdAt, resolveDueAt: o.resolveDueAt, crew: o.crew, title: o.title },
+          linked: r.linked,
+          callerSentence: sentence,
+        });
       },
     );
     app.get(

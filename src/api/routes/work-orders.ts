@@ -11,7 +11,10 @@ import { ComplaintValidationError, type WorkOrders } from '../../workorders/comp
 import { API_ERRORS, ErrorBody, errorBody } from '../../errors.js';
 import { WorkOrderError } from '../../workorders/errors.js';
 import { HistoryEntry, ManualOrderInput, Priority, Status, WorkOrder } from '../../workorders/model.js';
-import { listRefusal, type Actor } from '../../workorders/permissions.js';
+import { placeNames, type PlaceNames } from '../../console/board.js';
+import { slaFor } from '../../workorders/settings.js';
+import type { Registry } from '../../registry/registry.js';
+import { actionsFor, listRefusal, type Actor } from '../../workorders/permissions.js';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
 import { isCsrfError } from '../app.js';
 import { authenticate, csrfForSessions, keyFromRequest, requireRole, type ApiKeys, type SessionAuth } from '../auth.js';
@@ -25,6 +28,10 @@ export interface WorkOrdersApiDeps {
   rateLimitPerMinute?: number;
   /** Console sessions, accepted besides API keys (with CSRF tokens on state changes). */
   web?: SessionAuth;
+  /** The fleet, for place names in order details. */
+  registry?: Registry;
+  /** precall's clock (simulated in the demo): the KPIs' default window ends at it. Default Date.now. */
+  clock?: () => number;
   /** More routes behind the same keys, sessions, rate limit and error handler (the console's board, live stream, readings). */
   routes?: readonly FastifyPluginAsync[];
 }
@@ -71,8 +78,23 @@ export const TransitionBody = z
 
 const actorOf = (req: FastifyRequest): Actor => req.actor!;
 
-export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPluginAsyncZod {
+/** Names of an order's place and crew, as people know them (fleet file, WORKORDERS_FILE). */
+const PlaceView = z.object({
+  streetName: z.string(),
+  communityName: z.string(),
+  buildingName: z.string(),
+  crewName: z.string().nullable(),
+  /** What meets the deadline of this order's class: the crew's arrival (entrapment) or the repair. */
+  dueMetBy: z.enum(['on-site', 'resolved']),
+});
+
+export function workOrderRoutes(deps: { workOrders: WorkOrders; registry?: Registry }): FastifyPluginAsyncZod {
   const wo = deps.workOrders;
+  const names = deps.registry !== undefined ? placeNames(deps.registry) : new Map<string, PlaceNames>();
+  const placeOf = (o: WorkOrder): z.infer<typeof PlaceView> => {
+    const n = names.get(o.building);
+    return { streetName: n?.street ?? o.street, communityName: n?.community ?? o.community, buildingName: n?.building ?? o.building, crewName: o.crew === null ? null : wo.settings.crews.find((c) => c.id === o.crew)?.name || o.crew, dueMetBy: slaFor(wo.settings, o.caseClass).metBy };
+  };
   return async (app) => {
     app.get(
       '/api/work-orders',
@@ -100,6 +122,8 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
               history: z.array(HistoryEntry),
               complaints: z.array(z.object({ id: z.number(), channel: z.string(), receivedAt: z.number(), category: z.string(), unit: z.string().nullable(), text: z.string(), phoneMasked: z.string().nullable() })),
               deliveries: z.array(DeliveryLog),
+              actions: z.array(Status).meta({ description: 'Status changes the caller may make now (state machine and role)' }),
+              place: PlaceView,
             }),
             ...errors,
           },
@@ -110,7 +134,7 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
         const complaints = wo.store.complaints({ orderId: order.id }).map((c) => ({ id: c.id, channel: c.channel, receivedAt: c.receivedAt, category: c.category, unit: c.unit, text: c.text, phoneMasked: c.phoneMasked }));
         // Robot webhook URLs carry their credential (`?key=`, `access_token=`): never show it.
         const deliveries = wo.store.deliveries(order.id).map((d) => ({ ...d, target: redactTarget(d.target), lastError: d.lastError === null ? null : redactUrlsIn(d.lastError) }));
-        return { order, history, complaints, deliveries };
+        return { order, history, complaints, deliveries, actions: actionsFor(actorOf(req), order), place: placeOf(order) };
       },
     );
     app.post(

@@ -31,7 +31,12 @@ export function headline(lang: Lang, e: WorkOrderEvent): string {
   }
 }
 
-export function notificationText(lang: Lang, e: WorkOrderEvent): NotificationText {
+/**
+ * @param link the signed crew link to the order (src/api/links.ts), when PUBLIC_URL is set: the
+ * crew taps it and lands on the crew page, signed in, on this order. precall made it, so it is
+ * not made markdown-safe like the people's texts.
+ */
+export function notificationText(lang: Lang, e: WorkOrderEvent, link?: string): NotificationText {
   // The order's free texts may come from people (complaints, manual orders): in the markdown
   // they are plain text; the catalogue's own wording around them stays as written.
   const o = { ...e.order, title: markdownSafe(e.order.title), description: markdownSafe(e.order.description), crew: e.order.crew === null ? null : markdownSafe(e.order.crew) };
@@ -43,7 +48,7 @@ export function notificationText(lang: Lang, e: WorkOrderEvent): NotificationTex
     [t(lang, 'notify.field.description'), o.description],
   ];
   const safeEvent: WorkOrderEvent = e.type === 'complaint-linked' ? { ...e, order: o, channel: markdownSafe(e.channel) } : { ...e, order: o };
-  const markdown = [`### ${headline(lang, safeEvent)}`, ...rows.map(([k, v]) => `> **${k}**: ${v}`)].join('\n');
+  const markdown = [`### ${headline(lang, safeEvent)}`, ...rows.map(([k, v]) => `> **${k}**: ${v}`), ...(link !== undefined ? [``, `[${t(lang, 'notify.field.link')}](${link})`] : [])].join('\n');
   return { title: headline(lang, e), markdown };
 }
 
@@ -65,7 +70,7 @@ export function markdownSafe(text: string): string {
 }
 
 /** The JSON body of webhooks and crew MQTT messages. */
-export function eventPayload(lang: Lang, e: WorkOrderEvent): Record<string, unknown> {
+export function eventPayload(lang: Lang, e: WorkOrderEvent, link?: string): Record<string, unknown> {
   const { order, ...rest } = e;
-  return { ...rest, text: headline(lang, e), order };
+  return { ...rest, text: headline(lang, e), order, ...(link !== undefined ? { link } : {}) };
 }

@@ -18,13 +18,13 @@ export function signBody(secret: string, timestamp: string, body: string): strin
 }
 
 /** WeCom group robot: `{"msgtype":"markdown","markdown":{"content":…}}`. */
-export function wecomBody(lang: Lang, e: WorkOrderEvent): string {
-  return JSON.stringify({ msgtype: 'markdown', markdown: { content: notificationText(lang, e).markdown } });
+export function wecomBody(lang: Lang, e: WorkOrderEvent, link?: string): string {
+  return JSON.stringify({ msgtype: 'markdown', markdown: { content: notificationText(lang, e, link).markdown } });
 }
 
 /** DingTalk group robot: `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`. */
-export function dingtalkBody(lang: Lang, e: WorkOrderEvent): string {
-  const n = notificationText(lang, e);
+export function dingtalkBody(lang: Lang, e: WorkOrderEvent, link?: string): string {
+  const n = notificationText(lang, e, link);
   return JSON.stringify({ msgtype: 'markdown', markdown: { title: n.title, text: n.markdown } });
 }
 
@@ -39,9 +39,12 @@ export function dingtalkSignedUrl(url: string, secret: string, timestamp: number
 
 type Hook = WorkOrderSettings['webhooks'][number];
 
-export function webhookNotifier(hook: Hook, lang: Lang, opts: { timeoutMs: number; now: () => number }): Notifier {
-  const render = (e: WorkOrderEvent) =>
-    hook.format === 'wecom' ? wecomBody(lang, e) : hook.format === 'dingtalk' ? dingtalkBody(lang, e) : JSON.stringify(eventPayload(lang, e));
+/** `linkFor`: the signed crew link of an order (src/api/links.ts), undefined without PUBLIC_URL or crew. */
+export function webhookNotifier(hook: Hook, lang: Lang, opts: { timeoutMs: number; now: () => number; linkFor?: (order: WorkOrderEvent['order']) => string | undefined }): Notifier {
+  const render = (e: WorkOrderEvent) => {
+    const link = opts.linkFor?.(e.order);
+    return hook.format === 'wecom' ? wecomBody(lang, e, link) : hook.format === 'dingtalk' ? dingtalkBody(lang, e, link) : JSON.stringify(eventPayload(lang, e, link));
+  };
   return {
     channel: hook.format === 'json' ? 'webhook' : hook.format,
     targetFor: (e) => {
