@@ -98,6 +98,7 @@ export const consoleMessages = {
   'console.order.ackDue': { zh: '接单时限', en: 'Acknowledge by' },
   'console.order.resolveDue': { zh: '处理时限', en: 'Resolve by' },
   'console.order.readings': { zh: '设备读数（前后）', en: 'Readings around the signal' },
+  'console.order.readings.noFields': { zh: '此类报警（事件类）没有可绘制的数值读数。', en: 'This kind of alarm (an event) has no numeric readings to chart.' },
   'console.order.readings.none': { zh: '暂无该设备的读数。', en: 'No readings of this device yet.' },
   'console.order.readings.source.influxdb': { zh: '数据来自 InfluxDB', en: 'From InfluxDB' },
   'console.order.readings.source.recent': { zh: '数据来自 precall 近期读数缓存', en: 'From precall’s recent readings' },

@@ -134,7 +134,9 @@ export function Order(props: { code: string }) {
 
       <section class="card" aria-labelledby="readings">
         <h2 id="readings">{t('console.order.readings')}</h2>
-        {readings === undefined || readings.series.every((s) => s.points.length === 0) ? (
+        {readings !== undefined && readings.series.length === 0 ? (
+          <p>{t('console.order.readings.noFields')}</p>
+        ) : readings === undefined || readings.series.every((s) => s.points.length === 0) ? (
           <p>{t('console.order.readings.none')}</p>
         ) : (
           <>
