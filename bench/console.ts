@@ -33,7 +33,7 @@ async function main(): Promise<void> {
           source: 'rule', openKey: `bench:${i}`, ruleId: 'bench', deviceId: d.id, building: d.building, community: d.community, street: d.street, substation: d.substation ?? null,
           kind: d.kind, caseClass: 'general', severity: 'major', priority: (['P2', 'P3', 'P4'] as const)[i % 3]!, priorityScore: 40, title: `巡检发现问题 #${i}`, description: '', message: { id: 'bench', params: {} }, evidence: [],
           status: i % 4 === 0 ? 'acknowledged' : 'open', crew: `crew-${i % 20}`, createdAt: now - i * 60_000, updatedAt: now, count: 1, lastSeen: now, signalActive: true, clearedAt: null,
-          ackDueAt: now + 3_600_000, resolveDueAt: now + (i % 200) * 3_600_000, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, escalationLevel: i % 7 === 0 ? 1 : 0, reminders: 0, lastReminderAt: null, reopenCount: 0, rating: null, family: null, asset: null, port: null, signals: [],
+          ackDueAt: now + 3_600_000, resolveDueAt: now + (i % 200) * 3_600_000, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, escalationLevel: i % 7 === 0 ? 1 : 0, reminders: 0, lastReminderAt: null, levelReminders: 0, nextReminderAt: null, reopenCount: 0, rating: null, family: null, asset: null, port: null, signals: [],
         });
       }
     });

@@ -58,6 +58,8 @@ const messages = {
   'notify.reminder': { zh: '【催办】{code} {title}：尚未接单（第{n}次提醒）', en: '[Reminder] {code} {title}: not acknowledged yet (reminder {n})' },
   'notify.upgraded': { zh: '【工单升级 {from}→{to}】{code} {title}', en: '[Order upgraded {from}→{to}] {code} {title}' },
   'notify.rediagnosed': { zh: '【工单更新诊断 {to}】{code} {title}', en: '[Order re-diagnosed {to}] {code} {title}' },
+  'notify.digest': { zh: '【催办汇总】{n}张工单尚未接单', en: '[Reminders] {n} orders not acknowledged yet' },
+  'notify.digest.item': { zh: '{code} {priority} {place}：{title}（已{waiting}未接单）', en: '{code} {priority} {place}: {title} ({waiting} unacknowledged)' },
   'notify.complaint-linked': { zh: '【市民来电】{code} 已关联一条{channel}诉求', en: '[Resident call] {code} linked to a {channel} complaint' },
   'notify.field.where': { zh: '位置', en: 'Where' },
   'notify.field.deadline': { zh: '处理时限', en: 'Deadline' },

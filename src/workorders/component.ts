@@ -18,11 +18,12 @@ import { crewSnapshot, crewSnapshotTopic, mqttCrewNotifier } from './delivery/mq
 import type { CrewPublisher, Notifier } from './delivery/notifier.js';
 import { WorkOrderError } from './errors.js';
 import { escalationActions } from './escalation.js';
+import { nextReminderAt } from './reminders.js';
 import { createSignalIntake } from './intake.js';
 import { countEvent, createWorkOrderMetrics } from './metrics.js';
 import { workOrderEventToPoint, type PointWriter } from './influx.js';
 import { computeKpis, type Kpis } from './kpis.js';
-import { ManualOrderInput as ManualOrderSchema, NOTHING_DONE_YET, type CaseClass, type HistoryEntry, type ManualOrderInput, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
+import { ManualOrderInput as ManualOrderSchema, NOTHING_DONE_YET, type CaseClass, type HistoryEntry, type ManualOrderInput, type Notification, type Status, type WorkOrder, type WorkOrderEvent } from './model.js';
 import { maySee, roleMayMoveTo, SYSTEM, type Actor } from './permissions.js';
 import { priorityOf } from './priority.js';
 import { routeCrew } from './routing.js';
@@ -58,6 +59,11 @@ export interface WorkOrdersOptions {
   metrics?: MetricsRegistry;
   /** How often `start()` runs `tick` (escalation, verification, delivery retries), ms. Default 5000. */
   tickIntervalMs?: number;
+  /**
+   * The retained crew snapshot is republished at most once per this many ms per crew (and at the
+   * end of every tick), however many events a burst brings. Default 250.
+   */
+  snapshotDebounceMs?: number;
 }
 
 export interface ComplaintResult {
@@ -85,6 +91,8 @@ export interface WorkOrders {
   tick(now?: number): void;
   get(code: string, actor?: Actor): { order: WorkOrder; history: HistoryEntry[] };
   list(filter: OrderFilter, actor?: Actor): { total: number; items: WorkOrder[] };
+  /** The component's clock (epoch ms): the simulated one in the demo. */
+  now(): number;
   /** KPIs over orders created in [from, to), optionally one community. */
   kpis(q: { from: number; to: number; community?: string | undefined }): Kpis;
   /** Subscribe to order events; returns the unsubscribe function. */
@@ -104,6 +112,9 @@ export class ComplaintValidationError extends Error {
   }
 }
 
+/** Orders per digest message. */
+const DIGEST_MAX_ORDERS = 20;
+
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 
 export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
@@ -118,7 +129,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics);
   const knownCrews = new Set([...settings.crews.map((c) => c.id), ...settings.routes.map((r) => r.crew), settings.fallbackCrew]);
 
-  /** Republish the retained snapshot of these crews' active orders. Never throws. */
+  /** Republish the retained snapshot of these crews' active orders now. Never throws. */
   function publishSnapshots(crews: Iterable<string>): void {
     const pub = opts.crewPublisher;
     if (pub === undefined) return;
@@ -131,14 +142,67 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       }
     }
   }
+
+  // A mass event brings hundreds of events in a burst: the snapshot (up to 1000 orders) is rebuilt
+  // once per crew per debounce period or tick, not once per event.
+  const staleSnapshots = new Set<string>();
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  function flushSnapshots(): void {
+    if (snapshotTimer !== undefined) clearTimeout(snapshotTimer);
+    snapshotTimer = undefined;
+    if (staleSnapshots.size === 0 || !store.db.open) return;
+    const crews = [...staleSnapshots];
+    staleSnapshots.clear();
+    publishSnapshots(crews);
+  }
+  function snapshotLater(crews: string[]): void {
+    if (opts.crewPublisher === undefined || crews.length === 0) return;
+    for (const c of crews) staleSnapshots.add(c);
+    if (snapshotTimer === undefined) {
+      snapshotTimer = setTimeout(flushSnapshots, opts.snapshotDebounceMs ?? 250);
+      snapshotTimer.unref();
+    }
+  }
+
   const minutes = (m: number) => m * 60_000;
   let timer: NodeJS.Timeout | undefined;
 
+  /** Where an order is, in names crews know. */
+  function placeOf(o: WorkOrder): string {
+    const d = o.deviceId !== null ? opts.registry.device(o.deviceId) : opts.registry.buildings.get(o.building)?.devices[0];
+    return d !== undefined ? `${d.communityName} ${d.buildingName}` : o.building;
+  }
+
+  /** Reminders of one crew due together become one digest per channel; everything else goes as it is. */
+  function deliveries(events: WorkOrderEvent[]): Notification[] {
+    if (!settings.escalation.reminders.digest) return events;
+    const byCrew = new Map<string | null, (WorkOrderEvent & { type: 'reminded' })[]>();
+    for (const e of events) if (e.type === 'reminded') byCrew.set(e.order.crew, [...(byCrew.get(e.order.crew) ?? []), e]);
+    const out: Notification[] = events.filter((e) => e.type !== 'reminded' || byCrew.get(e.order.crew)!.length === 1);
+    for (const [crew, group] of byCrew) {
+      if (group.length < 2) continue;
+      // Most urgent first; a long list is split so that a message stays readable on a phone.
+      const sorted = [...group].sort((a, b) => a.order.priority.localeCompare(b.order.priority) || a.order.createdAt - b.order.createdAt);
+      for (let i = 0; i < sorted.length; i += DIGEST_MAX_ORDERS) {
+        const part = sorted.slice(i, i + DIGEST_MAX_ORDERS);
+        out.push({
+          type: 'reminder-digest',
+          at: part[0]!.at,
+          crew,
+          order: part[0]!.order,
+          orders: part.map((e) => e.order),
+          items: part.map((e) => ({ code: e.order.code, priority: e.order.priority, place: placeOf(e.order), title: e.order.title, waitingMin: Math.round((e.at - e.order.createdAt) / 60_000), n: e.n })),
+        });
+      }
+    }
+    return out;
+  }
+
   function emit(events: WorkOrderEvent[]): void {
-    publishSnapshots(events.filter((e) => e.type !== 'folded' && e.type !== 'reminded' && e.order.crew !== null).map((e) => e.order.crew!));
+    snapshotLater(events.filter((e) => e.type !== 'folded' && e.type !== 'reminded' && e.order.crew !== null).map((e) => e.order.crew!));
+    for (const n of deliveries(events)) dispatcher.dispatch(n);
     for (const e of events) {
       countEvent(metrics, e);
-      dispatcher.dispatch(e);
       // Folded repeats would flood Grafana with noise; the count is on the next real event.
       if (opts.influx !== undefined && e.type !== 'folded') {
         try {
@@ -171,7 +235,8 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   /** Fresh deadlines and escalation state for a reopened order. */
   function reopenPatch(o: WorkOrder, now: number): Partial<WorkOrder> {
     const d = deadlinesFor(settings, o.caseClass, now);
-    return { ...d, escalationLevel: 0, reminders: 0, lastReminderAt: null, reopenCount: o.reopenCount + 1, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, rating: null };
+    const r = settings.escalation.reminders;
+    return { ...d, escalationLevel: 0, reminders: 0, lastReminderAt: null, levelReminders: 0, nextReminderAt: nextReminderAt(r, o.priority, now, 0), reopenCount: o.reopenCount + 1, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null, rating: null };
   }
 
   const signals = createSignalIntake({ store, settings, registry: opts.registry, lang, clock, move, reopenPatch });
@@ -314,11 +379,14 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
             const order = store.byId(o.id)!;
             if (!isActive(order.status)) return;
             for (const a of escalationActions(settings, order, now)) {
+              const r = settings.escalation.reminders;
               if (a.type === 'escalate') {
-                const u = store.update(order.id, { escalationLevel: a.level, updatedAt: now });
+                // New people are told: the reminder count of the level starts again.
+                const u = store.update(order.id, { escalationLevel: a.level, levelReminders: 0, nextReminderAt: nextReminderAt(r, order.priority, now, 0), updatedAt: now });
                 events.push({ type: 'escalated', at: now, order: u, level: a.level, parties: a.parties });
               } else {
-                const u = store.update(order.id, { reminders: a.n, lastReminderAt: now, updatedAt: now });
+                const sent = order.levelReminders + 1;
+                const u = store.update(order.id, { reminders: a.n, levelReminders: sent, lastReminderAt: now, nextReminderAt: nextReminderAt(r, order.priority, now, sent), updatedAt: now });
                 events.push({ type: 'reminded', at: now, order: u, n: a.n });
               }
             }
@@ -332,6 +400,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
         }
       }
       emit(events);
+      flushSnapshots();
       dispatcher.retryDue();
     },
 
@@ -345,6 +414,8 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     list(filter, actor) {
       return store.list(actor?.role === 'crew' ? { ...filter, crew: actor.crew ?? '\u0000none' } : filter);
     },
+
+    now: () => clock(),
 
     kpis(q) {
       const orders = store.ordersCreated(q.from, q.to, q.community);
@@ -374,6 +445,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     async stop() {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
+      flushSnapshots();
       await dispatcher.idle();
       emitter.removeAllListeners();
       store.close();

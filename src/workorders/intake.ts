@@ -19,6 +19,8 @@ import type { OrderSignal, Source, Status, WorkOrder, WorkOrderEvent } from './m
 import { NOTHING_DONE_YET } from './model.js';
 import { SYSTEM, type Actor } from './permissions.js';
 import { priorityOf, type PriorityResult } from './priority.js';
+import { reminderDue } from './escalation.js';
+import { nextReminderAt } from './reminders.js';
 import { routeCrew } from './routing.js';
 import type { WorkOrderSettings } from './settings.js';
 import { deadlinesFor } from './sla.js';
@@ -110,7 +112,12 @@ export function createSignalIntake(deps: IntakeDeps) {
     // (a shed's group signal re-sent with one more pile).
     if (p.score > o.priorityScore || s.ruleId === o.ruleId) Object.assign(patch, { priorityScore: Math.max(p.score, o.priorityScore), title, ruleId: s.ruleId, message: s.message, severity: s.severity });
     const upgraded = isUpgrade(settings, o, p.priority, s.caseClass);
-    if (upgraded) Object.assign(patch, { priority: higherPriority(o.priority, p.priority), ...tightenedDeadlines(settings, o, s.caseClass, now) });
+    if (upgraded) {
+      const priority = higherPriority(o.priority, p.priority);
+      // Reminded at the new priority's pace from now on, never later than already planned.
+      const reminder = Math.min(reminderDue(settings, o) ?? Infinity, nextReminderAt(settings.escalation.reminders, priority, now, o.levelReminders));
+      Object.assign(patch, { priority, ...tightenedDeadlines(settings, o, s.caseClass, now), nextReminderAt: reminder });
+    }
     return { patch, upgraded };
   }
 
@@ -209,6 +216,7 @@ export function createSignalIntake(deps: IntakeDeps) {
     // The strongest signal sets the priority; the cause sets what the order is about.
     const priority = [keep.priority, ...merged.map((m) => m.priority), p.priority].reduce(higherPriority);
     const deadlines = tightenedDeadlines(settings, keep, s.caseClass, now);
+    const reminder = Math.min(reminderDue(settings, keep) ?? Infinity, nextReminderAt(settings.escalation.reminders, priority, now, keep.levelReminders));
     const next: Partial<WorkOrder> = {
       openKey: s.incident,
       family: s.family,
@@ -227,6 +235,7 @@ export function createSignalIntake(deps: IntakeDeps) {
       priority,
       priorityScore: Math.max(scores, p.score),
       ...deadlines,
+      nextReminderAt: reminder,
       signals,
       evidence,
       count,

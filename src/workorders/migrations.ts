@@ -86,6 +86,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE work_order_history ADD COLUMN from_priority TEXT;
   ALTER TABLE work_order_history ADD COLUMN to_priority TEXT;
   `,
+  // 4: reminders by priority: how many at the current escalation level, and when the next is due.
+  `
+  ALTER TABLE work_orders ADD COLUMN level_reminders INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE work_orders ADD COLUMN next_reminder_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -112,8 +112,12 @@ export const WorkOrder = z.object({
   resolvedAt: z.number().nullable(),
   closedAt: z.number().nullable(),
   escalationLevel: z.number().int(),
+  /** Reminders sent, in all; `levelReminders` since the last escalation (capped per level). */
   reminders: z.number().int(),
   lastReminderAt: z.number().nullable(),
+  levelReminders: z.number().int(),
+  /** When the next reminder is due while unacknowledged (null: from the last nudge, see reminders.ts). */
+  nextReminderAt: z.number().nullable(),
   reopenCount: z.number().int(),
   /** Callback rating recorded at close, 1 (very unsatisfied) … 5 (very satisfied). */
   rating: z.number().int().min(1).max(5).nullable(),
@@ -156,6 +160,24 @@ export type WorkOrderEvent =
       leadTimeMs?: number;
     };
 
+/**
+ * Several reminders of one crew due in the same tick, sent as one message per channel (never an
+ * event of its own: listeners, metrics and InfluxDB see the single `reminded` events). `order` is
+ * the first of them, for the delivery log.
+ */
+export interface ReminderDigest {
+  type: 'reminder-digest';
+  at: number;
+  crew: string | null;
+  order: WorkOrder;
+  orders: WorkOrder[];
+  /** One line each, in the order of `orders`: where, and how long it has waited. */
+  items: { code: string; priority: Priority; place: string; title: string; waitingMin: number; n: number }[];
+}
+
+/** What delivery channels send: an order event, or a digest of reminders. */
+export type Notification = WorkOrderEvent | ReminderDigest;
+
 /** A work order a dispatcher opens by hand (`POST /api/work-orders`), e.g. from a site visit. */
 export const ManualOrderInput = z
   .object({
@@ -181,6 +203,8 @@ export const NOTHING_DONE_YET = {
   escalationLevel: 0,
   reminders: 0,
   lastReminderAt: null,
+  levelReminders: 0,
+  nextReminderAt: null,
   reopenCount: 0,
   rating: null,
 } as const;

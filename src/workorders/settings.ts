@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../zod-issues.js';
-import { CaseClass, Kind } from './model.js';
+import { CaseClass, Kind, Priority } from './model.js';
 
 const minutes = z.number().positive();
 
@@ -55,7 +55,7 @@ const Webhook = z.object({
   /** json: HMAC-SHA256 key for the X-Precall-Signature header; dingtalk: the robot's signing secret. */
   secret: z.string().optional(),
   /** Send only these event types (default: all). */
-  events: z.array(z.enum(['opened', 'upgraded', 'transitioned', 'escalated', 'reminded', 'complaint-linked'])).optional(),
+  events: z.array(z.enum(['opened', 'upgraded', 'transitioned', 'escalated', 'reminded', 'complaint-linked'])).optional().meta({ description: 'reminded includes reminder digests' }),
   /**
    * Only escalations naming one of these parties (e.g. `[street-office]` for the street's group
    * robot; `[property-manager]` for level 1). Other events are not sent to this hook.
@@ -63,16 +63,48 @@ const Webhook = z.object({
   parties: z.array(z.string()).optional(),
 });
 
+/** `HH:MM` in Beijing time. */
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24-hour, Beijing time), e.g. 07:00');
+
+/** Minutes between reminders, or `workday`: once a working day (Monday–Friday) at `workdayAt`. */
+const Every = z.union([minutes, z.literal('workday')]);
+
+/**
+ * Reminders while nobody has acknowledged an order: by priority, backing off, capped per
+ * escalation level, non-urgent ones kept out of the night, folded into one digest per crew.
+ */
+const Reminders = z.object({
+  /** Base interval per priority, minutes (or `workday`). */
+  every: z
+    .object({ P1: Every.default(10), P2: Every.default(30), P3: Every.default(240), P4: Every.default('workday') })
+    .prefault({}),
+  /** Each reminder multiplies the next interval by this (1 = no back-off). */
+  backoff: z.number().min(1).default(2),
+  /** The interval never grows beyond this, minutes. */
+  maxIntervalMinutes: minutes.default(24 * 60),
+  /** Reminders per escalation level; an escalation starts the count again (new people are told). */
+  perLevel: z.number().int().min(0).default(5),
+  /** No reminders of these priorities between `from` and `to` (Beijing time); due ones wait for `to`. */
+  quietHours: z
+    .object({ from: ClockTime.default('22:00'), to: ClockTime.default('07:00'), priorities: z.array(Priority).default(['P3', 'P4']) })
+    .prefault({}),
+  /** Time of day of `workday` reminders (Beijing time). */
+  workdayAt: ClockTime.default('09:00'),
+  /** Reminders of one crew due in the same tick go out as one digest message per channel. */
+  digest: z.boolean().default(true),
+});
+
 export const WorkOrderSettings = z.object({
   sla: z.partialRecord(CaseClass, SlaRow.partial()).default({}),
   escalation: z
     .object({
-      /** Minutes between reminders while nobody has acknowledged. */
-      reminderEveryMinutes: minutes.default(10),
+      /** Deprecated: the P1 reminder interval (same as `reminders.every.P1`). */
+      reminderEveryMinutes: minutes.optional(),
+      reminders: Reminders.prefault({}),
       /** Parties named at level 2 per device kind, besides the street office (吹哨报到). */
       parties: z.partialRecord(Kind, z.array(z.string())).default({}),
     })
-    .default({ reminderEveryMinutes: 10, parties: {} }),
+    .prefault({}),
   verify: z
     .object({
       /** Telemetry must stay normal this long after the crew resolved before the order closes. */
@@ -122,6 +154,9 @@ export function parseSettings(raw: unknown, file = '<settings>'): WorkOrderSetti
   const parsed = WorkOrderSettings.safeParse(raw ?? {});
   if (!parsed.success) throw new WorkOrderSettingsError(file, formatIssues(parsed.error));
   const s = parsed.data;
+  // The old single interval still works, for the most urgent orders.
+  const raw0 = raw as { escalation?: { reminders?: { every?: { P1?: unknown } } } } | null | undefined;
+  if (s.escalation.reminderEveryMinutes !== undefined && raw0?.escalation?.reminders?.every?.P1 === undefined) s.escalation.reminders.every.P1 = s.escalation.reminderEveryMinutes;
   const crewIds = new Set(s.crews.map((c) => c.id));
   const problems = crewIds.size > 0 ? s.routes.filter((r) => !crewIds.has(r.crew)).map((r) => `routes: crew "${r.crew}" is not in crews`) : [];
   if (problems.length > 0) throw new WorkOrderSettingsError(file, problems);

@@ -51,6 +51,8 @@ const COLUMNS: Record<keyof WorkOrder, string> = {
   escalationLevel: 'escalation_level',
   reminders: 'reminders',
   lastReminderAt: 'last_reminder_at',
+  levelReminders: 'level_reminders',
+  nextReminderAt: 'next_reminder_at',
   reopenCount: 'reopen_count',
   rating: 'rating',
 };
@@ -377,6 +379,12 @@ export class WorkOrderStore {
   ordersCreated(from: number, to: number, community?: string): WorkOrder[] {
     const sql = `SELECT * FROM work_orders WHERE created_at >= @from AND created_at < @to ${community !== undefined ? 'AND community = @community' : ''}`;
     return (this.sql(sql).all({ from, to, community }) as Record<string, unknown>[]).map(fromRow);
+  }
+
+  /** Deliveries logged so far, by event type (every channel counts). */
+  deliveryCounts(): Record<string, number> {
+    const rows = this.sql(`SELECT event, count(*) AS n FROM deliveries GROUP BY event`).all() as { event: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.event, r.n]));
   }
 
   insertDelivery(d: Omit<DeliveryRow, 'id'>): number {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
-import type { WorkOrderEvent } from '../model.js';
+import type { Notification } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import type { DeliveryRow, WorkOrderStore } from '../store.js';
 import type { WorkOrderMetrics } from '../metrics.js';
@@ -29,7 +29,7 @@ export class Dispatcher {
   ) {}
 
   /** Log one row per channel that takes the event and try each at once. Never throws. */
-  dispatch(event: WorkOrderEvent): void {
+  dispatch(event: Notification): void {
     for (const n of this.notifiers) {
       try {
         const target = n.targetFor(event);

@@ -1,6 +1,7 @@
 /** Notification texts for an order event, from the catalogue (pure). */
 import { t, type Lang } from '../../i18n/catalogue.js';
-import type { WorkOrderEvent } from '../model.js';
+import { duration } from '../../i18n/rule-params.js';
+import type { Notification, ReminderDigest, WorkOrderEvent } from '../model.js';
 
 export interface NotificationText {
   /** One line: what happened. */
@@ -11,7 +12,8 @@ export interface NotificationText {
 
 const time = (at: number) => new Date(at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
 
-export function headline(lang: Lang, e: WorkOrderEvent): string {
+export function headline(lang: Lang, e: Notification): string {
+  if (e.type === 'reminder-digest') return t(lang, 'notify.digest', { n: e.items.length });
   const o = e.order;
   const base = { code: o.code, title: o.title, priority: o.priority };
   switch (e.type) {
@@ -31,12 +33,21 @@ export function headline(lang: Lang, e: WorkOrderEvent): string {
   }
 }
 
+/** A digest's lines, one per order: code, priority, place, what, how long unacknowledged. */
+export function digestLines(lang: Lang, e: ReminderDigest, safe: (s: string) => string = (x) => x): string[] {
+  return e.items.map((i) => t(lang, 'notify.digest.item', { code: i.code, priority: i.priority, place: safe(i.place), title: safe(i.title), waiting: duration(lang, i.waitingMin) }));
+}
+
 /**
  * @param link the signed crew link to the order (src/api/links.ts), when PUBLIC_URL is set: the
  * crew taps it and lands on the crew page, signed in, on this order. precall made it, so it is
- * not made markdown-safe like the people's texts.
+ * not made markdown-safe like the people's texts. A digest has none (it lists several orders).
  */
-export function notificationText(lang: Lang, e: WorkOrderEvent, link?: string): NotificationText {
+export function notificationText(lang: Lang, e: Notification, link?: string): NotificationText {
+  if (e.type === 'reminder-digest') {
+    const title = headline(lang, e);
+    return { title, markdown: [`### ${title}`, ...digestLines(lang, e, markdownSafe).map((l) => `> ${l}`)].join('\n') };
+  }
   // The order's free texts may come from people (complaints, manual orders): in the markdown
   // they are plain text; the catalogue's own wording around them stays as written.
   const o = { ...e.order, title: markdownSafe(e.order.title), description: markdownSafe(e.order.description), crew: e.order.crew === null ? null : markdownSafe(e.order.crew) };
@@ -70,7 +81,11 @@ export function markdownSafe(text: string): string {
 }
 
 /** The JSON body of webhooks and crew MQTT messages. */
-export function eventPayload(lang: Lang, e: WorkOrderEvent, link?: string): Record<string, unknown> {
+export function eventPayload(lang: Lang, e: Notification, link?: string): Record<string, unknown> {
+  if (e.type === 'reminder-digest') {
+    const { order: _first, ...rest } = e;
+    return { ...rest, text: [headline(lang, e), ...digestLines(lang, e)].join('\n') };
+  }
   const { order, ...rest } = e;
   return { ...rest, text: headline(lang, e), order, ...(link !== undefined ? { link } : {}) };
 }

@@ -11,7 +11,7 @@
  *   snapshot is republished on every change, so QoS 0 loses nothing that matters.
  */
 import type { Lang } from '../../i18n/catalogue.js';
-import type { WorkOrder, WorkOrderEvent } from '../model.js';
+import type { Notification, WorkOrder } from '../model.js';
 import { eventPayload } from './message.js';
 import type { CrewPublisher, Notifier } from './notifier.js';
 
@@ -22,8 +22,11 @@ export function mqttCrewNotifier(publisher: CrewPublisher, lang: Lang): Notifier
   return {
     channel: 'mqtt',
     // Folded repeats are not news for the crew.
-    targetFor: (e) => (e.order.crew !== null && e.type !== 'folded' ? crewTopic(e.order.crew) : undefined),
-    render: (e: WorkOrderEvent) => JSON.stringify(eventPayload(lang, e)),
+    targetFor: (e) => {
+      const crew = e.type === 'reminder-digest' ? e.crew : e.order.crew;
+      return crew !== null && e.type !== 'folded' ? crewTopic(crew) : undefined;
+    },
+    render: (e: Notification) => JSON.stringify(eventPayload(lang, e)),
     send: (topic, payload) => publisher.publish(topic, payload, { qos: 1, retain: false }),
   };
 }

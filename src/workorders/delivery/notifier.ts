@@ -2,15 +2,15 @@
  * Delivery channels behind one small interface. The dispatcher logs every attempt in SQLite and
  * retries failures with backoff; a notifier only has to say where an event goes and send it once.
  */
-import type { WorkOrderEvent } from '../model.js';
+import type { Notification } from '../model.js';
 
 export interface Notifier {
   /** Channel name in the delivery log: `mqtt`, `webhook`, `wecom`, `dingtalk`. */
   readonly channel: string;
   /** Where this event goes (topic, URL), or undefined when this channel does not take it. */
-  targetFor(event: WorkOrderEvent): string | undefined;
+  targetFor(event: Notification): string | undefined;
   /** The bytes to send, rendered once and stored in the delivery log so retries send the same. */
-  render(event: WorkOrderEvent): string;
+  render(event: Notification): string;
   /** Send once; reject on any failure (the dispatcher retries). */
   send(target: string, payload: string): Promise<void>;
 }

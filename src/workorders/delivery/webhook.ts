@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Lang } from '../../i18n/catalogue.js';
-import type { WorkOrderEvent } from '../model.js';
+import type { Notification } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import { eventPayload, notificationText } from './message.js';
 import type { Notifier } from './notifier.js';
@@ -18,12 +18,12 @@ export function signBody(secret: string, timestamp: string, body: string): strin
 }
 
 /** WeCom group robot: `{"msgtype":"markdown","markdown":{"content":…}}`. */
-export function wecomBody(lang: Lang, e: WorkOrderEvent, link?: string): string {
+export function wecomBody(lang: Lang, e: Notification, link?: string): string {
   return JSON.stringify({ msgtype: 'markdown', markdown: { content: notificationText(lang, e, link).markdown } });
 }
 
 /** DingTalk group robot: `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`. */
-export function dingtalkBody(lang: Lang, e: WorkOrderEvent, link?: string): string {
+export function dingtalkBody(lang: Lang, e: Notification, link?: string): string {
   const n = notificationText(lang, e, link);
   return JSON.stringify({ msgtype: 'markdown', markdown: { title: n.title, text: n.markdown } });
 }
@@ -40,15 +40,17 @@ export function dingtalkSignedUrl(url: string, secret: string, timestamp: number
 type Hook = WorkOrderSettings['webhooks'][number];
 
 /** `linkFor`: the signed crew link of an order (src/api/links.ts), undefined without PUBLIC_URL or crew. */
-export function webhookNotifier(hook: Hook, lang: Lang, opts: { timeoutMs: number; now: () => number; linkFor?: (order: WorkOrderEvent['order']) => string | undefined }): Notifier {
-  const render = (e: WorkOrderEvent) => {
-    const link = opts.linkFor?.(e.order);
+export function webhookNotifier(hook: Hook, lang: Lang, opts: { timeoutMs: number; now: () => number; linkFor?: (order: Notification['order']) => string | undefined }): Notifier {
+  const render = (e: Notification) => {
+    const link = e.type === 'reminder-digest' ? undefined : opts.linkFor?.(e.order);
     return hook.format === 'wecom' ? wecomBody(lang, e, link) : hook.format === 'dingtalk' ? dingtalkBody(lang, e, link) : JSON.stringify(eventPayload(lang, e, link));
   };
   return {
     channel: hook.format === 'json' ? 'webhook' : hook.format,
     targetFor: (e) => {
-      if (e.type === 'folded' || (hook.events !== undefined && !hook.events.includes(e.type))) return undefined;
+      // A digest is reminders: a hook taking `reminded` takes digests.
+      const type = e.type === 'reminder-digest' ? 'reminded' : e.type;
+      if (type === 'folded' || (hook.events !== undefined && !hook.events.includes(type))) return undefined;
       if (hook.parties !== undefined && (e.type !== 'escalated' || !e.parties.some((p) => hook.parties!.includes(p)))) return undefined;
       return hook.url;
     },

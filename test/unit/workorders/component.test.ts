@@ -83,7 +83,7 @@ describe('orders from signals', () => {
   it('the database refuses a second active order with the same key (unique partial index)', () => {
     const { wo } = make();
     const o = wo.onSignal(signal())!;
-    expect(() => wo.store.db.prepare(`INSERT INTO work_orders SELECT NULL, 'WO-X', source, open_key, rule_id, device_id, building, community, street, substation, kind, case_class, severity, priority, priority_score, title, description, message, evidence, status, crew, created_at, updated_at, count, last_seen, signal_active, cleared_at, ack_due_at, resolve_due_at, acknowledged_at, on_site_at, resolved_at, closed_at, escalation_level, reminders, last_reminder_at, reopen_count, rating, family, asset, port, signals FROM work_orders WHERE id = ?`).run(o.id)).toThrow(/UNIQUE/);
+    expect(() => wo.store.db.prepare(`INSERT INTO work_orders SELECT NULL, 'WO-X', source, open_key, rule_id, device_id, building, community, street, substation, kind, case_class, severity, priority, priority_score, title, description, message, evidence, status, crew, created_at, updated_at, count, last_seen, signal_active, cleared_at, ack_due_at, resolve_due_at, acknowledged_at, on_site_at, resolved_at, closed_at, escalation_level, reminders, last_reminder_at, reopen_count, rating, family, asset, port, signals, level_reminders, next_reminder_at FROM work_orders WHERE id = ?`).run(o.id)).toThrow(/UNIQUE/);
   });
 });
 
@@ -160,37 +160,46 @@ describe('permissions in transitions', () => {
 });
 
 describe('escalation with a fake clock', () => {
-  it('reminds every N minutes until acknowledged, escalates level 1 at the ack deadline and level 2 at the due time', () => {
+  it('reminds until acknowledged (backing off, starting again after each escalation), escalates level 1 at the ack deadline and level 2 at the due time', () => {
     const { wo, clock, events } = make({ settings: parseSettings({ escalation: { reminderEveryMinutes: 10 }, routes: [{ kind: 'elevator', crew: 'lift-crew' }] }) });
     const o = wo.onSignal(signal({ caseClass: 'entrapment', severity: 'critical', message: { id: 'x', params: {} } }))!;
     expect(o.ackDueAt - o.createdAt).toBe(5 * MIN);
     expect(o.resolveDueAt - o.createdAt).toBe(30 * MIN);
     expect(o.priority).toBe('P1');
     const count = (t: string) => events.filter((e) => e.type === t).length;
-    clock.advance(4 * MIN);
-    wo.tick();
+    const at = (m: number) => {
+      clock.set(o.createdAt + m * MIN);
+      wo.tick();
+    };
+    at(4);
     expect(count('escalated')).toBe(0);
-    clock.advance(1 * MIN);
-    wo.tick();
+    at(5);
     const l1 = events.find((e) => e.type === 'escalated');
     expect(l1).toMatchObject({ level: 1, parties: ['property-manager'] });
-    clock.advance(5 * MIN);
-    wo.tick();
+    // The escalation was the nudge: the next reminder is 10 minutes after it, not after the opening.
+    at(10);
+    expect(count('reminded')).toBe(0);
+    at(15);
     expect(count('reminded')).toBe(1);
-    clock.advance(10 * MIN);
-    wo.tick();
-    expect(count('reminded')).toBe(2);
     wo.tick(); // same instant: no duplicate reminder
-    expect(count('reminded')).toBe(2);
-    wo.transition(o.code, { to: 'acknowledged' }, crew);
-    for (let i = 0; i < 6; i++) {
-      clock.advance(10 * MIN);
-      wo.tick();
-    }
-    expect(count('reminded')).toBe(2); // reminders stop on acknowledgement
+    expect(count('reminded')).toBe(1);
+    // Backing off: the next one 20 minutes later (35), but the deadline passes at 30 first.
+    at(29);
+    expect(count('reminded')).toBe(1);
+    at(30);
     const l2 = events.filter((e) => e.type === 'escalated');
     expect(l2).toHaveLength(2);
     expect(l2[1]).toMatchObject({ level: 2, parties: ['street-office', 'lift-maintenance'] });
+    expect(count('reminded')).toBe(1);
+    // Level 2 starts the count again: 10 minutes after it.
+    at(39);
+    expect(count('reminded')).toBe(1);
+    at(40);
+    expect(count('reminded')).toBe(2);
+    expect(wo.get(o.code).order).toMatchObject({ reminders: 2, levelReminders: 1, lastReminderAt: o.createdAt + 40 * MIN, nextReminderAt: o.createdAt + 60 * MIN });
+    wo.transition(o.code, { to: 'acknowledged' }, crew);
+    for (let m = 50; m <= 120; m += 10) at(m);
+    expect(count('reminded')).toBe(2); // reminders stop on acknowledgement
     expect(wo.get(o.code).order.escalationLevel).toBe(2);
   });
 

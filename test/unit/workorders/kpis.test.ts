@@ -12,7 +12,7 @@ function order(id: number, over: Partial<WorkOrder> = {}): WorkOrder {
     substation: null, kind: 'elevator', caseClass: 'general', severity: 'major', priority: 'P3', priorityScore: 40, title: 't', description: 'd',
     message: { id: 'm', params: {} }, evidence: [], signals: [], status: 'open', crew: 'x', createdAt: 0, updatedAt: 0, count: 1, lastSeen: 0, signalActive: true,
     clearedAt: null, ackDueAt: 4 * H, resolveDueAt: 168 * H, acknowledgedAt: null, onSiteAt: null, resolvedAt: null, closedAt: null,
-    escalationLevel: 0, reminders: 0, lastReminderAt: null, reopenCount: 0, rating: null, ...over,
+    escalationLevel: 0, reminders: 0, lastReminderAt: null, levelReminders: 0, nextReminderAt: null, reopenCount: 0, rating: null, ...over,
   };
 }
 
