@@ -16,6 +16,7 @@ import { loadScenarioFile, scenarioFiles, SHIPPED_SCENARIOS, type Scenario } fro
 import { resolveScenario } from '../../simulator/targets.js';
 import { createPrecall } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { crewMessages, renderCrewMessages } from '../demo/crew-messages.js';
 import { formatDuration, formatSimTime, renderSummary, summarise } from '../demo/report.js';
 import { operations, type Operations } from '../operations.js';
 import { generateFleet } from '../registry/generate-fleet.js';
@@ -142,7 +143,11 @@ export async function main(args: string[], env: Record<string, string | undefine
 
   const lookup = (id: string) => registry.device(id);
   const opened: WorkOrder[] = [];
+  let upgrades = 0;
+  let orderReminders = 0;
   workOrders.onEvent((e) => {
+    if (e.type === 'reminded') orderReminders++;
+    if (e.type === 'upgraded') upgrades++;
     if (e.type === 'upgraded') {
       out(`[${formatSimTime(e.at)}] ${e.order.code}  ${e.order.priority}  ${headline(config.PRECALL_LANG, e)} (rule ${e.ruleId})`);
       return;
@@ -191,8 +196,10 @@ export async function main(args: string[], env: Record<string, string | undefine
   const summary = summarise(resolved, workOrders.list({ limit: 10_000 }).items, lookup);
   out('');
   out(renderSummary(summary));
+  const messages = crewMessages(workOrders.store.deliveryCounts(), orderReminders, upgrades);
+  out(renderCrewMessages(messages, summary.orders));
   out(`messages: ${simSummary.messages.sent} sent in ${simSummary.wallSeconds.toFixed(1)} s wall time; complaints posted: ${simSummary.complaints.posted}/${simSummary.complaints.due}`);
-  if (parsed.json !== undefined) writeFileSync(parsed.json, `${JSON.stringify({ ...summary, simulation: simSummary }, null, 2)}\n`);
+  if (parsed.json !== undefined) writeFileSync(parsed.json, `${JSON.stringify({ ...summary, ...messages, simulation: simSummary }, null, 2)}\n`);
 
   if (keepServing && !interrupted) {
     out(`\nstill serving: console ${base}/ (sign in with the link above)  — Ctrl-C to stop`);

@@ -28,7 +28,10 @@ export const Kpis = z.object({
   from: z.number(),
   to: z.number(),
   community: z.string().nullable(),
-  orders: z.number().int().meta({ description: 'Orders created in the window (cancelled excluded)' }),
+  orders: z
+    .number()
+    .int()
+    .meta({ description: 'Incidents: orders created in the window, cancelled ones (also those merged into another) excluded; an order upgraded or re-diagnosed counts once' }),
   complaints: z.number().int().meta({ description: 'Complaints received in the window' }),
   ordersWithComplaints: z.number().int(),
   proactive: z.number().int().meta({ description: 'Orders with complaints that precall opened before the first complaint' }),

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { CrewMessages } from '../../src/demo/crew-messages.js';
 import type { DemoSummary } from '../../src/demo/report.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -34,7 +35,7 @@ describe('precall demo (npm start)', () => {
     const json = join(dir, 'summary.json');
     const { code, stdout, stderr } = await run(['--json', json]);
     expect(code, `stderr:\n${stderr.slice(-2000)}`).toBe(0);
-    const summary = JSON.parse(readFileSync(json, 'utf8')) as DemoSummary;
+    const summary = JSON.parse(readFileSync(json, 'utf8')) as DemoSummary & CrewMessages;
     const shipped = readdirSync(join(root, 'simulator/scenarios')).filter((f) => f.endsWith('.yaml'));
     expect(summary.scenarios).toHaveLength(shipped.length);
     const lines = summary.scenarios.map((s) => `${s.scenario}: ${s.order?.code ?? 'no order'} lead ${s.leadTimeMs === undefined ? '-' : Math.round(s.leadTimeMs / 60_000)} min`);
@@ -50,6 +51,12 @@ describe('precall demo (npm start)', () => {
     // The console's one-time sign-in URL; a non-interactive run ends after its summary.
     expect(stdout).toMatch(/Console http:\/\/127\.0\.0\.1:\d+\/auth\/token\?t=[\w-]{20,}/);
     expect(stdout).not.toContain('still serving');
+    // Reminders people can live with: the every-10-minutes policy sent about 11,000 in this run.
+    console.log(`demo crew messages: ${JSON.stringify({ orders: summary.orders, upgrades: summary.upgrades, reminders: summary.reminders, orderReminders: summary.orderReminders })}`);
+    expect(summary.reminders).toBeGreaterThan(0);
+    expect(summary.reminders).toBeLessThan(1100);
+    expect(summary.orderReminders).toBeGreaterThanOrEqual(summary.reminders);
+    expect(stdout).toMatch(/upgrades: \d+ {3}reminders: \d+ messages/);
   }, 600_000);
 
   it('refuses bad options with a message and exit code 2', async () => {

@@ -9,7 +9,8 @@ import { ErrorBody } from '../../errors.js';
 const DAY = 24 * 3_600_000;
 
 export function kpiRoutes(deps: { workOrders: WorkOrders; clock?: () => number }): FastifyPluginAsyncZod {
-  const now = deps.clock ?? Date.now;
+  // precall's own clock: in the demo it is the simulated one, so "the last 30 days" are the demo's.
+  const now = deps.clock ?? (() => deps.workOrders.now());
   return async (app) => {
     app.get(
       '/api/kpis',
@@ -21,7 +22,7 @@ export function kpiRoutes(deps: { workOrders: WorkOrders; clock?: () => number }
           querystring: z
             .object({
               from: z.coerce.number().int().optional().meta({ description: 'Orders created at or after, epoch ms; default 30 days before `to`' }),
-              to: z.coerce.number().int().optional().meta({ description: 'Orders created before, epoch ms; default now' }),
+              to: z.coerce.number().int().optional().meta({ description: "Orders created before, epoch ms; default precall's clock now" }),
               community: z.string().optional(),
             })
             .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to' }),

@@ -40,6 +40,25 @@ describe('work-order API inside buildApp', () => {
   it('the other areas stay open (the key check is scoped to this plugin)', async () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
+  it("GET /api/kpis without from/to covers the 30 days before precall's clock (simulated in the demo), not the wall clock", async () => {
+    const sim = Date.parse('2031-01-15T08:00:00+08:00'); // years ahead of the wall clock
+    const w2 = createWorkOrders({ dbPath: ':memory:', registry: testRegistry(), clock: () => sim });
+    const a2 = await buildApp({
+      registry: testRegistry(),
+      devices: new DeviceStates(),
+      metrics: createMetricsRegistry({ processMetrics: false }),
+      rejections: { list: () => [] },
+      plugins: [workOrdersApi({ workOrders: w2, keys: ApiKeys.load(undefined, admin) })],
+    });
+    try {
+      w2.onSignal(signal());
+      const k = (await a2.inject({ method: 'GET', url: '/api/kpis', headers: { authorization: `Bearer ${admin}` } })).json() as { from: number; to: number; orders: number };
+      expect(k).toMatchObject({ to: sim + 1, from: sim + 1 - 30 * 24 * 3_600_000, orders: 1 });
+    } finally {
+      await a2.close();
+      await w2.stop();
+    }
+  });
   it('appears in the OpenAPI document', async () => {
     const res = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode, res.body.slice(0, 500)).toBe(200);

@@ -266,6 +266,13 @@ describe('upgrades: a more severe signal upgrades the order instead of opening a
     const wecom = JSON.parse(upgradeRows.find((r) => r.channel === 'wecom')!.payload) as { markdown: { content: string } };
     expect(wecom.markdown.content).toContain(`### 【工单升级 P2→P1】${first!.code}`);
     expect(wecom.markdown.content).toContain('另见：充电桩3号口发热（预警）');
+
+    // The resident's call comes later and joins it; the KPIs count one incident, answered early.
+    clock.set(at(40));
+    wo.onComplaint({ receivedAt: at(40), community: 'yanheyuan', building: 'yhy-3', category: 'charging', text: '车棚有烧焦味', urgent: true });
+    const k = wo.kpis({ from: t0, to: at(60) });
+    expect(k).toMatchObject({ orders: 1, ordersWithComplaints: 1, proactive: 1, proactiveRate: 1 });
+    expect(k.leadTime).toMatchObject({ count: 1, p50: at(40) - at(1) });
   });
 });
 
