@@ -341,6 +341,8 @@ describe('consequence first, cause later', () => {
       ['lift-entrapment', 'own', true],
     ]);
     expect(wo.store.complaints({ orderId: kept.id }).map((c) => c.id)).toEqual([call.complaint.id]);
+    // The KPIs count the incident once: the merged order is not a second one, and its call moved with it.
+    expect(wo.kpis({ from: alarm.createdAt, to: clock.now() + 1 })).toMatchObject({ orders: 1, ordersWithComplaints: 1, proactive: 1 });
     // The crews receive one "re-diagnosed" message for the kept order and one "cancelled" for the merged one.
     expect(events.slice(-2).map((e) => [e.type, e.order.code])).toEqual([
       ['upgraded', alarm.code],
