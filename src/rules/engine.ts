@@ -25,6 +25,7 @@ import { parseExplainedBy, type Asset, type Rule } from './schema.js';
 import { inSeason } from './season.js';
 import { incidentKey, portAssetId, type Consequence, type Signal } from './signal.js';
 import { MemoryRuleStateStore, type RuleStateStore } from './state-store.js';
+import { DeviceTimelines } from './timeline.js';
 
 /** The subset of pino the engine uses. */
 export interface RuleLogger {
@@ -103,6 +104,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   const timers: NodeJS.Timeout[] = [];
   const counters = { signals: 0, errors: 0 };
   const pendingGroups = new Set<string>();
+  const timelines = new DeviceTimelines();
   for (const key of scopes.keys()) if (key.startsWith('grp|')) pendingGroups.add(key);
 
   // ---- caches -------------------------------------------------------------------------------
@@ -480,10 +482,13 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     const out: Signal[] = [];
     const tags = reading.tags;
     const subject: Subject = { root: reading.payload };
-    const input: KindInput =
-      reading.channel === 'telemetry' ? { type: 'telemetry', time: reading.time, subject } : { type: 'event', time: reading.time, subject };
+    const { time, receivedAt } = reading;
+    const input: KindInput = reading.channel === 'telemetry' ? { type: 'telemetry', time, receivedAt, subject } : { type: 'event', time, receivedAt, subject };
+    // A repeat, or telemetry older than the newest (replayed out of order): the device was heard
+    // from, but holds, trends and baselines move only forward in its own time.
+    const fresh = timelines.observe(tags.device, reading.channel, (reading.payload as { seq: number }).seq, time, receivedAt) === 'new';
     for (const rule of rulesFor(tags)) {
-      if (rule.kind === 'scheduled' || !inSeason(reading.time, rule.season)) continue;
+      if (rule.kind === 'scheduled' || !inSeason(reading.time, rule.season) || (!fresh && rule.kind !== 'silence')) continue;
       if (rule.kind === 'anomaly' && rule.peers !== undefined && arrayOf(rule) === undefined && input.type === 'telemetry') {
         const v = readPath(subject, rule.field);
         const gateOk = rule.gate === undefined || test(rule.gate, subject);
@@ -512,12 +517,15 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       if (tags === undefined) continue;
       const byId = rulesById(rulesFor(tags));
       let changed = false;
+      // Holds, quiet periods and windows run on the device's own clock; silence on precall's.
+      const deviceNow = timelines.deviceNow(id, now);
       for (const stateKey of Object.keys(s.k ?? {})) {
         const hash = stateKey.indexOf('#');
         const rule = byId.get(hash < 0 ? stateKey : stateKey.slice(0, hash));
         if (rule === undefined || !TICKED_KINDS.has(rule.kind) || !inSeason(now, rule.season)) continue;
         const before = s.k?.[stateKey];
-        runRule(rule, tags, { type: 'tick', time: now }, now, out, hash < 0 ? undefined : stateKey);
+        const at = rule.kind === 'silence' ? now : deviceNow;
+        runRule(rule, tags, { type: 'tick', time: at }, at, out, hash < 0 ? undefined : stateKey);
         if (s.k?.[stateKey] !== before) changed = true;
       }
       for (const rule of Object.keys(s.o ?? {}).flatMap((k) => (k.includes('#') ? [] : (byId.get(k) ?? [])))) {
@@ -530,11 +538,12 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         const hash = key.indexOf('#');
         const rule = byId.get(hash < 0 ? key : key.slice(0, hash));
         if (rule === undefined) continue;
-        const res = releaseHeld(o, now, flappingOf(rule));
+        const at = rule.kind === 'silence' ? now : deviceNow;
+        const res = releaseHeld(o, at, flappingOf(rule));
         if (res.state === o) continue;
         changed = true;
         s.o = setIn(s.o, key, res.state);
-        if (res.emit === 'clear') emitDevice(rule, tags, makeSignal(rule, tags, { state: 'cleared', at: now, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', elementOf(key)), out);
+        if (res.emit === 'clear') emitDevice(rule, tags, makeSignal(rule, tags, { state: 'cleared', at, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', elementOf(key)), out);
       }
       if (changed) touched.push(id);
     }

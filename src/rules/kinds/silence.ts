@@ -3,6 +3,10 @@
  * `intervalS` is set), or offline on the status topic (retained status / will) for longer than
  * `offlineGraceS`. Evaluated on ticks; a reading clears it. A device never heard from is not
  * counted: silence starts at first sight, so a fresh start raises nothing.
+ *
+ * Judged by when precall last HEARD from the device (the reading's `receivedAt`, status times,
+ * the engine's clock on ticks), never by the device's own timestamps: a lift whose clock runs
+ * slow, or a meter replaying readings it buffered during an outage, is talking, not silent.
  */
 import { z } from 'zod';
 import type { Evaluate, KindSignal } from './types.js';
@@ -19,7 +23,7 @@ export const SilenceParams = z.object({
 export type SilenceParams = z.infer<typeof SilenceParams>;
 
 export interface SilenceState {
-  /** Last telemetry time. */
+  /** Last time precall heard from the device (receive time), epoch ms. */
   l?: number;
   /** Offline (status) since. */
   o?: number;
@@ -30,11 +34,12 @@ export const evaluate: Evaluate<SilenceParams, SilenceState> = (state, input, no
   const s: SilenceState = { ...state };
   const signals: KindSignal[] = [];
   if (input.type === 'telemetry' || input.type === 'event') {
-    s.l = Math.max(s.l ?? 0, input.time);
+    const heard = input.receivedAt ?? input.time;
+    s.l = Math.max(s.l ?? 0, heard);
     delete s.o;
     if (s.r !== undefined) {
       delete s.r;
-      signals.push({ state: 'cleared', at: input.time, evidence: [], params: {} });
+      signals.push({ state: 'cleared', at: heard, evidence: [], params: {} });
     }
     return { state: s, signals };
   }
@@ -55,7 +60,7 @@ export const evaluate: Evaluate<SilenceParams, SilenceState> = (state, input, no
     signals.push({
       state: 'raised',
       at,
-      evidence: s.l !== undefined ? [{ time: s.l, field: 'lastTelemetry', value: s.l }] : [],
+      evidence: s.l !== undefined ? [{ time: s.l, field: 'lastHeard', value: s.l }] : [],
       params: { lastSeen, reason: offlineAt <= silentAt ? 'offline' : 'silent', silentMin: Math.round((now - lastSeen) / 60_000) },
     });
   }

@@ -14,9 +14,13 @@ export interface PeerView {
   count: number;
 }
 
+/**
+ * `time` is the reading's time (the device clock, see src/ingest/time.ts); `receivedAt` when
+ * precall heard it (its own clock), which is what silence is judged by.
+ */
 export type KindInput =
-  | { type: 'telemetry'; time: number; subject: Subject; peers?: PeerView }
-  | { type: 'event'; time: number; subject: Subject }
+  | { type: 'telemetry'; time: number; receivedAt?: number; subject: Subject; peers?: PeerView }
+  | { type: 'event'; time: number; receivedAt?: number; subject: Subject }
   | { type: 'status'; time: number; online: boolean }
   | { type: 'tick'; time: number };
 
