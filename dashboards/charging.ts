@@ -120,13 +120,13 @@ export function chargingDashboard() {
           targets: [influxql(`SELECT count(${seq.q}) AS events FROM "${E}" WHERE ${loc} AND ${codeIn(FIRE_CODES)} AND $timeFilter GROUP BY "building", "device", "code"`, { format: 'table' })],
         }),
         table({
-          title: `Overcharge: power while full (> ${fullW} W)`,
-          description: `A full battery should draw under ${fullW} W; power that stays above it is a fire precursor (relay welded, charger fault).`,
+          title: `Power while not charging (> ${fullW} W)`,
+          description: `A full, floating or idle port should draw under ${fullW} W; power above it is a fire precursor (a welded relay keeps current flowing after the pile ended the session).`,
           unit: power.unit,
           thresholds: thresholdsAbove([fullW]),
           w: 8,
           targets: [
-            influxql(`SELECT max(${power.q}) AS power FROM "${P}" WHERE ${loc} AND ${state.q} =~ /^(full|float)$/ AND ${power.q} > ${fullW} AND $timeFilter GROUP BY "building", "device", "port"`, {
+            influxql(`SELECT max(${power.q}) AS power FROM "${P}" WHERE ${loc} AND ${state.q} =~ /^(full|float|idle|fault)$/ AND ${power.q} > ${fullW} AND $timeFilter GROUP BY "building", "device", "port"`, {
               format: 'table',
             }),
           ],

@@ -25,6 +25,8 @@ const USAGE = `usage: precall simulate --fleet FILE --credentials FILE --url mqt
   --complaints-url URL    POST each due complaint to this URL (precall's /api/complaints)
   --api-key KEY           sent as x-api-key with complaint POSTs
   --connect-rate N        connections opened per second while ramping up (default 500)
+  --no-imperfections      clean data: no sensor glitches, lost or doubled messages, clock
+                          offsets, building network outages or mains dips (docs/simulator.md)
   --no-progress           no live progress line (default: shown on a terminal)
   -h, --help              this help
 
@@ -46,6 +48,7 @@ export async function main(args: string[]): Promise<number> {
     'api-key': { type: 'string' },
     'connect-rate': { type: 'string', default: '500' },
     'no-progress': { type: 'boolean', default: false },
+    'no-imperfections': { type: 'boolean', default: false },
   });
   if (typeof values === 'number') return values;
 
@@ -108,6 +111,7 @@ export async function main(args: string[]): Promise<number> {
       seed,
       qos: values.qos === '0' ? 0 : 1,
       connectRate,
+      imperfections: !values['no-imperfections'],
       progress: values['no-progress'] ? false : process.stderr.isTTY === true,
       ...(startMs !== undefined ? { startMs } : {}),
       ...(durationMs !== undefined ? { durationMs } : {}),

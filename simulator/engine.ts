@@ -1,16 +1,21 @@
 /**
  * The simulation without the network: steps every device's behaviour model at its heartbeat,
- * applies the faults active at each step, stamps `ts` and `seq`, and reports scenario moments
- * (fault started, complaint due). Deterministic: the same devices, seed, start and scenarios
- * give the same messages, whatever the steps `advanceTo` is called with.
+ * applies the faults active at each step, stamps `ts` (the device's clock) and `seq`, and reports
+ * scenario moments (fault started, complaint due). With imperfections on (the default) it also
+ * passes every message through the device's sensors and link (simulator/imperfections.ts): some
+ * values glitch, some messages are lost or doubled, a building's network drops out for a few
+ * minutes and replays its buffer afterwards, piles see brief mains dips.
+ * Deterministic: the same devices, seed, start, scenarios and imperfections give the same
+ * messages, whatever the steps `advanceTo` is called with.
  */
 import { deviceKinds, type DeviceKind } from '../devices/index.js';
 import type { DeviceRecord } from '../src/registry/registry.js';
+import { applySensorNoise, BuildingWindows, clockOffsetMs, imperfectionRates, jumble, newNoiseState, type ImperfectionOption, type ImperfectionRates, type NoiseState, type Window } from './imperfections.js';
 import { ebikeChargerModel } from './models/ebike-charger.js';
 import { elevatorModel } from './models/elevator.js';
 import { heatMeterModel } from './models/heat-meter.js';
 import type { ActiveFault, BehaviourModel } from './models/model.js';
-import { hashUnit, streamRng, type Rng } from './rng.js';
+import { hashUnit, streamRng, uniform, type Rng } from './rng.js';
 import type { ResolvedComplaint, ResolvedFault, ResolvedScenario } from './targets.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each model's state type is private to it
@@ -27,7 +32,10 @@ export interface OutMessage {
   deviceId: string;
   kind: DeviceKind;
   channel: 'telemetry' | 'events';
+  /** `ts` is the device's clock, which may be off (imperfections). */
   payload: { ts: number; seq: number } & Record<string, unknown>;
+  /** Simulated epoch ms the message leaves the device's link (later than made when it was buffered). */
+  at: number;
 }
 
 export type SimEvent =
@@ -35,10 +43,17 @@ export type SimEvent =
   | { type: 'complaint-due'; at: number; complaint: ResolvedComplaint }
   | { type: 'device-silent'; at: number; deviceId: string }
   /** A silenced device is back (its `silent` or `shed-power-loss` fault had a duration). */
-  | { type: 'device-back'; at: number; deviceId: string };
+  | { type: 'device-back'; at: number; deviceId: string }
+  /** The building's network is out long enough for the broker to drop the connection (the will fires). */
+  | { type: 'link-down'; at: number; deviceId: string }
+  /** The network is back and the device reconnected; its buffered messages follow. */
+  | { type: 'link-up'; at: number; deviceId: string };
 
 /** Fault types that take a device off the network while they last. */
 const SILENCING = new Set(['silent', 'shed-power-loss']);
+
+/** Messages a device keeps while its network is out (oldest dropped beyond this). */
+const LINK_BUFFER = 500;
 
 export interface EngineOptions {
   /** Devices to simulate, in fleet order. */
@@ -48,6 +63,22 @@ export interface EngineOptions {
   /** Simulated epoch ms at which the run starts. */
   startMs: number;
   scenarios?: readonly ResolvedScenario[];
+  /** Imperfections of healthy devices: on by default; `false` for clean data; or other rates. */
+  imperfections?: ImperfectionOption;
+}
+
+interface LinkState {
+  rng: Rng;
+  /** Device clock minus true time, ms. */
+  offsetMs: number;
+  /** The outage the device is buffering for, and when it reconnects afterwards. */
+  outage?: Window;
+  backAt?: number;
+  buffer?: OutMessage[];
+  /** The broker saw the connection drop (link-down sent). */
+  down?: boolean;
+  /** Start of the last outage noticed. */
+  seen?: number;
 }
 
 interface DeviceSim {
@@ -62,17 +93,23 @@ interface DeviceSim {
   seq: number;
   faults: ResolvedFault[];
   silent: boolean;
+  noise?: { state: NoiseState; rng: Rng };
+  link?: LinkState;
 }
 
 export class SimulationEngine {
   private readonly sims: DeviceSim[];
   private readonly pendingFaults: ResolvedFault[];
   private readonly pendingComplaints: ResolvedComplaint[];
+  private readonly rates: ImperfectionRates | undefined;
+  private readonly outages = new Map<string, BuildingWindows>();
+  private readonly dips = new Map<string, BuildingWindows>();
   private current: number;
 
   constructor(readonly options: EngineOptions) {
     const { seed, startMs } = options;
     this.current = startMs;
+    this.rates = imperfectionRates(options.imperfections);
     const scenarios = options.scenarios ?? [];
     const allFaults = scenarios.flatMap((s) => s.faults);
     this.pendingFaults = [...allFaults].sort((a, b) => a.startMs - b.startMs);
@@ -83,7 +120,7 @@ export class SimulationEngine {
       const periodMs = deviceKinds[record.kind].heartbeatSeconds * 1000;
       // Spread devices over the period so the broker sees a steady stream, not bursts.
       const phase = Math.floor(hashUnit(seed, `phase:${record.id}`) * periodMs);
-      return {
+      const sim: DeviceSim = {
         record,
         model,
         rng,
@@ -95,6 +132,13 @@ export class SimulationEngine {
         faults: allFaults.filter((f) => f.deviceIds.includes(record.id)),
         silent: false,
       };
+      if (this.rates !== undefined) {
+        // Own streams, so that the physics of a device reads the same with and without imperfections.
+        sim.noise = { state: newNoiseState(), rng: streamRng(seed, `sensors:${record.id}`) };
+        const linkRng = streamRng(seed, `link:${record.id}`);
+        sim.link = { rng: linkRng, offsetMs: clockOffsetMs(linkRng, this.rates) };
+      }
+      return sim;
     });
   }
 
@@ -114,9 +158,14 @@ export class SimulationEngine {
     return this.sims.find((s) => s.record.id === deviceId)?.silent ?? false;
   }
 
+  /** Device clock minus true time of a device, ms (0 without imperfections). */
+  clockOffsetMs(deviceId: string): number {
+    return this.sims.find((s) => s.record.id === deviceId)?.link?.offsetMs ?? 0;
+  }
+
   /**
    * Run every device up to simulated time `t` (inclusive): returns the messages due, in time
-   * order per device, and the scenario moments passed.
+   * order per device (`at`), and the scenario moments passed.
    */
   advanceTo(t: number): { messages: OutMessage[]; events: SimEvent[] } {
     const messages: OutMessage[] = [];
@@ -142,8 +191,10 @@ export class SimulationEngine {
           sim.silent = false;
           events.push({ type: 'device-back', at, deviceId: sim.record.id });
         }
+        this.reconnect(sim, sim.nextMs, messages, events);
         this.stepDevice(sim, messages, events);
       }
+      this.reconnect(sim, t, messages, events);
     }
     if (t > this.current) this.current = t;
     return { messages, events };
@@ -159,16 +210,112 @@ export class SimulationEngine {
       events.push({ type: 'device-silent', at, deviceId: id });
       return;
     }
+    const prev = sim.lastMs;
     const result = sim.model.step(sim.state, { t: at, dtMs: at - sim.lastMs, rng: sim.rng, seed: this.options.seed, device: sim.record, faults: active });
     sim.state = result.state;
     sim.lastMs = at;
     sim.nextMs = at + sim.periodMs;
-    const evs = [...result.events].sort((a, b) => (a as { ts: number }).ts - (b as { ts: number }).ts);
-    for (const ev of evs) messages.push({ deviceId: id, kind, channel: 'events', payload: { ...(ev as { ts: number }), seq: sim.seq++ } });
-    if (result.telemetry !== undefined) messages.push({ deviceId: id, kind, channel: 'telemetry', payload: { ts: at, seq: sim.seq++, ...result.telemetry } });
+    const evs = [...result.events] as ({ ts: number } & Record<string, unknown>)[];
+    let telemetry = result.telemetry as Record<string, unknown> | undefined;
+    if (this.rates !== undefined && !result.silent) {
+      if (kind === 'ebike-charger') telemetry = this.mainsDips(sim, prev, at, evs, telemetry);
+      if (telemetry !== undefined && sim.noise !== undefined) applySensorNoise(kind, telemetry, sim.noise.state, sim.noise.rng, at, this.rates);
+    }
+    evs.sort((a, b) => a.ts - b.ts);
+    const offset = sim.link?.offsetMs ?? 0;
+    for (const ev of evs) this.deliver(sim, { deviceId: id, kind, channel: 'events', payload: { ...ev, ts: ev.ts + offset, seq: sim.seq++ }, at: Math.max(ev.ts, prev) }, messages, events);
+    if (telemetry !== undefined) this.deliver(sim, { deviceId: id, kind, channel: 'telemetry', payload: { ts: at + offset, seq: sim.seq++, ...telemetry }, at }, messages, events);
     if (result.silent === true) {
       sim.silent = true;
       events.push({ type: 'device-silent', at, deviceId: id });
     }
+  }
+
+  /** Brief mains dips at the pile's shed: a power-cut and a power-restored event, and a report inside a dip is on backup. */
+  private mainsDips(sim: DeviceSim, from: number, to: number, evs: ({ ts: number } & Record<string, unknown>)[], telemetry: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    const r = this.rates!;
+    const b = sim.record.building;
+    let dips = this.dips.get(b);
+    if (dips === undefined) {
+      dips = new BuildingWindows(streamRng(this.options.seed, `mains:${b}`), r.dipsPerShedDay, r.dipSeconds[0] * 1000, r.dipSeconds[1] * 1000, this.options.startMs);
+      this.dips.set(b, dips);
+    }
+    for (const w of dips.touching(from, to)) {
+      if (w.start > from && w.start <= to) evs.push({ ts: Math.round(w.start), code: 'power-cut', detail: 'mains dip' });
+      if (w.end > from && w.end <= to) evs.push({ ts: Math.round(w.end), code: 'power-restored', detail: 'mains back' });
+    }
+    if (telemetry !== undefined && dips.at(to) !== undefined) return { ...telemetry, inputVoltageV: 0, powerCut: true };
+    return telemetry;
+  }
+
+  private outagesOf(building: string): BuildingWindows {
+    let w = this.outages.get(building);
+    if (w === undefined) {
+      const r = this.rates!;
+      w = new BuildingWindows(streamRng(this.options.seed, `network:${building}`), r.outagesPerBuildingDay, r.outageMinutes[0] * 60_000, r.outageMinutes[1] * 60_000, this.options.startMs);
+      this.outages.set(building, w);
+    }
+    return w;
+  }
+
+  /** Notice the building's latest outage once (with or without a message to send: the broker's keepalive sees it). */
+  private track(sim: DeviceSim, upTo: number): void {
+    const link = sim.link!;
+    if (link.outage !== undefined) return;
+    const w = this.outagesOf(sim.record.building).lastStartedBy(upTo);
+    if (w === undefined || w.start <= (link.seen ?? -Infinity)) return;
+    link.seen = w.start;
+    link.outage = w;
+    link.backAt = Math.round(w.end + uniform(link.rng, this.rates!.reconnectS[0], this.rates!.reconnectS[1]) * 1000);
+    link.buffer = [];
+  }
+
+  /** Through the device's link: lost, doubled, or held back while the building's network is out. */
+  private deliver(sim: DeviceSim, m: OutMessage, messages: OutMessage[], events: SimEvent[]): void {
+    const link = sim.link;
+    const r = this.rates;
+    if (link === undefined || r === undefined) {
+      messages.push(m);
+      return;
+    }
+    if (link.rng() < r.lostPerMessage) return;
+    const copies = link.rng() < r.duplicatePerMessage ? 2 : 1;
+    this.track(sim, m.at);
+    if (link.outage !== undefined && m.at >= link.outage.start && m.at < link.backAt!) {
+      for (let i = 0; i < copies; i++) link.buffer!.push(m);
+      if (link.buffer!.length > LINK_BUFFER) link.buffer!.splice(0, link.buffer!.length - LINK_BUFFER);
+      this.linkDown(sim, m.at, events);
+      return;
+    }
+    for (let i = 0; i < copies; i++) messages.push(m);
+  }
+
+  /** The broker drops a connection it has not heard from for 1.5 keepalives (MQTT-3.1.2-24). */
+  private linkDown(sim: DeviceSim, upTo: number, events: SimEvent[]): void {
+    const link = sim.link!;
+    const w = link.outage;
+    if (w === undefined || link.down === true) return;
+    const detectAt = Math.round(w.start + 1.5 * this.rates!.keepaliveS * 1000);
+    if (detectAt < w.end && detectAt <= upTo) {
+      link.down = true;
+      events.push({ type: 'link-down', at: detectAt, deviceId: sim.record.id });
+    }
+  }
+
+  /** After an outage: reconnect and send the buffer, neighbours partly swapped. */
+  private reconnect(sim: DeviceSim, upTo: number, messages: OutMessage[], events: SimEvent[]): void {
+    const link = sim.link;
+    if (link === undefined || sim.silent) return;
+    this.track(sim, upTo);
+    if (link.outage === undefined) return;
+    this.linkDown(sim, upTo, events);
+    const back = link.backAt!;
+    if (back > upTo) return;
+    if (link.down === true) events.push({ type: 'link-up', at: back, deviceId: sim.record.id });
+    for (const m of jumble(link.buffer ?? [], link.rng, this.rates!.replaySwapShare)) messages.push({ ...m, at: back });
+    delete link.outage;
+    delete link.backAt;
+    delete link.buffer;
+    delete link.down;
   }
 }

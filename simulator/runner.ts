@@ -12,6 +12,7 @@ import { ScaledClock, SteppedClock, type Speed } from './clock.js';
 import { formatDuration } from './duration.js';
 import { SimulationEngine, type OutMessage, type SimEvent } from './engine.js';
 import type { SimFleet } from './fleet.js';
+import type { ImperfectionOption } from './imperfections.js';
 import type { Scenario } from './scenario.js';
 import { resolveScenario, type ResolvedComplaint, type ResolvedScenario } from './targets.js';
 
@@ -33,6 +34,8 @@ export interface SimulationOptions {
   /** Simulated ms to run; required with speed `'max'`. Default: until `stop()`. */
   durationMs?: number;
   scenarios?: readonly Scenario[];
+  /** Imperfections of healthy devices (simulator/imperfections.ts): on by default; `false` = clean data. */
+  imperfections?: ImperfectionOption;
   /** MQTT QoS of telemetry and events. Default 1. Status messages always use QoS 1. */
   qos?: 0 | 1;
   /** Simulate only the first N devices of the fleet (scenario targets resolve among them). */
@@ -140,7 +143,7 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
   const endMs = opts.durationMs !== undefined ? startMs + opts.durationMs : Infinity;
 
   const resolved: ResolvedScenario[] = (opts.scenarios ?? []).map((s) => resolveScenario(s, devices, startMs));
-  const engine = new SimulationEngine({ devices, seed, startMs, scenarios: resolved });
+  const engine = new SimulationEngine({ devices, seed, startMs, scenarios: resolved, ...(opts.imperfections !== undefined ? { imperfections: opts.imperfections } : {}) });
   const clock = opts.clock ?? (speed === 'max' ? new SteppedClock(startMs) : new ScaledClock(startMs, speed));
   const events = new EventEmitter<SimulationEvents>();
   const wall0 = Date.now();
@@ -270,9 +273,9 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
       if (!progress) log(`simulate: ${new Date(ev.at).toISOString()} complaint due (${ev.complaint.scenario}): ${ev.complaint.text}`);
       events.emit('complaint-due', ev.complaint);
       complaintPosts.push(postComplaint(ev.complaint));
-    } else if (ev.type === 'device-silent') {
+    } else if (ev.type === 'device-silent' || ev.type === 'link-down') {
       silence(ev.deviceId);
-      events.emit('device-silent', ev);
+      if (ev.type === 'device-silent') events.emit('device-silent', ev);
     } else {
       const conn = conns.get(ev.deviceId);
       if (conn !== undefined) {
@@ -282,17 +285,21 @@ export function runSimulation(opts: SimulationOptions): SimulationHandle {
           conn.client.reconnect();
         }
       }
-      events.emit('device-back', ev);
+      if (ev.type === 'device-back') events.emit('device-back', ev);
     }
   };
 
+  // Messages and moments in time order; at the same instant a device comes back before its
+  // messages are sent, and goes silent only after its last ones.
+  const rank = (ev: SimEvent) => (ev.type === 'device-back' || ev.type === 'link-up' ? 0 : 2);
   const advance = (t: number) => {
     const { messages, events: evs } = engine.advanceTo(t);
-    // A device coming back must be online before its first messages; one going silent only
-    // after its last ones.
-    for (const ev of evs) if (ev.type === 'device-back') handle(ev);
-    for (const m of messages) publish(m);
-    for (const ev of evs) if (ev.type !== 'device-back') handle(ev);
+    const items: { at: number; rank: number; m?: OutMessage; ev?: SimEvent }[] = [...messages.map((m) => ({ at: m.at, rank: 1, m })), ...evs.map((ev) => ({ at: ev.at, rank: rank(ev), ev }))];
+    items.sort((a, b) => a.at - b.at || a.rank - b.rank);
+    for (const it of items) {
+      if (it.m !== undefined) publish(it.m);
+      else if (it.ev !== undefined) handle(it.ev);
+    }
   };
 
   // Progress line.

@@ -4,6 +4,13 @@
  * when the battery is full, and the pile cuts off after a short float (piles must cut off when
  * full). Healthy sessions end within 7 h (Beijing guidance: ≤ 8 h); port temperatures stay a few
  * kelvin above the shed, far below the 80 °C cut-off.
+ *
+ * The pile's own firmware acts on what it measures, whatever the fault: a socket reaching its
+ * over-temperature limit (80 °C) is cut off (port `fault`, no power, heat alarm, session ended);
+ * every session ends at the firmware's 10 h limit; a session ended with the relay welded shut
+ * leaves current flowing through an idle port, which the pile flags as relay-welded. A fault model
+ * only changes the physics (a poor contact, a relay, a charger that never floats), never the
+ * alarms a real pile would not raise.
  */
 import type { ChargerEvent, ChargerTelemetry, Port } from '../../devices/ebike-charger/schema.js';
 import type { DeviceRecord } from '../../src/registry/registry.js';
@@ -20,12 +27,22 @@ const ARRIVALS_PER_HOUR = [
 const FULL_BELOW_W = 20;
 /** Healthy piles end a session after this long whatever happens (guidance: ≤ 8 h). */
 const MAX_SESSION_MIN = 7 * 60;
+/** The firmware's own session limit (AP3000: 10 h), which ends even a session a fault keeps going. */
+const FIRMWARE_SESSION_MIN = 10 * 60;
+/** Socket over-temperature cut-off (AP3000: 80 °C held 30 s); the heat alarm stays on above the release level. */
+const OVERTEMP_C = 80;
+const ALARM_RELEASE_C = 70;
+/** A cut-off port is released (back to idle) once it has cooled below this. */
+const PORT_RELEASE_C = 50;
+/** Power above which a poor contact heats up (I²R): a floating or idle port carries too little. */
+const HEATING_ABOVE_W = 50;
 /** Port socket warming per watt, K/W, and its thermal time constant. */
 const K_PER_W = 0.018;
 const TAU_MIN = 15;
 
 export interface PortSim {
-  state: 'idle' | 'charging' | 'float' | 'full';
+  /** `welded`: the session is over but the relay is stuck closed; `cutoff`: over-temperature cut-off. */
+  state: 'idle' | 'charging' | 'float' | 'full' | 'welded' | 'cutoff';
   /** Energy this battery takes to be full, kWh. */
   needKwh: number;
   deliveredKwh: number;
@@ -38,8 +55,10 @@ export interface PortSim {
   /** Minutes of float before the pile cuts off. */
   floatLimitMin: number;
   tempC: number;
-  /** Temperature when an overheat or overcharge fault took hold of the port. */
+  /** Temperature when an overcharge fault took hold of the port. */
   faultTempFrom?: number;
+  /** Temperature of a poor contact (port-overheat): climbs while current flows, relaxes otherwise. */
+  contactC?: number;
 }
 
 export interface ChargerState {
@@ -58,6 +77,8 @@ function newSession(p: PortSim, rng: Rng, startedAt: number, needKwh = uniform(r
 function idle(p: PortSim): PortSim {
   return { ...p, state: 'idle', needKwh: 0, deliveredKwh: 0, startedAt: 0, fullAt: 0, faultTempFrom: undefined };
 }
+
+const REPORTED: Record<PortSim['state'], Port['state']> = { idle: 'idle', charging: 'charging', float: 'float', full: 'full', welded: 'idle', cutoff: 'fault' };
 
 /** Charging power a battery draws now: constant until 85 % full, then tapering. */
 function chargePowerW(p: PortSim): number {
@@ -115,9 +136,12 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
     const faulted = pf.overheat ?? pf.welded ?? pf.overcharge;
     let p = p0;
     if (p.state === 'idle') {
-      if (faulted !== undefined) {
+      const faultSession = `fault-session:${portNo}`;
+      if (faulted !== undefined && !announced.includes(faultSession)) {
         // The faulty port is in use when the fault shows: start a session at the fault start.
-        p = newSession(p, rng, faulted.startMs, pf.overheat ? 3 : undefined);
+        // A large pack (up to 1 kWh, e.g. a delivery rider's) keeps the faulty port busy for hours.
+        announced.push(faultSession);
+        p = newSession(p, rng, faulted.startMs, pf.overheat ? uniform(rng, 0.8, 1) : undefined);
         events.push({ ts: Math.min(t, faulted.startMs + 1000), code: 'session-start', port: portNo });
       } else if (rng() < pArrive) {
         const at = t - Math.floor(rng() * dtMs);
@@ -127,66 +151,85 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
     }
     let powerW = 0;
     let fault: Port['fault'] = 'none';
-    if (p.state !== 'idle') {
+    if (p.state === 'charging' || p.state === 'float' || p.state === 'full' || p.state === 'welded') {
       for (let s = 0; s < subSteps; s++) {
         const subT = t - dtMs + (s + 1) * (dtMs / subSteps);
         if (p.state === 'charging' && p.fullAt === 0) {
           powerW = chargePowerW(p);
           if (powerW < FULL_BELOW_W) {
-            p = { ...p, fullAt: subT, state: pf.welded ? 'full' : pf.overcharge ? 'charging' : 'float' };
+            if (pf.welded) {
+              // Full: the pile ends the session and opens the relay, but the relay stays shut.
+              events.push({ ts: Math.round(subT), code: 'session-end', port: portNo, detail: `${round(p.deliveredKwh, 3)} kWh` });
+              p = { ...idle(p), state: 'welded', fullAt: subT };
+            } else p = { ...p, fullAt: subT, state: pf.overcharge ? 'charging' : 'float' };
           }
         }
-        if (p.fullAt !== 0) {
-          if (pf.welded) powerW = pf.welded.spec.holdW + normal(rng, 0, 1); // relay stuck closed: power never drops
-          else if (pf.overcharge) powerW = pf.overcharge.spec.holdW + normal(rng, 0, 2); // pile never cuts off
-          else powerW = p.floatW;
+        if (p.state === 'welded') powerW = pf.welded ? pf.welded.spec.holdW + normal(rng, 0, 1) : 0; // the battery's charger keeps drawing through the stuck relay
+        else if (p.fullAt !== 0) powerW = pf.overcharge ? pf.overcharge.spec.holdW + normal(rng, 0, 2) : p.floatW; // overcharge: the charger never floats
+        if (p.state !== 'welded') p = { ...p, deliveredKwh: p.deliveredKwh + (Math.max(0, powerW) * subH) / 1000 };
+      }
+      if (p.state === 'welded') {
+        if (pf.welded === undefined) {
+          p = idle(p);
+          powerW = 0;
+        } else if (pf.welded.spec.detectAfter !== undefined && t - p.fullAt >= pf.welded.spec.detectAfter) {
+          // Current through a port the pile switched off: its self-check flags the relay.
+          fault = 'relay-welded';
+          once(`relay-welded:${portNo}`, { ts: t, code: 'relay-welded', port: portNo });
         }
-        p = { ...p, deliveredKwh: p.deliveredKwh + (Math.max(0, powerW) * subH) / 1000 };
-      }
-      const minutes = (t - p.startedAt) / 60_000;
-      const floatMin = p.fullAt ? (t - p.fullAt) / 60_000 : 0;
-      if (faulted === undefined && ((p.state === 'float' && floatMin >= p.floatLimitMin) || minutes >= MAX_SESSION_MIN)) {
-        events.push({ ts: t, code: 'session-end', port: portNo, detail: `${round(p.deliveredKwh, 3)} kWh` });
-        p = idle(p);
-        powerW = 0;
-      }
-      if (pf.welded && p.fullAt && pf.welded.spec.detectAfter !== undefined && t - p.fullAt >= pf.welded.spec.detectAfter) {
-        fault = 'relay-welded';
-        once(`relay-welded:${portNo}`, { ts: t, code: 'relay-welded', port: portNo });
+      } else {
+        const minutes = (t - p.startedAt) / 60_000;
+        const floatMin = p.fullAt ? (t - p.fullAt) / 60_000 : 0;
+        const healthyEnd = faulted === undefined && ((p.state === 'float' && floatMin >= p.floatLimitMin) || minutes >= MAX_SESSION_MIN);
+        if (healthyEnd || minutes >= FIRMWARE_SESSION_MIN) {
+          events.push({ ts: t, code: 'session-end', port: portNo, detail: `${round(p.deliveredKwh, 3)} kWh` });
+          p = idle(p);
+          powerW = 0;
+        }
       }
     }
     powerW = Math.max(0, powerW);
     // Socket temperature: first-order lag towards ambient + I²R-like warming.
+    const relax = 1 - Math.exp(-dtMs / 60_000 / TAU_MIN);
     const target = ambientC + K_PER_W * powerW;
-    let tempC = p.tempC + (target - p.tempC) * (1 - Math.exp(-dtMs / 60_000 / TAU_MIN));
-    if (pf.overheat) {
-      // A poor contact heating up: climbs at the scripted rate towards the cut-off temperature.
-      const from = p.faultTempFrom ?? p.tempC;
-      p = { ...p, faultTempFrom: from };
-      tempC = Math.min(pf.overheat.spec.maxC, from + (pf.overheat.spec.rateCPerMin * pf.overheat.elapsedMs) / 60_000);
-      if (tempC >= pf.overheat.spec.maxC) {
-        heatAlarm = true;
-        once(`heat-alarm:${portNo}`, { ts: t, code: 'heat-alarm', port: portNo, detail: `port ${portNo} at ${round(tempC, 1)} °C` });
-      }
+    let tempC = p.tempC + (target - p.tempC) * relax;
+    if (pf.overheat !== undefined || p.contactC !== undefined) {
+      // A poor contact heats up at the scripted rate while it carries current (up to its own
+      // ceiling, maxC); without current it cools like any socket.
+      let c = p.contactC ?? p.tempC;
+      if (pf.overheat !== undefined && powerW >= HEATING_ABOVE_W) c = Math.min(pf.overheat.spec.maxC, c + (pf.overheat.spec.rateCPerMin * Math.min(dtMs, pf.overheat.elapsedMs)) / 60_000);
+      else c += (tempC - c) * relax;
+      tempC = Math.max(tempC, c);
+      p = { ...p, contactC: pf.overheat !== undefined || c - tempC > 0.5 ? c : undefined };
     } else if (pf.overcharge && p.fullAt) {
       // The battery warms while it is pushed past full (CCTV test: box at 50 °C).
       const from = p.faultTempFrom ?? p.tempC;
       p = { ...p, faultTempFrom: from };
       tempC = Math.min(pf.overcharge.spec.maxTempC, from + (pf.overcharge.spec.tempRiseCPerHour * (t - p.fullAt)) / 3_600_000);
     }
+    if ((p.state === 'charging' || p.state === 'float' || p.state === 'full') && tempC >= OVERTEMP_C) {
+      // The pile's own over-temperature protection: port cut off, session over, heat alarm.
+      events.push({ ts: t, code: 'heat-alarm', port: portNo, detail: `port ${portNo} at ${round(tempC, 1)} °C, cut off` });
+      events.push({ ts: t, code: 'session-end', port: portNo, detail: `over-temperature cut-off, ${round(p.deliveredKwh, 3)} kWh` });
+      p = { ...idle(p), state: 'cutoff' };
+      powerW = 0;
+    } else if (p.state === 'cutoff' && tempC < PORT_RELEASE_C) p = { ...p, state: 'idle' };
+    if (p.state === 'cutoff' && tempC >= ALARM_RELEASE_C) heatAlarm = true;
     p = { ...p, tempC };
     nextPorts.push(p);
-    const voltageV = p.state === 'idle' ? 0 : inputV - 1;
+    const live = p.state !== 'idle' && p.state !== 'cutoff';
+    const voltageV = live ? inputV - 1 : 0;
+    const session = p.state === 'charging' || p.state === 'float' || p.state === 'full';
     out.push({
       port: portNo,
-      state: p.state,
+      state: fault !== 'none' ? 'fault' : REPORTED[p.state],
       fault,
       powerW: round(powerW, 1),
       voltageV: round(voltageV, 1),
       currentA: voltageV > 0 ? round(powerW / voltageV, 3) : 0,
-      sessionEnergyKwh: round(p.deliveredKwh, 3),
+      sessionEnergyKwh: session ? round(p.deliveredKwh, 3) : 0,
       // The schema caps a session at 7 days; a stuck port reports the cap rather than an invalid value.
-      sessionMinutes: p.state === 'idle' ? 0 : Math.min(7 * 24 * 60, Math.floor((t - p.startedAt) / 60_000)),
+      sessionMinutes: session ? Math.min(7 * 24 * 60, Math.floor((t - p.startedAt) / 60_000)) : 0,
       tempC: round(tempC, 1),
     });
   });

@@ -4,7 +4,9 @@
  * the car and the cumulative counters. A healthy car never shows the entrapment pattern
  * (stopped, doors locked, person inside): a passenger is seen only while moving or with doors
  * open. Speed stays at or below rated, far from the 1.2× overspeed alert. A crew visits about
- * every 12 days: 40 min in inspection mode, then a `service-completed` event.
+ * every 12 days for 30–90 min in inspection mode (the technician drives the car from its roof at
+ * inspection speed, holds doors open, opens the stop switch in the pit), then sends
+ * `service-completed`.
  */
 import type { ElevatorEvent, ElevatorFaultCode, ElevatorTelemetry } from '../../devices/elevator/schema.js';
 import type { DeviceRecord } from '../../src/registry/registry.js';
@@ -27,12 +29,18 @@ export interface ElevatorState {
   runningHours: number;
   /** Start of the next maintenance visit, simulated epoch ms. */
   nextServiceMs: number;
+  /** Length of that visit, ms. */
+  visitMs?: number;
   announced: string[];
 }
 
 /** Maintenance at least every 15 days (特种设备安全监察条例 art. 31): crews come every ~12 days. */
 const SERVICE_EVERY_MS = 12 * DAY_MS;
-const SERVICE_VISIT_MS = 40 * 60_000;
+/** Half-monthly maintenance (TSG T5002 items) takes a technician about 30–90 minutes. */
+const VISIT_MIN_MS = 30 * 60_000;
+const VISIT_MAX_MS = 90 * 60_000;
+/** Inspection speed: at most 0.63 m/s (GB 7588); technicians drive slower. */
+const INSPECTION_SPEED_MS = 0.3;
 
 type Telemetry = Omit<ElevatorTelemetry, 'ts' | 'seq'>;
 
@@ -74,13 +82,25 @@ function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState,
 
   if (t >= state.nextServiceMs) {
     // Maintenance visit: the lift runs in inspection mode, then the crew signs it off.
-    const done = state.nextServiceMs + SERVICE_VISIT_MS;
+    const done = state.nextServiceMs + (state.visitMs ?? VISIT_MIN_MS);
     if (t < done) {
-      const telemetry: Telemetry = { ...base, serviceMode: 'inspection', moving: false, direction: 'none', doorZone: true, doorsLocked: true, passenger: false, floor: next.floor, speedMs: 0, ...counters(), faults: [] };
+      const still = { moving: false, direction: 'none' as const, doorZone: true, doorsLocked: true, speedMs: 0 };
+      const r = rng();
+      const up = rng() < 0.5;
+      const what =
+        r < 0.3
+          ? { ...still, moving: true, direction: up ? ('up' as const) : ('down' as const), doorZone: false, speedMs: round(INSPECTION_SPEED_MS * uniform(rng, 0.8, 1), 2) }
+          : r < 0.5
+            ? { ...still, doorsLocked: false }
+            : still;
+      // The pit or car-top stop switch open while the technician works there.
+      const faults: ElevatorFaultCode[] = r >= 0.5 && r < 0.65 ? ['safety-circuit-open'] : [];
+      const telemetry: Telemetry = { ...base, serviceMode: 'inspection', ...what, passenger: false, floor: next.floor, ...counters(), faults };
       return { state: next, telemetry, events };
     }
     events.push({ ts: done, code: 'service-completed', floor: next.floor, detail: 'half-monthly maintenance' });
     next.nextServiceMs = state.nextServiceMs + SERVICE_EVERY_MS + Math.floor((rng() - 0.5) * 0.5 * DAY_MS);
+    next.visitMs = Math.round(uniform(rng, VISIT_MIN_MS, VISIT_MAX_MS));
   }
 
   // Healthy traffic over the step.
@@ -140,6 +160,7 @@ export const elevatorModel: BehaviourModel<ElevatorState, ElevatorTelemetry, Ele
       runningHours: round(uniform(rng, 200, 4_000), 2),
       // First visit somewhere in the next cycle, in the working day (Beijing 09:00–16:00).
       nextServiceMs: firstServiceMs(t, rng),
+      visitMs: Math.round(uniform(rng, VISIT_MIN_MS, VISIT_MAX_MS)),
       announced: [],
     };
   },

@@ -85,15 +85,13 @@ function step(state: HeatMeterState, ctx: StepContext): StepResult<HeatMeterStat
       power = WATER_KWH_PER_M3K * flow * deltaT;
     }
     for (const f of faultsOf(faults, 'flow-blockage')) {
-      // Flow chokes to a trickle; the stagnant water in the flat cools towards room temperature.
+      // Flow chokes to a trickle (dirt in the strainer, a stuck radiator valve); the stagnant
+      // water in the flat cools towards room temperature. The meter does not know why: its own
+      // valve is open and fine, so no status bit and no event — only the flow tells.
       const k = clamp(f.elapsedMs / f.spec.develop, 0, 1);
       flow = flow + (f.spec.residualFlowM3h - flow) * k;
       deltaT = deltaT + (supply - 24 - deltaT) * k;
       power = WATER_KWH_PER_M3K * flow * deltaT;
-      if (k >= 0.5) {
-        valve = 'abnormal';
-        announce('flow-blockage', { ts: t, code: 'valve-abnormal', detail: 'flow near zero with hot supply' });
-      }
     }
     ret = supply - deltaT;
     for (const f of faultsOf(faults, 'temp-sensor-short')) {

@@ -39,6 +39,8 @@ order as it opens and ends with a table of faults, orders and lead times.
                      15 Nov – 15 Mar, else the coming 1 December)
   --duration D       simulated time to run (default: until the last scripted complaint + 1h)
   --seed N           seed (default 1)
+  --no-imperfections clean device data: no sensor glitches, lost or doubled messages, clock
+                     offsets, network outages or mains dips (docs/simulator.md); on by default
   --json FILE        also write the summary as JSON
   --forever          keep serving after the run, until Ctrl-C (also the default when
                      standard output is a terminal; a non-interactive run exits)
@@ -56,6 +58,7 @@ interface DemoArgs {
   seed: number;
   json?: string;
   forever: boolean;
+  imperfections: boolean;
 }
 
 export async function main(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -170,6 +173,7 @@ export async function main(args: string[], env: Record<string, string | undefine
     durationMs,
     seed: parsed.seed,
     scenarios,
+    imperfections: parsed.imperfections,
     qos: 1,
     // Wait for every PUBACK before the next simulated minute: readings reach the rules in time
     // order, so silence and hold durations are measured as a real district would see them.
@@ -221,6 +225,7 @@ function parseDemoArgs(args: string[]): DemoArgs | number {
     seed: { type: 'string', default: '1' },
     json: { type: 'string' },
     forever: { type: 'boolean', default: false },
+    'no-imperfections': { type: 'boolean', default: false },
   });
   if (typeof values === 'number') return values;
   const problems: string[] = [];
@@ -240,7 +245,7 @@ function parseDemoArgs(args: string[]): DemoArgs | number {
     console.error(`precall demo: ${problems.join('; ')}\n\nRun \`precall demo --help\` for the options.`);
     return 2;
   }
-  return { devices, seed, startMs, scenarioFiles: files, forever: values.forever, ...(durationMs !== undefined ? { durationMs } : {}), ...(values.json !== undefined ? { json: values.json } : {}) };
+  return { devices, seed, startMs, scenarioFiles: files, forever: values.forever, imperfections: !values['no-imperfections'], ...(durationMs !== undefined ? { durationMs } : {}), ...(values.json !== undefined ? { json: values.json } : {}) };
 }
 
 /** Today 00:00 Beijing time when inside the heating season (15 Nov – 15 Mar), else the coming 1 December. */

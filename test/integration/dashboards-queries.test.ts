@@ -78,6 +78,13 @@ beforeAll(async () => {
  */
 const NOT_IN_THE_SIMULATED_DAYS: Record<string, string> = {
   'Last maintenance (due every 15 days)': 'lifts report service-completed after maintenance, every 15 days; the simulator sends none',
+  // A blocked flow sets no valve bit and sends no event (the meter does not know why its flow
+  // fell), and no shipped scenario breaks a meter's own valve or leaks.
+  'Valves abnormal': 'no shipped scenario has a faulty meter valve',
+  'Leak, burst, valve events': 'no shipped scenario leaks, bursts or breaks a meter valve',
+  // The last 10 minutes of wall time: at night the few piles of the simulated district may all be
+  // idle (faulty ports no longer charge for ever: the pile ends every session within 10 h).
+  'Ports charging now': 'depends on the hour the test runs',
 };
 
 /** Every query, with only the simulated district's streets selected. */

@@ -1,22 +1,34 @@
 /**
  * Drives the simulator's behaviour models in-process (no broker) through the rule engine with the
- * shipped default rules: messages are validated by the kind's zod schema as ingest does, turned
- * into Readings, and fed in time order; a device going silent publishes its offline will; the
- * engine is ticked every simulated minute.
+ * shipped default rules, as precall would see them: messages are validated by the kind's zod
+ * schema as ingest does, placed in time by ingest's own rule (src/ingest/time.ts) with the time
+ * they left the device as receive time, and fed in the order they arrive; a device whose
+ * connection drops publishes its offline will, and says online when it reconnects; the engine
+ * runs on the simulated clock and is ticked every simulated minute. Imperfections of healthy
+ * devices are on unless `imperfections: false`.
  */
 import { deviceKinds } from '../../devices/index.js';
 import type { Reading } from '../../src/ingest/reading.js';
+import { placeInTime } from '../../src/ingest/time.js';
+import { loadConfig } from '../../src/config.js';
 import { Registry } from '../../src/registry/registry.js';
 import { createRuleEngine } from '../../src/rules/engine.js';
 import { loadRuleBook } from '../../src/rules/load.js';
 import type { Signal } from '../../src/rules/signal.js';
-import { SimulationEngine, type SimEvent } from '../../simulator/engine.js';
+import { SimulationEngine, type OutMessage, type SimEvent } from '../../simulator/engine.js';
+import type { ImperfectionOption } from '../../simulator/imperfections.js';
 import type { Scenario } from '../../simulator/scenario.js';
 import { syntheticFleet } from '../../simulator/synthetic-fleet.js';
 import { resolveScenario, type ResolvedScenario } from '../../simulator/targets.js';
 
 /** 1 December 2026, 00:00 Beijing time: inside the heating season. */
 export const WINTER_START = Date.parse('2026-12-01T00:00:00+08:00');
+
+/** Ingest's time limits with the default configuration. */
+const LIMITS = (() => {
+  const c = loadConfig({});
+  return { maxFutureMs: c.INGEST_MAX_FUTURE_MS, maxAgeMs: c.INGEST_MAX_AGE_MS };
+})();
 
 export interface SimRunOptions {
   chargers: number;
@@ -30,6 +42,10 @@ export interface SimRunOptions {
   stepMs?: number;
   /** Stop as soon as this returns true for a raised signal. */
   stopWhen?: (s: Signal) => boolean;
+  /** Default true (the simulator's default). */
+  imperfections?: ImperfectionOption;
+  /** Skip the zod check of each message (the simulator's own tests check every payload). Default false. */
+  trustPayloads?: boolean;
 }
 
 export interface SimRunResult {
@@ -39,7 +55,10 @@ export interface SimRunResult {
   rejected: string[];
   scenario?: ResolvedScenario;
   registry: Registry;
+  sim: SimulationEngine;
 }
+
+type Item = { at: number; rank: number; m?: OutMessage; status?: 'online' | 'offline'; deviceId?: string };
 
 export function runSimulation(opts: SimRunOptions): SimRunResult {
   const { fleet } = syntheticFleet({ chargers: opts.chargers, heatMeters: opts.heatMeters, elevators: opts.elevators, hash: false });
@@ -47,8 +66,9 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
   const devices = [...registry.devices.values()];
   const startMs = opts.startMs ?? WINTER_START;
   const scenario = opts.scenario !== undefined ? resolveScenario(opts.scenario, devices, startMs) : undefined;
-  const sim = new SimulationEngine({ devices, seed: opts.seed ?? 1, startMs, scenarios: scenario ? [scenario] : [] });
-  const engine = createRuleEngine({ registry, rules: loadRuleBook(), clock: () => startMs });
+  const sim = new SimulationEngine({ devices, seed: opts.seed ?? 1, startMs, scenarios: scenario ? [scenario] : [], imperfections: opts.imperfections ?? true });
+  let now = startMs;
+  const engine = createRuleEngine({ registry, rules: loadRuleBook(), clock: () => now });
   const signals: Signal[] = [];
   const events: SimEvent[] = [];
   const rejected: string[] = [];
@@ -58,28 +78,48 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
     signals.push(s);
     if (s.state === 'raised' && opts.stopWhen?.(s) === true) stop = true;
   });
+  const tagsOf = new Map(devices.map((d) => [d.id, { device: d.id, kind: d.kind, street: d.street, community: d.community, building: d.building, ...(d.substation !== undefined ? { substation: d.substation } : {}) }]));
   const step = opts.stepMs ?? 60_000;
   for (let t = startMs + step; t <= startMs + opts.durationMs && !stop; t += step) {
     const out = sim.advanceTo(t);
     events.push(...out.events);
-    const msgs = out.messages.sort((a, b) => a.payload.ts - b.payload.ts);
-    for (const m of msgs) {
-      const def = deviceKinds[m.kind];
-      const parsed = (m.channel === 'telemetry' ? def.telemetry : def.event).safeParse(m.payload);
-      if (!parsed.success) {
-        rejected.push(`${m.deviceId} ${m.channel}: ${parsed.error.message.slice(0, 200)}`);
+    const items: Item[] = out.messages.map((m) => ({ at: m.at, rank: 1, m }));
+    for (const e of out.events) {
+      // The broker's will when a connection drops; the device's own "online" when it is back.
+      if (e.type === 'device-silent' || e.type === 'link-down') items.push({ at: e.at, rank: 2, status: 'offline', deviceId: e.deviceId });
+      else if (e.type === 'device-back' || e.type === 'link-up') items.push({ at: e.at, rank: 0, status: 'online', deviceId: e.deviceId });
+    }
+    items.sort((a, b) => a.at - b.at || a.rank - b.rank);
+    for (const it of items) {
+      now = Math.max(now, it.at);
+      if (it.status !== undefined) {
+        engine.onStatus(it.deviceId!, it.status, it.at);
         continue;
       }
-      const d = registry.device(m.deviceId)!;
-      const tags = { device: d.id, kind: d.kind, street: d.street, community: d.community, building: d.building, ...(d.substation !== undefined ? { substation: d.substation } : {}) };
-      const reading = { deviceId: d.id, kind: d.kind, tags, time: m.payload.ts, receivedAt: m.payload.ts, clockCorrected: false, channel: m.channel, payload: parsed.data } as unknown as Reading;
+      const m = it.m!;
+      let payload: unknown = m.payload;
+      if (opts.trustPayloads !== true) {
+        const def = deviceKinds[m.kind];
+        const parsed = (m.channel === 'telemetry' ? def.telemetry : def.event).safeParse(m.payload);
+        if (!parsed.success) {
+          rejected.push(`${m.deviceId} ${m.channel}: ${parsed.error.message.slice(0, 200)}`);
+          continue;
+        }
+        payload = parsed.data;
+      }
+      const time = placeInTime(m.payload.ts, m.at, LIMITS);
+      if (typeof time !== 'number') {
+        rejected.push(`${m.deviceId} ${m.channel}: ${time.message}`);
+        continue;
+      }
+      const tags = tagsOf.get(m.deviceId)!;
+      const reading = { deviceId: m.deviceId, kind: m.kind, tags, time, receivedAt: m.at, clockCorrected: time !== m.payload.ts, channel: m.channel, payload } as unknown as Reading;
       engine.onReading(reading);
       readings++;
     }
-    // A device that drops off: the broker publishes its retained offline will.
-    for (const e of out.events) if (e.type === 'device-silent') engine.onStatus(e.deviceId, 'offline', e.at);
+    now = t;
     engine.tick(t);
   }
   engine.stop();
-  return { signals, events, readings, rejected, ...(scenario ? { scenario } : {}), registry };
+  return { signals, events, readings, rejected, ...(scenario ? { scenario } : {}), registry, sim };
 }

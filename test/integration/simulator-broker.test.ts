@@ -76,11 +76,30 @@ afterEach(async () => {
 });
 
 describe('simulator against a real aedes broker', () => {
+  it('with imperfections: a building network outage drops its connections (the wills fire), the devices reconnect and send what they buffered', async () => {
+    const broker = await startBroker();
+    brokers.push(broker);
+    const { sim } = syntheticFleet({ chargers: 2, heatMeters: 4, elevators: 2, hash: false });
+    // Outages every couple of hours per building, so a 6-hour run has some.
+    const handle = runSimulation({ imperfections: { outagesPerBuildingDay: 12, outageMinutes: [3, 8] }, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 6 * HOUR, seed: 5, qos: 1, progress: false, log: () => undefined });
+    const summary = await handle.done;
+    expect(broker.wills.length).toBeGreaterThan(0);
+    expect(summary.reconnects).toBeGreaterThan(0);
+    // Back online after each outage, and the readings made during it arrive after the reconnect.
+    for (const id of new Set(broker.wills)) {
+      const msgs = broker.received.filter((r) => r.deviceId === id && r.channel !== 'status');
+      const seqs = msgs.map((r) => r.payload.seq as number);
+      expect(Math.max(...seqs), id).toBeGreaterThan(50);
+      expect(new Set(seqs).size / (Math.max(...seqs) + 1), id).toBeGreaterThan(0.95);
+    }
+    expect(broker.received.filter((r) => r.channel === 'status' && r.payload.state === 'online').length).toBeGreaterThan(sim.devices.length);
+  });
+
   it('delivers readings of all three kinds, as counted and schema-valid, with retained online status', async () => {
     const broker = await startBroker();
     brokers.push(broker);
     const { sim } = syntheticFleet({ chargers: 4, heatMeters: 10, elevators: 3, hash: false });
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 3 * HOUR, seed: 3, qos: 1, progress: false, log: () => undefined });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 3 * HOUR, seed: 3, qos: 1, progress: false, log: () => undefined });
     const summary = await handle.done;
 
     const readings = broker.received.filter((r) => r.channel !== 'status');
@@ -119,6 +138,7 @@ describe('simulator against a real aedes broker', () => {
     const port = first.port;
     const { sim } = syntheticFleet({ chargers: 3, heatMeters: 8, elevators: 3, hash: false });
     const handle = runSimulation({
+      imperfections: false,
       fleet: sim,
       url: `mqtt://127.0.0.1:${port}`,
       speed: 'max',
@@ -188,7 +208,7 @@ describe('simulator against a real aedes broker', () => {
     const dir = new URL('../../simulator/scenarios/', import.meta.url).pathname;
     const scenarios = ['lift-entrapment', 'lift-out-of-service', 'port-overheat', 'heat-flow-blockage'].map((n) => loadScenarioFile(`${dir}${n}.yaml`));
     const logged: string[] = [];
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 11 * HOUR, scenarios, complaintsUrl: url, complaintsHeaders: { 'x-api-key': 'k1' }, progress: false, log: (l) => logged.push(l) });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 11 * HOUR, scenarios, complaintsUrl: url, complaintsHeaders: { 'x-api-key': 'k1' }, progress: false, log: (l) => logged.push(l) });
     const due: string[] = [];
     handle.events.on('complaint-due', (c) => due.push(c.scenario));
     const summary = await handle.done;
@@ -214,7 +234,7 @@ describe('simulator against a real aedes broker', () => {
     const { sim } = syntheticFleet({ chargers: 1, heatMeters: 1, elevators: 3, hash: false });
     const dir = new URL('../../simulator/scenarios/', import.meta.url).pathname;
     const logged: string[] = [];
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 4 * HOUR, scenarios: [loadScenarioFile(`${dir}lift-out-of-service.yaml`)], complaintsUrl: 'http://127.0.0.1:1/api/complaints', progress: false, log: (l) => logged.push(l) });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 4 * HOUR, scenarios: [loadScenarioFile(`${dir}lift-out-of-service.yaml`)], complaintsUrl: 'http://127.0.0.1:1/api/complaints', progress: false, log: (l) => logged.push(l) });
     const summary = await handle.done;
     expect(summary.complaints).toEqual({ due: 1, posted: 0, failed: 1 });
     expect(logged.some((l) => l.includes('complaint for lift-out-of-service not posted'))).toBe(true);
@@ -227,7 +247,7 @@ describe('simulator against a real aedes broker', () => {
     const { sim } = syntheticFleet({ chargers: 2, heatMeters: 4, elevators: 2, hash: false });
     const t0 = Date.now();
     // 3600 = one simulated hour per wall second; two simulated hours.
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 3600, startMs: START, durationMs: 2 * HOUR, qos: 0, progress: false, log: () => undefined });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 3600, startMs: START, durationMs: 2 * HOUR, qos: 0, progress: false, log: () => undefined });
     await new Promise((r) => setTimeout(r, 1_000));
     const midway = handle.simNow();
     const summary = await handle.done;
@@ -249,7 +269,7 @@ describe('simulator against a real aedes broker', () => {
     const { sim } = syntheticFleet({ chargers: 1, heatMeters: 2, elevators: 1, hash: false });
     const clock = new ScaledClock(START, 3600);
     clock.begin();
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, clock, durationMs: HOUR, qos: 0, progress: false, log: () => undefined });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, clock, durationMs: HOUR, qos: 0, progress: false, log: () => undefined });
     await new Promise((r) => setTimeout(r, 300));
     expect(Math.abs(handle.simNow() - clock.now())).toBeLessThan(60_000);
     const summary = await handle.done;
@@ -262,7 +282,7 @@ describe('simulator against a real aedes broker', () => {
     const broker = await startBroker();
     brokers.push(broker);
     const { sim } = syntheticFleet({ chargers: 2, heatMeters: 6, elevators: 2, hash: false });
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: HOUR, devicesLimit: 3, progress: false, log: () => undefined });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: HOUR, devicesLimit: 3, progress: false, log: () => undefined });
     const summary = await handle.done;
     expect(summary.devices).toBe(3);
     expect([...new Set(broker.received.map((r) => r.deviceId))].sort()).toEqual(sim.devices.slice(0, 3).map((d) => d.id).sort());
@@ -273,7 +293,7 @@ describe('simulator against a real aedes broker', () => {
     brokers.push(broker);
     const { sim } = syntheticFleet({ chargers: 4, heatMeters: 2, elevators: 1, hash: false });
     const dir = new URL('../../simulator/scenarios/', import.meta.url).pathname;
-    const handle = runSimulation({ fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 7 * HOUR, scenarios: [loadScenarioFile(`${dir}shed-power-loss.yaml`)], progress: false, log: () => undefined });
+    const handle = runSimulation({ imperfections: false, fleet: sim, url: `mqtt://127.0.0.1:${broker.port}`, speed: 'max', startMs: START, durationMs: 7 * HOUR, scenarios: [loadScenarioFile(`${dir}shed-power-loss.yaml`)], progress: false, log: () => undefined });
     const back: string[] = [];
     handle.events.on('device-back', (e) => back.push(e.deviceId));
     const summary = await handle.done;

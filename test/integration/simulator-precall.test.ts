@@ -54,7 +54,9 @@ describe('simulator → precall → InfluxDB', () => {
     );
     // Readings stamped in the recent past (ingest refuses far-future or week-old ones).
     const startMs = Math.floor(Date.now() / 60_000) * 60_000 - 4 * HOUR;
+    // Clean data: this counts every reading from the simulator to InfluxDB.
     const handle = runSimulation({
+      imperfections: false,
       fleet: sim,
       url: `mqtt://127.0.0.1:${first.port}`,
       speed: 'max',

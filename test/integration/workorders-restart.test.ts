@@ -24,10 +24,11 @@ beforeAll(async () => {
   await run(process.execPath, [BIN, 'fleet', '--devices', '6', '--out', dir], { timeout: 60_000 });
   const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { devices: { id: string; kind: string; secret: string }[] };
   pile = creds.devices.find((d) => d.kind === 'ebike-charger')!;
-  // Operator overrides so that the test does not wait out the holds (60 s and 30 s by default).
+  // Operator overrides so that the test does not wait out the holds (60 s and 30 s, over 3 and 2
+  // reports, by default).
   writeFileSync(
     join(dir, 'rules.yaml'),
-    'version: 1\noverrides:\n  - rule: charger-port-hot\n    set: { forS: 0 }\n  - rule: charger-port-overtemp\n    set: { forS: 0 }\n',
+    'version: 1\noverrides:\n  - rule: charger-port-hot\n    set: { forS: 0, minReadings: 1 }\n  - rule: charger-port-overtemp\n    set: { forS: 0, minReadings: 1 }\n',
   );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

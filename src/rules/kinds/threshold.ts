@@ -2,7 +2,8 @@
  * threshold: a condition held for `forS` raises; a separate `clearWhen` (hysteresis) held for
  * `clearForS` clears. Between readings the last reading is assumed to hold (sample and hold) for
  * at most 1.5 heartbeats, so "80 °C held 30 s" raises 30 s after the first hot reading even when
- * the device reports every 3 minutes.
+ * the device reports every 3 minutes. `minReadings` asks for that many consecutive readings in
+ * the condition as well: one glitched sample (a spike, a dropout) is not a condition held.
  */
 import { z } from 'zod';
 import { Condition, fieldsOfCached, readPath, test } from '../expr.js';
@@ -19,6 +20,8 @@ export const ThresholdParams = z.object({
   forS: z.number().min(0).default(0),
   /** Seconds the clear condition must hold before clearing. Default 0. */
   clearForS: z.number().min(0).default(0),
+  /** Consecutive readings in the raise condition needed (besides forS). Default 1. */
+  minReadings: z.number().int().min(1).max(100).default(1),
 });
 export type ThresholdParams = z.infer<typeof ThresholdParams>;
 
@@ -31,6 +34,8 @@ export interface ThresholdState {
   c?: number;
   /** Last reading time while pending. */
   l?: number;
+  /** Readings in the raise condition so far (while pending, when minReadings > 1). */
+  n?: number;
   /** Evidence of the reading that started the pending period. */
   e?: Evidence[];
 }
@@ -52,7 +57,8 @@ export const evaluate: Evaluate<ThresholdParams, ThresholdState> = (state, input
           s.e = evidenceOf(input.subject, fields, input.time, ctx, readPath);
         }
         s.l = input.time;
-        if (input.time - s.p >= params.forS * 1000) signals.push(raise(s, input.time, [...(s.e ?? []), ...(s.p === input.time ? [] : evidenceOf(input.subject, fields, input.time, ctx, readPath))]));
+        if (params.minReadings > 1) s.n = (s.n ?? 0) + 1;
+        if (input.time - s.p >= params.forS * 1000 && (s.n ?? 1) >= params.minReadings) signals.push(raise(s, input.time, [...(s.e ?? []), ...(s.p === input.time ? [] : evidenceOf(input.subject, fields, input.time, ctx, readPath))]));
       } else {
         return NOTHING;
       }
@@ -80,7 +86,7 @@ function onTick(s: ThresholdState, now: number, params: ThresholdParams, ctx: Ki
   const fresh = (t: number) => s.l !== undefined && t - s.l <= ctx.heartbeatSeconds * 1000 * HOLD_HEARTBEATS;
   if (s.r === undefined && s.p !== undefined) {
     const due = s.p + params.forS * 1000;
-    if (now >= due && fresh(due)) return { state: s, signals: [raise(s, due, s.e ?? [])] };
+    if (now >= due && fresh(due) && (s.n ?? 1) >= params.minReadings) return { state: s, signals: [raise(s, due, s.e ?? [])] };
     if (!fresh(now)) return { state: undefined, signals: [] };
   }
   if (s.r !== undefined && s.c !== undefined) {
@@ -96,6 +102,7 @@ function raise(s: ThresholdState, at: number, evidence: Evidence[]): KindSignal 
   delete s.p;
   delete s.e;
   delete s.c;
+  delete s.n;
   const first = evidence[0];
   return { state: 'raised', at, evidence, params: { since, ...(first !== undefined && typeof first.value !== 'boolean' ? { value: first.value } : {}) } };
 }

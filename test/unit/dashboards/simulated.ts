@@ -76,10 +76,12 @@ export async function simulatedDistrict(now: number, spanMs: number, devices = 3
     for (let step = start + MINUTE; ; step += MINUTE) {
       const t = Math.min(step, now);
       const { messages, events } = engine.advanceTo(t);
-      for (const m of [...messages].sort((a, b) => a.payload.ts - b.payload.ts)) {
-        clock = Math.max(clock, m.payload.ts);
+      // In the order they arrive, received when they leave the device (the simulator's
+      // imperfections are on: clocks off, messages late after a network outage).
+      for (const m of [...messages].sort((a, b) => a.at - b.at)) {
+        clock = Math.max(clock, m.at);
         fresh = [];
-        ingest.accept({ topic: `devices/${m.deviceId}/${m.channel}`, payload: Buffer.from(JSON.stringify(m.payload)), qos: 1, clientId: m.deviceId, receivedAt: m.payload.ts }, () => {});
+        ingest.accept({ topic: `devices/${m.deviceId}/${m.channel}`, payload: Buffer.from(JSON.stringify(m.payload)), qos: 1, clientId: m.deviceId, receivedAt: m.at }, () => {});
         for (const r of fresh) {
           out.readings.push(r);
           toSignals(rules.onReading(r));

@@ -45,6 +45,7 @@ function runFleet(): Signal[] {
   ev('l1', T0 + MIN, { code: 'entrapment' });
   ev('l1', T0 + 2 * MIN, { code: 'alarm-button' });
   for (let i = 0; i < 5; i++) ev('l1', T0 + (3 + i) * MIN, { code: 'door-close-fault' });
+  tel('l1', T0 + 9 * MIN, lift({ speedMs: 2, moving: true }));
   tel('l1', T0 + 10 * MIN, lift({ speedMs: 2, moving: true }));
   tel('l1', T0 + 11 * MIN, lift({ serviceMode: 'out-of-service' }));
   tel('l1', T0 + 22 * MIN, lift({ serviceMode: 'out-of-service' }));
@@ -52,7 +53,7 @@ function runFleet(): Signal[] {
   // Heat meters of b1 (1 December: heating season): leak, low ΔT, sensor fault, volume without
   // heat, negative ΔT, valve abnormal.
   ev('m1', T0, { code: 'leak' });
-  for (const t of [T0, T0 + 61 * MIN]) {
+  for (const t of [T0, T0 + 30 * MIN, T0 + 61 * MIN]) {
     tel('m1', t, heat({ deltaTK: 2, returnTempC: 58 }));
     tel('m2', t, heat({ supplyTempC: 0, powerKw: 0, flowM3h: 0.05 }));
     tel('m3', t, heat({ deltaTK: -2, supplyTempC: 44, returnTempC: 46 }));

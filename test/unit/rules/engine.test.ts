@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceKind } from '../../../devices/index.js';
 import { createRuleEngine } from '../../../src/rules/engine.js';
-import { RuleBook } from '../../../src/rules/load.js';
+import { loadRuleBook, RuleBook } from '../../../src/rules/load.js';
 import { Rule } from '../../../src/rules/schema.js';
 import type { Signal } from '../../../src/rules/signal.js';
 import { MemoryRuleStateStore, SqliteRuleStateStore } from '../../../src/rules/state-store.js';
-import { charger, H, heat, MIN, port, reading, S, T0, testRegistry } from './helpers.js';
+import { charger, H, heat, lift, MIN, port, reading, S, T0, testRegistry } from './helpers.js';
 
 const registry = testRegistry();
 const book = (kind: DeviceKind, rules: object[]) => new RuleBook(new Map([[kind, rules.map((r) => Rule.parse(r))]]));
@@ -110,6 +110,31 @@ describe('engine', () => {
     expect(e2.tick(T0 + 2 * H + MIN)).toEqual([]);
     e2.onReading(reading(registry, 'm1', T0 + 2 * H + 2 * MIN, heat()));
     expect(brief(e2.tick(T0 + 2 * H + 16 * MIN))).toEqual(['raised quiet:m2 @8100']);
+  });
+
+  it('silence by receive time, holds by the device clock: a lift 10 min slow and a meter 2 h behind raise nothing with the shipped rules', () => {
+    let now = T0;
+    const engine = createRuleEngine({ registry, rules: loadRuleBook(), clock: () => now });
+    const out: Signal[] = [];
+    let seq = 0;
+    const late = (id: string, lagMs: number, payload: Record<string, unknown>) => {
+      const r = reading(registry, id, now - lagMs, payload);
+      return engine.onReading({ ...r, receivedAt: now, payload: { ...r.payload, seq: seq++ } } as typeof r);
+    };
+    for (let m = 1; m <= 180; m++) {
+      now = T0 + m * MIN;
+      out.push(...late('l1', 10 * MIN, lift()));
+      // The meter sends its buffer first in, first out at its reporting rate: always 2 h behind.
+      if (m % 5 === 0) out.push(...late('m1', 2 * H, heat()));
+      out.push(...engine.tick(now));
+    }
+    expect(brief(out)).toEqual([]);
+    // When they stop talking, silence counts from when precall last heard them.
+    for (let m = 181; m <= 240; m++) {
+      now = T0 + m * MIN;
+      out.push(...engine.tick(now));
+    }
+    expect(brief(out)).toEqual(['raised lift-silent:l1 @12000', 'raised heat-meter-silent:m1 @12300']);
   });
 
   it('building level: enough devices of a substation within the window make one signal; a lone device speaks after the wait', () => {

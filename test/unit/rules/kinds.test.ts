@@ -155,6 +155,52 @@ describe('silence', () => {
   });
 });
 
+describe('threshold minReadings', () => {
+  const p = threshold.ThresholdParams.parse({ kind: 'threshold', when: { field: 't', op: '>=', value: 80 }, forS: 30, minReadings: 2 });
+
+  it('one glitched sample does not raise, even when the hold has passed on a tick; two in a row do', () => {
+    // Sample and hold would raise 30 s after the first hot report; a second report is needed.
+    expect(drive(threshold.evaluate, p, [tel(T0, { t: 95 }), tick(T0 + 31 * S), tick(T0 + 2 * MIN), tel(T0 + 3 * MIN, { t: 25 }), tick(T0 + 5 * MIN)]).out).toEqual([]);
+    expect(drive(threshold.evaluate, p, [tel(T0, { t: 95 }), tick(T0 + 31 * S), tel(T0 + 3 * MIN, { t: 90 })]).out).toEqual([{ state: 'raised', at: T0 + 3 * MIN }]);
+  });
+});
+
+describe('silence by receive time', () => {
+  const p = silence.SilenceParams.parse({ kind: 'silence', intervals: 3 });
+  const heard = (time: number, receivedAt: number): KindInput => ({ type: 'telemetry', time, receivedAt, subject: { root: {} } });
+
+  it('a device whose readings are stamped hours back (slow clock, replayed buffer) is not silent while it talks', () => {
+    const inputs: KindInput[] = [];
+    for (let m = 0; m <= 120; m += 5) inputs.push(heard(T0 + m * MIN - 2 * H, T0 + m * MIN), tick(T0 + m * MIN + 2 * MIN));
+    expect(drive(silence.evaluate, p, inputs, ctx(300)).out).toEqual([]);
+  });
+
+  it('silence starts when precall stops hearing, whatever the last timestamp said', () => {
+    const { out } = drive(silence.evaluate, p, [heard(T0 - 3 * 86_400_000, T0), tick(T0 + 14 * MIN), tick(T0 + 16 * MIN)], ctx(300));
+    expect(out).toEqual([{ state: 'raised', at: T0 + 15 * MIN }]);
+  });
+});
+
+describe('event forS', () => {
+  const p = event.EventParams.parse({
+    kind: 'event',
+    on: 'both',
+    raise: { any: [{ field: 'code', op: '==', value: 'power-cut' }, { field: 'powerCut', op: '==', value: true }] },
+    clear: { any: [{ field: 'code', op: '==', value: 'power-restored' }, { field: 'powerCut', op: '==', value: false }] },
+    forS: 300,
+  });
+
+  it('a dip (cut, then restored within forS) raises nothing; a cut that lasts raises forS after it began', () => {
+    expect(drive(event.evaluate, p, [ev(T0, { code: 'power-cut' }), ev(T0 + 4 * S, { code: 'power-restored' }), tick(T0 + 10 * MIN)]).out).toEqual([]);
+    // The restored event lost: the next report (powerCut false) cancels it too.
+    expect(drive(event.evaluate, p, [ev(T0, { code: 'power-cut' }), tick(T0 + 2 * MIN), tel(T0 + 3 * MIN, { powerCut: false }), tick(T0 + 10 * MIN)]).out).toEqual([]);
+    expect(drive(event.evaluate, p, [ev(T0, { code: 'power-cut' }), tel(T0 + S, { powerCut: true }), tick(T0 + 4 * MIN), tick(T0 + 6 * MIN), ev(T0 + 3 * H, { code: 'power-restored' })]).out).toEqual([
+      { state: 'raised', at: T0 + 5 * MIN },
+      { state: 'cleared', at: T0 + 3 * H },
+    ]);
+  });
+});
+
 describe('event', () => {
   const p = event.EventParams.parse({
     kind: 'event',

@@ -35,13 +35,15 @@ export interface RunOptions {
   scenarios?: Scenario[];
   /** Simulated ms per advanceTo call. Default one hour. */
   stepMs?: number;
+  /** Imperfections of healthy devices; off here (these tests check the physics), on when asked. */
+  imperfections?: boolean;
 }
 
 export function run(opts: RunOptions): Run {
   const { sim } = syntheticFleet({ chargers: opts.chargers ?? 8, heatMeters: opts.heatMeters ?? 40, elevators: opts.elevators ?? 6, hash: false });
   const startMs = opts.startMs ?? WINTER_START;
   const resolved = (opts.scenarios ?? []).map((s) => resolveScenario(s, sim.devices, startMs));
-  const engine = new SimulationEngine({ devices: sim.devices, seed: opts.seed ?? 7, startMs, scenarios: resolved });
+  const engine = new SimulationEngine({ devices: sim.devices, seed: opts.seed ?? 7, startMs, scenarios: resolved, imperfections: opts.imperfections ?? false });
   const messages: OutMessage[] = [];
   const events: SimEvent[] = [];
   const step = opts.stepMs ?? HOUR;

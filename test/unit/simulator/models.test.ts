@@ -86,7 +86,8 @@ describe('healthy fleet over a winter week', { timeout: 60_000 }, () => {
 
   it('elevators: traffic by hour, no faults, never the entrapment pattern, speed at most rated', () => {
     const tel = week.messages.filter((m) => m.kind === 'elevator' && m.channel === 'telemetry').map((m) => m.payload);
-    expect(violations(tel, (r) => (r.faults as string[]).length === 0 && (r.serviceMode === 'normal' || r.serviceMode === 'inspection'))).toEqual([]);
+    // No faults, except the stop switch a technician opens during an inspection visit.
+    expect(violations(tel, (r) => (r.serviceMode === 'normal' && (r.faults as string[]).length === 0) || (r.serviceMode === 'inspection' && (r.faults as string[]).every((f) => f === 'safety-circuit-open')))).toEqual([]);
     expect(violations(tel, (r) => (r.speedMs as number) <= (r.ratedSpeedMs as number))).toEqual([]);
     expect(violations(tel, (r) => !(!r.moving && r.doorsLocked && r.passenger))).toEqual([]);
     expect(tel.filter((r) => r.moving).length).toBeGreaterThan(100);
@@ -169,7 +170,7 @@ it('every start date of a year stays valid (spot checks around the season edges)
   expect(WINTER_START).toBeGreaterThan(0);
 });
 
-it('lifts are maintained about every 12 days (inside the 15-day rule): 40 min of inspection, then service-completed', { timeout: 60_000 }, () => {
+it('lifts are maintained about every 12 days (inside the 15-day rule): 30–90 min of inspection, then service-completed', { timeout: 60_000 }, () => {
   const month = run({ chargers: 1, heatMeters: 1, elevators: 4, durationMs: 30 * DAY, seed: 2 });
   const lifts = [...new Set(month.messages.filter((m) => m.kind === 'elevator').map((m) => m.deviceId))];
   expect(lifts).toHaveLength(4);
@@ -180,8 +181,11 @@ it('lifts are maintained about every 12 days (inside the 15-day rule): 40 min of
     expect((visits[0] as number) - WINTER_START).toBeLessThan(12 * DAY);
     for (let i = 1; i < visits.length; i++) expect((visits[i] as number) - (visits[i - 1] as number)).toBeLessThan(13 * DAY);
     const inspection = month.telemetry(id).filter((r) => r.serviceMode === 'inspection');
-    expect(inspection.length).toBeGreaterThanOrEqual(visits.length * 39);
-    expect(inspection.length).toBeLessThanOrEqual(visits.length * 41);
-    expect(inspection.every((r) => !r.moving && !r.passenger)).toBe(true);
+    expect(inspection.length).toBeGreaterThanOrEqual(visits.length * 29);
+    // (a visit may still be under way when the month ends)
+    expect(inspection.length).toBeLessThanOrEqual((visits.length + 1) * 91);
+    // The technician drives the car at inspection speed (≤ 0.63 m/s), nobody rides in it.
+    expect(inspection.some((r) => r.moving)).toBe(true);
+    expect(inspection.every((r) => !r.passenger && (r.speedMs as number) <= 0.63)).toBe(true);
   }
 });

@@ -214,13 +214,14 @@ describe('upgrades: a more severe signal upgrades the order instead of opening a
       engine.onReading(reading(registry, 'pile-3-1', at(m), charger([port(3, { tempC })], extra)));
     };
 
-    // 65 °C for a minute: port hot (early warning, general class, P2 with the fire risk).
+    // 65 °C over three reports: port hot (early warning, general class, P2 with the fire risk).
     pile(0, 65);
     pile(1, 65);
+    pile(2, 65);
     const [first] = wo.list({}).items;
     expect(first).toMatchObject({ openKey: 'socket-overheat@port:pile-3-1/p3', priority: 'P2', caseClass: 'general', ruleId: 'charger-port-hot' });
-    expect(first!.ackDueAt).toBe(at(1) + 240 * MIN);
-    expect(first!.resolveDueAt).toBe(at(1) + 7 * 24 * 60 * MIN);
+    expect(first!.ackDueAt).toBe(at(2) + 240 * MIN);
+    expect(first!.resolveDueAt).toBe(at(2) + 7 * 24 * 60 * MIN);
 
     // 20 minutes later 85 °C held 30 s: over-temperature (critical, life-safety) upgrades it.
     pile(20, 85);
@@ -238,7 +239,7 @@ describe('upgrades: a more severe signal upgrades the order instead of opening a
     // Life-safety limits (15 min to acknowledge, 2 h to resolve) counted from the upgrade at 21 min.
     expect(order.order.ackDueAt).toBe(at(21) + 15 * MIN);
     expect(order.order.resolveDueAt).toBe(at(21) + 120 * MIN);
-    expect(order.order.createdAt).toBe(at(1));
+    expect(order.order.createdAt).toBe(at(2));
     expect(order.order.signals.map((s) => [s.ruleId, s.role]).sort()).toEqual([
       ['charger-port-hot', 'own'],
       ['charger-port-overtemp', 'own'],
@@ -283,8 +284,9 @@ describe('consequence first, cause later', () => {
     for (let m = 0; m <= 11; m++) pile(m, [port(2, { state: 'full', powerW: 45 })]);
     const [early] = wo.list({}).items;
     expect(early).toMatchObject({ openKey: 'overcharge@port:pile-3-1/p2', family: 'overcharge' });
-    // Then the pile reports the welded relay on that port.
+    // Then the pile reports the welded relay on that port (two reports: one glitched sample is not a fault).
     pile(12, [port(2, { state: 'full', powerW: 45, fault: 'relay-welded' })]);
+    pile(13, [port(2, { state: 'full', powerW: 45, fault: 'relay-welded' })]);
     const items = wo.list({}).items;
     expect(items).toHaveLength(1);
     const { order, history } = wo.get(early!.code);
