@@ -91,51 +91,24 @@ export function clockOffsetMs(rng: Rng, r: ImperfectionRates): number {
 
 type Payload = Record<string, unknown>;
 
-/** One sensor value of a payload: how to read and write it and how it glitches. */
-interface Channel {
-  key: string;
-  get(): number;
-  set(v: number): void;
-  /** A plausible one-sample spike from value v. */
-  spike(v: number, rng: Rng): number;
-  /** The value the sensor reports when the sample is lost. */
-  dropout: number;
-  decimals: number;
-}
-
-function field(obj: Payload, name: string, key: string, decimals: number, spike: Channel['spike'], dropout: number): Channel {
-  return { key, get: () => obj[name] as number, set: (v) => (obj[name] = round(v, decimals)), spike, dropout, decimals };
-}
+/** A plausible one-sample spike of a value (the payload gives context, e.g. the rated speed). */
+type Spike = (v: number, rng: Rng, tel: Payload) => number;
 
 const sign = (rng: Rng) => (rng() < 0.5 ? -1 : 1);
+// PT1000 pairs of heat meters: spikes of a few kelvin (EMI on the leads), dropout 0.00 °C.
+const meterTemp: Spike = (v, rng) => v + sign(rng) * uniform(rng, 1, 10);
+// Ultrasonic flow: air bubbles give a zero sample or a spike.
+const meterFlow: Spike = (v, rng) => v * uniform(rng, 1.5, 3);
+const shedTemp: Spike = (v, rng) => v + sign(rng) * uniform(rng, 3, 20);
+// Socket NTCs of a pile: a spike of up to 80 K on one sample (well past the 80 °C cut-off);
+// an open NTC reads the bottom of its range.
+const socketTemp: Spike = (v, rng) => v + uniform(rng, 10, 80);
+const portPower: Spike = (v, rng) => v * uniform(rng, 1.2, 2);
+// Speed from the encoder while moving: a glitch reads up to 1.6 × rated for one sample.
+const carSpeed: Spike = (_v, rng, tel) => (tel.ratedSpeedMs as number) * uniform(rng, 1.1, 1.6);
 
-/** The glitching sensors of a telemetry payload, by device kind. */
-function channelsOf(kind: DeviceKind, tel: Payload): Channel[] {
-  switch (kind) {
-    case 'heat-meter':
-      // PT1000 pairs: spikes of a few kelvin (EMI on the leads), dropout 0.00 °C; ultrasonic
-      // flow: air bubbles give a zero sample or a spike.
-      return [
-        field(tel, 'supplyTempC', 'supply', 2, (v, rng) => v + sign(rng) * uniform(rng, 1, 10), 0),
-        field(tel, 'returnTempC', 'return', 2, (v, rng) => v + sign(rng) * uniform(rng, 1, 10), 0),
-        field(tel, 'flowM3h', 'flow', 4, (v, rng) => v * uniform(rng, 1.5, 3), 0),
-      ];
-    case 'ebike-charger': {
-      const out = [field(tel, 'ambientTempC', 'ambient', 1, (v, rng) => v + sign(rng) * uniform(rng, 3, 20), -40)];
-      for (const p of tel.ports as Payload[]) {
-        // Socket NTCs: a spike of up to 80 K on one sample (well past the 80 °C cut-off), an open
-        // NTC reads the bottom of its range; the port's power sample may be lost while charging.
-        out.push(field(p, 'tempC', `t${String(p.port)}`, 1, (v, rng) => v + uniform(rng, 10, 80), -40));
-        if (p.state === 'charging') out.push(field(p, 'powerW', `p${String(p.port)}`, 1, (v, rng) => v * uniform(rng, 1.2, 2), 0));
-      }
-      return out;
-    }
-    case 'elevator':
-      // Speed from the encoder while moving: a glitch reads up to 1.6 × rated for one sample.
-      if (tel.moving !== true) return [];
-      return [field(tel, 'speedMs', 'speed', 2, (_v, rng) => (tel.ratedSpeedMs as number) * uniform(rng, 1.1, 1.6), 0)];
-  }
-}
+const PORT_TEMP = Array.from({ length: 17 }, (_, i) => `t${i}`);
+const PORT_POWER = Array.from({ length: 17 }, (_, i) => `p${i}`);
 
 /** Per-device memory of the sensor layer: last reported values and values stuck until a time. */
 export interface NoiseState {
@@ -147,38 +120,60 @@ export function newNoiseState(): NoiseState {
   return { last: {}, stuck: {} };
 }
 
+/** One sensor value: spike, dropout, stuck, or as measured. Returns true when changed. */
+function glitch(obj: Payload, name: string, key: string, decimals: number, spike: Spike, dropout: number, tel: Payload, state: NoiseState, rng: Rng, t: number, r: ImperfectionRates): boolean {
+  const stuck = state.stuck[key];
+  if (stuck !== undefined) {
+    if (t < stuck[1]) {
+      obj[name] = stuck[0];
+      return true;
+    }
+    delete state.stuck[key];
+  }
+  const u = rng();
+  const v = obj[name] as number;
+  if (u < r.spikePerSample) {
+    obj[name] = round(spike(v, rng, tel), decimals);
+    return true;
+  }
+  if (u < r.spikePerSample + r.dropoutPerSample) {
+    obj[name] = dropout;
+    return true;
+  }
+  const last = state.last[key];
+  if (u < r.spikePerSample + r.dropoutPerSample + r.stuckPerSample && last !== undefined) {
+    state.stuck[key] = [last, t + uniform(rng, r.stuckMinutes[0], r.stuckMinutes[1]) * 60_000];
+    obj[name] = last;
+    return true;
+  }
+  state.last[key] = v;
+  return false;
+}
+
 /**
  * Apply sensor imperfections to a telemetry payload in place (the copy the engine publishes).
  * Returns true when something was changed.
  */
 export function applySensorNoise(kind: DeviceKind, tel: Payload, state: NoiseState, rng: Rng, t: number, r: ImperfectionRates): boolean {
   let changed = false;
-  for (const ch of channelsOf(kind, tel)) {
-    const stuck = state.stuck[ch.key];
-    if (stuck !== undefined) {
-      if (t < stuck[1]) {
-        ch.set(stuck[0]);
-        changed = true;
-        continue;
+  switch (kind) {
+    case 'heat-meter':
+      changed = glitch(tel, 'supplyTempC', 'supply', 2, meterTemp, 0, tel, state, rng, t, r) || changed;
+      changed = glitch(tel, 'returnTempC', 'return', 2, meterTemp, 0, tel, state, rng, t, r) || changed;
+      changed = glitch(tel, 'flowM3h', 'flow', 4, meterFlow, 0, tel, state, rng, t, r) || changed;
+      break;
+    case 'ebike-charger':
+      changed = glitch(tel, 'ambientTempC', 'ambient', 1, shedTemp, -40, tel, state, rng, t, r);
+      for (const p of tel.ports as Payload[]) {
+        const n = p.port as number;
+        changed = glitch(p, 'tempC', PORT_TEMP[n]!, 1, socketTemp, -40, tel, state, rng, t, r) || changed;
+        // The port's power sample may be lost while charging.
+        if (p.state === 'charging') changed = glitch(p, 'powerW', PORT_POWER[n]!, 1, portPower, 0, tel, state, rng, t, r) || changed;
       }
-      delete state.stuck[ch.key];
-    }
-    const u = rng();
-    const v = ch.get();
-    if (u < r.spikePerSample) {
-      ch.set(ch.spike(v, rng));
-      changed = true;
-    } else if (u < r.spikePerSample + r.dropoutPerSample) {
-      ch.set(ch.dropout);
-      changed = true;
-    } else if (u < r.spikePerSample + r.dropoutPerSample + r.stuckPerSample && state.last[ch.key] !== undefined) {
-      const value = state.last[ch.key]!;
-      state.stuck[ch.key] = [value, t + uniform(rng, r.stuckMinutes[0], r.stuckMinutes[1]) * 60_000];
-      ch.set(value);
-      changed = true;
-      continue;
-    }
-    state.last[ch.key] = v;
+      break;
+    case 'elevator':
+      if (tel.moving === true) changed = glitch(tel, 'speedMs', 'speed', 2, carSpeed, 0, tel, state, rng, t, r);
+      break;
   }
   if (changed) derive(kind, tel);
   return changed;

@@ -93,6 +93,8 @@ interface PortFaults {
   overcharge?: FaultOf<'overcharge'>;
 }
 
+const NO_PORT_FAULTS: PortFaults = Object.freeze({});
+
 function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, ChargerTelemetry, ChargerEvent> {
   const { t, dtMs, rng, seed, faults } = ctx;
   const events: Omit<ChargerEvent, 'seq'>[] = [];
@@ -128,11 +130,14 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
 
   state.ports.forEach((p0, i) => {
     const portNo = i + 1;
-    const pf: PortFaults = {
-      overheat: faultsOf(faults, 'port-overheat').find((f) => f.spec.port === portNo),
-      welded: faultsOf(faults, 'relay-welded').find((f) => f.spec.port === portNo),
-      overcharge: faultsOf(faults, 'overcharge').find((f) => f.spec.port === portNo),
-    };
+    const pf: PortFaults =
+      faults.length === 0
+        ? NO_PORT_FAULTS
+        : {
+            overheat: faultsOf(faults, 'port-overheat').find((f) => f.spec.port === portNo),
+            welded: faultsOf(faults, 'relay-welded').find((f) => f.spec.port === portNo),
+            overcharge: faultsOf(faults, 'overcharge').find((f) => f.spec.port === portNo),
+          };
     const faulted = pf.overheat ?? pf.welded ?? pf.overcharge;
     let p = p0;
     if (p.state === 'idle') {

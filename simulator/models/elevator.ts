@@ -44,6 +44,39 @@ const INSPECTION_SPEED_MS = 0.3;
 
 type Telemetry = Omit<ElevatorTelemetry, 'ts' | 'seq'>;
 
+/** What the car is doing in one snapshot. */
+interface Car {
+  moving: boolean;
+  direction: 'none' | 'up' | 'down';
+  doorZone: boolean;
+  doorsLocked: boolean;
+  passenger: boolean;
+  floor: number;
+  speedMs: number;
+}
+
+/** One heartbeat's telemetry, every field written out (a literal: object spreads with added keys are slow in V8, and this runs for every lift every minute). */
+function snapshot(s: ElevatorState, serviceMode: Telemetry['serviceMode'], car: Car, faults: ElevatorFaultCode[]): Telemetry {
+  return {
+    serviceMode,
+    moving: car.moving,
+    direction: car.direction,
+    doorZone: car.doorZone,
+    doorsLocked: car.doorsLocked,
+    passenger: car.passenger,
+    floor: car.floor,
+    power: 'normal',
+    speedMs: car.speedMs,
+    ratedSpeedMs: s.ratedSpeedMs,
+    runningHours: round(s.runningHours, 4),
+    tripCount: s.tripCount,
+    doorCycles: s.doorCycles,
+    faults,
+  };
+}
+
+const parked = (floor: number): Car => ({ moving: false, direction: 'none', doorZone: true, doorsLocked: true, passenger: false, floor, speedMs: 0 });
+
 function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState, ElevatorTelemetry, ElevatorEvent> {
   const { t, dtMs, rng, faults } = ctx;
   const next: ElevatorState = { ...state, announced: [...state.announced] };
@@ -53,15 +86,12 @@ function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState,
     next.announced.push(key);
     events.push(event);
   };
-  const base = { power: 'normal' as const, ratedSpeedMs: state.ratedSpeedMs };
-  const counters = () => ({ runningHours: round(next.runningHours, 4), tripCount: next.tripCount, doorCycles: next.doorCycles });
 
   const stuck = faultsOf(faults, 'out-of-service')[0];
   if (stuck) {
     // Taken out of service by its safety chain: parked with doors shut, nobody inside.
     once('out-of-service', { ts: stuck.startMs, code: stuck.spec.cause, floor: next.floor, detail: 'lift out of service' });
-    const telemetry: Telemetry = { ...base, serviceMode: 'out-of-service', moving: false, direction: 'none', doorZone: true, doorsLocked: true, passenger: false, floor: next.floor, speedMs: 0, ...counters(), faults: [stuck.spec.cause] };
-    return { state: next, telemetry, events };
+    return { state: next, telemetry: snapshot(next, 'out-of-service', parked(next.floor), [stuck.spec.cause]), events };
   }
   const trapped = faultsOf(faults, 'entrapment')[0];
   if (trapped) {
@@ -76,27 +106,26 @@ function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState,
       faultsNow.push('alarm-button');
       once('alarm-button', { ts: trapped.startMs + 90_000, code: 'alarm-button', floor: next.floor });
     }
-    const telemetry: Telemetry = { ...base, serviceMode: 'normal', moving: false, direction: 'none', doorZone: trapped.spec.where === 'door-zone', doorsLocked: true, passenger: true, floor: next.floor, speedMs: 0, ...counters(), faults: faultsNow };
-    return { state: next, telemetry, events };
+    const car: Car = { moving: false, direction: 'none', doorZone: trapped.spec.where === 'door-zone', doorsLocked: true, passenger: true, floor: next.floor, speedMs: 0 };
+    return { state: next, telemetry: snapshot(next, 'normal', car, faultsNow), events };
   }
 
   if (t >= state.nextServiceMs) {
     // Maintenance visit: the lift runs in inspection mode, then the crew signs it off.
     const done = state.nextServiceMs + (state.visitMs ?? VISIT_MIN_MS);
     if (t < done) {
-      const still = { moving: false, direction: 'none' as const, doorZone: true, doorsLocked: true, speedMs: 0 };
+      const car = parked(next.floor);
       const r = rng();
       const up = rng() < 0.5;
-      const what =
-        r < 0.3
-          ? { ...still, moving: true, direction: up ? ('up' as const) : ('down' as const), doorZone: false, speedMs: round(INSPECTION_SPEED_MS * uniform(rng, 0.8, 1), 2) }
-          : r < 0.5
-            ? { ...still, doorsLocked: false }
-            : still;
+      if (r < 0.3) {
+        car.moving = true;
+        car.direction = up ? 'up' : 'down';
+        car.doorZone = false;
+        car.speedMs = round(INSPECTION_SPEED_MS * uniform(rng, 0.8, 1), 2);
+      } else if (r < 0.5) car.doorsLocked = false;
       // The pit or car-top stop switch open while the technician works there.
       const faults: ElevatorFaultCode[] = r >= 0.5 && r < 0.65 ? ['safety-circuit-open'] : [];
-      const telemetry: Telemetry = { ...base, serviceMode: 'inspection', ...what, passenger: false, floor: next.floor, ...counters(), faults };
-      return { state: next, telemetry, events };
+      return { state: next, telemetry: snapshot(next, 'inspection', car, faults), events };
     }
     events.push({ ts: done, code: 'service-completed', floor: next.floor, detail: 'half-monthly maintenance' });
     next.nextServiceMs = state.nextServiceMs + SERVICE_EVERY_MS + Math.floor((rng() - 0.5) * 0.5 * DAY_MS);
@@ -138,11 +167,11 @@ function step(state: ElevatorState, ctx: StepContext): StepResult<ElevatorState,
   if (r < busy) {
     const up = rng() < 0.5;
     const between = clamp(next.floor + (up ? -1 : 1), 1, state.floors);
-    telemetry = { ...base, serviceMode: 'normal', moving: true, direction: up ? 'up' : 'down', doorZone: false, doorsLocked: true, passenger: true, floor: between, speedMs: round(state.ratedSpeedMs * clamp(normal(rng, 0.97, 0.01), 0.9, 1), 2), ...counters(), faults: faultsNow };
+    telemetry = snapshot(next, 'normal', { moving: true, direction: up ? 'up' : 'down', doorZone: false, doorsLocked: true, passenger: true, floor: between, speedMs: round(state.ratedSpeedMs * clamp(normal(rng, 0.97, 0.01), 0.9, 1), 2) }, faultsNow);
   } else if (r < busy + (trips > 0 ? 0.1 : 0)) {
-    telemetry = { ...base, serviceMode: 'normal', moving: false, direction: 'none', doorZone: true, doorsLocked: false, passenger: rng() < 0.5, floor: next.floor, speedMs: 0, ...counters(), faults: faultsNow };
+    telemetry = snapshot(next, 'normal', { moving: false, direction: 'none', doorZone: true, doorsLocked: false, passenger: rng() < 0.5, floor: next.floor, speedMs: 0 }, faultsNow);
   } else {
-    telemetry = { ...base, serviceMode: 'normal', moving: false, direction: 'none', doorZone: true, doorsLocked: true, passenger: false, floor: next.floor, speedMs: 0, ...counters(), faults: faultsNow };
+    telemetry = snapshot(next, 'normal', parked(next.floor), faultsNow);
   }
   return { state: next, telemetry, events };
 }

@@ -27,10 +27,21 @@ export interface HeatMeterState {
   announced: string[];
 }
 
+const offsets = new Map<string, number>();
+/** A substation's own offset from the district heating curve, ±2 K (fixed per run). */
+function substationOffset(seed: number, key: string): number {
+  const k = `${seed}:${key}`;
+  let v = offsets.get(k);
+  if (v === undefined) {
+    v = (hashUnit(seed, `substation:${key}`) - 0.5) * 4;
+    offsets.set(k, v);
+  }
+  return v;
+}
+
 /** Supply temperature the building's substation delivers now (healthy), °C. */
 export function substationSupplyC(t: number, seed: number, device: DeviceRecord): number {
-  const key = device.substation ?? device.building;
-  const offset = (hashUnit(seed, `substation:${key}`) - 0.5) * 4;
+  const offset = substationOffset(seed, device.substation ?? device.building);
   // Heating curve: 45 °C at mild weather up to 80 °C in a hard frost; design 75/50 °C, ≤ 85 °C.
   return clamp(40 + 1.25 * (18 - outdoorTempC(t, seed)), 45, 78) + offset;
 }

@@ -14,10 +14,32 @@ export function beijingHour(ts: number): number {
   return (((ts + BEIJING_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000;
 }
 
+/** Facts of one Beijing calendar day, computed once (every device asks at every step). */
+interface DayFacts {
+  doy: number;
+  heating: boolean;
+}
+const days = new Map<number, DayFacts>();
+function dayFacts(ts: number): DayFacts {
+  const index = Math.floor((ts + BEIJING_OFFSET_MS) / DAY_MS);
+  let f = days.get(index);
+  if (f === undefined) {
+    const d = new Date(index * DAY_MS);
+    const month = d.getUTCMonth() + 1;
+    const day = d.getUTCDate();
+    f = {
+      doy: Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS),
+      heating: (month === 11 && day >= 15) || month === 12 || month === 1 || month === 2 || (month === 3 && day <= 15),
+    };
+    if (days.size > 4096) days.clear();
+    days.set(index, f);
+  }
+  return f;
+}
+
 /** Day of year (0-based) in Beijing. */
 export function beijingDayOfYear(ts: number): number {
-  const d = new Date(ts + BEIJING_OFFSET_MS);
-  return Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS);
+  return dayFacts(ts).doy;
 }
 
 /**
@@ -25,14 +47,19 @@ export function beijingDayOfYear(ts: number): number {
  * through household meters only inside it.
  */
 export function inHeatingSeason(ts: number): boolean {
-  const d = new Date(ts + BEIJING_OFFSET_MS);
-  const month = d.getUTCMonth() + 1;
-  const day = d.getUTCDate();
-  return (month === 11 && day >= 15) || month === 12 || month === 1 || month === 2 || (month === 3 && day <= 15);
+  return dayFacts(ts).heating;
 }
 
+const swings = new Map<string, number>();
 function dailySwing(seed: number, day: number): number {
-  return (hashUnit(seed, `weather:${day}`) - 0.5) * 6; // ±3 K from one day to the next
+  const key = `${seed}:${day}`;
+  let v = swings.get(key);
+  if (v === undefined) {
+    v = (hashUnit(seed, `weather:${day}`) - 0.5) * 6; // ±3 K from one day to the next
+    if (swings.size > 4096) swings.clear();
+    swings.set(key, v);
+  }
+  return v;
 }
 
 /** Outdoor air temperature, °C. */

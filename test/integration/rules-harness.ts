@@ -46,6 +46,12 @@ export interface SimRunOptions {
   imperfections?: ImperfectionOption;
   /** Skip the zod check of each message (the simulator's own tests check every payload). Default false. */
   trustPayloads?: boolean;
+  /**
+   * Simulate only the substations (or buildings without one) of this share of the fleet, so that
+   * shards can run in parallel processes: whole substations and buildings stay together, and a
+   * device reads the same in any shard (its random stream depends on its id only).
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface SimRunResult {
@@ -63,7 +69,12 @@ type Item = { at: number; rank: number; m?: OutMessage; status?: 'online' | 'off
 export function runSimulation(opts: SimRunOptions): SimRunResult {
   const { fleet } = syntheticFleet({ chargers: opts.chargers, heatMeters: opts.heatMeters, elevators: opts.elevators, hash: false });
   const registry = new Registry(fleet);
-  const devices = [...registry.devices.values()];
+  let devices = [...registry.devices.values()];
+  if (opts.shard !== undefined) {
+    const groups = [...new Set(devices.map((d) => d.substation ?? d.building))];
+    const mine = new Set(groups.filter((_, i) => i % opts.shard!.count === opts.shard!.index));
+    devices = devices.filter((d) => mine.has(d.substation ?? d.building));
+  }
   const startMs = opts.startMs ?? WINTER_START;
   const scenario = opts.scenario !== undefined ? resolveScenario(opts.scenario, devices, startMs) : undefined;
   const sim = new SimulationEngine({ devices, seed: opts.seed ?? 1, startMs, scenarios: scenario ? [scenario] : [], imperfections: opts.imperfections ?? true });

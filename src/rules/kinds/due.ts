@@ -36,6 +36,8 @@ export const evaluate: Evaluate<DueParams, DueState> = (state, input, now, param
   // Ticks never start a count: first sight is a message from the device.
   if (state === undefined && input.type === 'tick') return { state, signals: [] };
   const at = input.type === 'tick' ? now : input.time;
+  // Hot path: telemetry without a counter changes nothing but, perhaps, makes the date due.
+  if (input.type === 'telemetry' && params.counter === undefined && state !== undefined && (state.r !== undefined || params.days === undefined || at < state.s + params.days * 86_400_000 - params.warnS * 1000)) return { state, signals: [] };
   let s: DueState = state === undefined ? { s: at } : { ...state };
   const signals: KindSignal[] = [];
   if (input.type === 'event' && test(params.reset, input.subject)) {

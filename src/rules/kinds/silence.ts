@@ -30,7 +30,14 @@ export interface SilenceState {
   r?: 1;
 }
 
+const NONE: KindSignal[] = Object.freeze([]) as unknown as KindSignal[];
+
 export const evaluate: Evaluate<SilenceParams, SilenceState> = (state, input, now, params, ctx) => {
+  if ((input.type === 'telemetry' || input.type === 'event') && state?.o === undefined && state?.r === undefined) {
+    // Hot path (every message of every device): just remember when it was heard.
+    const heard = input.receivedAt ?? input.time;
+    return { state: { l: state?.l !== undefined && state.l > heard ? state.l : heard }, signals: NONE };
+  }
   const s: SilenceState = { ...state };
   const signals: KindSignal[] = [];
   if (input.type === 'telemetry' || input.type === 'event') {
