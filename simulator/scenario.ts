@@ -11,6 +11,8 @@ import { ElevatorFaultCode } from '../devices/elevator/schema.js';
 import { DEVICE_KINDS } from '../devices/index.js';
 import { ComplaintCategory } from '../src/complaints/schema.js';
 import { Id } from '../src/registry/fleet-schema.js';
+import { familyMap, loadDefaultRules } from '../src/rules/load.js';
+import { AssetType, Family } from '../src/rules/schema.js';
 import { formatIssues } from '../src/zod-issues.js';
 import { Duration } from './duration.js';
 
@@ -109,10 +111,32 @@ export const Complaint = z
   })
   .strict();
 
+let families: string[] | undefined;
+/** The problem families the shipped rules diagnose (an override file cannot add any). */
+function knownFamilies(): string[] {
+  families ??= [...familyMap([...loadDefaultRules().values()].flat()).keys()].sort();
+  return families;
+}
+
+/**
+ * The truth of a scenario: the problem family a crew should be sent for and the asset it is
+ * about (the port for a port fault, the device, its building, its substation). The demo credits
+ * the fault only with an order of that family on that asset (docs/simulator.md, README).
+ */
+export const Expectation = z
+  .object({
+    family: Family.refine((f) => knownFamilies().includes(f), { error: (i) => `"${String(i.input)}" is not a problem family of the shipped rules (${knownFamilies().join(', ')})` }),
+    asset: AssetType,
+  }, { error: (i) => (i.input === undefined ? 'Required: say what a right diagnosis is, e.g. expect: { family: socket-overheat, asset: port }' : undefined) })
+  .strict();
+export type Expectation = z.infer<typeof Expectation>;
+
 export const Scenario = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
     description: z.string().min(1),
+    /** What a right diagnosis is: `{ family: socket-overheat, asset: port }`. */
+    expect: Expectation,
     faults: z.array(Fault).min(1),
     /** When a resident would call 12345, relative to the run start. */
     complaintAfter: Duration.optional(),

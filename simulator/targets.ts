@@ -3,7 +3,7 @@
  * fault hits, when it starts and ends, and when (and about what) a resident calls.
  */
 import type { DeviceRecord } from '../src/registry/registry.js';
-import { FAULT_KINDS, type Fault, type Scenario } from './scenario.js';
+import { FAULT_KINDS, type Expectation, type Fault, type Scenario } from './scenario.js';
 
 export interface ResolvedFault {
   scenario: string;
@@ -35,6 +35,8 @@ export interface ResolvedComplaint {
 
 export interface ResolvedScenario {
   name: string;
+  /** The family and asset type a right diagnosis names. */
+  expect: Expectation;
   faults: ResolvedFault[];
   complaint: ResolvedComplaint;
 }
@@ -96,6 +98,7 @@ export function resolveScenario(scenario: Scenario, fleet: readonly DeviceRecord
   const atMs = scenario.complaintAt !== undefined ? Date.parse(scenario.complaintAt) : runStartMs + (scenario.complaintAfter ?? 0);
   return {
     name: scenario.name,
+    expect: scenario.expect,
     faults,
     complaint: {
       scenario: scenario.name,

@@ -77,8 +77,8 @@ const Common = {
   building: z
     .object({
       by: z.enum(['building', 'substation']).default('building'),
-      /** Devices needed (at least). Default 3. */
-      minDevices: z.number().int().min(2).default(3),
+      /** Devices needed (at least). Default 3. 1 = a building with a single device of the kind speaks for the building (a one-pile shed). */
+      minDevices: z.number().int().min(1).default(3),
       /** Fraction of the group's devices of this kind needed as well (0–1). Default 0. */
       fraction: z.number().min(0).max(1).default(0),
       /** Raises within this many seconds count together; device signals wait this long. Default 600. */

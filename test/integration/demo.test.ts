@@ -1,8 +1,10 @@
 /**
  * `npm start` runs `precall demo`: the real backend (embedded broker, outbox, rules, work orders,
- * HTTP) and the simulator with every shipped scenario, as a child process exactly as a newcomer
- * runs it. Every scenario must get a work order before its scripted 12345 call, and the run
- * must end by itself with exit code 0.
+ * HTTP) and the simulator with every shipped scenario and the imperfections of healthy devices
+ * on (the default), as a child process exactly as a newcomer runs it. Every scenario must be
+ * diagnosed right (its expected family on its expected asset) before its scripted 12345 call,
+ * with at most 1.1 orders per fault, no wrong diagnosis and no false alarm; the run must end by
+ * itself with exit code 0.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -31,22 +33,26 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('precall demo (npm start)', () => {
-  it('opens a work order for every shipped scenario before its complaint time and exits 0', async () => {
+  it('diagnoses every shipped scenario right before its call, one order per fault, no wrong diagnosis, no false alarm; exits 0', async () => {
     const json = join(dir, 'summary.json');
     const { code, stdout, stderr } = await run(['--json', json]);
     expect(code, `stderr:\n${stderr.slice(-2000)}`).toBe(0);
     const summary = JSON.parse(readFileSync(json, 'utf8')) as DemoSummary & CrewMessages;
     const shipped = readdirSync(join(root, 'simulator/scenarios')).filter((f) => f.endsWith('.yaml'));
     expect(summary.scenarios).toHaveLength(shipped.length);
-    const lines = summary.scenarios.map((s) => `${s.scenario}: ${s.order?.code ?? 'no order'} lead ${s.leadTimeMs === undefined ? '-' : Math.round(s.leadTimeMs / 60_000)} min`);
-    console.log(`demo lead times:\n  ${lines.join('\n  ')}\nfalse alarms: ${summary.falseAlarms.length}`);
+    const lines = summary.scenarios.map((s) => `${s.scenario} (${s.expect.family}@${s.expect.asset}): ${s.order?.code ?? 'no order'} lead ${s.leadTimeMs === undefined ? '-' : Math.round(s.leadTimeMs / 60_000)} min, ${s.ordersForFault} order(s)`);
+    console.log(`demo:\n  ${lines.join('\n  ')}\nordersPerFault ${summary.ordersPerFault}, wrong diagnoses ${summary.wrongDiagnoses.length}, false alarms ${summary.falseAlarms.length}`);
     for (const s of summary.scenarios) {
-      expect(s.order, `${s.scenario}: no work order`).toBeDefined();
+      expect(s.rightDiagnosis, `${s.scenario}: no ${s.expect.family} order on its ${s.expect.asset}`).toBe(true);
       expect(s.leadTimeMs, `${s.scenario}: order ${s.order?.code} opened after the complaint`).toBeGreaterThan(0);
     }
+    expect(summary.ordersPerFault).toBeLessThanOrEqual(1.1);
+    expect(summary.wrongDiagnoses.map((o) => `${o.code} ${o.family}@${o.asset?.type}:${o.asset?.id} ${o.title}`)).toEqual([]);
+    expect(summary.falseAlarms.map((o) => `${o.code} ${o.family}@${o.asset?.type}:${o.asset?.id} ${o.title}`)).toEqual([]);
     // What a person sees: orders as they open, and the closing table.
     expect(stdout).toMatch(/WO-\d{8}-\d{4}/);
     expect(stdout).toMatch(/proactive rate: \d+%/);
+    expect(stdout).toMatch(/orders per fault: \d\.\d\d {3}wrong diagnoses: 0 {3}false alarms: 0/);
     expect(stdout).toContain('No InfluxDB configured');
     // The console's one-time sign-in URL; a non-interactive run ends after its summary.
     expect(stdout).toMatch(/Console http:\/\/127\.0\.0\.1:\d+\/auth\/token\?t=[\w-]{20,}/);

@@ -50,7 +50,7 @@ describe('simulator → precall → InfluxDB', () => {
     const first = await startPrecall(0, fleet.registry);
     // A lift stuck out of service gives elevator events; charging sessions give pile events.
     const stuck = parseScenario(
-      'name: stuck\ndescription: d\ncomplaintAfter: 2h\ncomplaint: { category: elevator, text: t }\nfaults:\n  - { type: out-of-service, target: { kind: elevator, index: 0 }, startAfter: 10m }\n',
+      'name: stuck\ndescription: d\nexpect: { family: out-of-service, asset: device }\ncomplaintAfter: 2h\ncomplaint: { category: elevator, text: t }\nfaults:\n  - { type: out-of-service, target: { kind: elevator, index: 0 }, startAfter: 10m }\n',
     );
     // Readings stamped in the recent past (ingest refuses far-future or week-old ones).
     const startMs = Math.floor(Date.now() / 60_000) * 60_000 - 4 * HOUR;

@@ -274,7 +274,7 @@ describe('scenario signatures, checked on the readings', () => {
 });
 
 describe('invalid scenario files are refused with the path of the offending field', () => {
-  const base = `name: x\ndescription: d\ncomplaintAfter: 1h\ncomplaint: { category: heating, text: cold }\n`;
+  const base = `name: x\ndescription: d\nexpect: { family: comms-loss, asset: device }\ncomplaintAfter: 1h\ncomplaint: { category: heating, text: cold }\n`;
   const refuse = (text: string) => {
     try {
       parseScenario(text, 'bad.yaml');
@@ -304,16 +304,22 @@ describe('invalid scenario files are refused with the path of the offending fiel
     expect(refuse(`${base}faults:\n  - { type: port-overheat, target: { device: a }, rate: 1 }\n`)).toMatch(/faults\[0\].*rate/);
   });
   it('no complaint time names complaintAfter', () => {
-    expect(refuse(`name: x\ndescription: d\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`)).toMatch(/^bad\.yaml: complaintAfter: Required/);
+    expect(refuse(`name: x\ndescription: d\nexpect: { family: comms-loss, asset: device }\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`)).toMatch(/^bad\.yaml: complaintAfter: Required/);
   });
   it('an unknown complaint category names complaint.category', () => {
-    expect(refuse(`name: x\ndescription: d\ncomplaintAfter: 1h\ncomplaint: { category: noise, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`)).toMatch(/^bad\.yaml: complaint\.category: /);
+    expect(refuse(`name: x\ndescription: d\nexpect: { family: comms-loss, asset: device }\ncomplaintAfter: 1h\ncomplaint: { category: noise, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`)).toMatch(/^bad\.yaml: complaint\.category: /);
+  });
+  it('a scenario states its truth: no expect, an unknown family or asset type are refused with the path', () => {
+    const rest = `complaintAfter: 1h\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { device: a } }\n`;
+    expect(refuse(`name: x\ndescription: d\n${rest}`)).toMatch(/^bad\.yaml: expect: /);
+    expect(refuse(`name: x\ndescription: d\nexpect: { family: socket-overheating, asset: port }\n${rest}`)).toMatch(/expect\.family: "socket-overheating" is not a problem family of the shipped rules \(.*socket-overheat/);
+    expect(refuse(`name: x\ndescription: d\nexpect: { family: socket-overheat, asset: shed }\n${rest}`)).toMatch(/expect\.asset: /);
   });
   it('broken YAML says so', () => {
     expect(refuse('name: [unclosed')).toMatch(/^bad\.yaml: not valid YAML/);
   });
   it('an absolute complaintAt is accepted and resolved as given', () => {
-    const s = parseScenario(`name: x\ndescription: d\ncomplaintAt: 2026-12-01T12:00:00+08:00\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { kind: heat-meter, index: -1 }, startAfter: 1h30m }\n`);
+    const s = parseScenario(`name: x\ndescription: d\nexpect: { family: comms-loss, asset: device }\ncomplaintAt: 2026-12-01T12:00:00+08:00\ncomplaint: { category: heating, text: t }\nfaults:\n  - { type: silent, target: { kind: heat-meter, index: -1 }, startAfter: 1h30m }\n`);
     const { sim } = syntheticFleet({ heatMeters: 3, hash: false });
     const r = resolveScenario(s, sim.devices, WINTER_START);
     expect(r.complaint.atMs).toBe(Date.parse('2026-12-01T12:00:00+08:00'));
