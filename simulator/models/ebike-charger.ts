@@ -144,9 +144,10 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
       const faultSession = `fault-session:${portNo}`;
       if (faulted !== undefined && !announced.includes(faultSession)) {
         // The faulty port is in use when the fault shows: start a session at the fault start.
-        // A large pack (up to 1 kWh, e.g. a delivery rider's) keeps the faulty port busy for hours.
+        // A large pack (0.9–1.2 kWh: 48–60 V, 20 Ah, e.g. a delivery rider's) keeps the port
+        // with the poor contact busy for hours.
         announced.push(faultSession);
-        p = newSession(p, rng, faulted.startMs, pf.overheat ? uniform(rng, 0.8, 1) : undefined);
+        p = newSession(p, rng, faulted.startMs, pf.overheat ? uniform(rng, 0.9, 1.2) : undefined);
         events.push({ ts: Math.min(t, faulted.startMs + 1000), code: 'session-start', port: portNo });
       } else if (rng() < pArrive) {
         const at = t - Math.floor(rng() * dtMs);

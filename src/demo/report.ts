@@ -102,9 +102,12 @@ export function summarise(scenarios: readonly ResolvedScenario[], orders: readon
   const byTime = [...orders].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
   const prints = scenarios.map((s) => footprint(s, lookup));
   const on = (o: WorkOrder, fp: Footprint) => o.asset !== null && o.createdAt >= fp.startAt && fp.touched.has(assetKey(o.asset));
+  // An order on this fault's assets is this fault's unless another fault there explains its family
+  // (two scenarios may share a building: the shed's power cut is not the substation's order).
+  const explainedElsewhere = (o: WorkOrder, fp: Footprint) => o.family !== fp.family && prints.some((other) => other !== fp && on(o, other) && other.family === o.family);
   const outcomes = scenarios.map((s, i): ScenarioOutcome => {
     const fp = prints[i]!;
-    const mine = byTime.filter((o) => byRule(o) && on(o, fp));
+    const mine = byTime.filter((o) => byRule(o) && on(o, fp) && !explainedElsewhere(o, fp));
     const first = mine.find((o) => o.family === fp.family && fp.expected.has(assetKey(o.asset!)));
     return {
       scenario: s.name,

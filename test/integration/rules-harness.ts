@@ -19,6 +19,7 @@ import { SimulationEngine, type OutMessage, type SimEvent } from '../../simulato
 import type { ImperfectionOption } from '../../simulator/imperfections.js';
 import type { Scenario } from '../../simulator/scenario.js';
 import { syntheticFleet } from '../../simulator/synthetic-fleet.js';
+import { createWorkOrders, type WorkOrder } from '../../src/workorders/index.js';
 import { resolveScenario, type ResolvedScenario } from '../../simulator/targets.js';
 
 /** 1 December 2026, 00:00 Beijing time: inside the heating season. */
@@ -52,6 +53,8 @@ export interface SimRunOptions {
    * device reads the same in any shard (its random stream depends on its id only).
    */
   shard?: { index: number; count: number };
+  /** Feed the signals into the real work-order component (SQLite in memory) and return its orders. */
+  workOrders?: boolean;
 }
 
 export interface SimRunResult {
@@ -62,6 +65,8 @@ export interface SimRunResult {
   scenario?: ResolvedScenario;
   registry: Registry;
   sim: SimulationEngine;
+  /** With `workOrders`: every order the run opened, as the component keeps it at the end. */
+  orders: WorkOrder[];
 }
 
 type Item = { at: number; rank: number; m?: OutMessage; status?: 'online' | 'offline'; deviceId?: string };
@@ -80,6 +85,7 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
   const sim = new SimulationEngine({ devices, seed: opts.seed ?? 1, startMs, scenarios: scenario ? [scenario] : [], imperfections: opts.imperfections ?? true });
   let now = startMs;
   const engine = createRuleEngine({ registry, rules: loadRuleBook(), clock: () => now });
+  const orders = opts.workOrders === true ? createWorkOrders({ dbPath: ':memory:', registry, clock: () => now }) : undefined;
   const signals: Signal[] = [];
   const events: SimEvent[] = [];
   const rejected: string[] = [];
@@ -87,6 +93,7 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
   let stop = false;
   engine.subscribe((s) => {
     signals.push(s);
+    orders?.onSignal(s);
     if (s.state === 'raised' && opts.stopWhen?.(s) === true) stop = true;
   });
   const tagsOf = new Map(devices.map((d) => [d.id, { device: d.id, kind: d.kind, street: d.street, community: d.community, building: d.building, ...(d.substation !== undefined ? { substation: d.substation } : {}) }]));
@@ -132,5 +139,7 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
     engine.tick(t);
   }
   engine.stop();
-  return { signals, events, readings, rejected, ...(scenario ? { scenario } : {}), registry, sim };
+  const opened = orders?.list({ limit: 100_000 }).items ?? [];
+  void orders?.stop();
+  return { signals, events, readings, rejected, ...(scenario ? { scenario } : {}), registry, sim, orders: opened };
 }

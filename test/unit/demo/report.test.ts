@@ -76,6 +76,17 @@ describe('demo summary: scored against each scenario\'s truth', () => {
     expect(s.falseAlarms.map((f) => f.code)).toEqual(['WO-3']);
   });
 
+  it("an order on a shared building that another fault explains is that fault's, not this one's", () => {
+    const shed = scenario('shed-power-loss', 'supply-loss', 'building', ['ec-1', 'ec-2'], 2 * H, 4 * H);
+    const s = summarise([supply, shed], [order('WO-1', 2.1 * H, 'supply-loss', { type: 'building', id: 'b1' }), order('WO-2', 2.5 * H, 'heating-supply', { type: 'substation', id: 's1' })], lookup);
+    expect(s.scenarios.map((x) => [x.scenario, x.order?.code, x.ordersForFault])).toEqual([
+      ['substation-supply-drop', 'WO-2', 1],
+      ['shed-power-loss', 'WO-1', 1],
+    ]);
+    expect(s.wrongDiagnoses).toEqual([]);
+    expect(s.ordersPerFault).toBe(1);
+  });
+
   it('an order opened before the fault began is a false alarm; a late one is not proactive; complaint orders are neither', () => {
     const s = summarise([trapped], [order('WO-0', 1 * H, 'entrapment', device('el-1')), order('WO-4', 4 * H, 'entrapment', device('el-1')), order('WO-5', 3.2 * H, null, { type: 'building', id: 'b2' }, 'complaint')], lookup);
     expect(s.falseAlarms.map((f) => f.code)).toEqual(['WO-0']);

@@ -79,7 +79,7 @@ describe('scenario signatures, checked on the readings', () => {
     const past60 = temps.find((x) => x.t > 60)?.ts as number;
     expect(past60).toBeLessThan(complaintMs - HOUR);
     // A normal e-bike session: never the energy of an overcharge.
-    expect(Math.max(...temps.map((x) => x.p.sessionEnergyKwh))).toBeLessThan(1.1);
+    expect(Math.max(...temps.map((x) => x.p.sessionEnergyKwh))).toBeLessThan(1.3);
   });
 
   it('port-overheat held below the pile limit (48 °C): no heat alarm, the port keeps charging', () => {
