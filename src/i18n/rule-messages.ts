@@ -15,6 +15,10 @@
  * `used`, `reason`; event none; scheduled the query row's columns and tags. Every device signal
  * has `device`, and `port` when the rule reads `ports[*]`; building-level signals have
  * `building` or `substation` and `devices` (how many).
+ *
+ * A group of several device kinds (rules of one family group together: a building's lift, pile
+ * and meters silent at once) and every street group use the family's text, `family.<family>.<by>`,
+ * with `devices` and a count per kind (`lifts`, `piles`, `meters`); street groups name the street.
  */
 import type { Entry } from './catalogue.js';
 
@@ -112,6 +116,11 @@ export const ruleMessages = {
     zh: '{device} 最后一次上报在 {lastSeenTime}（北京时间），已{silentFor}没有消息：{reasonText}。失联期间困人等报警无法送达，请检查电梯监测终端的供电和网络。',
     en: '{device} last reported at {lastSeenTime} (Beijing time), {silentFor} ago: {reasonText}. While it is silent, alarms such as entrapment cannot get through; check the lift monitor’s power and network.',
   },
+  'rule.lift-silent.building.title': { zh: '{building} 电梯监测设备集体失联', en: 'Lift monitors in {building} all stopped reporting' },
+  'rule.lift-silent.building.description': {
+    zh: '{building} 有 {devices} 台电梯的监测设备同时失联，多为楼内停电或网络故障；失联期间困人等报警无法送达。请到场检查电梯运行和该楼的供电、网络。',
+    en: 'The monitors of {devices} lifts in {building} stopped reporting at the same time, usually a power cut or network fault in the building; while they are silent, entrapment alarms cannot reach us. Check the lifts and the building’s power and network on site.',
+  },
   'rule.lift-service-due.title': { zh: '电梯需按期保养', en: 'Lift maintenance due' },
   'rule.lift-service-due.description': {
     zh: '{device} 距上次保养（或开始计数的 {sinceTime}）已{days}天，{reasonText}。按《特种设备安全监察条例》电梯至少每15天保养一次，请安排维保单位上门保养，完成后在系统中确认。',
@@ -178,5 +187,22 @@ export const ruleMessages = {
   'rule.heat-building-supply-hourly.description': {
     zh: '{building} 过去一小时热表平均供水温度只有 {supply}°C，低于正常供热水平，楼内住户可能不热。请通知供热公司检查该楼的供热。',
     en: 'The heat meters in {building} averaged only {supply} °C supply temperature over the last hour, below normal heating: homes there may be cold. Ask the heating company to check the building’s supply.',
+  },
+
+  // ---- mass events: one problem family across kinds, a building or a whole street ----------
+  'family.comms-loss.building.title': { zh: '{building} 楼内设备集体失联', en: 'Devices in {building} all stopped reporting' },
+  'family.comms-loss.building.description': {
+    zh: '{building} 有 {devices} 台设备同时失联（电梯 {lifts} 台、充电桩 {piles} 台、热表 {meters} 块），多为楼内停电或网络（交换机、路由器、采集网关）故障。请到场检查该楼的供电和网络设备，恢复前这些设备的报警无法送达。',
+    en: '{devices} devices in {building} stopped reporting at the same time ({lifts} lifts, {piles} charging piles, {meters} heat meters); usually the building lost power or its network (switch, router, gateway) is down. Check the building’s power and network on site: until they are back, their alarms cannot reach us.',
+  },
+  'family.comms-loss.street.title': { zh: '{street} 大面积设备失联', en: 'Devices across {street} stopped reporting' },
+  'family.comms-loss.street.description': {
+    zh: '{street} 多栋楼的 {devices} 台设备同时失联（电梯 {lifts} 台、充电桩 {piles} 台、热表 {meters} 块），多为片区停电或运营商网络故障。请联系供电公司和网络运营商确认，并通知街道；恢复前这些设备的报警无法送达，需人工巡查电梯。',
+    en: '{devices} devices in many buildings of {street} stopped reporting at the same time ({lifts} lifts, {piles} charging piles, {meters} heat meters); most likely an area power cut or a network operator outage. Ask the power supplier and the network operator, and tell the street office; until service is back their alarms cannot reach us, so check the lifts by hand.',
+  },
+  'family.supply-loss.street.title': { zh: '{street} 片区充电桩停电', en: 'Charging sheds across {street} lost power' },
+  'family.supply-loss.street.description': {
+    zh: '{street} 多个车棚的 {devices} 台充电桩同时报告断电，多为片区停电。请联系供电公司确认停电范围和恢复时间，并告知居民暂时无法充电。',
+    en: '{devices} charging piles at sheds across {street} reported a power cut at the same time: most likely an area power cut. Ask the power supplier about its extent and when power returns, and tell residents they cannot charge for now.',
   },
 } satisfies Record<string, Entry>;

@@ -1,13 +1,20 @@
 /**
- * Building level: when at least `need` devices of one building (or substation) raise the same
- * rule within `windowS`, one group signal replaces theirs. Device raises of such rules wait
- * `windowS` to see whether they are part of a wider problem; those still alone then go out as
- * device signals. Pure state transitions; the engine builds the signals.
+ * Building level: when at least `need` devices of one building (or substation) raise rules of
+ * the same problem family within `windowS`, one group signal replaces theirs. Device raises of
+ * such rules wait `windowS` to see whether they are part of a wider problem; those still alone
+ * then go out as device signals. The same transitions run one level up, with buildings as the
+ * members: when most buildings of a street have their group raised, one street signal replaces
+ * theirs (a mass event). Pure state transitions; the engine builds the signals.
  */
+import type { Signal } from './signal.js';
 
 export interface GroupState {
   /** Group signal raised. */
   r?: 1;
+  /** The rule whose options and texts the group's signals use (the one that raised it). */
+  rule?: string;
+  /** A raised building group waiting for its street's decision: its signal, not sent yet. */
+  s?: Signal;
   /** Members: device id → [raised at, 0 pending | 1 sent as device signal | 2 folded into the group]. */
   m: Record<string, [number, 0 | 1 | 2]>;
 }
@@ -23,7 +30,7 @@ export type GroupAction =
   | { type: 'none' };
 
 export function onDeviceRaise(state: GroupState | undefined, deviceId: string, at: number, need: number, windowS: number): { state: GroupState; action: GroupAction } {
-  const s: GroupState = { ...(state?.r !== undefined ? { r: 1 as const } : {}), m: { ...state?.m } };
+  const s: GroupState = { ...state, m: { ...state?.m } };
   if (s.r !== undefined) {
     const known = s.m[deviceId]?.[1] === 2;
     s.m[deviceId] = [at, 2];
@@ -49,11 +56,13 @@ export function onDeviceClear(state: GroupState | undefined, deviceId: string): 
   if (state === undefined || member === undefined) return { state, action: { type: 'device-clear', deviceId } };
   const m = { ...state.m };
   delete m[deviceId];
-  const s: GroupState = { ...(state.r !== undefined ? { r: 1 as const } : {}), m };
+  const s: GroupState = { ...state, m };
   let action: GroupAction = { type: 'none' };
   if (member[1] === 1) action = { type: 'device-clear', deviceId };
   else if (member[1] === 2 && !Object.values(m).some(([, st]) => st === 2)) {
     delete s.r;
+    delete s.rule;
+    delete s.s;
     action = { type: 'group-clear' };
   }
   return { state: Object.keys(m).length === 0 && s.r === undefined ? undefined : s, action };

@@ -144,21 +144,32 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     }
     return a ?? undefined;
   }
+  // Group sizes by problem family: the devices of a building (or substation) whose kind has a
+  // grouped rule of the family, and the buildings of a street that have such devices. One pass
+  // over the fleet per rule book: a pass per group would be quadratic at 100k devices.
   let groupSizes: Map<string, number> | undefined;
-  function groupSize(kind: DeviceKind, by: 'building' | 'substation', gid: string): number {
+  function groupSize(family: string, by: 'building' | 'substation' | 'street', gid: string): number {
     if (groupSizes === undefined) {
-      // One pass over the fleet for every group: a pass per group would be quadratic at 100k devices.
       groupSizes = new Map();
+      const kinds = new Map<string, Set<string>>();
+      for (const [kind, rules] of book.defaults) for (const r of rules) if (r.building !== undefined) kinds.set(`${r.family}|${r.building.by}`, (kinds.get(`${r.family}|${r.building.by}`) ?? new Set()).add(kind));
+      const add = (k: string) => groupSizes!.set(k, (groupSizes!.get(k) ?? 0) + 1);
+      const streetBuildings = new Set<string>();
       for (const d of registry.devices.values()) {
-        const b = `${d.kind}|building|${d.building}`;
-        groupSizes.set(b, (groupSizes.get(b) ?? 0) + 1);
-        if (d.substation !== undefined) {
-          const k = `${d.kind}|substation|${d.substation}`;
-          groupSizes.set(k, (groupSizes.get(k) ?? 0) + 1);
+        for (const [fb, ks] of kinds) {
+          if (!ks.has(d.kind)) continue;
+          const [fam, grp] = fb.split('|') as [string, string];
+          if (grp === 'building') {
+            add(`${fam}|building|${d.building}`);
+            if (!streetBuildings.has(`${fam}|${d.building}`)) {
+              streetBuildings.add(`${fam}|${d.building}`);
+              add(`${fam}|street|${d.street}`);
+            }
+          } else if (d.substation !== undefined) add(`${fam}|substation|${d.substation}`);
         }
       }
     }
-    return groupSizes.get(`${kind}|${by}|${gid}`) ?? 0;
+    return groupSizes.get(`${family}|${by}|${gid}`) ?? 0;
   }
   const tagsCache = new Map<string, DeviceTags>();
   function tagsOf(deviceId: string): DeviceTags | undefined {
@@ -315,8 +326,20 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     };
   }
 
-  function groupSignal(rule: Rule, tags: DeviceTags, by: 'building' | 'substation', gid: string, state: 'raised' | 'cleared', at: number, devices: string[], evidence: Signal['evidence']): Signal {
+  const streetNames = new Map(registry.fleet.streets.map((st) => [st.id, st.name]));
+  function groupSignal(rule: Rule, tags: DeviceTags, by: 'building' | 'substation' | 'street', gid: string, state: 'raised' | 'cleared', at: number, devices: string[], evidence: Signal['evidence']): Signal {
     const asset: Asset = { type: by, id: gid };
+    // Several kinds in one group (a building's lift, pile and meters all silent; a street): the
+    // family's own text with a count per kind, else the rule's building text.
+    const byKind: Record<string, number> = {};
+    for (const id of devices) {
+      const k = tagsOf(id)?.kind;
+      if (k !== undefined) byKind[k] = (byKind[k] ?? 0) + 1;
+    }
+    const mixed = by === 'street' || Object.keys(byKind).length > 1;
+    const params: Record<string, string | number> = mixed
+      ? { [by]: by === 'street' ? (streetNames.get(gid) ?? gid) : gid, devices: devices.length, lifts: byKind.elevator ?? 0, piles: byKind['ebike-charger'] ?? 0, meters: byKind['heat-meter'] ?? 0 }
+      : { [by]: gid, devices: devices.length };
     return {
       key: `${rule.id}:${by}:${gid}`,
       family: rule.family,
@@ -334,13 +357,100 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       severity: rule.severity,
       caseClass: rule.caseClass,
       at,
-      message: { id: `${rule.message ?? `rule.${rule.id}`}.${by}`, params: { [by]: gid, devices: devices.length } },
+      message: { id: mixed ? `family.${rule.family}.${by}` : `${rule.message ?? `rule.${rule.id}`}.${by}`, params },
       evidence: evidence.slice(0, 20),
       ...(state === 'raised' ? { devices } : {}),
     };
   }
 
-  /** A device-level raise/clear decided: route through building grouping when the rule has it. */
+  /** The rule a group's signals speak for: the one that raised the group (else the given one). */
+  function groupRule(g: GroupState | undefined, fallback: Rule): Rule {
+    if (g?.rule === undefined || g.rule === fallback.id) return fallback;
+    return book.all().find((r) => r.id === g.rule) ?? fallback;
+  }
+  const members = (g: GroupState | undefined) =>
+    Object.entries(g?.m ?? {})
+      .filter(([, [, st]]) => st === 2)
+      .map(([id]) => id);
+
+  /**
+   * A building's group raised (or grown) for a rule with street level: one level up, buildings are
+   * the members. Returns what to send: nothing yet (waiting for the street), the building's own
+   * signal, or the street's.
+   */
+  function viaStreet(rule: Rule, tags: DeviceTags, bkey: string, sig: Signal, at: number, out: Signal[]): void {
+    const street = rule.building?.street;
+    if (street === undefined || rule.building?.by !== 'building') {
+      out.push(sig);
+      return;
+    }
+    const skey = `grp|${rule.family}|street|${tags.street}`;
+    const sg = scopes.get(skey) as GroupState | undefined;
+    const bg = scopes.get(bkey) as GroupState;
+    const memberState = sg?.m[tags.building]?.[1];
+    if (memberState === 2) {
+      // Already part of the street's incident: the street's signal again, with the newcomer.
+      const devices = Object.keys(sg!.m).flatMap((bld) => (sg!.m[bld]![1] === 2 ? members(scopes.get(`grp|${rule.family}|building|${bld}`) as GroupState | undefined) : []));
+      out.push(groupSignal(groupRule(sg, rule), tags, 'street', tags.street, 'raised', at, devices.sort(), sig.evidence.slice(0, 2)));
+      return;
+    }
+    if (memberState === 1) {
+      out.push(sig); // this building already went out on its own
+      return;
+    }
+    if (memberState === 0) {
+      bg.s = sig; // still waiting for the street: keep the newest version
+      dirty.add(bkey);
+      return;
+    }
+    const need = Math.max(street.minBuildings, Math.ceil(street.fraction * groupSize(rule.family, 'street', tags.street)));
+    const res = onDeviceRaise(sg, tags.building, at, need, rule.building.windowS);
+    scopes.set(skey, res.state);
+    dirty.add(skey);
+    if (res.action.type === 'hold') {
+      bg.s = sig;
+      dirty.add(bkey);
+      pendingGroups.add(skey);
+      return;
+    }
+    if (res.action.type !== 'group-raise' && res.action.type !== 'group-grow') return;
+    if (res.action.type === 'group-raise') res.state.rule = rule.id;
+    const buildings = res.action.devices;
+    const devices: string[] = [];
+    const evidence: Signal['evidence'] = [];
+    for (const b of buildings) {
+      const g = scopes.get(`grp|${rule.family}|building|${b}`) as GroupState | undefined;
+      devices.push(...members(g));
+      if (g?.s !== undefined) {
+        evidence.push(...g.s.evidence.slice(0, 1));
+        delete g.s;
+        dirty.add(`grp|${rule.family}|building|${b}`);
+      }
+    }
+    out.push(groupSignal(groupRule(res.state, rule), tags, 'street', tags.street, 'raised', at, devices.sort(), evidence.length > 0 ? evidence : sig.evidence));
+  }
+
+  /** A building group cleared: tell its street, which may clear (last member) or say nothing. */
+  function clearViaStreet(rule: Rule, tags: DeviceTags, sig: Signal, out: Signal[]): void {
+    const skey = `grp|${rule.family}|street|${tags.street}`;
+    const sg = scopes.get(skey) as GroupState | undefined;
+    if (sg?.m[tags.building] === undefined) {
+      out.push(sig);
+      return;
+    }
+    const res = onDeviceClear(sg, tags.building);
+    if (res.state === undefined) scopes.delete(skey);
+    else scopes.set(skey, res.state);
+    dirty.add(skey);
+    if (res.action.type === 'device-clear') out.push(sig);
+    else if (res.action.type === 'group-clear') out.push(groupSignal(groupRule(sg, rule), tags, 'street', tags.street, 'cleared', sig.at, [], sig.evidence));
+  }
+
+  /**
+   * A device-level raise/clear decided: route through grouping when the rule has it. Rules of one
+   * problem family group together (a building's lift, pile and meters falling silent at once are
+   * one comms-loss of the building), and with `street:` buildings group into their street.
+   */
   function emitDevice(rule: Rule, tags: DeviceTags, signal: Signal, out: Signal[]): void {
     const b = rule.building;
     const gid = b === undefined ? undefined : b.by === 'building' ? tags.building : tags.substation;
@@ -348,11 +458,11 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       out.push(signal);
       return;
     }
-    const gkey = `grp|${rule.id}|${b.by}|${gid}`;
+    const gkey = `grp|${rule.family}|${b.by}|${gid}`;
     const g = scopes.get(gkey) as GroupState | undefined;
     const dev = scope(tags.device);
     if (signal.state === 'raised') {
-      const need = Math.max(b.minDevices, Math.ceil(b.fraction * groupSize(tags.kind, b.by, gid)));
+      const need = Math.max(b.minDevices, Math.ceil(b.fraction * groupSize(rule.family, b.by, gid)));
       const res = onDeviceRaise(g, tags.device, signal.at, need, b.windowS);
       scopes.set(gkey, res.state);
       dirty.add(gkey);
@@ -360,22 +470,24 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         dev.p = setIn(dev.p, rule.id, signal);
         pendingGroups.add(gkey);
       } else if (res.action.type === 'group-raise') {
+        res.state.rule = rule.id;
         const evidence: Signal['evidence'] = [];
         for (const id of res.action.devices) {
           const ds = scopes.get(id) as ScopeState | undefined;
-          const pending = ds?.p?.[rule.id];
-          if (pending !== undefined) evidence.push(...pending.evidence.slice(0, 2));
-          if (ds !== undefined) {
-            ds.p = setIn(ds.p, rule.id, undefined);
+          // The member's pending signal is kept under its own rule (another kind's rule of the family).
+          for (const [rid, pending] of Object.entries(ds?.p ?? {})) {
+            if (book.all().find((r) => r.id === rid)?.family !== rule.family) continue;
+            evidence.push(...pending.evidence.slice(0, 2));
+            ds!.p = setIn(ds!.p, rid, undefined);
             touch(id);
           }
         }
         evidence.push(...signal.evidence.slice(0, 2));
         dev.p = setIn(dev.p, rule.id, undefined);
-        out.push(groupSignal(rule, tags, b.by, gid, 'raised', signal.at, res.action.devices, evidence));
+        viaStreet(rule, tags, gkey, groupSignal(rule, tags, b.by, gid, 'raised', signal.at, res.action.devices, evidence), signal.at, out);
       } else if (res.action.type === 'group-grow') {
         // The group's order learns about the late member (its readings as evidence).
-        out.push(groupSignal(rule, tags, b.by, gid, 'raised', signal.at, res.action.devices, signal.evidence.slice(0, 2)));
+        viaStreet(groupRule(res.state, rule), tags, gkey, groupSignal(groupRule(res.state, rule), tags, b.by, gid, 'raised', signal.at, res.action.devices, signal.evidence.slice(0, 2)), signal.at, out);
       }
     } else {
       const res = onDeviceClear(g, tags.device);
@@ -384,7 +496,13 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       dirty.add(gkey);
       dev.p = setIn(dev.p, rule.id, undefined);
       if (res.action.type === 'device-clear' && b.individual) out.push(signal);
-      else if (res.action.type === 'group-clear') out.push(groupSignal(rule, tags, b.by, gid, 'cleared', signal.at, [], signal.evidence));
+      else if (res.action.type === 'group-clear') {
+        const cleared = groupSignal(groupRule(g, rule), tags, b.by, gid, 'cleared', signal.at, [], signal.evidence);
+        // Waiting for its street, never sent: nothing to clear.
+        if (g?.s !== undefined && b.by === 'building' && b.street !== undefined) clearViaStreet(rule, tags, cleared, []);
+        else if (b.by === 'building' && b.street !== undefined) clearViaStreet(rule, tags, cleared, out);
+        else out.push(cleared);
+      }
     }
     touch(tags.device);
   }
@@ -507,6 +625,27 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     return finish(out, [deviceId]);
   }
 
+  /** Buildings whose wait for their street is over go out as building signals. */
+  function releaseStreet(skey: string, sg: GroupState, family: string, now: number, out: Signal[]): void {
+    const rule = sg.rule !== undefined ? book.all().find((r) => r.id === sg.rule) : book.all().find((r) => r.family === family && r.building?.street !== undefined);
+    if (rule?.building === undefined) return;
+    const res = releasePending(sg, now, rule.building.windowS);
+    if (res.released.length === 0) {
+      if (!Object.values(sg.m).some(([, st]) => st === 0)) pendingGroups.delete(skey);
+      return;
+    }
+    scopes.set(skey, res.state);
+    dirty.add(skey);
+    for (const b of res.released) {
+      const bkey = `grp|${family}|building|${b}`;
+      const bg = scopes.get(bkey) as GroupState | undefined;
+      if (bg?.s === undefined) continue;
+      out.push(bg.s);
+      delete bg.s;
+      dirty.add(bkey);
+    }
+  }
+
   function tick(now = clock()): Signal[] {
     const out: Signal[] = [];
     const touched: string[] = [];
@@ -549,14 +688,19 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     }
     for (const gkey of [...pendingGroups]) {
       const g = scopes.get(gkey) as GroupState | undefined;
-      const [, ruleId] = gkey.split('|');
+      const [, family, by] = gkey.split('|') as [string, string, string];
       if (g === undefined) {
         pendingGroups.delete(gkey);
         continue;
       }
+      if (by === 'street') {
+        releaseStreet(gkey, g, family, now, out);
+        continue;
+      }
       const first = Object.keys(g.m)[0];
       const tags = first !== undefined ? tagsOf(first) : undefined;
-      const rule = tags !== undefined ? rulesById(rulesFor(tags)).get(ruleId!) : undefined;
+      // The group key names the family (older state: the rule id).
+      const rule = tags !== undefined ? rulesFor(tags).find((r) => r.building !== undefined && (r.family === family || r.id === family)) : undefined;
       if (rule?.building === undefined) continue;
       const res = releasePending(g, now, rule.building.windowS);
       if (res.released.length === 0) {
@@ -567,13 +711,18 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       dirty.add(gkey);
       for (const id of res.released) {
         const ds = scopes.get(id) as ScopeState | undefined;
-        const sig = ds?.p?.[rule.id];
-        if (ds === undefined || sig === undefined) continue;
-        ds.p = setIn(ds.p, rule.id, undefined);
-        touched.push(id);
-        // individual: false = this rule speaks only for whole buildings/substations. A signal
-        // kept from an older version gets the rule's family and asset now.
-        if (rule.building.individual) out.push({ ...sig, ...identity(rule, { device: id, building: sig.building, ...(sig.substation !== undefined ? { substation: sig.substation } : {}) }, sig.port) });
+        const t = tagsOf(id);
+        if (ds === undefined || t === undefined) continue;
+        // The member's own rule of the family (each kind has its own).
+        for (const r of rulesFor(t)) {
+          const sig = r.family === rule.family ? ds.p?.[r.id] : undefined;
+          if (sig === undefined || r.building === undefined) continue;
+          ds.p = setIn(ds.p, r.id, undefined);
+          touched.push(id);
+          // individual: false = this rule speaks only for whole buildings/substations. A signal
+          // kept from an older version gets the rule's family and asset now.
+          if (r.building.individual) out.push({ ...sig, ...identity(r, { device: id, building: sig.building, ...(sig.substation !== undefined ? { substation: sig.substation } : {}) }, sig.port) });
+        }
       }
     }
     return finish(out, touched);
@@ -627,6 +776,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     }
     book = next;
     consequences = undefined;
+    groupSizes = undefined;
     stopCrons();
     if (started) startCrons();
     return finish(out, touched);

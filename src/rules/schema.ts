@@ -11,8 +11,8 @@ export const RuleId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case l
 /** A problem family: what is wrong, whichever rule saw it (`socket-overheat`, `supply-loss`). */
 export const Family = z.string({ error: (i) => (i.input === undefined ? 'every rule names the problem family it diagnoses, e.g. family: socket-overheat' : undefined) }).regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
 
-/** What a work order is about: one charging port, one device, a building or a substation. */
-export const ASSET_TYPES = ['port', 'device', 'building', 'substation'] as const;
+/** What a work order is about: one charging port, one device, a building or a substation; a street for a mass event (docs/rules.md, *Building level*). */
+export const ASSET_TYPES = ['port', 'device', 'building', 'substation', 'street'] as const;
 export const AssetType = z.enum(ASSET_TYPES, { error: (i) => (i.input === undefined ? `every rule names the asset its problem is about: ${ASSET_TYPES.join(', ')}` : undefined) });
 export type AssetType = z.infer<typeof AssetType>;
 export const Asset = z.object({ type: AssetType, id: z.string() });
@@ -85,6 +85,15 @@ const Common = {
       windowS: z.number().positive().default(600),
       /** Send device signals that stay alone after the window. Default true; false = group signals only. */
       individual: z.boolean().default(true),
+      /**
+       * Street level (by building only): when at least max(minBuildings, ceil(fraction × buildings
+       * of the street with devices of the family)) buildings raise their group within windowS, one
+       * street signal replaces theirs: a mass event (a district power cut, a street's network).
+       */
+      street: z
+        .object({ fraction: z.number().min(0).max(1).default(0.5), minBuildings: z.number().int().min(2).default(3) })
+        .strict()
+        .optional(),
     })
     .strict()
     .optional(),

@@ -169,6 +169,7 @@ export function createSignalIntake(deps: IntakeDeps) {
       else if (scope === 'device' && s.deviceId !== undefined) found = onDevice(family, s.deviceId);
       else if (scope === 'building') found = [store.findActive(incidentKey(family, { type: 'building', id: s.building }))].filter((o) => o !== undefined);
       else if (scope === 'substation' && s.substation !== undefined) found = [store.findActive(incidentKey(family, { type: 'substation', id: s.substation }))].filter((o) => o !== undefined);
+      else if (scope === 'street') found = [store.findActive(incidentKey(family, { type: 'street', id: s.street }))].filter((o) => o !== undefined);
       const cause = found.find((o) => o.openKey !== s.incident && stillPresent(o) !== undefined);
       if (cause !== undefined) return cause;
     }
@@ -186,6 +187,7 @@ export function createSignalIntake(deps: IntakeDeps) {
       else if (c.scope === 'device' && s.deviceId !== undefined) add(onDevice(c.family, s.deviceId), c);
       else if (c.scope === 'building') add(store.activeOfFamily(c.family, { building: s.building }), c);
       else if (c.scope === 'substation' && s.substation !== undefined) add(store.activeOfFamily(c.family, { substation: s.substation }), c);
+      else if (c.scope === 'street') add(store.activeOfFamily(c.family, { street: s.street }), c);
     }
     // Cancelling needs a status that may be cancelled; a resolved order waits for its verification.
     return [...out.values()].filter((o) => o.status !== 'resolved').sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);

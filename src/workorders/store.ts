@@ -269,9 +269,9 @@ export class WorkOrderStore {
   }
 
   /** Active orders of a problem family in a building or substation (consequences a cause explains). */
-  activeOfFamily(family: string, where: { building?: string; substation?: string }): WorkOrder[] {
-    const by = where.building !== undefined ? 'building = @place' : 'substation = @place';
-    return (this.sql(`SELECT * FROM work_orders WHERE family = @family AND ${by} AND ${ACTIVE_SQL} ORDER BY id`).all({ family, place: where.building ?? where.substation }) as Record<string, unknown>[]).map(fromRow);
+  activeOfFamily(family: string, where: { building: string } | { substation: string } | { street: string }): WorkOrder[] {
+    const [column, place] = 'building' in where ? ['building', where.building] : 'substation' in where ? ['substation', where.substation] : ['street', where.street];
+    return (this.sql(`SELECT * FROM work_orders WHERE family = @family AND ${column} = @place AND ${ACTIVE_SQL} ORDER BY id`).all({ family, place }) as Record<string, unknown>[]).map(fromRow);
   }
 
   /** Complaints move with an order merged into another. */

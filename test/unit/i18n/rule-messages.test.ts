@@ -145,7 +145,7 @@ describe('rendering', () => {
   });
 
   it('a building variant the catalogue lacks falls back too', () => {
-    const text = renderRuleMessage('zh', { id: 'rule.lift-silent.building', params: { building: BUILDING, devices: 3 } }, { kind: 'elevator', building: BUILDING, ruleId: 'lift-silent' });
+    const text = renderRuleMessage('zh', { id: 'rule.lift-overspeed.building', params: { building: BUILDING, devices: 3 } }, { kind: 'elevator', building: BUILDING, ruleId: 'lift-overspeed' });
     expect(text.title).toBe(`电梯异常：${BUILDING}`);
   });
 });

@@ -9,6 +9,8 @@ import { loadRuleBook, RuleBook } from '../../../src/rules/load.js';
 import { Rule } from '../../../src/rules/schema.js';
 import type { Signal } from '../../../src/rules/signal.js';
 import { MemoryRuleStateStore, SqliteRuleStateStore } from '../../../src/rules/state-store.js';
+import { FleetFile } from '../../../src/registry/fleet-schema.js';
+import { Registry } from '../../../src/registry/registry.js';
 import { charger, H, heat, lift, MIN, port, reading, S, T0, testRegistry } from './helpers.js';
 
 const registry = testRegistry();
@@ -135,6 +137,65 @@ describe('engine', () => {
       out.push(...engine.tick(now));
     }
     expect(brief(out)).toEqual(['raised lift-silent:l1 @12000', 'raised heat-meter-silent:m1 @12300']);
+  });
+
+  it('rules of one family group across kinds: a building whose lift, piles and meters fall silent together is one comms-loss of the building', () => {
+    let now = T0;
+    const engine = createRuleEngine({ registry, rules: loadRuleBook(), clock: () => now });
+    for (const id of ['m1', 'm2', 'm3', 'm4']) engine.onReading(reading(registry, id, T0, heat()));
+    for (const id of ['p1', 'p2']) engine.onReading(reading(registry, id, T0, charger([port(1), port(2)])));
+    engine.onReading(reading(registry, 'l1', T0, lift()));
+    const out: Signal[] = [];
+    for (let m = 1; m <= 60; m++) out.push(...engine.tick((now = T0 + m * MIN)));
+    // Not most of its street (two buildings, three needed): the building's own signal, after its wait.
+    // The lift (20 min) and piles (21 min) wait; the meters (25 min) complete the group.
+    expect(brief(out)).toEqual(['raised heat-meter-silent:building:b1 @1500']);
+    expect(out[0]).toMatchObject({ family: 'comms-loss', asset: { type: 'building', id: 'b1' }, incident: 'comms-loss@building:b1', devices: ['l1', 'm1', 'm2', 'm3', 'm4', 'p1', 'p2'] });
+    expect(out[0]!.message).toEqual({ id: 'family.comms-loss.building', params: { building: 'b1', devices: 7, lifts: 1, piles: 2, meters: 4 } });
+    // Back: the last member's report clears it.
+    const back = [...['m1', 'm2', 'm3', 'm4', 'p1', 'p2'].flatMap((id) => engine.onReading(reading(registry, id, now, id.startsWith('m') ? heat() : charger([port(1), port(2)])))), ...engine.onReading(reading(registry, 'l1', now, lift()))];
+    expect(brief(back)).toEqual([`cleared heat-meter-silent:building:b1 @${(now - T0) / 1000}`]);
+  });
+
+  it('a street: when most of its buildings fall silent together, one street incident with every device; a building alone gets its own', () => {
+    const dev = (id: string, kind: DeviceKind) => ({ id, kind, secretHash: 'scrypt$1024$8$1$AAAA$AAAA', ...(kind === 'ebike-charger' ? { ports: 2 } : {}) });
+    const building = (id: string) => ({ id, name: id, devices: [dev(`${id}-l`, 'elevator'), dev(`${id}-p`, 'ebike-charger'), dev(`${id}-m1`, 'heat-meter'), dev(`${id}-m2`, 'heat-meter')] });
+    const reg = new Registry(
+      FleetFile.parse({
+        version: 1,
+        streets: [
+          { id: 's1', name: '星城街道', communities: [{ id: 'c1', name: 'C1', buildings: ['a', 'b', 'c', 'd'].map(building) }] },
+          { id: 's2', name: '向阳街道', communities: [{ id: 'c2', name: 'C2', buildings: [building('e')] }] },
+        ],
+      }),
+    );
+    let now = T0;
+    const engine = createRuleEngine({ registry: reg, rules: loadRuleBook(), clock: () => now });
+    const all = [...reg.devices.values()];
+    const report = (ids: string[]) =>
+      ids.flatMap((id) => {
+        const d = reg.device(id)!;
+        return engine.onReading(reading(reg, id, now, d.kind === 'heat-meter' ? heat() : d.kind === 'elevator' ? lift() : charger([port(1), port(2)])));
+      });
+    report(all.map((d) => d.id));
+    // a, b, c of s1 and e of s2 go dark together; d keeps talking.
+    const talking = all.filter((d) => d.building === 'd').map((d) => d.id);
+    const out: Signal[] = [];
+    for (let m = 1; m <= 60; m++) {
+      now = T0 + m * MIN;
+      report(talking);
+      out.push(...engine.tick(now));
+    }
+    // The street's signal is sent again when a late member joins (its order learns of it).
+    expect(brief(out)).toEqual(['raised heat-meter-silent:street:s1 @1500', 'raised heat-meter-silent:street:s1 @1500', 'raised heat-meter-silent:building:e @1500']);
+    const st = out[1]!;
+    expect(st).toMatchObject({ family: 'comms-loss', asset: { type: 'street', id: 's1' }, incident: 'comms-loss@street:s1' });
+    expect(st.devices).toEqual(all.filter((d) => ['a', 'b', 'c'].includes(d.building)).map((d) => d.id).sort());
+    expect(st.message).toEqual({ id: 'family.comms-loss.street', params: { street: '星城街道', devices: 12, lifts: 3, piles: 3, meters: 6 } });
+    // One building back: the street's incident stays; all back: it clears once.
+    const back = report(all.filter((d) => d.building === 'a').map((d) => d.id));
+    expect(brief(back)).toEqual([]);
+    expect(brief(report(all.filter((d) => ['b', 'c'].includes(d.building)).map((d) => d.id)))).toEqual([`cleared heat-meter-silent:street:s1 @${(now - T0) / 1000}`]);
   });
 
   it('building level: enough devices of a substation within the window make one signal; a lone device speaks after the wait', () => {

@@ -119,7 +119,7 @@ rules:
 `;
     expect(problems(() => parseRulesFile('piles.yaml', text, ['supply-loss', 'entrapment']))).toEqual([
       'rule "no-family" (rules[0]): family: every rule names the problem family it diagnoses, e.g. family: socket-overheat',
-      'rule "bad-scope" (rules[1]): explainedBy[0]: "supply-loss@shed": unknown scope "shed" (use port, device, building, substation)',
+      'rule "bad-scope" (rules[1]): explainedBy[0]: "supply-loss@shed": unknown scope "shed" (use port, device, building, substation, street)',
       'rule "port-without-ports" (rules[3]): asset: "port" needs a rule that reads ports[*]: its signals are one per port',
       'rule "grouped-building" (rules[4]): asset: a rule with building grouping is about single devices (asset: device); its group signal is about the building',
       'rule "unknown-cause" (rules[2]): explainedBy[1]: no rule diagnoses family "gremlins" (known: comms-loss, entrapment, fire-alarm, supply-loss)',
@@ -132,7 +132,7 @@ rules:
     for (const r of all) for (const ref of r.explainedBy ?? []) expect(families.has(ref.split('@')[0]!), `${r.id}: ${ref}`).toBe(true);
     const of = (id: string) => all.find((r) => r.id === id)!;
     expect([of('charger-port-hot').family, of('charger-port-hot').asset]).toEqual(['socket-overheat', 'port']);
-    expect([of('charger-silent').family, of('charger-silent').explainedBy]).toEqual(['comms-loss', ['supply-loss@building', 'supply-loss@device', 'comms-loss@building']]);
+    expect([of('charger-silent').family, of('charger-silent').explainedBy]).toEqual(['comms-loss', ['supply-loss@building', 'supply-loss@device', 'supply-loss@street', 'comms-loss@building', 'comms-loss@street']]);
     expect(problems(() => parseOverrideFile('ops.yaml', defaults, 'version: 1\noverrides:\n  - rule: lift-silent\n    set: { family: overspeed }\n'))[0]).toMatch(/set may not change id, kind, family, asset, explainedBy/);
   });
 
