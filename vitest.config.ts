@@ -11,6 +11,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Vitest's 5 s default is wall time: on a shared 2-core machine the property test of
+          // the state machine and the outbox's 50,000 appends (2-3 s alone) overran it under load.
+          testTimeout: 30_000,
         },
       },
       {
