@@ -7,7 +7,7 @@
  * Settings (environment): BENCH_DEVICES (10000), BENCH_SECONDS (15, load time per system),
  * BENCH_CONNECTIONS (16 publisher connections, one process), BENCH_WINDOW (64 unacknowledged
  * messages per connection), BENCH_PROFILE (a directory: CPU profiles of the servers). Uses a local influxd behind nginx, or INFLUX_URL/TOKEN/ORG/BUCKET.
- * Publishers log in as the fleet's operator account (allowed every device topic), so 10,000
+ * Publishers log in as a gateway account the bench adds (write access to every device topic), so 10,000
  * devices' series come from a few connections, as from a gateway.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { generateFleet } from '../src/registry/generate-fleet.js';
+import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
 import type { BenchDevice } from './payloads.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
@@ -119,13 +120,16 @@ async function main(): Promise<void> {
   try {
     process.stdout.write(`bench:ingest: ${DEVICES} devices, ${SECONDS} s of QoS 1 load per system, ${CONNECTIONS} connections × window ${WINDOW}\n`);
     const t = performance.now();
-    const { fleet, credentials } = generateFleet({ devices: DEVICES });
+    const { fleet } = generateFleet({ devices: DEVICES });
+    // A gateway account that may publish readings for every device (generated accounts are read-only).
+    const gateway = { username: 'bench-gateway', password: newSecret() };
+    fleet.operators.push({ username: gateway.username, passwordHash: hashSecret(gateway.password, SCRYPT_COST.device), allow: [], read: [], write: ['devices/+/telemetry', 'devices/+/events'], deny: [] });
     writeFileSync(join(dir, 'fleet.yaml'), stringify(fleet));
     const devices = fleetDevices(fleet);
     writeFileSync(join(dir, 'devices.json'), JSON.stringify(devices));
     process.stdout.write(`fleet generated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
     influx = await startInfluxServer({ bucket: 'bench' });
-    const operator = credentials.operators[0]!;
+    const operator = gateway;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       INFLUX_URL: influx.url,

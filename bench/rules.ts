@@ -70,7 +70,7 @@ function readingsFor(d: DeviceRecord, n: number): Reading[] {
 }
 
 /** Keeps nothing: the benchmark measures the rules, not SQLite. */
-const nullStore: RuleStateStore = { loadAll: () => new Map(), put() {}, close() {} };
+const nullStore: RuleStateStore = { origin: 'bench', loadAll: () => new Map(), put() {}, pending: () => [], ack() {}, floor: () => 1, close() {} };
 
 // 3. Memory: every device gets its evening of readings; heap before and after.
 const rules = loadRuleBook();

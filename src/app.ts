@@ -13,6 +13,7 @@
  * after the next start, so stopping never waits for InfluxDB.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -87,8 +88,12 @@ export interface PrecallOptions {
 }
 
 export interface Addresses {
-  /** Where the embedded broker listens; undefined in external broker mode. */
+  /** Where the embedded broker listens (TCP); undefined in external broker mode. */
   mqtt: { host: string; port: number } | undefined;
+  /** Every listener of the embedded broker: tcp, and tls / ws / wss when configured. */
+  mqttListeners?: { name: 'tcp' | 'tls' | 'ws' | 'wss'; host: string; port: number }[];
+  /** `https` when HTTP_TLS_CERT/KEY are set. */
+  httpScheme?: 'http' | 'https';
   /** External broker mode: the subscription precall holds there. */
   external?: { url: string; topic: string; protocolVersion: 4 | 5 };
   http: { host: string; port: number };
@@ -202,7 +207,9 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
   const components = extension.components ?? [];
   health.push(...(extension.health ?? []));
 
+  const https = config.HTTP_TLS_CERT !== undefined && config.HTTP_TLS_KEY !== undefined ? readPem(config.HTTP_TLS_CERT, config.HTTP_TLS_KEY) : undefined;
   const http = await buildApp({
+    ...(https !== undefined ? { https } : {}),
     registry,
     devices: ingest.states,
     rejections: rejectedStore,
@@ -247,12 +254,18 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
         mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})`;
       } else {
         mqtt = await broker.start();
-        mqttStatus = `embedded MQTT broker listening on ${mqtt.host}:${mqtt.port}`;
+        mqttStatus = `embedded MQTT broker listening on ${broker.listenerAddresses().map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}`;
       }
       await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
       secureData(); // files the components created while starting (broker persistence, WAL files)
       const a = http.server.address() as AddressInfo;
-      const addresses: Addresses = { mqtt, ...(ext !== undefined ? { external: ext } : {}), http: { host: a.address, port: a.port } };
+      const addresses: Addresses = {
+        mqtt,
+        ...(broker instanceof EmbeddedBroker ? { mqttListeners: broker.listenerAddresses() } : {}),
+        ...(ext !== undefined ? { external: ext } : {}),
+        http: { host: a.address, port: a.port },
+        httpScheme: https !== undefined ? 'https' : 'http',
+      };
       log.info({ ...addresses, devices: registry.devices.size, influx: config.INFLUX_URL ?? null, dataDir: config.dataDir }, 'precall started');
       return addresses;
     },
@@ -300,6 +313,18 @@ function outboxHealth(outbox: Outbox): ReturnType<HealthCheck['check']> {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}
+
+/** HTTP_TLS_CERT / HTTP_TLS_KEY read once; an unreadable file stops the start with its variable named. */
+function readPem(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${name}=${file}: cannot read it (${(err as Error).message})`);
+    }
+  };
+  return { cert: read('HTTP_TLS_CERT', certFile), key: read('HTTP_TLS_KEY', keyFile) };
 }
 
 function loadRegistry(config: Readonly<Config>, log: Logger): Registry {

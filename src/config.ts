@@ -32,9 +32,43 @@ export const EnvSchema = z.object({
   MQTT_MAX_CONNECTIONS_PER_DEVICE: positiveInt.default(1),
   /** Most `/`-separated levels accepted in a topic. */
   MQTT_MAX_TOPIC_LEVELS: positiveInt.max(100).default(8),
+  /** TLS port of the embedded broker (MQTT over TLS), used when MQTT_TLS_CERT and MQTT_TLS_KEY are set. */
+  MQTT_TLS_PORT: port.default(8883),
+  /** PEM certificate (chain) of the broker's TLS and wss listeners. */
+  MQTT_TLS_CERT: optionalString,
+  /** PEM private key of MQTT_TLS_CERT. */
+  MQTT_TLS_KEY: optionalString,
+  /** PEM CA: devices presenting a client certificate it signed, with CN = device id, log in without password. */
+  MQTT_TLS_CA: optionalString,
+  /** WebSocket port of the embedded broker (MQTT over WebSocket; wss when MQTT_TLS_CERT is set); unset = none. */
+  MQTT_WS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), port.optional()),
+  /** Simultaneous connections one operator account may hold. */
+  MQTT_MAX_CONNECTIONS_PER_OPERATOR: positiveInt.default(50),
+  /** Persistent sessions (clean session 0, distinct client ids) kept per device; the least recently used goes first. */
+  MQTT_MAX_SESSIONS_PER_DEVICE: positiveInt.default(2),
+  /** Persistent sessions kept per operator account (one per crew phone, for instance). */
+  MQTT_MAX_SESSIONS_PER_OPERATOR: positiveInt.default(100),
+  /** Subscriptions one session may hold; more get SUBACK 0x80. */
+  MQTT_MAX_SUBSCRIPTIONS_PER_SESSION: positiveInt.default(50),
+  /** QoS 1/2 messages queued per session (in flight or waiting for an offline client); more are dropped for that session. */
+  MQTT_MAX_QUEUED_MESSAGES: positiveInt.default(1000),
+  /** Inbound QoS 2 publishes per session waiting for the client's PUBREL; one more closes the connection. */
+  MQTT_MAX_UNRELEASED_MESSAGES: positiveInt.max(65_535).default(100),
+  /** Payload bytes of queued and unreleased messages per session. */
+  MQTT_MAX_SESSION_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** Failed MQTT logins per operator or unknown username from one address per minute; then that pair is refused until the minute is over (device logins are not throttled). */
+  MQTT_LOGIN_FAILURES_PER_USER: positiveInt.default(10),
+  /** Failed MQTT logins (operators, unknown usernames) per source address per minute; then such logins from it are refused until the minute is over. */
+  MQTT_LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(100),
+  /** Password checks waiting per lane (devices, operators, unknown usernames); more CONNECTs get CONNACK 3 at once. */
+  MQTT_MAX_PENDING_LOGINS: positiveInt.default(200),
   /** Port of the HTTP API. */
   HTTP_PORT: port.default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
+  /** PEM certificate (chain) for HTTPS on HTTP_PORT; with HTTP_TLS_KEY the API and console speak only HTTPS. */
+  HTTP_TLS_CERT: optionalString,
+  /** PEM private key of HTTP_TLS_CERT. */
+  HTTP_TLS_KEY: optionalString,
   /** Directory for the outbox, rule state, work orders and broker persistence. */
   DATA_DIR: z.string().default('.data'),
   /** Fleet file (YAML) of streets, communities, buildings, devices and operators. */
@@ -119,6 +153,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.MQTT_BROKER_URL === undefined && (cfg.MQTT_BROKER_USERNAME !== undefined || cfg.MQTT_BROKER_PASSWORD !== undefined)) {
     problems.push('MQTT_BROKER_USERNAME/PASSWORD: only used with MQTT_BROKER_URL, which is not set');
   }
+  if ((cfg.MQTT_TLS_CERT === undefined) !== (cfg.MQTT_TLS_KEY === undefined)) problems.push('MQTT_TLS_CERT and MQTT_TLS_KEY: set both (certificate and its key) or neither');
+  if (cfg.MQTT_TLS_CA !== undefined && cfg.MQTT_TLS_CERT === undefined) problems.push('MQTT_TLS_CA: client certificates need the TLS listener; set MQTT_TLS_CERT and MQTT_TLS_KEY too');
+  if ((cfg.HTTP_TLS_CERT === undefined) !== (cfg.HTTP_TLS_KEY === undefined)) problems.push('HTTP_TLS_CERT and HTTP_TLS_KEY: set both (certificate and its key) or neither');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...cfg, dataDir: resolve(cfg.DATA_DIR) });
 }

@@ -103,7 +103,9 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
         {
           name: 'rules',
           start: () => {
-            unsubscribe.push(rules.subscribe((signal) => workOrders.onSignal(signal)));
+            // At least once and idempotent: queued with the rule state, applied once (item 16 of
+            // issue 12; docs/workorders.md, "From rules to orders").
+            unsubscribe.push(rules.handOverTo(workOrders.signalConsumer));
             unsubscribe.push(ingest.onReading((reading) => void rules.onReading(reading)));
             if (influxQL === undefined) unsubscribe.push(ingest.onReading((reading) => recent.add(reading)));
             unsubscribe.push(broker.onStatus((deviceId, state, at) => void rules.onStatus(deviceId, state, at)));
@@ -135,7 +137,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
             const s = rules.stats();
             return {
               healthy: true,
-              status: `${s.scopes} device(s) with rule state, ${s.signals} signal(s) so far${rules.problems.length > 0 ? `; ${rules.problems.join('; ')}` : ''}`,
+              status: `${s.scopes} device(s) with rule state, ${s.signals} signal(s) so far${s.queued > 0 ? `, ${s.queued} waiting for work orders` : ''}${rules.problems.length > 0 ? `; ${rules.problems.join('; ')}` : ''}`,
               details: { ...s, problems: rules.problems.length },
             };
           },

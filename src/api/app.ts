@@ -23,7 +23,9 @@ export type { ApiDeps } from './deps.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // Per-request logs are off (Prometheus scrapes would flood them); failures are logged by handleError.
-  const app = Fastify(deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false });
+  const logging = deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false };
+  // With a certificate the same app listens with HTTPS (node:https under fastify); nothing else changes.
+  const app = (deps.https !== undefined ? Fastify({ ...logging, https: deps.https }) : Fastify(logging)) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);

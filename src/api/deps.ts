@@ -27,4 +27,6 @@ export interface ApiDeps {
   plugins?: readonly FastifyPluginAsync[];
   /** Version shown in the OpenAPI document; default package version 0.1.0. */
   version?: string;
+  /** PEM certificate and key: the app speaks HTTPS only (HTTP_TLS_CERT, HTTP_TLS_KEY). */
+  https?: { cert: Buffer; key: Buffer };
 }

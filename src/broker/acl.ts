@@ -1,13 +1,24 @@
 /**
- * Access rules at the MQTT edge, as pure functions: which topics a principal may publish and
- * subscribe to, and which client ids it may use. A device owns `devices/{its id}/`; an operator
- * gets what its allow filters cover minus what its deny filters touch.
+ * Access rules at the MQTT edge, as pure functions: which topics a principal may publish, which
+ * filters it may subscribe to, which topics may be delivered to it, and which client ids it may
+ * use. A device owns `devices/{its id}/`; an operator gets what its filters grant minus what its
+ * deny filters match.
+ *
+ * Subscriptions are checked twice. At SUBSCRIBE a filter is granted when an allow (or read)
+ * filter covers it and no deny filter covers it whole; at delivery every message is checked
+ * again (`mayReceive`), so a filter that merely overlaps a deny filter is granted and the denied
+ * topics are dropped message by message, as Mosquitto does, and nothing a session stored (a
+ * retained message, a queued one) reaches an account that may not read it.
  */
 import { Channel } from '../../devices/common.js';
+import { MAX_ID_LENGTH } from '../registry/fleet-schema.js';
 import type { Principal } from './principal.js';
 import { refusal, type Refusal } from './refusal.js';
-import { filterCovers, filtersIntersect, topicMatches } from './topic-filter.js';
+import { filterCovers, topicMatches } from './topic-filter.js';
 import { printable } from './topic-check.js';
+
+/** Longest client id accepted, characters: an account name (at most 64) plus a suffix. */
+export const MAX_CLIENT_ID_LENGTH = 128;
 
 export interface DeviceTopic {
   deviceId: string;
@@ -22,6 +33,10 @@ export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
   return channel.success ? { deviceId: parts[1] as string, channel: channel.data } : undefined;
 }
 
+type Operator = Extract<Principal, { kind: 'operator' }>;
+const writable = (p: Operator) => [...p.allow, ...p.write];
+const readable = (p: Operator) => [...p.allow, ...p.read];
+
 /** Publish permission for an already syntax-checked topic; `undefined` when allowed. */
 export function checkPublishAccess(p: Principal, topic: string): Refusal | undefined {
   if (p.kind === 'device') {
@@ -33,7 +48,7 @@ export function checkPublishAccess(p: Principal, topic: string): Refusal | undef
       `device ${p.id} published to "${printable(topic)}"; a device may publish only to devices/${p.id}/telemetry, devices/${p.id}/events or devices/${p.id}/status`,
     );
   }
-  const allowed = p.allow.some((f) => topicMatches(f, topic));
+  const allowed = writable(p).some((f) => topicMatches(f, topic));
   const denied = p.deny.find((f) => topicMatches(f, topic));
   if (allowed && denied === undefined) return undefined;
   return refusal(
@@ -41,68 +56,87 @@ export function checkPublishAccess(p: Principal, topic: string): Refusal | undef
     'operator-publish-denied',
     denied !== undefined
       ? `operator ${p.username} may not publish to "${printable(topic)}": deny filter "${denied}" matches (fleet file, operators)`
-      : `operator ${p.username} may not publish to "${printable(topic)}": no allow filter matches (fleet file, operators)`,
+      : `operator ${p.username} may not publish to "${printable(topic)}": no allow or write filter matches (fleet file, operators)`,
   );
 }
 
-/** Subscribe permission for an already syntax-checked filter; `undefined` when allowed. */
+/** The commands a device may receive: `devices/{id}/commands` and below. */
+const commandsOf = (id: string) => `devices/${id}/commands`;
+
+/** Subscribe permission for an already syntax-checked filter; `undefined` when granted. */
 export function checkSubscribeAccess(p: Principal, filter: string): Refusal | undefined {
   if (p.kind === 'device') {
-    const own = `devices/${p.id}/commands`;
+    const own = commandsOf(p.id);
     if (filter === own || filter.startsWith(`${own}/`)) return undefined;
-    return refusal(
-      'acl',
-      'subscribe-denied',
-      `device ${p.id} subscribed to "${printable(filter)}"; a device may subscribe only under ${own}/ (e.g. ${own}/#)`,
-    );
+    return refusal('acl', 'subscribe-denied', `device ${p.id} subscribed to "${printable(filter)}"; a device may subscribe only under ${own}/ (e.g. ${own}/#)`);
   }
-  const allowed = p.allow.some((f) => filterCovers(f, filter));
-  const denied = p.deny.find((f) => filtersIntersect(f, filter));
+  const allowed = readable(p).some((f) => filterCovers(f, filter));
+  const denied = p.deny.find((f) => filterCovers(f, filter));
   if (allowed && denied === undefined) return undefined;
   return refusal(
     'acl',
     'operator-subscribe-denied',
     denied !== undefined
-      ? `operator ${p.username} may not subscribe to "${printable(filter)}": it overlaps deny filter "${denied}"`
-      : `operator ${p.username} may not subscribe to "${printable(filter)}": no allow filter covers it`,
+      ? `operator ${p.username} may not subscribe to "${printable(filter)}": deny filter "${denied}" covers all of it`
+      : `operator ${p.username} may not subscribe to "${printable(filter)}": no allow or read filter covers it`,
   );
 }
 
+/** Whether a message on `topic` may be delivered to `p` (checked for every message, live, retained or queued). */
+export function mayReceive(p: Principal, topic: string): boolean {
+  if (p.kind === 'device') {
+    const own = commandsOf(p.id);
+    return topic === own || topic.startsWith(`${own}/`);
+  }
+  return readable(p).some((f) => topicMatches(f, topic)) && !p.deny.some((f) => topicMatches(f, topic));
+}
+
+/** What kind of account a name is in the fleet file, if any. */
+export type AccountLookup = (name: string) => 'device' | 'operator' | undefined;
+
+export interface ClientIdOwner {
+  kind: 'device' | 'operator';
+  name: string;
+}
+
 /**
- * Which device a client id belongs to: the longest device id that equals it or is followed by
- * `-` in it (`hm-0001-a` belongs to `hm-0001`, unless a device `hm-0001-a` exists).
+ * Which account a client id belongs to: the longest device id or operator username that equals
+ * it or is followed by `-` in it (`hm-0001-a` belongs to `hm-0001`, unless an account `hm-0001-a`
+ * exists). Names are at most MAX_ID_LENGTH characters, so only that many prefixes are looked at:
+ * linear in the client id whatever its length.
  */
-export function clientIdOwner(clientId: string, isDevice: (id: string) => boolean): string | undefined {
-  if (isDevice(clientId)) return clientId;
-  for (let i = clientId.lastIndexOf('-'); i > 0; i = clientId.lastIndexOf('-', i - 1)) {
+export function clientIdOwner(clientId: string, lookup: AccountLookup): ClientIdOwner | undefined {
+  if (clientId.length <= MAX_ID_LENGTH) {
+    const kind = lookup(clientId);
+    if (kind !== undefined) return { kind, name: clientId };
+  }
+  for (let i = clientId.lastIndexOf('-', MAX_ID_LENGTH); i > 0; i = clientId.lastIndexOf('-', i - 1)) {
     const prefix = clientId.slice(0, i);
-    if (isDevice(prefix)) return prefix;
+    const kind = lookup(prefix);
+    if (kind !== undefined) return { kind, name: prefix };
   }
   return undefined;
 }
 
 /**
  * Whether `p` may use `clientId`. A session is keyed by client id and a new connection with the
- * same id takes the old one over [MQTT-3.1.4-2], so ids are namespaced: a device uses its id or
- * `{id}-suffix`; an operator `{username}` or `{username}-suffix` that no device owns. An empty
- * id (the broker assigns a random one, clean sessions only) cannot collide and is always allowed.
+ * same id takes the old one over [MQTT-3.1.4-2], so ids are namespaced per account, devices and
+ * operators alike: an account uses its own name or `{name}-suffix`, as long as no other account
+ * owns that id (operator `crew` cannot use `crew-lift` when an operator `crew-lift` exists). An
+ * empty id (the broker assigns a random one, clean sessions only) cannot collide.
  */
-export function checkClientId(p: Principal, clientId: string, isDevice: (id: string) => boolean): Refusal | undefined {
+export function checkClientId(p: Principal, clientId: string, lookup: AccountLookup): Refusal | undefined {
   if (clientId === '') return undefined;
-  const owner = clientIdOwner(clientId, isDevice);
-  if (p.kind === 'device') {
-    if (owner === p.id) return undefined;
-    return refusal(
-      'auth',
-      'client-id-not-owned',
-      `device ${p.id} connected with client id "${printable(clientId)}"; use "${p.id}" or "${p.id}-<suffix>" so no device can take over another's session`,
-    );
+  const name = p.kind === 'device' ? p.id : p.username;
+  if (clientId.length > MAX_CLIENT_ID_LENGTH) {
+    return refusal('auth', 'client-id-too-long', `client id of ${clientId.length} characters; at most ${MAX_CLIENT_ID_LENGTH} are accepted, use "${name}" or "${name}-<short suffix>"`);
   }
-  const ownName = clientId === p.username || clientId.startsWith(`${p.username}-`);
-  if (ownName && owner === undefined) return undefined;
+  const owner = clientIdOwner(clientId, lookup);
+  if (owner !== undefined && owner.kind === p.kind && owner.name === name) return undefined;
+  const whose = owner === undefined ? 'it does not start with your name' : `it belongs to ${owner.kind} ${owner.name}`;
   return refusal(
     'auth',
     'client-id-not-owned',
-    `operator ${p.username} connected with client id "${printable(clientId)}"; use "${p.username}" or "${p.username}-<suffix>" (not a device's id), or an empty id with a clean session`,
+    `${p.kind} ${name} connected with client id "${printable(clientId, 80)}", but ${whose}; use "${name}" or "${name}-<suffix>" so no account can take over another's session${p.kind === 'operator' ? ', or an empty id with a clean session' : ''}`,
   );
 }

@@ -1,37 +1,66 @@
 /**
- * The embedded MQTT broker: aedes on a TCP server, with precall's rules at its hooks.
+ * The embedded MQTT broker: aedes on TCP, TLS and WebSocket listeners, with precall's rules at
+ * its hooks.
  *
- * connect ▸ packet-size guard on the socket ▸ authenticate (registry, scrypt off the event loop)
- *   ▸ client id ownership ▸ will check ▸ per-device connection slot ▸ CONNACK ▸ status online
+ * connect ▸ packet-size guard on the stream ▸ client id length ▸ login throttle ▸ password check
+ *   (scrypt off the event loop, in a bounded lane) or client certificate ▸ client id ownership ▸
+ *   will check ▸ connection slot ▸ persistent session slot ▸ CONNACK ▸ status online
  * publish ▸ topic syntax ▸ access ▸ status → retained | telemetry/events → ingest ▸ ack after `done`
- * subscribe ▸ filter syntax ▸ access (refused → SUBACK 0x80)
+ * subscribe ▸ filter syntax ▸ access ▸ subscriptions per session (refused → SUBACK 0x80)
+ * deliver ▸ access again for every message, live, retained or queued (authorizeForward)
+ * store ▸ session limits on queued and unreleased messages (SessionGuard around the persistence)
  *
  * aedes 1.2 speaks MQTT 3.1 and 3.1.1 only (it answers a v5 CONNECT with return code 1).
  */
-import { once as onceEvent, type EventEmitter } from 'node:events';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { RejectionLog } from '../ingest/rejected.js';
 import type { Registry } from '../registry/registry.js';
-import { checkClientId, checkPublishAccess, checkSubscribeAccess, parseDeviceTopic } from './acl.js';
+import { checkClientId, checkPublishAccess, checkSubscribeAccess, clientIdOwner, MAX_CLIENT_ID_LENGTH, mayReceive, parseDeviceTopic, type AccountLookup } from './acl.js';
 import { authenticateCredentials } from './authenticator.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { PACKET_TYPES } from './frame-scanner.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
 import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
-import { principalName, type Principal } from './principal.js';
+import { startListeners, type Listener, type Listeners, type Peer } from './listeners.js';
+import { LoginGuard } from './login-guard.js';
+import { operatorPrincipal, principalName, type Principal } from './principal.js';
 import { refusal, type Refusal } from './refusal.js';
+import { SessionGuard, SessionLimitError, type SessionLimitReason } from './session-guard.js';
+import { SessionRegistry } from './session-registry.js';
 import { StatusBoard, type StatusListener } from './status-board.js';
 import { parseStatusPayload, statusPayload, statusTopic, type DeviceState } from './status-message.js';
 import { checkPublishTopic, checkTopicFilter, printable } from './topic-check.js';
 
 export type BrokerConfig = Pick<
   Config,
-  'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_MAX_PACKET_BYTES' | 'MQTT_CONNECT_TIMEOUT_MS' | 'MQTT_MAX_CONNECTIONS_PER_DEVICE' | 'MQTT_MAX_TOPIC_LEVELS'
+  | 'MQTT_HOST'
+  | 'MQTT_PORT'
+  | 'MQTT_MAX_PACKET_BYTES'
+  | 'MQTT_CONNECT_TIMEOUT_MS'
+  | 'MQTT_MAX_CONNECTIONS_PER_DEVICE'
+  | 'MQTT_MAX_TOPIC_LEVELS'
+  | 'MQTT_TLS_PORT'
+  | 'MQTT_TLS_CERT'
+  | 'MQTT_TLS_KEY'
+  | 'MQTT_TLS_CA'
+  | 'MQTT_WS_PORT'
+  | 'MQTT_MAX_CONNECTIONS_PER_OPERATOR'
+  | 'MQTT_MAX_SESSIONS_PER_DEVICE'
+  | 'MQTT_MAX_SESSIONS_PER_OPERATOR'
+  | 'MQTT_MAX_SUBSCRIPTIONS_PER_SESSION'
+  | 'MQTT_MAX_QUEUED_MESSAGES'
+  | 'MQTT_MAX_UNRELEASED_MESSAGES'
+  | 'MQTT_MAX_SESSION_BYTES'
+  | 'MQTT_LOGIN_FAILURES_PER_USER'
+  | 'MQTT_LOGIN_FAILURES_PER_ADDRESS'
+  | 'MQTT_MAX_PENDING_LOGINS'
 >;
 
 export interface EmbeddedBrokerOptions {
@@ -57,6 +86,9 @@ export interface EmbeddedBrokerOptions {
   now?: () => number;
 }
 
+/** A packet aedes is about to send to a subscriber. */
+type ForwardPacket = Parameters<NonNullable<AedesOptions['authorizeForward']>>[1];
+
 /** An aedes persistence instance (aedes types it loosely). */
 export type AedesPersistence = NonNullable<AedesOptions['persistence']>;
 
@@ -66,6 +98,7 @@ export type { StatusListener } from './status-board.js';
 /** What the broker knows about one connection. */
 interface ConnState {
   conn: LimitedConnection;
+  peer: Peer;
   principal?: Principal;
   /** Client id exactly as sent in CONNECT ('' when the client let the broker choose). */
   requestedClientId?: string;
@@ -75,9 +108,19 @@ interface ConnState {
   statusWill: boolean;
   /** Device id whose connection slot this connection holds. */
   slot?: string;
+  /** Operator username whose connection slot this connection holds. */
+  operatorSlot?: string;
+  /** Filters granted on this connection (restored ones included), for the subscription limit and the store. */
+  granted: Set<string>;
   /** Set once the connection has closed and its slot was released. */
   finished: boolean;
 }
+
+/** `device:{id}` / `operator:{username}`: the account a session counts against. */
+const accountKey = (p: Principal) => (p.kind === 'device' ? `device:${p.id}` : `operator:${p.username}`);
+
+/** A session-limit refusal is logged and kept at most this often per session and reason (always counted). */
+const LIMIT_NOTICE_EVERY_MS = 60_000;
 
 /** Longest client id or username kept in a log line or rejection, characters. */
 const CLIENT_TEXT_MAX = 100;
@@ -96,13 +139,22 @@ const AEDES_ERRORS: Record<string, Refusal> = {
   'Client queue limit reached': refusal('packet', 'queue-limit', 'client sent too many packets before its CONNECT was accepted'),
 };
 
+/** aedes' own cap on unreleased QoS 2 publishes per connection (set to MQTT_MAX_UNRELEASED_MESSAGES). */
+const AEDES_INFLIGHT_ERROR = 'maxInflightInbound exceeded';
+
 export class EmbeddedBroker {
   private aedes: Aedes | undefined;
   private persistence: AedesPersistence | undefined;
-  private server: Server | undefined;
+  private guard: SessionGuard | undefined;
+  private listeners: Listeners | undefined;
   private readonly conns = new WeakMap<Client, ConnState>();
-  private readonly sockets = new Set<Socket>();
+  private readonly streams = new Set<Duplex>();
   private readonly tracker = new ConnectionTracker<Client>();
+  private readonly operatorTracker = new ConnectionTracker<Client>();
+  private readonly sessions = new SessionRegistry();
+  private readonly logins: LoginGuard;
+  private readonly limitNotices = new Map<string, number>();
+  private readonly lookup: AccountLookup;
   private readonly status: StatusBoard;
   private readonly counts = new Map<string, number>();
   private readonly metrics: BrokerMetrics;
@@ -117,7 +169,11 @@ export class EmbeddedBroker {
     this.now = opts.now ?? Date.now;
     this.metrics = createBrokerMetrics(opts.metrics, {
       clients: () => this.aedes?.connectedClients ?? 0,
+      sessions: () => this.sessions.size,
     });
+    const c = opts.config;
+    this.logins = new LoginGuard({ failuresPerUser: c.MQTT_LOGIN_FAILURES_PER_USER, failuresPerAddress: c.MQTT_LOGIN_FAILURES_PER_ADDRESS, maxPending: c.MQTT_MAX_PENDING_LOGINS, now: this.now });
+    this.lookup = (name) => (opts.registry.device(name) !== undefined ? 'device' : opts.registry.operators.has(name) ? 'operator' : undefined);
   }
 
   /**
@@ -132,30 +188,61 @@ export class EmbeddedBroker {
     await this.preparing;
   }
 
-  /** Start aedes (unless `prepare` did) and listen; resolves with the bound address (the actual port when MQTT_PORT is 0). */
+  /**
+   * Start aedes (unless `prepare` did) and listen: TCP always, TLS when MQTT_TLS_CERT/KEY are set,
+   * WebSocket when MQTT_WS_PORT is. Resolves with the TCP address (the actual port when MQTT_PORT
+   * is 0); `listenerAddresses()` has them all.
+   */
   async start(): Promise<{ host: string; port: number }> {
-    if (this.server !== undefined) throw new Error('broker already started');
+    if (this.listeners !== undefined) throw new Error('broker already started');
     await this.prepare();
-    const { config } = this.opts;
-    const server = createServer((socket) => this.accept(socket));
-    this.server = server;
-    server.listen(config.MQTT_PORT, config.MQTT_HOST);
+    const c = this.opts.config;
     try {
-      await Promise.race([onceEvent(server, 'listening'), onceEvent(server, 'error').then(([err]) => Promise.reject(err as Error))]);
+      this.listeners = await startListeners(
+        {
+          host: c.MQTT_HOST,
+          tcpPort: c.MQTT_PORT,
+          ...(c.MQTT_TLS_CERT !== undefined && c.MQTT_TLS_KEY !== undefined ? { tls: { cert: c.MQTT_TLS_CERT, key: c.MQTT_TLS_KEY, ca: c.MQTT_TLS_CA, port: c.MQTT_TLS_PORT } } : {}),
+          ...(c.MQTT_WS_PORT !== undefined ? { wsPort: c.MQTT_WS_PORT } : {}),
+          maxMessageBytes: c.MQTT_MAX_PACKET_BYTES,
+        },
+        (stream, peer) => this.accept(stream, peer),
+        (peer, reason) => this.refuse(refusal('auth', 'bad-client-certificate', `client certificate refused (${reason}); it must be signed by MQTT_TLS_CA, or connect without one and log in with the password`), { remote: peer.remoteAddress }),
+      );
     } catch (err) {
       await this.stop();
       throw err;
     }
-    const addr = server.address() as AddressInfo;
-    this.log.info({ host: addr.address, port: addr.port, maxPacketBytes: config.MQTT_MAX_PACKET_BYTES }, 'MQTT broker listening');
-    return { host: addr.address, port: addr.port };
+    const all = this.listeners.addresses;
+    this.log.info({ listeners: all.map((l) => `${l.name}://${l.host}:${l.port}`), maxPacketBytes: c.MQTT_MAX_PACKET_BYTES }, 'MQTT broker listening');
+    const tcp = all.find((l) => l.name === 'tcp')!;
+    return { host: tcp.host, port: tcp.port };
+  }
+
+  /** Every listener's address, once started (TCP, and TLS / WebSocket when configured). */
+  listenerAddresses(): Listener[] {
+    return this.listeners?.addresses ?? [];
   }
 
   private async createAedes(): Promise<void> {
     const { config } = this.opts;
     this.stopping = false;
     const given = this.opts.persistence;
-    this.persistence = typeof given === 'function' ? (given as () => AedesPersistence)() : given;
+    this.persistence = (typeof given === 'function' ? (given as () => AedesPersistence)() : given) ?? (new MemoryPersistence() as unknown as AedesPersistence);
+    const guard = new SessionGuard(
+      this.persistence,
+      { maxQueued: config.MQTT_MAX_QUEUED_MESSAGES, maxUnreleased: config.MQTT_MAX_UNRELEASED_MESSAGES, maxBytes: config.MQTT_MAX_SESSION_BYTES },
+      {
+        mayReceive: (clientId, topic) => {
+          const p = this.principalOfClientId(clientId);
+          return p !== undefined && mayReceive(p, topic);
+        },
+        granted: (client) => (client instanceof Object && this.conns.has(client as Client) ? this.conns.get(client as Client)!.granted : undefined),
+        isConnected: (clientId) => this.liveClient(clientId) !== undefined,
+        onLimit: (clientId, reason, detail) => this.sessionLimit(clientId, reason, detail),
+      },
+    );
+    this.guard = guard;
     const aedes = await Aedes.createBroker({
       connectTimeout: config.MQTT_CONNECT_TIMEOUT_MS,
       // Our own, configurable level check runs in authorizePublish/Subscribe; aedes' cap (100)
@@ -163,8 +250,10 @@ export class EmbeddedBroker {
       maxTopicLevels: 100,
       // Device ids may be 64 characters and client ids `{id}-suffix`; aedes' default of 23
       // (the MQTT 3.1.0 limit) would refuse them from 3.1.0 clients.
-      maxClientsIdLength: 128,
-      ...(this.persistence !== undefined ? { persistence: this.persistence } : {}),
+      maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
+      // Per connection; SessionGuard bounds them per session, across reconnects.
+      maxInflightInbound: config.MQTT_MAX_UNRELEASED_MESSAGES,
+      persistence: guard.persistence,
       preConnect: (client, packet, cb) => {
         const st = this.conns.get(client);
         if (st !== undefined) {
@@ -185,6 +274,7 @@ export class EmbeddedBroker {
       },
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
+      authorizeForward: (client, packet) => this.authorizeForward(client, packet),
     });
     this.aedes = aedes;
     // aedes emits 'error' for persistence failures (and from its will sweeper); without a
@@ -193,24 +283,58 @@ export class EmbeddedBroker {
     aedes.on('clientReady', (client) => this.clientReady(client));
     aedes.on('clientError', (client, err) => this.clientError(client, err));
     aedes.on('connectionError', (client, err) => this.clientError(client, err));
+    aedes.on('unsubscribe', (topics, client) => {
+      const granted = this.conns.get(client)?.granted;
+      for (const t of topics) granted?.delete(t);
+    });
 
     await this.correctStaleStatus();
+    await this.restoreSessions(guard);
+  }
+
+  /** Persistent sessions a persistence kept from an earlier run count against their accounts. */
+  private async restoreSessions(guard: SessionGuard): Promise<void> {
+    const stored = (this.persistence as { storedClientIds?: () => string[] }).storedClientIds?.() ?? [];
+    const entries: { clientId: string; account: string }[] = [];
+    for (const clientId of stored) {
+      const owner = clientIdOwner(clientId, this.lookup);
+      if (owner !== undefined) entries.push({ clientId, account: `${owner.kind}:${owner.name}` });
+    }
+    this.sessions.restore(entries, this.now());
+    await guard.prime(stored).catch((err: unknown) => this.log.warn({ err }, 'could not count the queued messages of restored sessions'));
+  }
+
+  /** The live aedes client with this id, if any (aedes keeps them by id; its types omit the map). */
+  private liveClient(clientId: string): Client | undefined {
+    return (this.aedes as unknown as { clients?: Record<string, Client | undefined> } | undefined)?.clients?.[clientId];
+  }
+
+  /** The principal a client id's account has (live connection first, else by its namespace). */
+  private principalOfClientId(clientId: string): Principal | undefined {
+    const live = this.liveClient(clientId);
+    const p = live !== undefined ? this.conns.get(live)?.principal : undefined;
+    if (p !== undefined) return p;
+    const owner = clientIdOwner(clientId, this.lookup);
+    if (owner?.kind === 'device') return { kind: 'device', id: owner.name };
+    const op = owner?.kind === 'operator' ? this.opts.registry.operators.get(owner.name) : undefined;
+    return op !== undefined ? operatorPrincipal(op) : undefined;
   }
 
   /** Stop accepting, disconnect every client, close aedes. Status listeners are not told (shutdown is not an outage). */
   async stop(): Promise<void> {
     this.stopping = true;
-    const server = this.server;
+    const listeners = this.listeners;
     const aedes = this.aedes;
-    this.server = undefined;
+    this.listeners = undefined;
     this.aedes = undefined;
-    const serverClosed = server?.listening === true ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    this.guard = undefined;
+    const serverClosed = listeners?.close() ?? Promise.resolve();
     if (aedes !== undefined) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       aedes.removeAllListeners();
       (aedes as EventEmitter).on('error', () => undefined); // late persistence errors must not throw
     }
-    for (const socket of this.sockets) socket.destroy();
+    for (const stream of this.streams) stream.destroy();
     await serverClosed;
     // aedes.close() leaves the persistence open (a SQLite file, for instance).
     const persistence = this.persistence as { destroy?: () => Promise<void> } | undefined;
@@ -233,10 +357,20 @@ export class EmbeddedBroker {
     return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Bound address, once started. */
+  /** Bound TCP address, once started. */
   address(): { host: string; port: number } | undefined {
-    const addr = this.server?.address();
-    return addr !== null && typeof addr === 'object' ? { host: addr.address, port: addr.port } : undefined;
+    const tcp = this.listeners?.addresses.find((l) => l.name === 'tcp');
+    return tcp !== undefined ? { host: tcp.host, port: tcp.port } : undefined;
+  }
+
+  /** Queued and unreleased messages of a session, and their payload bytes (tests, diagnostics). */
+  sessionUsage(clientId: string): { queued: number; unreleased: number; bytes: number } {
+    return this.guard?.usageOf(clientId) ?? { queued: 0, unreleased: 0, bytes: 0 };
+  }
+
+  /** Persistent sessions the broker keeps, per account (`device:{id}` / `operator:{username}`). */
+  storedSessions(account: string): string[] {
+    return this.sessions.of(account).map((s) => s.clientId);
   }
 
   /** Devices with at least one ready connection. */
@@ -260,26 +394,26 @@ export class EmbeddedBroker {
 
   // ── connection ────────────────────────────────────────────────────────────────────────
 
-  private accept(socket: Socket): void {
+  private accept(stream: Duplex, peer: Peer): void {
     const aedes = this.aedes;
     if (aedes === undefined || this.stopping) {
-      socket.destroy();
+      stream.destroy();
       return;
     }
-    socket.setNoDelay(true);
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    (stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    this.streams.add(stream);
+    stream.once('close', () => this.streams.delete(stream));
     // The guard reports with the aedes client, which exists only once the guard is handed over.
     const ref: { client?: Client } = {};
-    const conn = new LimitedConnection(socket, this.opts.config.MQTT_MAX_PACKET_BYTES, (v) => this.oversize(ref.client, socket, v));
+    const conn = new LimitedConnection(stream, this.opts.config.MQTT_MAX_PACKET_BYTES, (v) => this.oversize(ref.client, peer, v));
     const client = aedes.handle(conn);
     ref.client = client;
-    const st: ConnState = { conn, statusWill: false, finished: false };
+    const st: ConnState = { conn, peer, statusWill: false, finished: false, granted: new Set() };
     this.conns.set(client, st);
     conn.once('close', () => this.connectionClosed(client, st));
   }
 
-  private oversize(client: Client | undefined, socket: Socket, v: RefusedFrame): void {
+  private oversize(client: Client | undefined, peer: Peer, v: RefusedFrame): void {
     const max = this.opts.config.MQTT_MAX_PACKET_BYTES;
     const message =
       v.reason === 'packet-too-large'
@@ -289,65 +423,136 @@ export class EmbeddedBroker {
     this.refuse(refusal('packet', v.reason, message), {
       clientId: client?.id ?? undefined,
       deviceId: principal?.kind === 'device' ? principal.id : undefined,
-      remote: socket.remoteAddress,
+      remote: peer.remoteAddress,
     });
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
     const st = this.conns.get(client);
     if (st === undefined) return authError(3, 'connection state lost');
+    const c = this.opts.config;
     const clientId = st.requestedClientId ?? client.id;
-    const ctx = { clientId, deviceId: username };
+    const remote = st.peer.remoteAddress;
+    const ctx = { clientId, deviceId: username, remote };
+    // Cheap checks first: nothing below may cost CPU for a client id nobody can own.
+    if (clientId.length > MAX_CLIENT_ID_LENGTH) {
+      return this.refuseConnect(2, refusal('auth', 'client-id-too-long', `client id of ${clientId.length} characters; at most ${MAX_CLIENT_ID_LENGTH} are accepted (an account name and a short suffix)`), ctx);
+    }
     // An empty client id asks the server to pick one; that is only allowed for a clean session,
     // because nobody could resume a persistent session under an id they do not know [MQTT-3.1.3-8].
     if (clientId === '' && st.clean === false) {
       return this.refuseConnect(2, refusal('auth', 'empty-client-id-persistent', 'empty client id with clean session false; send a client id or set clean session [MQTT-3.1.3-8]'), ctx);
     }
-    const result = await authenticateCredentials(this.opts.registry, username, password);
+    const name = username ?? '';
+    const cn = st.peer.certificateCn;
+    const lane = this.opts.registry.device(name) !== undefined ? 'device' : this.opts.registry.operators.has(name) ? 'operator' : 'unknown';
+    // Devices are not throttled (see LoginGuard): a throttle on an unguessable secret only locks out.
+    const throttled = cn === undefined && lane !== 'device' ? this.logins.throttled(name, remote) : undefined;
+    if (throttled !== undefined) {
+      const who = throttled.by === 'user' ? `username "${printable(name, CLIENT_TEXT_MAX)}"` : `address ${remote ?? '?'}`;
+      const limit = throttled.by === 'user' ? 'MQTT_LOGIN_FAILURES_PER_USER' : 'MQTT_LOGIN_FAILURES_PER_ADDRESS';
+      return this.refuseConnect(3, refusal('auth', 'login-throttled', `${throttled.failures} failed logins for ${who} within a minute (${limit}); refused without checking, retry in ${Math.ceil(throttled.retryInMs / 1000)} s`), ctx);
+    }
+    const check = this.logins.check(lane, () => authenticateCredentials(this.opts.registry, username, password, { certificateCn: cn }));
+    if (check === undefined) {
+      return this.refuseConnect(3, refusal('auth', 'login-queue-full', `${c.MQTT_MAX_PENDING_LOGINS} logins already wait for their password check (MQTT_MAX_PENDING_LOGINS); retry in a moment`), ctx);
+    }
+    const result = await check;
     // The connection may have closed while scrypt ran; taking a slot now would leak it.
     if (st.finished) return authError(3, 'connection closed during authentication');
     if (!result.ok) {
+      if (result.reason !== 'no-credentials' && lane !== 'device') this.logins.failed(name, remote);
       const messages = {
         'no-credentials': 'no username or password in CONNECT; devices log in with username = device id and password = secret',
-        'unknown-user': `username "${printable(username ?? '')}" is neither a device nor an operator in the fleet file`,
-        'bad-password': `wrong password for "${printable(username ?? '')}"; check the device secret in credentials.json`,
+        'unknown-user': `username "${printable(name, CLIENT_TEXT_MAX)}" is neither a device nor an operator in the fleet file`,
+        'bad-password': `wrong password for "${printable(name, CLIENT_TEXT_MAX)}"; check the device secret in credentials.json`,
+        'certificate-mismatch': `the client certificate is device ${cn ?? '?'}'s, but the username is "${printable(name, CLIENT_TEXT_MAX)}"; leave the username empty or use the device id`,
       } as const;
       return this.refuseConnect(4, refusal('auth', result.reason, messages[result.reason]), ctx);
     }
+    this.logins.succeeded(name, remote);
     const p = result.principal;
-    const idProblem = checkClientId(p, clientId, (id) => this.opts.registry.device(id) !== undefined);
+    const idProblem = checkClientId(p, clientId, this.lookup);
     if (idProblem !== undefined) return this.refuseConnect(2, idProblem, ctx);
     const willProblem = st.will !== undefined ? this.checkWill(p, st.will) : undefined;
     if (willProblem !== undefined) return this.refuseConnect(5, willProblem, ctx);
-    if (p.kind === 'device') {
-      const limit = this.opts.config.MQTT_MAX_CONNECTIONS_PER_DEVICE;
-      if (this.tracker.admit(p.id, client, client.id, limit) === 'limit-reached') {
-        const message = `device ${p.id} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_DEVICE); reconnect with the same client id to take the old session over`;
-        return this.refuseConnect(3, refusal('auth', 'connection-limit', message), ctx);
-      }
-      st.slot = p.id;
-      st.statusWill = st.will !== undefined && st.will.topic === statusTopic(p.id);
+    const slotProblem = this.takeSlot(client, st, p);
+    if (slotProblem !== undefined) return this.refuseConnect(3, slotProblem, ctx);
+    const sessionProblem = this.takeSession(p, client.id, st.clean !== false);
+    if (sessionProblem !== undefined) {
+      this.releaseSlot(client, st);
+      return this.refuseConnect(3, sessionProblem, ctx);
     }
     st.principal = p;
     return null;
   }
 
-  /** A will is published on the client's behalf later, so it must pass the publish rules now. */
-  private checkWill(p: Principal, will: PublishPacket): Refusal | undefined {
-    const topic = String(will.topic);
-    const problem = checkPublishTopic(topic, this.opts.config.MQTT_MAX_TOPIC_LEVELS) ?? checkPublishAccess(p, topic);
-    if (problem !== undefined) return { ...problem, reason: `will-${problem.reason}`, message: `will: ${problem.message}` };
-    const target = parseDeviceTopic(topic);
-    if (target?.channel === 'status') {
-      const status = parseStatusPayload(will.payload);
-      if (!status.ok || status.value.state !== 'offline') {
-        return refusal('payload', 'will-invalid-status', `will on ${topic} must be {"state":"offline"} (optionally with "ts"): ${status.ok ? 'state is online' : status.problem}`);
+  /** A connection slot of the account: MQTT_MAX_CONNECTIONS_PER_DEVICE / _PER_OPERATOR. */
+  private takeSlot(client: Client, st: ConnState, p: Principal): Refusal | undefined {
+    const c = this.opts.config;
+    if (p.kind === 'device') {
+      const limit = c.MQTT_MAX_CONNECTIONS_PER_DEVICE;
+      if (this.tracker.admit(p.id, client, client.id, limit) === 'limit-reached') {
+        return refusal('auth', 'connection-limit', `device ${p.id} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_DEVICE); reconnect with the same client id to take the old session over`);
       }
+      st.slot = p.id;
+      st.statusWill = st.will !== undefined && st.will.topic === statusTopic(p.id);
+      return undefined;
+    }
+    const limit = c.MQTT_MAX_CONNECTIONS_PER_OPERATOR;
+    if (this.operatorTracker.admit(p.username, client, client.id, limit) === 'limit-reached') {
+      return refusal('auth', 'connection-limit', `operator ${p.username} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_OPERATOR); close some, or reuse a client id`);
+    }
+    st.operatorSlot = p.username;
+    return undefined;
+  }
+
+  private releaseSlot(client: Client, st: ConnState): void {
+    if (st.operatorSlot !== undefined) this.operatorTracker.release(st.operatorSlot, client);
+    st.operatorSlot = undefined;
+    if (st.slot !== undefined) this.tracker.release(st.slot, client);
+    st.slot = undefined;
+  }
+
+  /**
+   * A persistent session of the account (MQTT_MAX_SESSIONS_PER_DEVICE / _PER_OPERATOR). At the
+   * limit the account's least recently used session nobody is connected to is dropped; if all are
+   * in use, the connect is refused. A clean connect discards the stored session of its id.
+   */
+  private takeSession(p: Principal, clientId: string, clean: boolean): Refusal | undefined {
+    if (clean) {
+      this.sessions.forget(clientId);
+      return undefined;
+    }
+    const c = this.opts.config;
+    const [limit, name] = p.kind === 'device' ? [c.MQTT_MAX_SESSIONS_PER_DEVICE, 'MQTT_MAX_SESSIONS_PER_DEVICE'] : [c.MQTT_MAX_SESSIONS_PER_OPERATOR, 'MQTT_MAX_SESSIONS_PER_OPERATOR'];
+    const admitted = this.sessions.admit(clientId, accountKey(p), limit, this.now(), (id) => this.liveClient(id) !== undefined && id !== clientId);
+    const who = `${p.kind} ${principalName(p)}`;
+    if (!admitted.ok) return refusal('limit', 'session-limit', `${who} already holds ${admitted.held} persistent session(s), all connected (${name}); reuse a client id or connect with clean session`);
+    if (admitted.evicted !== undefined) {
+      const evicted = admitted.evicted;
+      this.refuse(refusal('limit', 'session-evicted', `${who} opened persistent session "${printable(clientId, 80)}" at its limit of ${limit} (${name}); its least recently used session "${printable(evicted, 80)}" was dropped with its subscriptions and queued messages`), { clientId: evicted, deviceId: p.kind === 'device' ? p.id : undefined });
+      this.guard?.dropSession(evicted).catch((err: unknown) => this.log.warn({ err, clientId: evicted }, 'could not drop a session'));
     }
     return undefined;
   }
 
-  private refuseConnect(returnCode: 2 | 3 | 4 | 5, r: Refusal, ctx: { clientId?: string; deviceId?: string }): AuthenticateError {
+  /** The only will precall accepts: a device's own status topic saying offline. */
+  private checkWill(p: Principal, will: PublishPacket): Refusal | undefined {
+    const topic = String(will.topic);
+    if (p.kind !== 'device' || topic !== statusTopic(p.id)) {
+      const own = p.kind === 'device' ? `; set it on ${statusTopic(p.id)} with {"state":"offline"}` : '';
+      // A will on a reading topic would be published later outside ingest: no validation, no outbox.
+      return refusal('acl', 'will-not-allowed', `will on "${printable(topic)}" refused: the only will accepted is a device's own status topic${own}`);
+    }
+    const status = parseStatusPayload(will.payload);
+    if (!status.ok || status.value.state !== 'offline') {
+      return refusal('payload', 'will-invalid-status', `will on ${topic} must be {"state":"offline"} (optionally with "ts"): ${status.ok ? 'state is online' : status.problem}`);
+    }
+    return undefined;
+  }
+
+  private refuseConnect(returnCode: 2 | 3 | 4 | 5, r: Refusal, ctx: { clientId?: string; deviceId?: string | undefined; remote?: string | undefined }): AuthenticateError {
     this.refuse(r, ctx);
     return authError(returnCode, r.message);
   }
@@ -363,6 +568,7 @@ export class EmbeddedBroker {
   private connectionClosed(client: Client, st: ConnState): void {
     if (st.finished) return;
     st.finished = true;
+    if (st.operatorSlot !== undefined) this.operatorTracker.release(st.operatorSlot, client);
     if (st.slot === undefined) return;
     const deviceId = st.slot;
     const left = this.tracker.release(deviceId, client);
@@ -407,8 +613,10 @@ export class EmbeddedBroker {
 
 
   private clientError(client: Client, err: Error): void {
-    if (err instanceof RefusedError) return;
-    const known = AEDES_ERRORS[err.message];
+    if (err instanceof RefusedError || err instanceof SessionLimitError) return; // counted where refused
+    const known = err.message.startsWith(AEDES_INFLIGHT_ERROR)
+      ? refusal('limit', 'unreleased-limit', `${this.opts.config.MQTT_MAX_UNRELEASED_MESSAGES} QoS 2 publishes on this connection wait for PUBREL (MQTT_MAX_UNRELEASED_MESSAGES); connection closed`)
+      : AEDES_ERRORS[err.message];
     const p = this.conns.get(client)?.principal;
     const ctx = { clientId: client.id ?? undefined, deviceId: p?.kind === 'device' ? p.id : undefined };
     if (known !== undefined) this.refuse(known, ctx);
@@ -504,23 +712,76 @@ export class EmbeddedBroker {
   // ── subscribe ─────────────────────────────────────────────────────────────────────────
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
-    const p = this.conns.get(client)?.principal;
-    if (p === undefined) return cb(null, null);
-    const problem = checkTopicFilter(sub.topic, this.opts.config.MQTT_MAX_TOPIC_LEVELS) ?? checkSubscribeAccess(p, sub.topic);
+    const st = this.conns.get(client);
+    const p = st?.principal;
+    if (st === undefined || p === undefined) return cb(null, null);
+    const max = this.opts.config.MQTT_MAX_SUBSCRIPTIONS_PER_SESSION;
+    const problem =
+      checkTopicFilter(sub.topic, this.opts.config.MQTT_MAX_TOPIC_LEVELS) ??
+      checkSubscribeAccess(p, sub.topic) ??
+      (!st.granted.has(sub.topic) && st.granted.size >= max
+        ? refusal('limit', 'subscription-limit', `the session already holds ${st.granted.size} subscriptions (MQTT_MAX_SUBSCRIPTIONS_PER_SESSION = ${max}); unsubscribe some or use a wildcard filter`)
+        : undefined);
     if (problem !== undefined) {
       // A refused filter gets return code 0x80 in SUBACK; the connection stays [MQTT-3.9.3].
-      this.refuse(problem, { clientId: client.id, deviceId: p.kind === 'device' ? p.id : undefined, topic: sub.topic });
+      if (problem.reason === 'subscription-limit') this.limitNotice(client.id, problem, p);
+      else this.refuse(problem, { clientId: client.id, deviceId: p.kind === 'device' ? p.id : undefined, topic: sub.topic });
       return cb(null, null);
     }
+    st.granted.add(sub.topic);
     cb(null, sub);
+  }
+
+  /**
+   * Every message, before aedes sends it to a client (live, retained at SUBSCRIBE, or queued for
+   * a persistent session) is checked against the client's read access: a granted wildcard may
+   * overlap deny filters, and a session may carry filters from before the rules changed.
+   */
+  private authorizeForward(client: Client, packet: ForwardPacket): ForwardPacket | null {
+    const p = this.conns.get(client)?.principal;
+    if (p === undefined) return null;
+    // Over the session's queue limits: dropped for this session (counted when it was dropped).
+    if (this.guard?.takeDropped(client.id, packet) === true) return null;
+    const topic = String(packet.topic);
+    if (!mayReceive(p, topic)) {
+      this.metrics.forwardDenied.inc();
+      return null;
+    }
+    return packet;
+  }
+
+  // ── limits ────────────────────────────────────────────────────────────────────────────
+
+  private sessionLimit(clientId: string, reason: SessionLimitReason, detail: string): void {
+    const p = this.principalOfClientId(clientId);
+    const what = reason === 'unreleased-limit' ? 'QoS 2 publish refused, connection closed' : 'message dropped for this session';
+    this.limitNotice(clientId, refusal('limit', reason, `session "${printable(clientId, 80)}": ${what}: ${detail}`), p);
+  }
+
+  /** Count every time; log and keep once per session and reason per LIMIT_NOTICE_EVERY_MS. */
+  private limitNotice(clientId: string, r: Refusal, p: Principal | undefined): void {
+    const key = `${clientId}\u0000${r.reason}`;
+    const now = this.now();
+    const last = this.limitNotices.get(key);
+    if (last !== undefined && now - last < LIMIT_NOTICE_EVERY_MS) {
+      this.count(r);
+      return;
+    }
+    if (this.limitNotices.size >= 10_000) this.limitNotices.clear();
+    this.limitNotices.set(key, now);
+    this.refuse(r, { clientId, deviceId: p?.kind === 'device' ? p.id : undefined });
   }
 
   // ── refusals ──────────────────────────────────────────────────────────────────────────
 
-  private refuse(r: Refusal, ctx: { clientId?: string | undefined; deviceId?: string | undefined; topic?: string; payload?: unknown; remote?: string | undefined }): RefusedError {
+  private count(r: Refusal): void {
     const key = `${r.stage}/${r.reason}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     this.metrics.refused.inc({ stage: r.stage, reason: r.reason });
+  }
+
+  private refuse(r: Refusal, ctx: { clientId?: string | undefined; deviceId?: string | undefined; topic?: string; payload?: unknown; remote?: string | undefined }): RefusedError {
+    this.count(r);
     // Client ids, usernames and topics come from the client: clipped before they are logged or kept.
     const clientId = ctx.clientId !== undefined ? printable(ctx.clientId, CLIENT_TEXT_MAX) : undefined;
     const deviceId = ctx.deviceId !== undefined ? printable(ctx.deviceId, CLIENT_TEXT_MAX) : undefined;

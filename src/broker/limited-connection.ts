@@ -1,10 +1,10 @@
 /**
- * A duplex stream in front of a TCP socket that passes bytes through to aedes unchanged, but
- * reads each MQTT fixed header as it arrives and destroys the connection as soon as a packet
- * announces a size over the limit, before its body is read into any buffer. aedes has no such
- * option, and mqtt-packet would otherwise accumulate a packet of up to 256 MB.
+ * A duplex stream in front of a connection (TCP or TLS socket, WebSocket stream) that passes
+ * bytes through to aedes unchanged, but reads each MQTT fixed header as it arrives and destroys
+ * the connection as soon as a packet announces a size over the limit, before its body is read
+ * into any buffer. aedes has no such option, and mqtt-packet would otherwise accumulate a packet
+ * of up to 256 MB.
  */
-import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { FrameScanner, type FrameVerdict } from './frame-scanner.js';
 
@@ -14,12 +14,12 @@ export class LimitedConnection extends Duplex {
   private readonly scanner: FrameScanner;
 
   /**
-   * @param socket the accepted TCP connection; owned (and destroyed) by this stream from now on.
+   * @param socket the accepted connection's byte stream; owned (and destroyed) by this stream from now on.
    * @param maxPacketBytes largest packet accepted, bytes (MQTT_MAX_PACKET_BYTES).
    * @param onRefused told once, synchronously, before the connection is destroyed.
    */
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     maxPacketBytes: number,
     private readonly onRefused: (verdict: RefusedFrame) => void,
   ) {
@@ -36,10 +36,6 @@ export class LimitedConnection extends Duplex {
   /** Whether the client sent DISCONNECT (a clean end) before the connection closed. */
   get disconnectSeen(): boolean {
     return this.scanner.disconnectSeen;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
   }
 
   private readonly onData = (chunk: Buffer): void => {

@@ -166,6 +166,12 @@ export class SqlitePersistence extends MemoryPersistence {
     return will;
   }
 
+  /** Client ids with a stored persistent session (subscriptions or queued messages), for the session limits at start. */
+  storedClientIds(): string[] {
+    const rows = this.db.prepare('SELECT client_id FROM subscriptions UNION SELECT client_id FROM outgoing').all() as { client_id: string }[];
+    return rows.map((r) => r.client_id);
+  }
+
   override async destroy(): Promise<void> {
     await super.destroy();
     this.db.close();

@@ -9,8 +9,16 @@ const REPLACEMENT = '\uFFFD';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
 
+/**
+ * Longest topic or filter accepted, characters. precall's topics are short (`devices/{id ≤ 64}/…`,
+ * `crews/{crewId}/work-orders/open`); a cap keeps a session's stored filters small whatever a
+ * client sends (MQTT itself allows 65,535 bytes).
+ */
+export const MAX_TOPIC_LENGTH = 256;
+
 function commonChecks(topic: string, what: string, maxLevels: number): Refusal | undefined {
   if (topic.length === 0) return refusal('topic', 'empty-topic', `${what} is empty [MQTT-4.7.3-1]`);
+  if (topic.length > MAX_TOPIC_LENGTH) return refusal('topic', 'topic-too-long', `${what} has ${topic.length} characters, more than the ${MAX_TOPIC_LENGTH} accepted`);
   if (topic.includes('\u0000')) {
     return refusal('topic', 'nul-in-topic', `${what} contains the NUL character U+0000, which MQTT forbids [MQTT-1.5.3-2]; fix the client's topic string`);
   }

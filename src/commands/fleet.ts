@@ -2,23 +2,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { generateFleet } from '../registry/generate-fleet.js';
+import { GENERATED_OPERATORS, generateFleet } from '../registry/generate-fleet.js';
 import { parseCommandArgs } from './command-args.js';
 
-const HELP = `usage: precall fleet --devices N --out DIR [--seed N] [--operator-password P]
+const HELP = `usage: precall fleet --devices N --out DIR [--seed N]
 
 Generates a fleet of N devices (charging piles, heat meters and elevators across Yanshan's
 streets and communities) and writes:
   DIR/fleet.yaml         the fleet file for FLEET_FILE (device secrets stored as scrypt hashes)
-  DIR/credentials.json   each device's id, kind and plaintext secret, and the operator password
-                         (for simulators and tests; keep it private, mode 0600)`;
+  DIR/credentials.json   each device's id, kind and plaintext secret, and the passwords of the
+                         two read-only MQTT accounts, crew-app (crews/#) and integration (device
+                         telemetry, events, status) (for simulators and tests; keep it private,
+                         mode 0600)`;
 
 export async function main(args: string[]): Promise<number> {
   const values = parseCommandArgs('fleet', HELP, args, {
     devices: { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string' },
-    'operator-password': { type: 'string' },
   });
   if (typeof values === 'number') return values;
   const problems: string[] = [];
@@ -33,10 +34,10 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const dir = resolve(values.out!);
-  const { fleet, credentials } = generateFleet({ devices, seed, ...(values['operator-password'] ? { operatorPassword: values['operator-password'] } : {}) });
+  const { fleet, credentials } = generateFleet({ devices, seed });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'fleet.yaml'), `# precall fleet: ${devices} devices, generated ${new Date().toISOString()}\n${stringify(fleet)}`);
   writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  console.log(`wrote ${join(dir, 'fleet.yaml')} and ${join(dir, 'credentials.json')} (${devices} devices, operator account "operator")`);
+  console.log(`wrote ${join(dir, 'fleet.yaml')} and ${join(dir, 'credentials.json')} (${devices} devices; read-only accounts ${GENERATED_OPERATORS.map((o) => `"${o.username}"`).join(' and ')}, see README)`);
   return 0;
 }

@@ -53,7 +53,8 @@ export async function main(args: string[], env: Record<string, string | undefine
   try {
     const addr = await precall.start();
     const mqtt = addr.mqtt !== undefined ? `MQTT on ${addr.mqtt.host}:${addr.mqtt.port}` : `subscribed to ${addr.external?.topic ?? '?'} on ${addr.external?.url ?? '?'}`;
-    precall.logger.info(`${mqtt}, HTTP on http://${addr.http.host}:${addr.http.port} (API docs at /docs)`);
+    const more = (addr.mqttListeners ?? []).filter((l) => l.name !== 'tcp').map((l) => `, ${l.name.toUpperCase()} on ${l.host}:${l.port}`).join('');
+    precall.logger.info(`${mqtt}${more}, HTTP on ${addr.httpScheme ?? 'http'}://${addr.http.host}:${addr.http.port} (API docs at /docs)`);
   } catch (err) {
     precall.logger.error({ err }, 'precall could not start');
     await precall.stop();

@@ -6,7 +6,7 @@
  *   3. checkKind        the device's kind is one this build knows
  *   4. decodePayload    UTF-8, nesting depth, JSON, an object
  *   5. validatePayload  the kind's zod schema for the channel
- *   6. placeInTime      device time or receive time (see time.ts)
+ *   6. placeInTime      device time, or a distinct receive-time slot (see time.ts)
  *   7. sink.append      the durable outbox; `done` goes with it
  *   8. listeners        rules; their errors are caught and counted
  *
@@ -26,7 +26,7 @@ import { decodePayload, excerpt, MAX_JSON_DEPTH } from './payload.js';
 import type { DeviceTags, Reading } from './reading.js';
 import { Refusal } from './refusal.js';
 import type { RejectionLog } from './rejected.js';
-import { placeInTime, type TimeLimits } from './time.js';
+import { placeInTime, ReceiveTimeSlots, type TimeLimits } from './time.js';
 import { parseTopic, type IngestChannel } from './topic.js';
 import { checkKind, validatePayload } from './validate.js';
 
@@ -52,6 +52,7 @@ export class Ingest {
   private readonly listeners: ReadingListener[] = [];
   private readonly tagsCache = new Map<string, DeviceTags>();
   private readonly accepted = new Map<string, Map<IngestChannel, { inc(): void }>>();
+  private readonly receiveSlots = new ReceiveTimeSlots();
 
   constructor(private readonly opts: IngestOptions) {
     this.states = opts.states ?? new DeviceStates();
@@ -81,16 +82,16 @@ export class Ingest {
       if (payload instanceof Refusal) return this.refuse(msg, payload, device.id, kind, done);
 
       const deviceTs = payload.ts as number;
-      const time = placeInTime(deviceTs, msg.receivedAt, this.opts);
-      if (time instanceof Refusal) return this.refuse(msg, time, device.id, kind, done);
+      const placed = placeInTime(deviceTs, msg.receivedAt, this.opts, () => this.receiveSlots.take(device.id, topic.channel, msg.receivedAt));
+      if (placed instanceof Refusal) return this.refuse(msg, placed, device.id, kind, done);
 
       const reading = {
         deviceId: device.id,
         kind,
         tags: this.tagsOf(device, kind),
-        time,
+        time: placed.time,
         receivedAt: msg.receivedAt,
-        clockCorrected: time !== deviceTs,
+        clockCorrected: placed.clockCorrected,
         channel: topic.channel,
         payload,
       } as Reading;

@@ -22,11 +22,11 @@ interface ReadingBase<K extends DeviceKind> {
   deviceId: string;
   kind: K;
   tags: DeviceTags;
-  /** Time the reading is stored under: device time, or receive time when the device clock was implausible. */
+  /** Time the reading is stored under: device time, or (clock corrected) the receive time or a millisecond after it, distinct per device and channel. */
   time: number;
   /** Time precall received the message, epoch ms. */
   receivedAt: number;
-  /** True when `time` is the receive time because the device timestamp was implausible. */
+  /** True when `time` is on precall's clock because the device timestamp was implausible (stored with the tag `clock=receive`). */
   clockCorrected: boolean;
 }
 

@@ -2,8 +2,8 @@
  * Rejected input: what was refused, by whom, and why. Kept (last N) for `GET /api/rejected` and
  * counted by stage and reason in /metrics.
  */
-/** `internal`: a bug in precall caught on the message path (counted, never propagated). */
-export type RejectionStage = 'topic' | 'device' | 'payload' | 'schema' | 'time' | 'storage' | 'auth' | 'acl' | 'packet' | 'internal';
+/** `limit`: a per-account or per-session limit of the broker (docs/security.md). `internal`: a bug in precall caught on the message path (counted, never propagated). */
+export type RejectionStage = 'topic' | 'device' | 'payload' | 'schema' | 'time' | 'storage' | 'auth' | 'acl' | 'packet' | 'limit' | 'internal';
 
 export interface Rejection {
   /** When it was refused, epoch ms. */

@@ -5,11 +5,14 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../../devices/index.js';
 
+/** Longest id of a device, operator, building, ...: ids travel in topics, tags and client ids. */
+export const MAX_ID_LENGTH = 64;
+
 /** Ids travel in MQTT topics and InfluxDB tags: keep them to a safe alphabet. */
 export const Id = z
   .string()
   .min(1)
-  .max(64)
+  .max(MAX_ID_LENGTH)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash and underscore, starting with a letter or digit');
 
 /** `scrypt$N$r$p$saltBase64$hashBase64`, as written by `hashSecret`. */
@@ -62,9 +65,13 @@ export const Operator = z
   .object({
     username: Id,
     passwordHash: SecretHash,
-    /** Topic filters this account may publish and subscribe to. */
+    /** Topic filters this account may publish and subscribe to (read and write). */
     allow: z.array(TopicFilter).default([]),
-    /** Topic filters refused even when an allow pattern matches. */
+    /** Topic filters this account may only subscribe to and receive (read). */
+    read: z.array(TopicFilter).default([]),
+    /** Topic filters this account may only publish to (write). */
+    write: z.array(TopicFilter).default([]),
+    /** Topic filters refused even when another filter grants them: never published, never delivered. */
     deny: z.array(TopicFilter).default([]),
     description: z.string().optional(),
   })

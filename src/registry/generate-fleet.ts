@@ -27,8 +27,6 @@ export interface GenerateFleetOptions {
   devices: number;
   /** Seed for building sizes and resident counts. */
   seed?: number;
-  /** Password for the `operator` account; random when absent. */
-  operatorPassword?: string;
 }
 
 export interface GeneratedFleet {
@@ -74,24 +72,33 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
     buildingNo += 1;
   }
 
-  const operatorPassword = opts.operatorPassword ?? newSecret();
-  credentials.operators.push({ username: 'operator', password: operatorPassword });
+  const operators = GENERATED_OPERATORS.map((op) => {
+    const password = newSecret();
+    credentials.operators.push({ username: op.username, password });
+    return { username: op.username, description: op.description, passwordHash: hashSecret(password, SCRYPT_COST.operator), allow: [], read: [...op.read], write: [], deny: [] };
+  });
   const fleet: FleetFile = {
     version: 1,
     district: '燕山',
     streets: streets.map((s) => ({ ...s, communities: s.communities.filter((c) => c.buildings.length > 0) })).filter((s) => s.communities.length > 0),
-    operators: [
-      {
-        username: 'operator',
-        passwordHash: hashSecret(operatorPassword, SCRYPT_COST.operator),
-        allow: ['#'],
-        deny: [],
-        description: 'Generated operator account, allowed every topic. Replace its password in production.',
-      },
-    ],
+    operators,
   };
   return { fleet, credentials };
 }
+
+/**
+ * The accounts a generated fleet gets: least privilege, read only. Neither may publish, so
+ * neither can pose as a device or send a crew a fake order; an account that must publish (a
+ * gateway, a command sender) is added to the fleet file by hand with `write` filters.
+ */
+export const GENERATED_OPERATORS = [
+  { username: 'crew-app', read: ['crews/#'], description: "Crews' apps: receives every crew's work orders (crews/{crewId}/work-orders) and open-order snapshots; publishes nothing." },
+  {
+    username: 'integration',
+    read: ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'],
+    description: "Integrations (a data platform, a second dashboard): receives the devices' readings, events and status; publishes nothing.",
+  },
+] as const satisfies readonly { username: string; read: readonly string[]; description: string }[];
 
 function deviceEntry(kind: DeviceKind, id: string, secret: string, building: Building, n: number): DeviceEntry {
   const secretHash = hashSecret(secret, SCRYPT_COST.device);

@@ -141,6 +141,11 @@ function duplicateIds(fleet: FleetFile): string[] {
       });
     });
   });
-  fleet.operators.forEach((o, oi) => check('operator', o.username, `operators[${oi}]`));
+  fleet.operators.forEach((o, oi) => {
+    check('operator', o.username, `operators[${oi}]`);
+    // One namespace for MQTT client ids and logins: an operator named like a device would share its sessions.
+    const device = seen.get(`device:${o.username}`);
+    if (device !== undefined) problems.push(`operators[${oi}]: username "${o.username}" is also a device id (${device}); operators and devices need distinct names`);
+  });
   return problems;
 }

@@ -24,7 +24,7 @@ import { applyChange, DEFAULT_FLAPPING, releaseHeld, type FlappingOptions, type 
 import { parseExplainedBy, type Asset, type Rule } from './schema.js';
 import { inSeason } from './season.js';
 import { incidentKey, portAssetId, type Consequence, type Signal } from './signal.js';
-import { MemoryRuleStateStore, type RuleStateStore } from './state-store.js';
+import { MemoryRuleStateStore, type HandoverRef, type PendingSignal, type RuleStateStore } from './state-store.js';
 import { DeviceTimelines } from './timeline.js';
 
 /** The subset of pino the engine uses. */
@@ -56,6 +56,17 @@ export interface RuleEngineOptions {
 
 export type SignalListener = (signal: Signal) => void;
 
+/**
+ * The one durable receiver of signals (work orders). Signals reach it from the store's queue,
+ * in order, at least once: `apply` must be idempotent per `ref` and must throw when it could not
+ * apply the signal, which then stays queued and is offered again (next tick, next start).
+ */
+export interface SignalConsumer {
+  apply(signal: Signal, ref: HandoverRef): void;
+  /** Every signal of `origin` below `floor` has been acknowledged: the consumer may forget their refs (and any other origin's). */
+  settled?(origin: string, floor: number): void;
+}
+
 export interface RuleEngine {
   /** Evaluate a validated reading; returns the signals it caused (also sent to subscribers). */
   onReading(reading: Reading): Signal[];
@@ -63,7 +74,14 @@ export interface RuleEngine {
   onStatus(deviceId: string, state: 'online' | 'offline', at: number): Signal[];
   /** Evaluate time-based conditions (silence, holds, quiet clears, due dates, flapping, building waits). */
   tick(now?: number): Signal[];
+  /** Observers: each signal once, when it is produced (not replays). Errors are logged. */
   subscribe(listener: SignalListener): () => void;
+  /**
+   * Set the durable consumer (see SignalConsumer); returns the function that removes it. From
+   * then on signals are queued with the state that produced them; queued ones (from before a
+   * crash) are offered at `start()`.
+   */
+  handOverTo(consumer: SignalConsumer): () => void;
   /** Swap the rule set (file reload). State of rules that keep their id and kind is kept. */
   setRules(rules: RuleBook): Signal[];
   /** Run one scheduled rule now; rejects with a clear error when no query function is configured. */
@@ -75,7 +93,7 @@ export interface RuleEngine {
   stop(): void;
   /** Problems found at start (e.g. scheduled rules without InfluxDB). */
   readonly problems: readonly string[];
-  stats(): { scopes: number; signals: number; errors: number };
+  stats(): { scopes: number; signals: number; errors: number; queued: number };
 }
 
 interface ScopeState {
@@ -103,6 +121,11 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   const crons: Cron[] = [];
   const timers: NodeJS.Timeout[] = [];
   const counters = { signals: 0, errors: 0 };
+  let consumer: SignalConsumer | undefined;
+  /** Signals whose state could not be written yet: queued with the next write that succeeds. */
+  let unsaved: Signal[] = [];
+  /** Queued in the store, not yet applied by the consumer (as last seen). */
+  let queued = 0;
   const pendingGroups = new Set<string>();
   const timelines = new DeviceTimelines();
   for (const key of scopes.keys()) if (key.startsWith('grp|')) pendingGroups.add(key);
@@ -580,8 +603,9 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   function finish(out: Signal[], scopeIds: Iterable<string>): Signal[] {
     for (const id of scopeIds) touch(id);
     if (out.length > 0) {
-      // Durable before announced: a restart must not raise the same condition twice.
-      flush();
+      // Durable before announced: a restart must not raise the same condition twice, and the
+      // consumer's copy is queued in the same transaction as the state that produced it.
+      flush(out);
       counters.signals += out.length;
       for (const sig of out) {
         for (const l of listeners) {
@@ -592,8 +616,47 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
           }
         }
       }
+      handOver();
     }
     return out;
+  }
+
+  /**
+   * Offer the queued signals to the consumer, oldest first, and forget those it applied. After a
+   * failure the later signals of the same incident wait too, so a clear never overtakes its raise.
+   */
+  function handOver(): void {
+    if (consumer === undefined || queued === 0) return;
+    let list: PendingSignal[];
+    try {
+      list = store.pending();
+    } catch (err) {
+      counters.errors++;
+      log.error({ err }, 'queued signals could not be read; will retry');
+      return;
+    }
+    const applied: number[] = [];
+    const blocked = new Set<string>();
+    for (const { ref, signal } of list) {
+      if (blocked.has(signal.incident)) continue;
+      try {
+        consumer.apply(signal, ref);
+        applied.push(ref.id);
+      } catch (err) {
+        counters.errors++;
+        blocked.add(signal.incident);
+        log.error({ err, key: signal.key, incident: signal.incident }, 'work orders could not take a signal; it stays queued and is offered again');
+      }
+    }
+    try {
+      store.ack(applied);
+      queued = list.length - applied.length;
+      consumer.settled?.(store.origin, store.floor());
+    } catch (err) {
+      // Not forgotten: offered again, and the consumer recognises what it already applied.
+      counters.errors++;
+      log.error({ err }, 'applied signals could not be marked; they will be offered again');
+    }
   }
 
   function onReading(reading: Reading): Signal[] {
@@ -728,8 +791,10 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     return finish(out, touched);
   }
 
-  function flush(): void {
-    if (dirty.size === 0) return;
+  function flush(signals: readonly Signal[] = []): void {
+    // Queued only for a consumer: without one (tests, tools) nobody would ever take them.
+    const toQueue = consumer !== undefined ? [...unsaved, ...signals] : [];
+    if (dirty.size === 0 && toQueue.length === 0) return;
     for (const id of dirty) {
       const s = scopes.get(id) as ScopeState | undefined;
       // Nothing in progress: forget the device rather than keep an empty record.
@@ -738,11 +803,14 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     const entries: [string, unknown][] = [...dirty].map((id) => [id, scopes.get(id)]);
     dirty.clear();
     try {
-      store.put(entries);
+      store.put(entries, toQueue);
+      unsaved = [];
+      queued += toQueue.length;
     } catch (err) {
       counters.errors++;
       for (const [id] of entries) dirty.add(id);
-      log.error({ err }, 'rule state could not be written; will retry');
+      unsaved = toQueue;
+      log.error({ err, signals: toQueue.length }, 'rule state could not be written; will retry (signals are handed to work orders once it is)');
     }
   }
 
@@ -864,15 +932,33 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    handOverTo(next) {
+      consumer = next;
+      try {
+        queued = store.pending().length;
+      } catch (err) {
+        counters.errors++;
+        queued = 1; // unknown: look again at the next hand-over
+        log.error({ err }, 'queued signals could not be counted');
+      }
+      return () => {
+        if (consumer === next) consumer = undefined;
+      };
+    },
     setRules,
     runScheduled,
-    flush,
+    flush: () => flush(),
     start() {
       if (started) return;
       started = true;
+      // Signals queued before a crash or a failed hand-over reach work orders now.
+      handOver();
       startCrons();
       const t1 = setInterval(() => tick(), opts.tickMs ?? 5000);
-      const t2 = setInterval(flush, opts.flushMs ?? 5000);
+      const t2 = setInterval(() => {
+        flush();
+        handOver();
+      }, opts.flushMs ?? 5000);
       t1.unref();
       t2.unref();
       timers.push(t1, t2);
@@ -885,6 +971,6 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       store.close();
     },
     problems,
-    stats: () => ({ scopes: scopes.size, ...counters }),
+    stats: () => ({ scopes: scopes.size, ...counters, queued: queued + unsaved.length }),
   };
 }

@@ -4,7 +4,8 @@
  *   (+ substation); every field but `ts`, nested objects flattened with `_`;
  * - sub-units (charging-pile ports) → their own measurement with the key (`port`) as a tag;
  * - events → `<measurement>_event` with a `code` tag;
- * - arrays of enums (elevator `faults`) → a comma-joined string field plus `<singular>Count`.
+ * - arrays of enums (elevator `faults`) → a comma-joined string field plus `<singular>Count`;
+ * - readings whose clock was corrected get the tag `clock=receive`.
  * Field types come from the kind's zod schema, read once per kind (through its JSON Schema, the
  * stable public view of a zod schema): `integer` → intField, `number` → floatField, so a field
  * never flips between int and float across messages (InfluxDB would refuse the second type).
@@ -165,6 +166,9 @@ function basePoint(measurement: string, reading: Reading): Point {
     .tag('community', tags.community)
     .tag('building', tags.building);
   if (tags.substation !== undefined && tags.substation !== '') point.tag('substation', tags.substation);
+  // On precall's clock rather than the device's (src/ingest/time.ts): a series of its own, so it
+  // never lands on the time of a reading the device stamped itself.
+  if (reading.clockCorrected) point.tag('clock', 'receive');
   // Milliseconds as given: the writer writes with precision ms. Same time + tags = same point,
   // which makes replay after an outage idempotent.
   return point.timestamp(String(Math.trunc(reading.time)));

@@ -11,7 +11,9 @@ import { CATEGORY_CASE, CATEGORY_KIND, ComplaintInput, type ComplaintParsed } fr
 import { hashPhone, maskPhone } from '../complaints/phone.js';
 import { t, type Lang } from '../i18n/catalogue.js';
 import type { Registry } from '../registry/registry.js';
+import type { SignalConsumer } from '../rules/engine.js';
 import type { Signal } from '../rules/signal.js';
+import type { HandoverRef } from '../rules/state-store.js';
 import { formatIssues } from '../zod-issues.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { crewSnapshot, crewSnapshotTopic, mqttCrewNotifier } from './delivery/mqtt.js';
@@ -81,6 +83,12 @@ export interface WorkOrders {
   readonly lang: Lang;
   /** Feed a rule signal. Never throws (errors are logged and counted); returns the order it touched. */
   onSignal(signal: Signal): WorkOrder | undefined;
+  /**
+   * The rule engine's durable consumer (`rules.handOverTo`): applies each queued signal once,
+   * noting its reference in the same transaction; throws when it could not, so the signal stays
+   * queued.
+   */
+  readonly signalConsumer: SignalConsumer;
   /** Record a complaint (validated; throws a ComplaintValidationError listing the problems). */
   onComplaint(input: unknown): ComplaintResult;
   /** Open an order by hand (source `manual`, or `preventive` with a due date). Throws WorkOrderError for unknown places. */
@@ -198,9 +206,21 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     return out;
   }
 
-  function emit(events: WorkOrderEvent[]): void {
+  /**
+   * Run a change in one write transaction together with the delivery rows of the events it
+   * produces: the change and its messages are committed, or neither is.
+   */
+  function commit<R extends { events: WorkOrderEvent[] }>(fn: () => R): R & { deliveryIds: number[] } {
+    return store.tx(() => {
+      const r = fn();
+      return { ...r, deliveryIds: deliveries(r.events).flatMap((n) => dispatcher.record(n)) };
+    });
+  }
+
+  /** After the commit: send its deliveries, then tell the snapshot, metrics, InfluxDB and listeners. */
+  function emit({ events, deliveryIds }: { events: WorkOrderEvent[]; deliveryIds: number[] }): void {
+    dispatcher.send(deliveryIds);
     snapshotLater(events.filter((e) => e.type !== 'folded' && e.type !== 'reminded' && e.order.crew !== null).map((e) => e.order.crew!));
-    for (const n of deliveries(events)) dispatcher.dispatch(n);
     for (const e of events) {
       countEvent(metrics, e);
       // Folded repeats would flood Grafana with noise; the count is on the next real event.
@@ -241,14 +261,32 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
 
   const signals = createSignalIntake({ store, settings, registry: opts.registry, lang, clock, move, reopenPatch });
 
-  function withRetry<T>(fn: () => T): T {
+  function withRetry<R extends { events: WorkOrderEvent[] }>(fn: () => R): R & { deliveryIds: number[] } {
     try {
-      return store.tx(fn);
+      return commit(fn);
     } catch (err) {
       // Another writer opened the same key between our read and insert: fold into theirs.
-      if (isUniqueViolation(err)) return store.tx(fn);
+      if (isUniqueViolation(err)) return commit(fn);
       throw err;
     }
+  }
+
+  const nothing = () => ({ order: undefined, events: [] as WorkOrderEvent[] });
+
+  /**
+   * Apply a rule signal; with a hand-over reference, at most once: the reference is noted in the
+   * same transaction, and a signal offered again (after a crash before rules heard back) is
+   * recognised and skipped. Throws when the change could not be committed.
+   */
+  function applySignal(signal: Signal, ref?: HandoverRef): WorkOrder | undefined {
+    const r = withRetry(() => {
+      if (ref !== undefined && store.handoverApplied(ref.origin, ref.id)) return nothing();
+      const out = (signal.state === 'raised' ? signals.raise(signal) : signals.clear(signal)) ?? nothing();
+      if (ref !== undefined) store.markHandover(ref.origin, ref.id, clock());
+      return out;
+    });
+    emit(r);
+    return r.order;
   }
 
   const api: WorkOrders = {
@@ -256,12 +294,27 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     settings,
     lang,
 
+    signalConsumer: {
+      apply(signal, ref) {
+        try {
+          applySignal(signal, ref);
+        } catch (err) {
+          metrics?.errors.inc({ where: 'signal' });
+          throw err;
+        }
+      },
+      settled(origin, floor) {
+        try {
+          store.forgetHandovers(origin, floor);
+        } catch (err) {
+          log.warn({ err }, 'could not forget applied signal references; trying again at the next hand-over');
+        }
+      },
+    },
+
     onSignal(signal) {
       try {
-        const r = withRetry(() => (signal.state === 'raised' ? signals.raise(signal) : signals.clear(signal)));
-        if (r === undefined) return undefined;
-        emit(r.events);
-        return r.order;
+        return applySignal(signal);
       } catch (err) {
         metrics?.errors.inc({ where: 'signal' });
         log.error({ err, key: signal.key, incident: signal.incident }, 'could not apply a signal to work orders');
@@ -274,7 +327,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       if (!parsed.success) throw new ComplaintValidationError(formatIssues(parsed.error));
       const c: ComplaintParsed = parsed.data;
       const r = withRetry(() => intake(c));
-      emit(r.events);
+      emit(r);
       return r.result;
     },
 
@@ -298,7 +351,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       const street = anyDevice?.street ?? streetOf(input.building);
       const now = clock();
       const p = priorityOf({ kind, severity: input.severity, caseClass: input.caseClass, building: input.building, deviceId: input.deviceId }, opts.registry);
-      const r = store.tx(() => {
+      const r = commit(() => {
         const order = store.insert({
           source: input.dueAt !== undefined ? 'preventive' : 'manual',
           openKey: `manual:${input.building}:${now}:${Math.random().toString(36).slice(2, 10)}`,
@@ -333,15 +386,15 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
           ...NOTHING_DONE_YET,
         });
         store.addHistory(order.id, { at: now, actor: actor.id, from: null, to: 'open', note: null });
-        return order;
+        return { order, events: [{ type: 'opened', at: now, order }] as WorkOrderEvent[] };
       });
-      emit([{ type: 'opened', at: now, order: r }]);
-      return r;
+      emit(r);
+      return r.order;
     },
 
     transition(code, req, actor) {
       if (req.rating !== undefined && (!Number.isInteger(req.rating) || req.rating < 1 || req.rating > 5)) throw new WorkOrderError('PRECALL_ERR_WO_RATING_OUT_OF_RANGE');
-      const r = store.tx(() => {
+      const r = commit(() => {
         const order = store.byCode(code);
         if (order === undefined || !maySee(actor, order)) {
           if (order !== undefined) throw new WorkOrderError('PRECALL_ERR_WO_NOT_YOUR_ORDER', code);
@@ -361,19 +414,17 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
         }
         return { order: current, events };
       });
-      emit(r.events);
+      emit(r);
       return r.order;
     },
 
     tick(nowArg) {
       const now = nowArg ?? clock();
-      const events: WorkOrderEvent[] = [];
       const quiet = minutes(settings.verify.quietMinutes);
       const dueToClose = (o: WorkOrder) =>
         o.status === 'verifying' && !o.signalActive && o.resolvedAt !== null && o.clearedAt !== null && now >= Math.max(o.resolvedAt, o.clearedAt) + quiet;
-      for (const o of store.active()) {
-        // Decide on the snapshot first: most orders need nothing, and get no write transaction.
-        if (escalationActions(settings, o, now).length === 0 && !dueToClose(o)) continue;
+      const tickOrder = (o: WorkOrder): WorkOrderEvent[] => {
+        const events: WorkOrderEvent[] = [];
         try {
           store.tx(() => {
             const order = store.byId(o.id)!;
@@ -394,12 +445,27 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
             // Closed by telemetry: normal for the quiet period after both the clear and the fix.
             if (dueToClose(fresh)) events.push(move(fresh, 'closed', SYSTEM, 'telemetry stayed normal').event);
           });
+          return events;
         } catch (err) {
           metrics?.errors.inc({ where: 'tick' });
           log.error({ err, code: o.code }, 'work-order tick failed for one order');
+          return [];
         }
+      };
+      // Decide on the snapshot first: most orders need nothing, and get no write transaction.
+      const due = store.active().filter((o) => escalationActions(settings, o, now).length > 0 || dueToClose(o));
+      // One transaction for the tick, so that a crew's reminders due together are recorded as one
+      // digest with the changes they announce; each order in a savepoint of its own, so that one
+      // order's failure costs only that order.
+      let r: { events: WorkOrderEvent[]; deliveryIds: number[] } = { events: [], deliveryIds: [] };
+      try {
+        if (due.length > 0) r = commit(() => ({ events: due.flatMap((o) => tickOrder(o)) }));
+      } catch (err) {
+        // Nothing of this tick was written: the same orders are due again at the next one.
+        metrics?.errors.inc({ where: 'tick' });
+        log.error({ err }, 'work-order tick could not be written');
       }
-      emit(events);
+      emit(r);
       flushSnapshots();
       dispatcher.retryDue();
     },

@@ -91,6 +91,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE work_orders ADD COLUMN level_reminders INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE work_orders ADD COLUMN next_reminder_at INTEGER;
   `,
+  // 5: rule signals applied, by their hand-over reference (rules/state-store.ts), written in the
+  // transaction that applied them: a signal offered again after a crash is recognised and skipped.
+  `
+  CREATE TABLE signal_handovers (origin TEXT NOT NULL, id INTEGER NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (origin, id)) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -159,7 +159,9 @@ export class WorkOrderStore {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // FULL: once an order change has committed, rules forget the signal it came from (and the
+    // delivery rows are its only record), so the commit must survive a power cut too.
+    this.db.pragma('synchronous = FULL');
     // A second process holding the write lock makes us wait instead of failing.
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
@@ -385,6 +387,21 @@ export class WorkOrderStore {
   deliveryCounts(): Record<string, number> {
     const rows = this.sql(`SELECT event, count(*) AS n FROM deliveries GROUP BY event`).all() as { event: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.event, r.n]));
+  }
+
+  /** Whether the rule signal with this hand-over reference was applied already (call inside `tx`). */
+  handoverApplied(origin: string, id: number): boolean {
+    return this.sql('SELECT 1 FROM signal_handovers WHERE origin = ? AND id = ?').get(origin, id) !== undefined;
+  }
+
+  /** Note a rule signal as applied, in the transaction that applied it. */
+  markHandover(origin: string, id: number, at: number): void {
+    this.sql('INSERT INTO signal_handovers (origin, id, applied_at) VALUES (?, ?, ?)').run(origin, id, at);
+  }
+
+  /** Forget references rules will never offer again: below `floor` of `origin`, and every other origin's. */
+  forgetHandovers(origin: string, floor: number): void {
+    this.sql('DELETE FROM signal_handovers WHERE origin <> ? OR id < ?').run(origin, floor);
   }
 
   insertDelivery(d: Omit<DeliveryRow, 'id'>): number {

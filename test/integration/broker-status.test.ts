@@ -83,7 +83,7 @@ describe('embedded broker: device status', () => {
     const other = h.fleet.ids.elevator[1] as string;
     expect(await h.refusedCode({ username: id, password: h.fleet.secretOf(id), clientId: id, will: { topic: `devices/${other}/status`, payload: Buffer.from('{"state":"offline"}'), qos: 0, retain: true } })).toBe(5);
     expect(await h.refusedCode({ username: id, password: h.fleet.secretOf(id), clientId: id, will: { topic: `devices/${id}/status`, payload: Buffer.from('{"state":"online"}'), qos: 0, retain: true } })).toBe(5);
-    expect(h.count('acl/will-not-own-topic')).toBe(1);
+    expect(h.count('acl/will-not-allowed')).toBe(1);
     expect(h.count('payload/will-invalid-status')).toBe(1);
   });
 

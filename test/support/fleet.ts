@@ -12,6 +12,10 @@ export interface TestOperator {
   username: string;
   /** Default `['#']` (everything except `$` topics). */
   allow?: string[];
+  /** Subscribe/receive only. */
+  read?: string[];
+  /** Publish only. */
+  write?: string[];
   deny?: string[];
 }
 
@@ -65,7 +69,8 @@ export function makeTestFleet(opts: TestFleetOptions = {}): TestFleet {
     const password = newSecret();
     secrets.set(op.username, password);
     credentials.operators.push({ username: op.username, password });
-    return { username: op.username, passwordHash: hashSecret(password, SCRYPT_COST.device), allow: op.allow ?? ['#'], deny: op.deny ?? [] };
+    const allow = op.allow ?? (op.read === undefined && op.write === undefined ? ['#'] : []);
+    return { username: op.username, passwordHash: hashSecret(password, SCRYPT_COST.device), allow, read: op.read ?? [], write: op.write ?? [], deny: op.deny ?? [] };
   });
   const fleet = FleetFile.parse({
     version: 1,

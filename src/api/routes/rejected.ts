@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps.js';
 import { ErrorBody } from '../../errors.js';
 import { Limit } from '../query.js';
 
-const STAGES = ['topic', 'device', 'payload', 'schema', 'time', 'storage', 'auth', 'acl', 'packet', 'internal'] as const satisfies readonly RejectionStage[];
+const STAGES = ['topic', 'device', 'payload', 'schema', 'time', 'storage', 'auth', 'acl', 'packet', 'limit', 'internal'] as const satisfies readonly RejectionStage[];
 
 const RejectionBody = z.object({
   at: z.number().meta({ description: 'When it was refused, epoch ms.' }),

@@ -1,7 +1,9 @@
 /**
- * Delivery with a log: every (event, channel) becomes a row in `deliveries`, sent at once and
- * retried with exponential backoff from `tick` until it succeeds or runs out of attempts. Rows
- * survive a restart, so pending deliveries resume when precall comes back.
+ * Delivery with a log: every (event, channel) becomes a row in `deliveries`, written in the same
+ * transaction as the order change it announces (`record`), sent once that has committed (`send`)
+ * and retried with exponential backoff from `tick` until it succeeds or runs out of attempts. Rows
+ * survive a restart, so pending deliveries resume when precall comes back: a crash can neither
+ * leave a change without its messages nor record a message for a change that did not happen.
  */
 import type { Logger } from 'pino';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
@@ -28,29 +30,41 @@ export class Dispatcher {
     private readonly metrics?: WorkOrderMetrics,
   ) {}
 
-  /** Log one row per channel that takes the event and try each at once. Never throws. */
-  dispatch(event: Notification): void {
+  /**
+   * Log one row per channel that takes the notification; call inside the write transaction of the
+   * change it announces, and pass the ids to `send` once that has committed. A channel that cannot
+   * render the notification (a bug) is logged and skipped; a database error throws, so the
+   * change is rolled back with its rows and tried again as a whole.
+   */
+  record(event: Notification): number[] {
+    const ids: number[] = [];
     for (const n of this.notifiers) {
+      let target: string | undefined;
+      let payload: string;
       try {
-        const target = n.targetFor(event);
+        target = n.targetFor(event);
         if (target === undefined) continue;
-        const at = this.now();
-        const id = this.store.insertDelivery({
-          orderId: event.order.id,
-          channel: n.channel,
-          target,
-          event: event.type,
-          payload: n.render(event),
-          status: 'pending',
-          attempts: 0,
-          nextAt: at,
-          lastError: null,
-          createdAt: at,
-          updatedAt: at,
-        });
-        this.track(this.attempt(id, n, target));
+        payload = n.render(event);
       } catch (err) {
-        this.log.error({ err, channel: n.channel, code: event.order.code }, 'could not queue a delivery');
+        this.log.error({ err, channel: n.channel, code: event.order.code }, 'could not render a delivery');
+        continue;
+      }
+      const at = this.now();
+      ids.push(this.store.insertDelivery({ orderId: event.order.id, channel: n.channel, target, event: event.type, payload, status: 'pending', attempts: 0, nextAt: at, lastError: null, createdAt: at, updatedAt: at }));
+    }
+    return ids;
+  }
+
+  /** Try recorded rows at once (after their transaction committed). Never throws: what fails is retried by `retryDue`. */
+  send(ids: readonly number[]): void {
+    for (const id of ids) {
+      try {
+        const row = this.store.deliveryById(id);
+        const n = row !== undefined ? this.notifiers.find((x) => x.channel === row.channel) : undefined;
+        if (row === undefined || n === undefined || this.inFlight.has(id)) continue;
+        this.track(this.attempt(id, n, row.target, row));
+      } catch (err) {
+        this.log.error({ err, delivery: id }, 'could not start a delivery; it is retried later');
       }
     }
   }

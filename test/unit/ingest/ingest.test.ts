@@ -128,6 +128,20 @@ describe('Ingest.accept', () => {
     expect(await metric('precall_clock_corrected_total')).toContain('precall_clock_corrected_total{kind="heat-meter"} 1');
   });
 
+  it('gives corrected readings received in the same millisecond distinct times, per device', () => {
+    const { sink, send } = setup();
+    send('devices/hm-1/telemetry', heatTelemetry(NOW + 86_400_000, 1));
+    send('devices/hm-1/telemetry', heatTelemetry(NOW + 86_400_000, 2));
+    send('devices/Dev_2.a-b/telemetry', heatTelemetry(NOW + 86_400_000, 1));
+    send('devices/hm-1/telemetry', heatTelemetry(NOW + 86_400_000, 3));
+    expect(sink.readings.map((r) => [r.deviceId, r.time, r.clockCorrected])).toEqual([
+      ['hm-1', NOW, true],
+      ['hm-1', NOW + 1, true],
+      ['Dev_2.a-b', NOW, true],
+      ['hm-1', NOW + 2, true],
+    ]);
+  });
+
   it('hands QoS 1 done to the sink, so a storage error reaches the broker', () => {
     const sink = new MemorySink();
     sink.fail = new Error('disk full');

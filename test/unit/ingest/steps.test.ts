@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodePayload, excerpt, nestingDepth } from '../../../src/ingest/payload.js';
 import { Refusal } from '../../../src/ingest/refusal.js';
-import { placeInTime } from '../../../src/ingest/time.js';
+import { placeInTime, ReceiveTimeSlots } from '../../../src/ingest/time.js';
 import { parseTopic, printable } from '../../../src/ingest/topic.js';
 import { checkKind, validatePayload } from '../../../src/ingest/validate.js';
 import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry, NOW } from './fixtures.js';
@@ -168,16 +168,25 @@ describe('validatePayload', () => {
 
 describe('placeInTime', () => {
   const limits = { maxFutureMs: 60_000, maxAgeMs: 3_600_000 };
+  const onDevice = (time: number) => ({ time, clockCorrected: false });
 
   it('keeps device time within the limits, including the edges', () => {
-    expect(placeInTime(NOW, NOW, limits)).toBe(NOW);
-    expect(placeInTime(NOW + 60_000, NOW, limits)).toBe(NOW + 60_000);
-    expect(placeInTime(NOW - 3_600_000, NOW, limits)).toBe(NOW - 3_600_000);
+    expect(placeInTime(NOW, NOW, limits)).toEqual(onDevice(NOW));
+    expect(placeInTime(NOW + 60_000, NOW, limits)).toEqual(onDevice(NOW + 60_000));
+    expect(placeInTime(NOW - 3_600_000, NOW, limits)).toEqual(onDevice(NOW - 3_600_000));
   });
 
   it('uses receive time when the device clock runs too far ahead', () => {
-    expect(placeInTime(NOW + 60_001, NOW, limits)).toBe(NOW);
-    expect(placeInTime(Number.MAX_SAFE_INTEGER, NOW, limits)).toBe(NOW);
+    expect(placeInTime(NOW + 60_001, NOW, limits)).toEqual({ time: NOW, clockCorrected: true });
+    expect(placeInTime(Number.MAX_SAFE_INTEGER, NOW, limits)).toEqual({ time: NOW, clockCorrected: true });
+  });
+
+  it('takes the receive slot only for a corrected reading', () => {
+    let asked = 0;
+    const slot = () => (asked++, NOW + 7);
+    expect(placeInTime(NOW + 60_001, NOW, limits, slot)).toEqual({ time: NOW + 7, clockCorrected: true });
+    expect(placeInTime(NOW, NOW, limits, slot)).toEqual(onDevice(NOW));
+    expect(asked).toBe(1);
   });
 
   it('refuses readings older than the limit', () => {
@@ -185,5 +194,23 @@ describe('placeInTime', () => {
     expect(r).toMatchObject({ stage: 'time', reason: 'too-old' });
     expect(r.message).toContain('1.0 h before receive time');
     expect(refusal(placeInTime(0, NOW, limits)).reason).toBe('too-old');
+  });
+});
+
+describe('ReceiveTimeSlots', () => {
+  it('gives each corrected reading of a device and channel its own millisecond, in order', () => {
+    const slots = new ReceiveTimeSlots();
+    expect([1, 2, 3].map(() => slots.take('hm-1', 'telemetry', NOW))).toEqual([NOW, NOW + 1, NOW + 2]);
+    // Later receive times are kept as they are once the burst is behind them.
+    expect(slots.take('hm-1', 'telemetry', NOW + 1)).toBe(NOW + 3);
+    expect(slots.take('hm-1', 'telemetry', NOW + 50)).toBe(NOW + 50);
+  });
+
+  it('keeps devices and channels apart', () => {
+    const slots = new ReceiveTimeSlots();
+    expect(slots.take('hm-1', 'telemetry', NOW)).toBe(NOW);
+    expect(slots.take('hm-2', 'telemetry', NOW)).toBe(NOW);
+    expect(slots.take('hm-1', 'events', NOW)).toBe(NOW);
+    expect(slots.take('hm-1', 'telemetry', NOW)).toBe(NOW + 1);
   });
 });

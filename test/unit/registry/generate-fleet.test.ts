@@ -16,8 +16,12 @@ describe('generateFleet', () => {
       expect(registry.verifyDevice(c.id, `${c.secret}x`)).toBe(false);
       expect(registry.device(c.id)?.kind).toBe(c.kind);
     }
-    const op = credentials.operators[0]!;
-    expect(registry.verifyOperator(op.username, op.password)?.allow).toEqual(['#']);
+    // Least privilege: two read-only accounts, nothing may publish, nothing reads everything.
+    expect(credentials.operators.map((o) => o.username)).toEqual(['crew-app', 'integration']);
+    const crew = registry.verifyOperator('crew-app', credentials.operators[0]!.password)!;
+    expect(crew).toMatchObject({ allow: [], write: [], read: ['crews/#'] });
+    const integration = registry.verifyOperator('integration', credentials.operators[1]!.password)!;
+    expect(integration).toMatchObject({ allow: [], write: [], read: ['devices/+/telemetry', 'devices/+/events', 'devices/+/status'] });
   });
 
   it('gives even a three-device fleet one device of each kind', () => {

@@ -48,6 +48,13 @@ describe('readingToLines', () => {
     );
   });
 
+  it('tags readings on precall’s clock with clock=receive, on every point of the reading', () => {
+    const lines = readingToLines({ ...chargerReading('cp-1', T, 7, 2), clockCorrected: true });
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(/^ebike_charger(_port)?,building=3号楼,clock=receive,community=/);
+    expect(readingToLines(chargerReading('cp-1', T, 7, 2)).some((l) => l.includes('clock='))).toBe(false);
+  });
+
   it('escapes tag values with comma, equals and space', () => {
     const r = chargerReading('cp,1 =x', T, 1, 1);
     r.tags = { ...tagsFor('cp,1 =x', 'ebike-charger'), building: 'a b,c=d' };

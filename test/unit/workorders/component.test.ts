@@ -301,3 +301,82 @@ describe('metrics', () => {
     expect(text).toContain('precall_work_orders_active{status="acknowledged"} 1');
   });
 });
+
+describe('hand-over from rules (signalConsumer)', () => {
+  const sent: string[] = [];
+  const notifier = {
+    channel: 'webhook',
+    targetFor: () => 'http://crew.example/hook',
+    render: (e: { type: string; order: { code: string } }) => `${e.type} ${e.order.code}`,
+    send: (_target: string, payload: string) => {
+      sent.push(payload);
+      return Promise.resolve();
+    },
+  };
+  afterEach(() => {
+    sent.length = 0;
+  });
+
+  it('applies a signal offered twice with the same reference once: one order, one fold count, one delivery', async () => {
+    const { wo, events } = make({ notifiers: [notifier] });
+    const ref = { origin: 'store-a', id: 7 };
+    wo.signalConsumer.apply(signal(), ref);
+    wo.signalConsumer.apply(signal(), ref); // a replay after a crash before rules heard back
+    await wo.idle();
+    const [order] = wo.list({}).items;
+    expect(wo.list({}).total).toBe(1);
+    expect(order!.count).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(['opened']);
+    expect(wo.store.deliveries(order!.id).map((d) => [d.event, d.status])).toEqual([['opened', 'sent']]);
+    expect(sent).toEqual([`opened ${order!.code}`]);
+    // Another reference is another signal: it folds.
+    wo.signalConsumer.apply(signal(), { origin: 'store-a', id: 8 });
+    expect(wo.list({}).items[0]!.count).toBe(2);
+  });
+
+  it('forgets references below the floor rules give, and those of another origin', () => {
+    const { wo } = make();
+    wo.signalConsumer.apply(signal(), { origin: 'old', id: 1 });
+    wo.signalConsumer.apply(signal(), { origin: 'a', id: 1 });
+    wo.signalConsumer.apply(signal(), { origin: 'a', id: 2 });
+    wo.signalConsumer.settled!('a', 2);
+    expect(wo.store.db.prepare('SELECT origin, id FROM signal_handovers').all()).toEqual([{ origin: 'a', id: 2 }]);
+  });
+
+  it('writes deliveries in the transaction of the change: a failed delivery row undoes the order, and the retry makes both once', async () => {
+    const { wo, events } = make({ notifiers: [notifier] });
+    const insert = wo.store.insertDelivery.bind(wo.store);
+    let failures = 1;
+    wo.store.insertDelivery = (d) => {
+      if (failures-- > 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+      return insert(d);
+    };
+    const ref = { origin: 'store-a', id: 1 };
+    expect(() => wo.signalConsumer.apply(signal(), ref)).toThrow(/database is locked/);
+    expect(wo.list({}).total).toBe(0); // no order without its message
+    expect(events).toEqual([]);
+    wo.signalConsumer.apply(signal(), ref); // rules offer it again
+    await wo.idle();
+    const [order] = wo.list({}).items;
+    expect([wo.list({}).total, order!.count]).toEqual([1, 1]);
+    expect(wo.store.deliveries(order!.id).map((d) => d.event)).toEqual(['opened']);
+    expect(sent).toEqual([`opened ${order!.code}`]);
+  });
+
+  it('a delivery recorded before a crash, not yet sent, goes at the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wo-'));
+    dirs.push(dir);
+    const dbPath = join(dir, 'wo.sqlite');
+    // The first process records the order and its delivery, then dies before sending it.
+    const never = { ...notifier, send: () => new Promise<void>(() => undefined) };
+    const a = createWorkOrders({ dbPath, registry: testRegistry(), clock: fakeClock().now, notifiers: [never] });
+    a.signalConsumer.apply(signal(), { origin: 'o', id: 1 });
+    a.store.close();
+    const { wo } = make({ dbPath, notifiers: [notifier] });
+    wo.start();
+    await wo.idle();
+    const [order] = wo.list({}).items;
+    expect(sent).toEqual([`opened ${order!.code}`]);
+    expect(wo.store.deliveries(order!.id).map((d) => d.status)).toEqual(['sent']);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Property-based fuzzing of payloads at ingest with fast-check (issue 12, "must hold"): arbitrary
+ * bytes, arbitrary JSON, and valid readings with fields replaced by arbitrary values, through the
+ * real Ingest into the real SQLite outbox and the real rejected store. Every message must end in
+ * exactly one `done`, as a stored reading or a kept rejection with a reason; nothing throws; the
+ * rejected store stays at its size and the points the outbox stored are well-formed line protocol.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { countingRejectionLog } from '../../src/ingest/counting-log.js';
+import { Ingest } from '../../src/ingest/ingest.js';
+import { createIngestMetrics, createMetricsRegistry } from '../../src/metrics.js';
+import { Outbox } from '../../src/storage/outbox.js';
+import { RejectedStore } from '../../src/storage/rejected-store.js';
+import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry } from '../unit/ingest/fixtures.js';
+import { makeTestFleet } from '../support/fleet.js';
+
+const RUNS = 1000; // per property; three properties
+const dir = mkdtempSync(join(tmpdir(), 'precall-fuzz-ingest-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const fleet = makeTestFleet({ perKind: 1 });
+const store = new RejectedStore({ keep: 200 });
+const metrics = createIngestMetrics(createMetricsRegistry({ processMetrics: false }), () => 0);
+const rejections = countingRejectionLog(store, metrics, (id) => fleet.registry.device(id)?.kind);
+const outbox = new Outbox({ dataDir: dir, maxDelayMs: 0 });
+const ingest = new Ingest({ registry: fleet.registry, sink: outbox, rejections, metrics, maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_000 });
+afterAll(() => outbox.close());
+
+const ids = [fleet.ids['ebike-charger'][0]!, fleet.ids['heat-meter'][0]!, fleet.ids.elevator[0]!];
+const topic = fc.oneof(
+  fc.constantFrom(...ids.flatMap((id) => [`devices/${id}/telemetry`, `devices/${id}/events`, `devices/${id}/status`])),
+  fc.string({ maxLength: 40 }).map((s) => `devices/${s}/telemetry`),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+);
+const now = Date.now();
+const valid = [chargerTelemetry(now, 1), heatTelemetry(now, 1), elevatorTelemetry(now, 1), elevatorEvent(now, 1)] as unknown as Record<string, unknown>[];
+/** A valid reading with some of its fields (also nested ones) replaced by anything. */
+const mutated = fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.anything({ maxDepth: 3 })), { minLength: 1, maxLength: 4 })).map(([base, edits]) => {
+  const copy = structuredClone(base);
+  for (const [n, value] of edits) {
+    const keys = Object.keys(copy);
+    const key = keys[n % keys.length]!;
+    const inner = copy[key];
+    if (inner !== null && typeof inner === 'object' && !Array.isArray(inner) && n % 2 === 0) {
+      const innerKeys = Object.keys(inner as object);
+      (inner as Record<string, unknown>)[innerKeys[n % innerKeys.length]!] = value;
+    } else copy[key] = value;
+  }
+  return copy;
+});
+
+/** Hand one message to ingest and wait for its `done`; fail on a second call or a throw. */
+async function send(t: string, payload: Buffer, qos: 0 | 1): Promise<Error | undefined> {
+  let calls = 0;
+  const result = await new Promise<Error | undefined>((resolve) => {
+    ingest.accept({ topic: t, payload, qos, clientId: 'fuzz', receivedAt: Date.now() }, (err) => {
+      calls++;
+      resolve(err);
+    });
+  });
+  await new Promise((r) => setImmediate(r)); // a second `done` would land by now
+  expect(calls).toBe(1);
+  return result;
+}
+
+function check(): void {
+  expect(store.list({}, 1000).length).toBeLessThanOrEqual(200);
+  for (const r of store.list({}, 1000)) {
+    expect(r.reason).toMatch(/^[a-z0-9-]+$/);
+    expect(r.message.length).toBeGreaterThan(10);
+    expect((r.excerpt ?? '').length).toBeLessThanOrEqual(201);
+  }
+}
+
+describe('fuzzing ingest', () => {
+  it('takes arbitrary bytes on any topic: one done each, a reason for every refusal', async () => {
+    await fc.assert(
+      fc.asyncProperty(topic, fc.uint8Array({ maxLength: 2048 }), fc.constantFrom(0 as const, 1 as const), async (t, bytes, qos) => {
+        expect(await send(t, Buffer.from(bytes), qos)).toBeUndefined();
+      }),
+      { numRuns: RUNS },
+    );
+    check();
+  });
+
+  it('takes arbitrary JSON', async () => {
+    await fc.assert(
+      fc.asyncProperty(topic, fc.jsonValue({ maxDepth: 12 }), async (t, value) => {
+        expect(await send(t, Buffer.from(JSON.stringify(value) ?? 'null'), 1)).toBeUndefined();
+      }),
+      { numRuns: RUNS },
+    );
+    check();
+  });
+
+  it('stores or refuses readings with fields replaced by anything, and what it stores maps to valid points', async () => {
+    const before = outbox.stats.stored;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...ids), mutated, async (id, payload) => {
+        const channel = 'code' in payload ? 'events' : 'telemetry';
+        const rejectedBefore = store.countsByReason().reduce((n, c) => n + c.count, 0);
+        const storedBefore = outbox.stats.stored + outbox.stats.unmappable;
+        let text: string;
+        try {
+          text = JSON.stringify(payload);
+        } catch {
+          return; // BigInt and the like: not JSON at all, covered by the bytes property
+        }
+        expect(await send(`devices/${id}/${channel}`, Buffer.from(text), 1)).toBeUndefined();
+        outbox.flush();
+        const rejectedAfter = store.countsByReason().reduce((n, c) => n + c.count, 0);
+        const storedAfter = outbox.stats.stored + outbox.stats.unmappable;
+        // Exactly one outcome: stored, or refused with a reason.
+        expect(rejectedAfter - rejectedBefore + (storedAfter - storedBefore)).toBe(1);
+      }),
+      { numRuns: RUNS },
+    );
+    check();
+    expect(outbox.stats.unmappable).toBe(0);
+    // Whatever was stored is line protocol InfluxDB can parse: measurement,tags fields time.
+    const stored = outbox.readBatch(0, 100_000);
+    expect(stored.length).toBe(outbox.stats.stored);
+    expect(outbox.stats.stored - before).toBeGreaterThan(0);
+    for (const e of stored) for (const line of e.lines) expect(line).toMatch(/^[a-z_]+(,[a-z]+=[^ ]+)+ [^ ].* \d+$/);
+  });
+});
