@@ -16,7 +16,7 @@
  * InfluxDB. The 1-minute load average goes with every figure: this machine is shared.
  *
  *   npm run bench -- [--json FILE] [--soak-minutes 10] [--seconds 30] [--devices 10000]
- *                    [--rate 4] [--faults 20] [--loads a,b,c] [--rules-devices 30000] [--profile DIR]
+ *                    [--rate 4] [--faults 20] [--loads a,b,c] [--rules-devices 3000] [--profile DIR]
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     window: { type: 'string', default: '64' },
     loads: { type: 'string', default: 'a,b,c' },
-    'rules-devices': { type: 'string', default: '30000' },
+    'rules-devices': { type: 'string', default: '3000' },
     profile: { type: 'string' },
   },
 });
@@ -353,6 +353,8 @@ async function main(): Promise<void> {
     const devices = fleetDevices(fleet, secrets);
     writeFileSync(join(dir, 'devices.json'), JSON.stringify(devices));
     influx = await startInfluxServer({ bucket: 'bench' });
+    // Interrupted (Ctrl-C): stop the InfluxDB this started, not leave it running.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void influx?.stop().finally(() => process.exit(130)));
     const operator = credentials.operators[0]!;
     const env: NodeJS.ProcessEnv = { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, FLEET_FILE: join(dir, 'fleet.yaml'), BENCH_DEVICES_FILE: join(dir, 'devices.json') };
 
