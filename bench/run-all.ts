@@ -124,7 +124,7 @@ const sample = async (server: ChildProcess): Promise<ServerSample> => {
 
 /** Readings and points in one database (precall's measurements, or the baseline's prefixed ones). */
 async function countLanded(influx: InfluxServer, db: string, prefix: string): Promise<{ readings: number; points: number }> {
-  const count = async (m: string, f: string) => Number((await influxQuery(influx, `SELECT count("${f}") FROM "${prefix}${m}"`, db))[0]?.count ?? 0);
+  const count = async (m: string, f: string) => Number((await retry(() => influxQuery(influx, `SELECT count("${f}") FROM "${prefix}${m}"`, db)))[0]?.count ?? 0);
   const readings = (await count('ebike_charger', 'seq')) + (await count('heat_meter', 'seq')) + (await count('elevator', 'seq'));
   return { readings, points: readings + (await count('ebike_charger_port', 'powerW')) };
 }
@@ -162,6 +162,18 @@ function pct(list: number[], p: number): number | null {
 }
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
+/** A loaded machine sometimes drops a loopback HTTP connection: try an InfluxDB query up to 5 times. */
+async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
+
 interface RunOutcome {
   pub: PublisherResult;
   stats: ServerStats;
@@ -181,7 +193,7 @@ interface RunSpec {
 }
 
 async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEnv, dir: string, operator: { username: string; password: string }): Promise<RunOutcome> {
-  await influxQuery(influx, `CREATE DATABASE "${spec.db}"`);
+  await retry(() => influxQuery(influx, `CREATE DATABASE "${spec.db}"`));
   const dataDir = join(dir, `data-${spec.db}`);
   const server = child('server.ts', [spec.mode], { ...env, INFLUX_BUCKET: spec.db, DATA_DIR: dataDir }, spec.mode === 'precall' ? args.profile : undefined);
   const startLoad = load1();
@@ -352,15 +364,15 @@ async function main(): Promise<void> {
     const secrets = new Map(credentials.devices.map((d) => [d.id, d.secret]));
     const devices = fleetDevices(fleet, secrets);
     writeFileSync(join(dir, 'devices.json'), JSON.stringify(devices));
+    log('rules benchmark (rule state per device)...');
+    const rules = ruleStateBytesPerDevice();
+    if (rules.bytes === null) log(`  rules benchmark gave no figure:\n${rules.output}`);
+
     influx = await startInfluxServer({ bucket: 'bench' });
     // Interrupted (Ctrl-C): stop the InfluxDB this started, not leave it running.
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void influx?.stop().finally(() => process.exit(130)));
     const operator = credentials.operators[0]!;
     const env: NodeJS.ProcessEnv = { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, FLEET_FILE: join(dir, 'fleet.yaml'), BENCH_DEVICES_FILE: join(dir, 'devices.json') };
-
-    log('rules benchmark (rule state per device)...');
-    const rules = ruleStateBytesPerDevice();
-    if (rules.bytes === null) log(`  rules benchmark gave no figure:\n${rules.output}`);
 
     const outcomes: Partial<Record<LoadName, { p: RunOutcome; b: RunOutcome }>> = {};
     for (const load of LOADS) {
