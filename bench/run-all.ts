@@ -283,9 +283,9 @@ function fleetDevices(fleet: ReturnType<typeof generateFleet>['fleet'], secrets:
   return out;
 }
 
-/** bench/rules.ts in its own process: rule state per device (heap after an evening of readings). */
+/** bench/rules.ts in its own process: rule state per device (heap after an hour of evening readings). */
 function ruleStateBytesPerDevice(): { bytes: number | null; output: string } {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', here('rules.ts'), '--devices', args['rules-devices']], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', here('rules.ts'), '--devices', args['rules-devices'], '--hours', '1'], { encoding: 'utf8' });
   const m = /memory:\s+([\d.]+) KiB heap per device/.exec(r.stdout ?? '');
   return { bytes: m ? Math.round(Number(m[1]) * 1024) : null, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
