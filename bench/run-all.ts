@@ -230,7 +230,7 @@ async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEn
     const soak: RunOutcome['soak'] = [];
     const resultP = next<PublisherResult>(publisher, 'result', spec.durationMs + 300_000);
     if (spec.load === 'soak') {
-      const every = Math.max(5_000, spec.durationMs / 20);
+      const every = Math.max(1_000, spec.durationMs / 20);
       let done = false;
       void resultP.finally(() => (done = true)).catch(() => undefined);
       while (!done && performance.now() - start < spec.durationMs) {
