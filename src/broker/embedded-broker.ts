@@ -18,7 +18,6 @@ import type { RejectionLog } from '../ingest/rejected.js';
 import type { Registry } from '../registry/registry.js';
 import { checkClientId, checkPublishAccess, checkSubscribeAccess, parseDeviceTopic } from './acl.js';
 import { authenticateCredentials } from './authenticator.js';
-import { YieldingQueue } from './yielding-queue.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { PACKET_TYPES } from './frame-scanner.js';
@@ -86,9 +85,6 @@ const CLIENT_TEXT_MAX = 100;
 /** Errors this module hands to aedes; aedes re-emits them as clientError, which must not count twice. */
 class RefusedError extends Error {}
 
-
-/** Longest ingest runs before letting HTTP and timers in, ms (src/broker/yielding-queue.ts). */
-const INGEST_SLICE_MS = 10;
 /** aedes' own checks run before authorizePublish; map their errors to refusals so they are counted. */
 const AEDES_ERRORS: Record<string, Refusal> = {
   '# is not allowed in PUBLISH': refusal('topic', 'wildcard-in-publish', 'publish topic contains "#", which a PUBLISH must not [MQTT-3.3.2-2]'),
@@ -107,7 +103,6 @@ export class EmbeddedBroker {
   private readonly conns = new WeakMap<Client, ConnState>();
   private readonly sockets = new Set<Socket>();
   private readonly tracker = new ConnectionTracker<Client>();
-  private readonly ingestQueue = new YieldingQueue(INGEST_SLICE_MS);
   private readonly status: StatusBoard;
   private readonly counts = new Map<string, number>();
   private readonly metrics: BrokerMetrics;
@@ -498,15 +493,12 @@ export class EmbeddedBroker {
       called = true;
       done(err);
     };
-    // In slices: ingest yields to HTTP and timers when readings arrive faster than it takes them.
-    this.ingestQueue.run(() => {
-      try {
-        this.opts.ingest.accept(msg, once);
-      } catch (err) {
-        this.log.error({ err, topic: msg.topic }, 'ingest.accept threw');
-        once(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
+    try {
+      this.opts.ingest.accept(msg, once);
+    } catch (err) {
+      this.log.error({ err, topic: msg.topic }, 'ingest.accept threw');
+      once(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   // ── subscribe ─────────────────────────────────────────────────────────────────────────
