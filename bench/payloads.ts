@@ -9,6 +9,8 @@ export interface BenchDevice {
   kind: DeviceKind;
   /** Charging piles: number of ports. */
   ports?: number;
+  /** The device's own MQTT password (devices mode: one connection per device). */
+  secret?: string;
 }
 
 /** Points one message of this device becomes (charging pile: the pile plus one per port). */

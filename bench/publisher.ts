@@ -1,7 +1,17 @@
 /**
- * Load generator for bench/ingest.ts, run in its own process (forked, IPC). Opens `connections`
- * MQTT.js clients, publishes QoS 1 telemetry for every device round-robin with at most `window`
- * unacknowledged messages per connection, for `durationMs`, and reports PUBACK latencies.
+ * Load generator for the path benchmarks, run in its own process (forked, IPC).
+ *
+ * - `gateway` mode (bench:ingest, load a): `connections` MQTT.js clients logged in as one
+ *   operator account, publishing QoS 1 telemetry for every device round-robin with at most
+ *   `window` unacknowledged messages per connection, as fast as the broker acknowledges.
+ * - `devices` mode (loads b and c): one MQTT.js client per device with the device's own id and
+ *   secret, each publishing QoS 1 telemetry at `ratePerDevice` readings/s with at most one
+ *   unacknowledged message (a device whose last reading is not yet acknowledged skips its turn:
+ *   back-pressure). Optional `faults`: at the given offsets a charging pile reports smoke, and a
+ *   crew client subscribed to `crews/+/work-orders` notes when each resulting order arrives.
+ *
+ * Protocol: the parent sends the task; the publisher connects everything and answers
+ * `{ connected }`; the parent sends `{ go: true }`; the publisher answers `{ result }`.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -9,14 +19,24 @@ import { payloadFor, pointsPerMessage, type BenchDevice } from './payloads.js';
 
 export interface PublisherTask {
   port: number;
+  mode?: 'gateway' | 'devices';
   username?: string;
   password?: string;
   devicesFile: string;
+  /** Gateway mode: number of connections and unacknowledged messages per connection. */
   connections: number;
   window: number;
   durationMs: number;
-  /** Device timestamps start here, epoch ms; each message of a device is 1 ms later. */
-  tsBase: number;
+  /** Gateway mode (bench:ingest): device timestamps start here, 1 ms apart per device. Otherwise the wall clock. */
+  tsBase?: number;
+  /** Devices mode: readings per second per device. */
+  ratePerDevice?: number;
+  /** Devices mode: connections opened per second while ramping up. */
+  connectRate?: number;
+  /** Devices mode: smoke alarms, each on its own charging pile, at these ms after the start. */
+  faults?: number[];
+  /** Devices mode: ask before publishing (the parent samples memory once everything is connected). */
+  waitForGo?: boolean;
 }
 
 export interface PublisherResult {
@@ -24,10 +44,18 @@ export interface PublisherResult {
   acked: number;
   /** Points the acknowledged messages should become in InfluxDB. */
   ackedPoints: number;
+  /** Publishes skipped because the device's previous reading was not yet acknowledged. */
+  skipped: number;
+  connections: number;
+  connectMs: number;
   elapsedMs: number;
   p50Ms: number;
   p99Ms: number;
   errors: string[];
+  /** Faults sent: device id → epoch ms the smoke reading was published. */
+  faultsSent: Record<string, number>;
+  /** Crew deliveries of 'opened' orders: device id → epoch ms received by the crew client. */
+  crewReceived: Record<string, number>;
 }
 
 /** Latency histogram in 0.1 ms buckets up to 60 s: bounded memory whatever the message count. */
@@ -46,37 +74,66 @@ function percentile(p: number, total: number): number {
   return NaN;
 }
 
-async function run(task: PublisherTask): Promise<PublisherResult> {
-  const devices = JSON.parse(readFileSync(task.devicesFile, 'utf8')) as BenchDevice[];
-  const seqs = new Uint32Array(devices.length);
-  const errors: string[] = [];
-  let sent = 0;
-  let acked = 0;
-  let ackedPoints = 0;
-  const clients: MqttClient[] = [];
-  for (let c = 0; c < task.connections; c++) {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${task.port}`, {
-      clientId: task.username !== undefined ? `${task.username}-${c}` : `bench-${c}`,
-      ...(task.username !== undefined ? { username: task.username, password: task.password } : {}),
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      clean: true,
+interface Counters {
+  sent: number;
+  acked: number;
+  ackedPoints: number;
+  skipped: number;
+  errors: string[];
+}
+const noteError = (c: Counters, message: string) => c.errors.length < 20 && c.errors.push(message);
+
+function connect(port: number, opts: { clientId: string; username?: string | undefined; password?: string | undefined }): MqttClient {
+  return mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: opts.clientId,
+    ...(opts.username !== undefined ? { username: opts.username, password: opts.password } : {}),
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 120_000,
+    keepalive: 300,
+    clean: true,
+  });
+}
+
+function connected(client: MqttClient): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+    client.once('close', () => reject(new Error('connection closed before CONNACK')));
+  });
+}
+
+async function goSignal(task: PublisherTask): Promise<void> {
+  if (!task.waitForGo) return;
+  await new Promise<void>((resolve) => {
+    process.on('message', (m: { go?: boolean }) => {
+      if (m.go) resolve();
     });
-    client.on('error', (err) => errors.length < 20 && errors.push(err.message));
+  });
+}
+
+async function runGateway(task: PublisherTask, devices: BenchDevice[], c: Counters): Promise<Omit<PublisherResult, keyof Counters | 'p50Ms' | 'p99Ms'>> {
+  const seqs = new Uint32Array(devices.length);
+  const lastTs = new Float64Array(devices.length);
+  const t0 = performance.now();
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < task.connections; i++) {
+    const client = connect(task.port, { clientId: task.username !== undefined ? `${task.username}-${i}` : `bench-${i}`, username: task.username, password: task.password });
+    client.on('error', (err) => noteError(c, err.message));
     clients.push(client);
   }
-  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => {
-    c.once('connect', () => resolve());
-    c.once('error', reject);
-  })));
+  await Promise.all(clients.map(connected));
+  const connectMs = performance.now() - t0;
+  process.send?.({ connected: clients.length });
+  await goSignal(task);
 
   const start = performance.now();
   const deadline = start + task.durationMs;
   await Promise.all(
     clients.map(
-      (client, c) =>
+      (client, ci) =>
         new Promise<void>((resolve) => {
-          let next = c;
+          let next = ci;
           let inflight = 0;
           let finished = false;
           const finish = (): void => {
@@ -91,18 +148,19 @@ async function run(task: PublisherTask): Promise<PublisherResult> {
               next += task.connections;
               const d = devices[i]!;
               const seq = seqs[i]!++;
-              const body = JSON.stringify(payloadFor(d, task.tsBase + seq, seq));
-              const t0 = performance.now();
+              const ts = task.tsBase !== undefined ? task.tsBase + seq : Math.max(lastTs[i]! + 1, Date.now());
+              lastTs[i] = ts;
+              const body = JSON.stringify(payloadFor(d, ts, seq));
+              const sentAt = performance.now();
               inflight++;
-              sent++;
+              c.sent++;
               client.publish(`devices/${d.id}/telemetry`, body, { qos: 1 }, (err) => {
                 inflight--;
-                if (err) {
-                  if (errors.length < 20) errors.push(err.message);
-                } else {
-                  acked++;
-                  ackedPoints += pointsPerMessage(d);
-                  record(performance.now() - t0);
+                if (err) noteError(c, err.message);
+                else {
+                  c.acked++;
+                  c.ackedPoints += pointsPerMessage(d);
+                  record(performance.now() - sentAt);
                 }
                 if (performance.now() < deadline) setImmediate(pump);
                 finish();
@@ -123,8 +181,125 @@ async function run(task: PublisherTask): Promise<PublisherResult> {
     ),
   );
   const elapsedMs = performance.now() - start;
-  await Promise.all(clients.map((c) => c.endAsync()));
-  return { sent, acked, ackedPoints, elapsedMs, p50Ms: percentile(0.5, acked), p99Ms: percentile(0.99, acked), errors };
+  await Promise.all(clients.map((cl) => cl.endAsync()));
+  return { connections: clients.length, connectMs, elapsedMs, faultsSent: {}, crewReceived: {} };
+}
+
+interface DeviceConn {
+  device: BenchDevice;
+  client: MqttClient;
+  seq: number;
+  lastTs: number;
+  inflight: number;
+}
+
+async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counters): Promise<Omit<PublisherResult, keyof Counters | 'p50Ms' | 'p99Ms'>> {
+  const t0 = performance.now();
+  const rate = task.connectRate ?? 1000;
+  const conns: DeviceConn[] = [];
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i]!;
+    if (d.secret === undefined) throw new Error(`device ${d.id} has no secret in the devices file`);
+    // Ramp: `rate` connections per second, as a fleet coming back after an outage would.
+    const due = t0 + (i / rate) * 1000;
+    const wait = due - performance.now();
+    if (wait > 5) await new Promise((r) => setTimeout(r, wait));
+    const client = connect(task.port, { clientId: d.id, username: d.id, password: d.secret });
+    client.on('error', (err) => noteError(c, `${d.id}: ${err.message}`));
+    conns.push({ device: d, client, seq: 0, lastTs: 0, inflight: 0 });
+    waits.push(connected(client).catch((err: unknown) => void noteError(c, `${d.id}: ${err instanceof Error ? err.message : String(err)}`)));
+  }
+  // A crew phone: every order event the work orders publish for crews.
+  const crewReceived: Record<string, number> = {};
+  let crew: MqttClient | undefined;
+  if ((task.faults?.length ?? 0) > 0 && task.username !== undefined) {
+    crew = connect(task.port, { clientId: `${task.username}-crew`, username: task.username, password: task.password });
+    waits.push(connected(crew));
+    crew.on('message', (_topic, payload) => {
+      try {
+        const e = JSON.parse(payload.toString()) as { type?: string; order?: { deviceId?: string } };
+        const id = e.order?.deviceId;
+        if (e.type === 'opened' && id !== undefined && crewReceived[id] === undefined) crewReceived[id] = Date.now();
+      } catch {
+        // not an order event
+      }
+    });
+  }
+  await Promise.all(waits);
+  if (crew !== undefined) await crew.subscribeAsync('crews/+/work-orders', { qos: 1 });
+  const connectMs = performance.now() - t0;
+  const live = conns.filter((x) => x.client.connected);
+  process.send?.({ connected: live.length });
+  await goSignal(task);
+
+  const publish = (x: DeviceConn, smoke: boolean): void => {
+    const ts = Math.max(x.lastTs + 1, Date.now());
+    x.lastTs = ts;
+    const payload = payloadFor(x.device, ts, x.seq++);
+    if (smoke) payload.smoke = true;
+    const sentAt = performance.now();
+    x.inflight++;
+    c.sent++;
+    x.client.publish(`devices/${x.device.id}/telemetry`, JSON.stringify(payload), { qos: 1 }, (err) => {
+      x.inflight--;
+      if (err) noteError(c, err.message);
+      else {
+        c.acked++;
+        c.ackedPoints += pointsPerMessage(x.device);
+        record(performance.now() - sentAt);
+      }
+    });
+  };
+
+  // Faults: one smoke alarm per charging pile, each on a pile of its own.
+  const faultsSent: Record<string, number> = {};
+  const piles = live.filter((x) => x.device.kind === 'ebike-charger');
+  const timers = (task.faults ?? []).map((at, k) =>
+    setTimeout(() => {
+      const x = piles[(k * 7919) % Math.max(1, piles.length)];
+      if (x === undefined || faultsSent[x.device.id] !== undefined) return;
+      faultsSent[x.device.id] = Date.now();
+      publish(x, true);
+    }, at),
+  );
+
+  // Readings spread evenly: `issued` follows what is due since the start, device after device.
+  const perSecond = (task.ratePerDevice ?? 1) * live.length;
+  const start = performance.now();
+  const deadline = start + task.durationMs;
+  let issued = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const due = Math.floor(((Math.min(now, deadline) - start) / 1000) * perSecond);
+      for (; issued < due; issued++) {
+        const x = live[issued % live.length]!;
+        if (x.inflight > 0 || !x.client.connected) c.skipped++;
+        else publish(x, false);
+      }
+      if (now >= deadline) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 10);
+  });
+  // The last acknowledgements (up to 30 s).
+  for (const until = performance.now() + 30_000; performance.now() < until && live.some((x) => x.inflight > 0); ) await new Promise((r) => setTimeout(r, 50));
+  const elapsedMs = performance.now() - start;
+  for (const t of timers) clearTimeout(t);
+  // Orders still on their way to the crew (up to 5 s).
+  for (const until = Date.now() + 5_000; Date.now() < until && Object.keys(faultsSent).some((id) => crewReceived[id] === undefined); ) await new Promise((r) => setTimeout(r, 50));
+  await Promise.all([...conns.map((x) => x.client.endAsync(true)), crew?.endAsync()]);
+  return { connections: live.length, connectMs, elapsedMs, faultsSent, crewReceived };
+}
+
+async function run(task: PublisherTask): Promise<PublisherResult> {
+  const devices = JSON.parse(readFileSync(task.devicesFile, 'utf8')) as BenchDevice[];
+  const c: Counters = { sent: 0, acked: 0, ackedPoints: 0, skipped: 0, errors: [] };
+  hist.fill(0);
+  const r = task.mode === 'devices' ? await runDevices(task, devices, c) : await runGateway(task, devices, c);
+  return { ...c, ...r, p50Ms: percentile(0.5, c.acked), p99Ms: percentile(0.99, c.acked) };
 }
 
 process.once('message', (task: PublisherTask) => {

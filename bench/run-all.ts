@@ -1,24 +1,439 @@
 /**
- * `npm run bench`: every benchmark in turn, each in its own process so one's memory and JIT state
- * do not colour the next. Each prints its own figures and ratios against its in-run baseline.
+ * `npm run bench`: the full path under three loads, a soak, and the rules benchmark; one table,
+ * and `--json FILE` with every figure. Exits 0 whether or not the targets are met and says which are.
+ *
+ *   (a) gateway:  16 connections logged in as the operator, 64 unacknowledged messages each
+ *   (b) devices:  one MQTT client per device with its own id and secret (10,000 by default), from
+ *                 a separate process, QoS 1, `--rate` readings/s per device
+ *   (c) faults:   (b) plus smoke alarms on charging piles during the run; reading → order
+ *                 committed and → crew MQTT delivery, p50/p99
+ *   soak:         (b) for `--soak-minutes` (0 skips it): RSS and outbox backlog over time
+ *
+ * Every load runs twice, back to back against one real InfluxDB (influxd behind nginx, or
+ * INFLUX_URL...): through `precall` (rules and work orders included) and through the baseline
+ * (bare aedes → JSON.parse → influxdb-client, no auth, validation or outbox); `ratio` is precall
+ * / baseline accepted msgs/s. `lostReadings` = readings PUBACKed minus readings counted in
+ * InfluxDB. The 1-minute load average goes with every figure: this machine is shared.
+ *
+ *   npm run bench -- [--json FILE] [--soak-minutes 10] [--seconds 30] [--devices 10000]
+ *                    [--rate 4] [--faults 20] [--loads a,b,c] [--rules-devices 3000] [--profile DIR]
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { generateFleet } from '../src/registry/generate-fleet.js';
+import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
+import type { BenchDevice } from './payloads.js';
+import type { PublisherResult, PublisherTask } from './publisher.js';
+import type { ServerSample, ServerStats } from './server.js';
 
-const benches: { name: string; args: string[] }[] = [
-  { name: 'ingest (precall vs bare aedes + influxdb-client)', args: ['--import', 'tsx', join(import.meta.dirname, 'ingest.ts')] },
-  { name: 'rules (default rule set, one core; memory per device)', args: ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'rules.ts')] },
-  { name: 'simulator (10,000 devices, one process)', args: ['--import', 'tsx', join(import.meta.dirname, 'simulator.ts')] },
-  { name: 'console (board with 5,000 open orders; order opened → on screen), Debian chromium', args: ['--import', 'tsx', join(import.meta.dirname, 'console.ts')] },
-];
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'string' },
+    'soak-minutes': { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '30' },
+    devices: { type: 'string', default: '10000' },
+    rate: { type: 'string', default: '4' },
+    faults: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '16' },
+    window: { type: 'string', default: '64' },
+    loads: { type: 'string', default: 'a,b,c' },
+    'rules-devices': { type: 'string', default: '3000' },
+    profile: { type: 'string' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const DEVICES = Number(args.devices);
+const RATE = Number(args.rate);
+const FAULTS = Number(args.faults);
+const SOAK_MINUTES = Number(args['soak-minutes']);
+const LOADS = args.loads.split(',').map((s) => s.trim()) as LoadName[];
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const load1 = () => Number(loadavg()[0]!.toFixed(2));
+const log = (line: string) => process.stdout.write(`${line}\n`);
 
-let failed = 0;
-for (const b of benches) {
-  console.log(`\n=== ${b.name} ===`);
-  const r = spawnSync(process.execPath, b.args, { stdio: 'inherit' });
-  if (r.status !== 0) {
-    failed += 1;
-    console.log(`(${b.name} exited with ${r.status ?? r.signal})`);
+type LoadName = 'a' | 'b' | 'c';
+const LOAD_TITLE: Record<LoadName, string> = {
+  a: `(a) ${args.connections} gateway connections`,
+  b: `(b) ${DEVICES} device connections, ${RATE}/s each`,
+  c: `(c) = (b) + ${FAULTS} smoke faults`,
+};
+
+export interface LoadFigures {
+  load: string;
+  landedPerSecond: number;
+  pointsLandedPerSecond: number;
+  acceptedPerSecond: number;
+  baselineAcceptedPerSecond: number | null;
+  ratio: number | null;
+  pubackP50Ms: number;
+  pubackP99Ms: number;
+  orderLatencyP50Ms: number | null;
+  orderLatencyP99Ms: number | null;
+  crewLatencyP50Ms: number | null;
+  crewLatencyP99Ms: number | null;
+  faultsWithoutOrder: number | null;
+  ordersOpened: number;
+  ruleStateBytesPerDevice: number | null;
+  rssPerConnectionKb: number;
+  soakRssGrowthMb: number | null;
+  healthP99Ms: number | null;
+  lostReadings: number;
+  baselineLostReadings: number | null;
+  connections: number;
+  skippedPublishes: number;
+  serverCpuSeconds: number;
+  peakRssMb: number;
+  loadAverage: { start: number; end: number };
+}
+
+function child(file: string, args: string[], env: NodeJS.ProcessEnv, profile?: string): ChildProcess {
+  const prof = profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...prof], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function next<T>(proc: ChildProcess, key: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${key}" from ${proc.spawnargs.at(-1)} within ${timeoutMs} ms`)), timeoutMs);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${proc.spawnargs.join(' ')} exited (${code}) before "${key}"`));
+    };
+    const onMessage = (m: Record<string, unknown>) => {
+      if ('error' in m || key in m) {
+        clearTimeout(timer);
+        proc.off('message', onMessage);
+        proc.off('exit', onExit);
+        if ('error' in m) reject(new Error(String(m.error)));
+        else resolve(m[key] as T);
+      }
+    };
+    proc.on('message', onMessage);
+    proc.once('exit', onExit);
+  });
+}
+
+const sample = async (server: ChildProcess): Promise<ServerSample> => {
+  server.send({ cmd: 'sample' });
+  return next<ServerSample>(server, 'sample', 60_000);
+};
+
+/** Readings and points in one database (precall's measurements, or the baseline's prefixed ones). */
+async function countLanded(influx: InfluxServer, db: string, prefix: string): Promise<{ readings: number; points: number }> {
+  const count = async (m: string, f: string) => Number((await retry(() => influxQuery(influx, `SELECT count("${f}") FROM "${prefix}${m}"`, db)))[0]?.count ?? 0);
+  const readings = (await count('ebike_charger', 'seq')) + (await count('heat_meter', 'seq')) + (await count('elevator', 'seq'));
+  return { readings, points: readings + (await count('ebike_charger_port', 'powerW')) };
+}
+
+/** GET /health in a loop while `running`; latencies in ms (a timeout counts as its 30 s). */
+function pollHealth(port: number): { stop(): Promise<number[]> } {
+  const latencies: number[] = [];
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const t = performance.now();
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(30_000) });
+        await res.arrayBuffer();
+      } catch {
+        // a timeout or refused request counts with the time it took
+      }
+      latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      on = false;
+      await loop;
+      return latencies;
+    },
+  };
+}
+
+function pct(list: number[], p: number): number | null {
+  if (list.length === 0) return null;
+  const s = [...list].sort((a, b) => a - b);
+  return round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!);
+}
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+/** A loaded machine sometimes drops a loopback HTTP connection: try an InfluxDB query up to 5 times. */
+async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
   }
 }
-process.exitCode = failed > 0 ? 1 : 0;
+
+interface RunOutcome {
+  pub: PublisherResult;
+  stats: ServerStats;
+  landed: { readings: number; points: number };
+  landedSeconds: number;
+  rssPerConnectionKb: number;
+  health: number[];
+  soak: { minute: number; rssMb: number; backlog: number; load1: number }[];
+  loadAverage: { start: number; end: number };
+}
+
+interface RunSpec {
+  mode: 'precall' | 'baseline';
+  load: LoadName | 'soak';
+  durationMs: number;
+  db: string;
+}
+
+async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEnv, dir: string, operator: { username: string; password: string }): Promise<RunOutcome> {
+  await retry(() => influxQuery(influx, `CREATE DATABASE "${spec.db}"`));
+  const dataDir = join(dir, `data-${spec.db}`);
+  const server = child('server.ts', [spec.mode], { ...env, INFLUX_BUCKET: spec.db, DATA_DIR: dataDir }, spec.mode === 'precall' ? args.profile : undefined);
+  const startLoad = load1();
+  try {
+    const ready = next<number>(server, 'httpPort', 120_000);
+    const port = await next<number>(server, 'port', 120_000);
+    const httpPort = await ready;
+    const idle = await sample(server);
+    const devicesMode = spec.load !== 'a';
+    const task: PublisherTask = {
+      port,
+      mode: devicesMode ? 'devices' : 'gateway',
+      ...(spec.mode === 'precall' ? { username: operator.username, password: operator.password } : {}),
+      devicesFile: join(dir, 'devices.json'),
+      connections: Number(args.connections),
+      window: Number(args.window),
+      durationMs: spec.durationMs,
+      ratePerDevice: RATE,
+      connectRate: 1000,
+      waitForGo: true,
+      ...(spec.load === 'c' ? { faults: Array.from({ length: FAULTS }, (_, k) => Math.round(((k + 0.5) / FAULTS) * spec.durationMs)) } : {}),
+    };
+    const publisher = child('publisher.ts', [], process.env);
+    publisher.send(task);
+    const connections = await next<number>(publisher, 'connected', 300_000);
+    const withConnections = await sample(server);
+    const rssPerConnectionKb = round(((withConnections.rssMb - idle.rssMb) * 1024) / Math.max(1, connections));
+    server.send({ cmd: 'measure' });
+    await next(server, 'measuring', 10_000);
+    const health = spec.mode === 'precall' && httpPort !== null ? pollHealth(httpPort) : undefined;
+    const start = performance.now();
+    publisher.send({ go: true });
+    // Soak: RSS (after a GC) and backlog at intervals; the first fifth is warm-up.
+    const soak: RunOutcome['soak'] = [];
+    const resultP = next<PublisherResult>(publisher, 'result', spec.durationMs + 300_000);
+    if (spec.load === 'soak') {
+      const every = Math.max(1_000, spec.durationMs / 20);
+      let done = false;
+      void resultP.finally(() => (done = true)).catch(() => undefined);
+      while (!done && performance.now() - start < spec.durationMs) {
+        await Promise.race([new Promise((r) => setTimeout(r, every)), resultP.catch(() => undefined)]);
+        if (done) break;
+        const s = await sample(server);
+        const row = { minute: round((performance.now() - start) / 60_000, 2), rssMb: round(s.rssMb), backlog: s.backlog, load1: load1() };
+        soak.push(row);
+        log(`  soak ${row.minute.toFixed(2)} min: RSS ${row.rssMb} MB, outbox backlog ${row.backlog}, load ${row.load1}`);
+      }
+    }
+    const pub = await resultP;
+    const latencies = (await health?.stop()) ?? [];
+    server.send({ cmd: 'stats', timeoutMs: 300_000 });
+    const stats = await next<ServerStats>(server, 'stats', 320_000);
+    // The baseline client's flush() does not wait for batches in flight: poll until every
+    // acknowledged reading is counted or the count stops moving.
+    const prefix = spec.mode === 'baseline' ? 'baseline_' : '';
+    let landed = await countLanded(influx, spec.db, prefix);
+    let landedSeconds = (performance.now() - start) / 1000;
+    for (let still = 0, until = Date.now() + 60_000; landed.readings < pub.acked && still < 6 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      const n = await countLanded(influx, spec.db, prefix);
+      if (n.readings === landed.readings) still++;
+      else {
+        still = 0;
+        landed = n;
+        landedSeconds = (performance.now() - start) / 1000;
+      }
+    }
+    const exited = new Promise((r) => server.once('exit', r));
+    server.send({ cmd: 'stop' });
+    await next(server, 'stopped', 60_000).catch(() => server.kill('SIGKILL'));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    await influxQuery(influx, `DROP DATABASE "${spec.db}"`).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    for (const e of pub.errors.slice(0, 5)) log(`  publisher error: ${e}`);
+    return { pub, stats, landed, landedSeconds, rssPerConnectionKb, health: latencies, soak, loadAverage: { start: startLoad, end: load1() } };
+  } finally {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  }
+}
+
+function fleetDevices(fleet: ReturnType<typeof generateFleet>['fleet'], secrets: Map<string, string>): BenchDevice[] {
+  const out: BenchDevice[] = [];
+  for (const s of fleet.streets)
+    for (const c of s.communities)
+      for (const b of c.buildings)
+        for (const d of b.devices) out.push({ id: d.id, kind: d.kind as BenchDevice['kind'], ...(d.ports !== undefined ? { ports: d.ports } : {}), secret: secrets.get(d.id)! });
+  return out;
+}
+
+/** bench/rules.ts in its own process: rule state per device (heap after an hour of evening readings). */
+function ruleStateBytesPerDevice(): { bytes: number | null; output: string } {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', here('rules.ts'), '--devices', args['rules-devices'], '--hours', '1'], { encoding: 'utf8' });
+  const m = /memory:\s+([\d.]+) KiB heap per device/.exec(r.stdout ?? '');
+  return { bytes: m ? Math.round(Number(m[1]) * 1024) : null, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: number | null, soakGrowth: number | null): LoadFigures {
+  const accepted = p.pub.acked / (p.pub.elapsedMs / 1000);
+  const baseAccepted = b !== undefined ? b.pub.acked / (b.pub.elapsedMs / 1000) : null;
+  const faults = Object.entries(p.pub.faultsSent);
+  const arrival = (id: string) => p.stats.faultArrivals[id];
+  const orderLat = faults.flatMap(([id]) => (p.stats.ordersOpened[id] !== undefined && arrival(id) !== undefined ? [p.stats.ordersOpened[id]! - arrival(id)!] : []));
+  const crewLat = faults.flatMap(([id]) => (p.pub.crewReceived[id] !== undefined && arrival(id) !== undefined ? [p.pub.crewReceived[id]! - arrival(id)!] : []));
+  return {
+    load,
+    landedPerSecond: Math.round(p.landed.readings / p.landedSeconds),
+    pointsLandedPerSecond: Math.round(p.landed.points / p.landedSeconds),
+    acceptedPerSecond: Math.round(accepted),
+    baselineAcceptedPerSecond: baseAccepted !== null ? Math.round(baseAccepted) : null,
+    ratio: baseAccepted !== null && baseAccepted > 0 ? round(accepted / baseAccepted, 2) : null,
+    pubackP50Ms: round(p.pub.p50Ms),
+    pubackP99Ms: round(p.pub.p99Ms),
+    orderLatencyP50Ms: pct(orderLat, 0.5),
+    orderLatencyP99Ms: pct(orderLat, 0.99),
+    crewLatencyP50Ms: pct(crewLat, 0.5),
+    crewLatencyP99Ms: pct(crewLat, 0.99),
+    faultsWithoutOrder: faults.length > 0 ? faults.length - orderLat.length : null,
+    ordersOpened: p.stats.ordersOpenedTotal,
+    ruleStateBytesPerDevice: rules,
+    rssPerConnectionKb: p.rssPerConnectionKb,
+    soakRssGrowthMb: soakGrowth,
+    healthP99Ms: pct(p.health, 0.99),
+    lostReadings: p.pub.acked - p.landed.readings,
+    baselineLostReadings: b !== undefined ? b.pub.acked - b.landed.readings : null,
+    connections: p.pub.connections,
+    skippedPublishes: p.pub.skipped,
+    serverCpuSeconds: round(p.stats.cpuMs / 1000),
+    peakRssMb: Math.round(p.stats.peakRssMb),
+    loadAverage: { start: Math.min(p.loadAverage.start, b?.loadAverage.start ?? Infinity), end: Math.max(p.loadAverage.end, b?.loadAverage.end ?? 0) },
+  };
+}
+
+interface Target {
+  name: string;
+  met: boolean | null;
+  measured: string;
+}
+
+function targets(rows: LoadFigures[], soakFlatPercent: number | null): Target[] {
+  const t: Target[] = [];
+  const row = (l: string) => rows.find((r) => r.load.startsWith(`(${l})`));
+  const best = Math.max(0, ...rows.map((r) => r.landedPerSecond));
+  t.push({ name: '≥ 32,000 readings/s landed in InfluxDB through the full path', met: rows.length > 0 ? best >= 32_000 : null, measured: `${best} readings/s (best load)` });
+  for (const l of ['a', 'b'] as const) {
+    const r = row(l);
+    t.push({ name: `ratio ≥ 0.6 against the baseline, load (${l})`, met: r !== undefined && r.ratio !== null ? r.ratio >= 0.6 : null, measured: String(r?.ratio ?? 'not run') });
+  }
+  const c = row('c');
+  t.push({ name: 'reading → order p99 ≤ 50 ms under load (c)', met: c !== undefined && c.orderLatencyP99Ms !== null ? c.orderLatencyP99Ms <= 50 && c.faultsWithoutOrder === 0 : null, measured: c ? `${c.orderLatencyP99Ms ?? '-'} ms (crew ${c.crewLatencyP99Ms ?? '-'} ms), ${c.faultsWithoutOrder ?? '-'} fault(s) without an order` : 'not run' });
+  const rules = rows[0]?.ruleStateBytesPerDevice ?? null;
+  t.push({ name: 'rule state ≤ 2 KB per device', met: rules !== null ? rules <= 2048 : null, measured: `${rules ?? '-'} B` });
+  const b = row('b');
+  t.push({ name: 'RSS per connected device ≤ 20 KB, load (b)', met: b ? b.rssPerConnectionKb <= 20 : null, measured: b ? `${b.rssPerConnectionKb} KB` : 'not run' });
+  t.push({ name: 'RSS flat (± 5 %) over the soak after warm-up', met: soakFlatPercent !== null ? Math.abs(soakFlatPercent) <= 5 : null, measured: soakFlatPercent !== null ? `${round(soakFlatPercent)} %` : 'not run' });
+  const lost = rows.map((r) => r.lostReadings);
+  t.push({ name: '0 readings lost (PUBACKed = counted in InfluxDB), every run', met: rows.length > 0 ? lost.every((x) => x === 0) : null, measured: lost.join(', ') });
+  t.push({ name: '/health p99 ≤ 200 ms during load (b)', met: b !== undefined && b.healthP99Ms !== null ? b.healthP99Ms <= 200 : null, measured: `${b?.healthP99Ms ?? '-'} ms` });
+  return t;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'precall-bench-'));
+  let influx: InfluxServer | undefined;
+  try {
+    log(`precall bench: loads ${LOADS.join(',')}, ${SECONDS} s each per system, soak ${SOAK_MINUTES} min; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const { fleet, credentials } = generateFleet({ devices: DEVICES });
+    writeFileSync(join(dir, 'fleet.yaml'), stringify(fleet));
+    const secrets = new Map(credentials.devices.map((d) => [d.id, d.secret]));
+    const devices = fleetDevices(fleet, secrets);
+    writeFileSync(join(dir, 'devices.json'), JSON.stringify(devices));
+    log('rules benchmark (rule state per device)...');
+    const rules = ruleStateBytesPerDevice();
+    if (rules.bytes === null) log(`  rules benchmark gave no figure:\n${rules.output}`);
+
+    influx = await startInfluxServer({ bucket: 'bench' });
+    // Interrupted (Ctrl-C): stop the InfluxDB this started, not leave it running.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void influx?.stop().finally(() => process.exit(130)));
+    const operator = credentials.operators[0]!;
+    const env: NodeJS.ProcessEnv = { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, FLEET_FILE: join(dir, 'fleet.yaml'), BENCH_DEVICES_FILE: join(dir, 'devices.json') };
+
+    const outcomes: Partial<Record<LoadName, { p: RunOutcome; b: RunOutcome }>> = {};
+    for (const load of LOADS) {
+      log(`${LOAD_TITLE[load]}: baseline...`);
+      const b = await runOne({ mode: 'baseline', load, durationMs: SECONDS * 1000, db: `bench_${load}_baseline` }, influx, env, dir, operator);
+      log(`${LOAD_TITLE[load]}: precall...`);
+      const p = await runOne({ mode: 'precall', load, durationMs: SECONDS * 1000, db: `bench_${load}_precall` }, influx, env, dir, operator);
+      outcomes[load] = { p, b };
+    }
+    let soak: RunOutcome | undefined;
+    if (SOAK_MINUTES > 0) {
+      log(`soak: load (b) through precall for ${SOAK_MINUTES} min...`);
+      soak = await runOne({ mode: 'precall', load: 'soak', durationMs: SOAK_MINUTES * 60_000, db: 'bench_soak' }, influx, env, dir, operator);
+    }
+    const warm = soak !== undefined && soak.soak.length >= 2 ? soak.soak[Math.floor(soak.soak.length / 5)]! : undefined;
+    const last = soak?.soak.at(-1);
+    const soakGrowth = warm !== undefined && last !== undefined ? round(last.rssMb - warm.rssMb) : null;
+    const soakFlat = warm !== undefined && soakGrowth !== null ? (soakGrowth / warm.rssMb) * 100 : null;
+
+    const rows = LOADS.flatMap((l) => (outcomes[l] ? [figures(LOAD_TITLE[l], outcomes[l].p, outcomes[l].b, rules.bytes, l === 'b' ? soakGrowth : null)] : []));
+    if (soak !== undefined) rows.push(figures(`soak: (b) for ${SOAK_MINUTES} min`, soak, undefined, rules.bytes, soakGrowth));
+
+    log('');
+    console.table(
+      Object.fromEntries(
+        rows.map((r) => [
+          r.load,
+          {
+            'landed readings/s': r.landedPerSecond,
+            'accepted msgs/s': r.acceptedPerSecond,
+            'baseline msgs/s': r.baselineAcceptedPerSecond ?? '-',
+            ratio: r.ratio ?? '-',
+            'PUBACK p50/p99 ms': `${r.pubackP50Ms} / ${r.pubackP99Ms}`,
+            'order p50/p99 ms': r.orderLatencyP50Ms === null ? '-' : `${r.orderLatencyP50Ms} / ${r.orderLatencyP99Ms}`,
+            'crew p50/p99 ms': r.crewLatencyP50Ms === null ? '-' : `${r.crewLatencyP50Ms} / ${r.crewLatencyP99Ms}`,
+            'RSS KB/conn': r.rssPerConnectionKb,
+            '/health p99 ms': r.healthP99Ms ?? '-',
+            lost: r.lostReadings,
+            'CPU s': r.serverCpuSeconds,
+            'load avg': `${r.loadAverage.start}→${r.loadAverage.end}`,
+          },
+        ]),
+      ),
+    );
+    log(`rule state per device (bench:rules, ${args['rules-devices']} devices): ${rules.bytes ?? '-'} B; orders opened per run: ${rows.map((r) => r.ordersOpened).join(', ')}; publishes skipped (device still waiting for its PUBACK): ${rows.map((r) => r.skippedPublishes).join(', ')}`);
+    if (soak !== undefined) log(`soak RSS growth after warm-up: ${soakGrowth ?? '-'} MB (${soakFlat !== null ? round(soakFlat) : '-'} %); backlog at the end ${last?.backlog ?? '-'}`);
+    const t = targets(rows, soakFlat);
+    log('\ntargets:');
+    for (const x of t) log(`  ${x.met === null ? 'not measured' : x.met ? 'MET    ' : 'NOT MET'}  ${x.name}: ${x.measured}`);
+    if (args.json !== undefined) {
+      mkdirSync(dirname(args.json), { recursive: true });
+      writeFileSync(args.json, `${JSON.stringify({ at: new Date().toISOString(), settings: { ...args, devices: DEVICES }, loads: rows, soak: soak?.soak ?? [], targets: t }, null, 2)}\n`);
+      log(`figures written to ${args.json}`);
+    }
+  } finally {
+    await influx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

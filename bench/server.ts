@@ -1,8 +1,10 @@
 /**
- * The system under test for bench/ingest.ts, in its own process so its CPU and memory are
- * measured alone. `precall`: the real composition root (auth, ACL, validation, durable outbox,
- * InfluxDB writer). `baseline`: bare aedes → JSON.parse → influxdb-client WriteApi, no auth, no
- * validation, no outbox, PUBACK at once. Driven over IPC: ready → measure → stats → stop.
+ * The system under test for the path benchmarks, in its own process so its CPU and memory are
+ * measured alone. `precall`: the real composition root with rules and work orders, as `precall
+ * serve` runs it (auth, ACL, validation, durable outbox, InfluxDB writer, rule engine, work-order
+ * store, crew delivery over MQTT, HTTP API). `baseline`: bare aedes → JSON.parse →
+ * influxdb-client WriteApi, no auth, no validation, no outbox, PUBACK at once.
+ * Driven over IPC: ready → measure → sample* → stats → stop.
  */
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import { Aedes } from 'aedes';
@@ -10,9 +12,16 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { createPrecall } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { operations, type Operations } from '../src/operations.js';
 import type { BenchDevice } from './payloads.js';
 
-export type ServerCommand = { cmd: 'measure' } | { cmd: 'stats' } | { cmd: 'stop' };
+export type ServerCommand = { cmd: 'measure' } | { cmd: 'sample' } | { cmd: 'stats' } | { cmd: 'stop' };
+export interface ServerSample {
+  /** RSS after a full garbage collection, MB. */
+  rssMb: number;
+  /** Readings in the outbox not yet in InfluxDB (precall; 0 for the baseline). */
+  backlog: number;
+}
 export interface ServerStats {
   cpuMs: number;
   peakRssMb: number;
@@ -22,25 +31,48 @@ export interface ServerStats {
   /** Messages the server received and points it handed to InfluxDB (baseline; precall: from its counters). */
   received: number;
   points: number;
+  /** Smoke readings: device id → receive time, epoch ms (precall only). */
+  faultArrivals: Record<string, number>;
+  /** Work orders opened: device id → epoch ms the order was committed (precall only). */
+  ordersOpened: Record<string, number>;
+  ordersOpenedTotal: number;
 }
 
 interface Running {
   port: number;
+  httpPort: number | undefined;
   received(): number;
   points(): number;
   problems(): number;
   backlog(): number;
   /** Resolves once everything accepted is in InfluxDB (or the timeout passes). */
   settle(timeoutMs: number): Promise<void>;
+  faultArrivals: Record<string, number>;
+  ordersOpened: Record<string, number>;
+  ordersOpenedTotal(): number;
   stop(): Promise<void>;
 }
 
 async function startPrecall(): Promise<Running> {
   const config = loadConfig({ ...process.env, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const app = await createPrecall(config, { processMetrics: false });
+  let ops: Operations | undefined;
+  const app = await createPrecall(config, { processMetrics: false, extend: operations({ watchRules: false, onReady: (o) => (ops = o) }) });
+  const faultArrivals: Record<string, number> = {};
+  const ordersOpened: Record<string, number> = {};
+  let openedTotal = 0;
+  app.ingest.onReading((r) => {
+    if ((r.payload as { smoke?: boolean }).smoke === true && faultArrivals[r.deviceId] === undefined) faultArrivals[r.deviceId] = r.receivedAt;
+  });
+  ops?.workOrders.onEvent((e) => {
+    if (e.type !== 'opened') return;
+    openedTotal++;
+    const id = e.order.deviceId;
+    if (id !== null && id !== undefined && ordersOpened[id] === undefined) ordersOpened[id] = Date.now();
+  });
   const addresses = await app.start();
   return {
     port: addresses.mqtt!.port,
+    httpPort: addresses.http.port,
     problems: () => app.rejectedStore.total,
     received: () => app.outbox.stats.stored,
     points: () => app.writer.stats.pointsWritten,
@@ -48,6 +80,9 @@ async function startPrecall(): Promise<Running> {
     settle: async (timeoutMs) => {
       await app.writer.drained(timeoutMs);
     },
+    faultArrivals,
+    ordersOpened,
+    ordersOpenedTotal: () => openedTotal,
     stop: () => app.stop(),
   };
 }
@@ -80,7 +115,7 @@ async function startBaseline(): Promise<Running> {
       problems += lines.length;
     },
   });
-  const aedes = await Aedes.createBroker();
+  const aedes = await Aedes.createBroker({ maxClientsIdLength: 64 });
   aedes.on('publish', (packet, client) => {
     if (client === null) return;
     const id = String(packet.topic).split('/')[1] ?? '';
@@ -102,21 +137,28 @@ async function startBaseline(): Promise<Running> {
     }
   });
   const server = createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', 4096, r));
   return {
     port: (server.address() as AddressInfo).port,
+    httpPort: undefined,
     problems: () => problems,
     received: () => received,
     points: () => points,
     backlog: () => 0,
-    settle: () => writeApi.flush(),
+    // A write the client gave up on (timeout on a loaded machine) shows as points missing in InfluxDB.
+    settle: () => writeApi.flush().catch(() => undefined),
+    faultArrivals: {},
+    ordersOpened: {},
+    ordersOpenedTotal: () => 0,
     stop: async () => {
-      await writeApi.close();
+      await writeApi.close().catch(() => undefined);
       await new Promise<void>((r) => aedes.close(() => r()));
       server.close();
     },
   };
 }
+
+const gc = (globalThis as { gc?: () => void }).gc;
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
@@ -125,24 +167,38 @@ async function main(): Promise<void> {
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   process.on('message', (m: ServerCommand & { timeoutMs?: number }) => {
-    void (async () => {
+    (async () => {
       if (m.cmd === 'measure') {
         cpu0 = process.cpuUsage();
         peakRss = process.memoryUsage().rss;
         process.send?.({ measuring: true });
+      } else if (m.cmd === 'sample') {
+        gc?.();
+        const sample: ServerSample = { rssMb: process.memoryUsage().rss / 2 ** 20, backlog: running.backlog() };
+        process.send?.({ sample });
       } else if (m.cmd === 'stats') {
         await running.settle(m.timeoutMs ?? 120_000);
         const cpu = process.cpuUsage(cpu0);
-        const stats: ServerStats = { cpuMs: (cpu.user + cpu.system) / 1000, peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20, problems: running.problems(), backlog: running.backlog(), received: running.received(), points: running.points() };
+        const stats: ServerStats = {
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20,
+          problems: running.problems(),
+          backlog: running.backlog(),
+          received: running.received(),
+          points: running.points(),
+          faultArrivals: running.faultArrivals,
+          ordersOpened: running.ordersOpened,
+          ordersOpenedTotal: running.ordersOpenedTotal(),
+        };
         process.send?.({ stats });
       } else if (m.cmd === 'stop') {
         clearInterval(sampler);
         await running.stop();
         process.send?.({ stopped: true }, () => process.exit(0));
       }
-    })();
+    })().catch((err: unknown) => process.send?.({ error: err instanceof Error ? err.stack : String(err) }));
   });
-  process.send?.({ ready: true, port: running.port });
+  process.send?.({ ready: true, port: running.port, httpPort: running.httpPort ?? null });
 }
 
 main().catch((err: unknown) => {

@@ -38,6 +38,8 @@ function decode<T>(text: string): T {
 export class SqlitePersistence extends MemoryPersistence {
   private readonly db: Database.Database;
   private readonly q;
+  private pending: { op: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
 
   constructor(opts: SqlitePersistenceOptions) {
     super();
@@ -104,65 +106,81 @@ export class SqlitePersistence extends MemoryPersistence {
     await super.storeRetained(packet);
     const { topic, payload } = packet as AedesPacket & { topic: string; payload: Buffer };
     // An empty retained payload clears the topic [MQTT-3.3.1-10].
-    if (payload.length === 0) this.q.delRetained.run(topic);
-    else this.q.putRetained.run(topic, encode(packetFields(packet)));
+    if (payload.length === 0) await this.write(() => this.q.delRetained.run(topic));
+    else {
+      const row = encode(packetFields(packet));
+      await this.write(() => this.q.putRetained.run(topic, row));
+    }
   }
 
   override async addSubscriptions(client: Client, subs: Subscription[]): Promise<void> {
     await super.addSubscriptions(client, subs);
-    this.db.transaction(() => {
-      for (const { topic, ...rest } of subs) this.q.putSub.run(client.id, topic, encode(rest));
-    })();
+    const rows = subs.map(({ topic, ...rest }) => [client.id, topic, encode(rest)] as const);
+    await this.write(() => {
+      for (const r of rows) this.q.putSub.run(...r);
+    });
   }
 
   override async removeSubscriptions(client: Client, topics: string[]): Promise<void> {
     await super.removeSubscriptions(client, topics);
-    this.db.transaction(() => {
-      for (const topic of topics) this.q.delSub.run(client.id, topic);
-    })();
+    const id = client.id;
+    await this.write(() => {
+      for (const topic of topics) this.q.delSub.run(id, topic);
+    });
   }
 
   override async cleanSubscriptions(client: Client): Promise<void> {
     await super.cleanSubscriptions(client);
-    this.q.delSubs.run(client.id);
+    const id = client.id;
+    await this.write(() => this.q.delSubs.run(id));
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<void> {
     await super.outgoingEnqueue(sub, packet);
-    this.enqueueRow(sub.clientId, packet);
+    const row = this.enqueueRow(sub.clientId, packet);
+    await this.write(row);
   }
 
   override async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: AedesPacket): Promise<void> {
     await super.outgoingEnqueueCombi(subs, packet);
     if (subs.length === 0) return;
-    this.db.transaction(() => {
-      for (const sub of subs) this.enqueueRow(sub.clientId, packet);
-    })();
+    const rows = subs.map((sub) => this.enqueueRow(sub.clientId, packet));
+    await this.write(() => {
+      for (const r of rows) r();
+    });
   }
 
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {
     await super.outgoingUpdate(client, packet); // throws when there is no such packet
     const messageId = packet.messageId as number;
-    const updated = this.q.setMessageId.run(messageId, client.id, packet.brokerId, packet.brokerCounter);
-    if (updated.changes === 0) {
-      this.q.replaceByMessageId.run(messageId, packet.brokerId ?? null, packet.brokerCounter ?? null, encode(packetFields(packet)), client.id, messageId);
-    }
+    const { brokerId, brokerCounter } = packet;
+    const id = client.id;
+    const row = encode(packetFields(packet));
+    await this.write(() => {
+      const updated = this.q.setMessageId.run(messageId, id, brokerId, brokerCounter);
+      if (updated.changes === 0) this.q.replaceByMessageId.run(messageId, brokerId ?? null, brokerCounter ?? null, row, id, messageId);
+    });
   }
 
   override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket> {
     const removed = await super.outgoingClearMessageId(client, packet);
-    if (removed !== undefined) this.q.clearMessageId.run(client.id, packet.messageId as number);
+    const id = client.id;
+    const messageId = packet.messageId as number;
+    if (removed !== undefined) await this.write(() => this.q.clearMessageId.run(id, messageId));
     return removed;
   }
 
   override async putWill(client: Client, packet: AedesPacket): Promise<void> {
     await super.putWill(client, packet);
-    this.q.putWill.run(client.id, encode(packetFields(packet)));
+    const id = client.id;
+    const row = encode(packetFields(packet));
+    await this.write(() => this.q.putWill.run(id, row));
   }
 
   override async delWill(client: Client) {
     const will = await super.delWill(client);
-    this.q.delWill.run(client.id);
+    const id = client.id;
+    await this.write(() => this.q.delWill.run(id));
     return will;
   }
 
@@ -174,11 +192,47 @@ export class SqlitePersistence extends MemoryPersistence {
 
   override async destroy(): Promise<void> {
     await super.destroy();
+    this.flush();
     this.db.close();
   }
 
-  private enqueueRow(clientId: string, packet: AedesPacket): void {
-    this.q.enqueue.run(clientId, packet.brokerId ?? null, packet.brokerCounter ?? null, encode(packetFields(packet)));
+  /** The row for a queued message, encoded now (the packet may change later), written by the caller. */
+  private enqueueRow(clientId: string, packet: AedesPacket): () => void {
+    const row = encode(packetFields(packet));
+    const brokerId = packet.brokerId ?? null;
+    const brokerCounter = packet.brokerCounter ?? null;
+    return () => this.q.enqueue.run(clientId, brokerId, brokerCounter, row);
+  }
+
+  /**
+   * Writes are collected and committed in one transaction on the next turn of the event loop
+   * (in order); each caller's promise settles after that commit. A reconnect storm of 10,000
+   * devices (will, online status, subscriptions per connection) then costs a few commits per
+   * turn instead of three each, on the event loop that also serves ingest and HTTP. Reads come
+   * from memory (the base class), so a write waiting here is never missed by a read.
+   */
+  private write(op: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ op, resolve, reject });
+      this.flushTimer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      this.db.transaction(() => {
+        for (const w of batch) w.op();
+      })();
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    for (const w of batch) w.resolve();
   }
 }
 

@@ -11,7 +11,7 @@
  * never flips between int and float across messages (InfluxDB would refuse the second type).
  * Lines are built with the client's `Point`, which does the line-protocol escaping.
  */
-import { Point, type PointSettings } from '@influxdata/influxdb-client';
+import { escape, Point, type PointSettings } from '@influxdata/influxdb-client';
 import { z } from 'zod';
 import { deviceKinds, type DeviceKind, type DeviceKindDefinition } from '../../devices/index.js';
 import type { Reading } from '../ingest/reading.js';
@@ -202,11 +202,145 @@ export function readingToPoints(reading: Reading, plansByKind: Map<DeviceKind, K
   return points;
 }
 
+/**
+ * Line protocol for one reading (ms precision), one line per point: the same text as the
+ * client's `Point.toLineProtocol` for the points above (fields and tags sorted by key, the
+ * client's own escaping), written straight from the kind's plan. The tag part of a line depends
+ * only on the device (and the port or event code), so it is built once per device and reused:
+ * this runs for every reading, before its PUBACK.
+ */
+export function readingToLines(reading: Reading, plansByKind: Map<DeviceKind, KindPlan> = kindPlans()): string[] {
+  const plan = plansByKind.get(reading.kind);
+  if (plan === undefined) throw new Error(`storage/points: unknown device kind "${reading.kind}"`);
+  const payload = reading.payload as Record<string, unknown>;
+  const time = String(Math.trunc(reading.time));
+  const lines: string[] = [];
+  const push = (obj: ObjectPlan, values: Record<string, unknown>, extra?: [string, string]) => {
+    const fields = encodeFields(obj, values);
+    if (fields !== '') lines.push(`${tagPrefix(obj.measurement, reading, extra)} ${fields} ${time}`);
+  };
+  if (reading.channel === 'events') {
+    push(plan.event, payload, ['code', String(payload.code)]);
+    return lines;
+  }
+  push(plan.telemetry, payload);
+  if (plan.subUnits !== undefined) {
+    const units = payload[plan.subUnits.key];
+    for (const unit of Array.isArray(units) ? (units as Record<string, unknown>[]) : []) push(plan.subUnits.plan, unit, [plan.subUnits.tag, String(unit[plan.subUnits.tag])]);
+  }
+  return lines;
+}
+
+/** One field of a plan, flattened: where its value is and how it is written. */
+interface Leaf {
+  field: string;
+  /** Escaped field key followed by '='. */
+  key: string;
+  path: string[];
+  type: FieldType | 'list' | 'count';
+}
+
+const leavesByPlan = new WeakMap<ObjectPlan, Leaf[]>();
+
+/** The plan's fields in the order Point writes them (sorted by field name). */
+function leavesOf(obj: ObjectPlan): Leaf[] {
+  let leaves = leavesByPlan.get(obj);
+  if (leaves === undefined) {
+    const out: Leaf[] = [];
+    const walk = (plans: FieldPlan[], path: string[]) => {
+      for (const p of plans) {
+        if (p.kind === 'object') walk(p.fields, [...path, p.key]);
+        else if (p.kind === 'list') {
+          out.push({ field: p.field, key: `${escape.tag(p.field)}=`, path: [...path, p.key], type: 'list' });
+          out.push({ field: p.countField, key: `${escape.tag(p.countField)}=`, path: [...path, p.key], type: 'count' });
+        } else out.push({ field: p.field, key: `${escape.tag(p.field)}=`, path: [...path, p.key], type: p.type });
+      }
+    };
+    walk(obj.fields, []);
+    leaves = out.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+    leavesByPlan.set(obj, leaves);
+  }
+  return leaves;
+}
+
+function valueAt(values: Record<string, unknown>, path: string[]): unknown {
+  let v: unknown = values;
+  for (let i = 0; i < path.length; i++) {
+    if (v === undefined || v === null) return undefined;
+    // Like addFields: a nested plan is only followed into an object.
+    if (i > 0 && typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[path[i]!];
+  }
+  return v;
+}
+
+function encodeFields(obj: ObjectPlan, values: Record<string, unknown>): string {
+  let out = '';
+  for (const leaf of leavesOf(obj)) {
+    const value = valueAt(values, leaf.path);
+    if (value === undefined || value === null) continue;
+    let text: string;
+    switch (leaf.type) {
+      case 'list':
+        text = escape.quoted((Array.isArray(value) ? value : []).map(String).join(','));
+        break;
+      case 'count':
+        text = `${Array.isArray(value) ? value.length : 0}i`;
+        break;
+      case 'int': {
+        const n = typeof value === 'number' ? value : parseInt(String(value));
+        if (isNaN(n) || n <= -9223372036854776e3 || n >= 9223372036854776e3) throw new Error(`invalid integer value for field '${leaf.field}': '${String(value)}'!`);
+        text = `${Math.floor(n)}i`;
+        break;
+      }
+      case 'float': {
+        const n = typeof value === 'number' ? value : parseFloat(String(value));
+        if (!isFinite(n)) throw new Error(`invalid float value for field '${leaf.field}': ${String(value)}`);
+        text = String(n);
+        break;
+      }
+      case 'bool':
+        text = value === true ? 'T' : 'F';
+        break;
+      case 'string':
+        text = escape.quoted(String(value));
+        break;
+    }
+    out += out === '' ? leaf.key + text : `,${leaf.key}${text}`;
+  }
+  return out;
+}
+
+/** Measurement and tags of a line, per device tags object (ingest shares one per device). */
+const prefixes = new WeakMap<object, Map<string, string>>();
+/** Per device, at most this many distinct prefixes are kept (ports, event codes); the rest are built each time. */
+const MAX_PREFIXES_PER_DEVICE = 64;
+
+function tagPrefix(measurement: string, reading: Reading, extra: [string, string] | undefined): string {
+  const tags = reading.tags;
+  let cache = prefixes.get(tags);
+  if (cache === undefined) {
+    cache = new Map();
+    prefixes.set(tags, cache);
+  }
+  const key = extra === undefined ? measurement : `${measurement}\u0000${extra[0]}\u0000${extra[1]}`;
+  let prefix = cache.get(key);
+  if (prefix === undefined) {
+    const all: Record<string, string> = { device: tags.device, kind: tags.kind, street: tags.street, community: tags.community, building: tags.building };
+    if (tags.substation !== undefined) all.substation = tags.substation;
+    if (extra !== undefined) all[extra[0]] = extra[1];
+    prefix = escape.measurement(measurement);
+    for (const k of Object.keys(all).sort()) if (all[k]) prefix += `,${escape.tag(k)}=${escape.tag(all[k])}`;
+    if (cache.size < MAX_PREFIXES_PER_DEVICE) cache.set(key, prefix);
+  }
+  return prefix;
+}
+
 /** Timestamps are already ms strings (basePoint); hoisted so no closure is made per point. */
 const AS_IS: Partial<PointSettings> = { convertTime: (v) => (v === undefined ? undefined : String(v)) };
 
-/** Line protocol for one reading (ms precision), one line per point. */
-export function readingToLines(reading: Reading, plansByKind?: Map<DeviceKind, KindPlan>): string[] {
+/** The same lines through the client's Point (the reference readingToLines is checked against). */
+export function readingToLinesViaPoints(reading: Reading, plansByKind?: Map<DeviceKind, KindPlan>): string[] {
   const lines: string[] = [];
   for (const p of readingToPoints(reading, plansByKind)) {
     const line = p.toLineProtocol(AS_IS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deviceKinds } from '../../../devices/index.js';
-import { planKind, readingToLines } from '../../../src/storage/points.js';
+import { planKind, readingToLines, readingToLinesViaPoints } from '../../../src/storage/points.js';
 import { chargerReading, elevatorEvent, elevatorReading, heatReading, tagsFor } from '../../support/readings.js';
 
 const T = 1_764_000_000_123;
@@ -71,5 +71,21 @@ describe('planKind', () => {
     expect(plan.telemetry.fields.find((f) => f.key === 'totalPowerW')).toMatchObject({ type: 'float' });
     expect(plan.subUnits?.plan.fields.map((f) => f.key)).not.toContain('port');
     expect(planKind(deviceKinds.elevator).event.fields.map((f) => f.key).sort()).toEqual(['detail', 'fault', 'floor', 'seq']);
+  });
+});
+
+describe('readingToLines written straight from the plan', () => {
+  it('gives the same text as the client Point for every kind, channel and tag set', () => {
+    const readings = [
+      chargerReading('cp-1', T, 7, 10),
+      chargerReading('cp,2 =x', T + 1, 8, 2),
+      heatReading('hm-1', T),
+      elevatorReading('el-1', T),
+      elevatorEvent('el-1', T),
+    ];
+    for (const r of readings) {
+      expect(readingToLines(r)).toEqual(readingToLinesViaPoints(r));
+      expect(readingToLines(r)).toEqual(readingToLinesViaPoints(r)); // the cached tag part too
+    }
   });
 });

@@ -1,0 +1,47 @@
+/**
+ * `npm run bench` runs from a clean clone: the full-path harness on a tiny load (a few devices,
+ * seconds per run, a short soak) against the test InfluxDB. It checks the harness measures what
+ * it says it measures (every acknowledged reading counted in InfluxDB, one order per smoke
+ * fault, latencies present; load (a) is bench:ingest's gateway publisher, kept out for time), not how fast precall is: speed belongs in the benchmark's own output.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, expect, inject, it } from 'vitest';
+import type { LoadFigures } from '../../bench/run-all.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'precall-bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('runs load (c) (one connection per device, smoke faults) and a soak, writes every figure to --json and says which targets are met', async () => {
+  const influx = inject('influx');
+  const json = join(dir, 'bench.json');
+  const args = ['--import', 'tsx', 'bench/run-all.ts', '--devices', '24', '--seconds', '2', '--rate', '2', '--faults', '2', '--loads', 'c', '--soak-minutes', '0.05', '--rules-devices', '150', '--json', json];
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
+    env: { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket },
+    timeout: 290_000,
+    maxBuffer: 16 * 2 ** 20,
+  });
+  expect(stdout).toMatch(/targets:/);
+  expect(stdout).toMatch(/(MET|NOT MET) +0 readings lost/);
+  const out = JSON.parse(readFileSync(json, 'utf8')) as { loads: LoadFigures[]; soak: unknown[]; targets: { name: string; met: boolean | null }[] };
+  expect(out.loads.map((l) => l.load.slice(0, 3))).toEqual(['(c)', 'soa']);
+  for (const l of out.loads) {
+    expect(l.lostReadings, l.load).toBe(0);
+    expect(l.acceptedPerSecond, l.load).toBeGreaterThan(0);
+    expect(l.landedPerSecond, l.load).toBeGreaterThan(0);
+    expect(l.pubackP99Ms, l.load).toBeGreaterThan(0);
+    expect(l.healthP99Ms, l.load).toBeGreaterThan(0);
+  }
+  const [c] = out.loads as [LoadFigures];
+  expect(c.ratio).toBeGreaterThan(0);
+  expect(c.connections).toBe(24); // one connection per device
+  expect(c.faultsWithoutOrder).toBe(0);
+  expect(c.orderLatencyP99Ms).not.toBeNull();
+  expect(c.crewLatencyP99Ms).not.toBeNull();
+  expect(c.ruleStateBytesPerDevice).not.toBeNull(); // a figure was read from bench:rules (tiny fleets make it noise)
+  expect(out.soak.length).toBeGreaterThan(0);
+  expect(out.targets.length).toBeGreaterThan(5);
+}, 300_000);
