@@ -9,7 +9,7 @@ import type { Notification } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import type { DeliveryRow, WorkOrderStore } from '../store.js';
 import type { WorkOrderMetrics } from '../metrics.js';
-import type { Notifier } from './notifier.js';
+import { deliveryIdempotencyKey, type Notifier } from './notifier.js';
 
 export function backoffMs(settings: WorkOrderSettings['delivery'], attempts: number): number {
   return Math.min(settings.maxBackoffSeconds, settings.backoffSeconds * 2 ** Math.max(0, attempts - 1)) * 1000;
@@ -48,7 +48,7 @@ export class Dispatcher {
           createdAt: at,
           updatedAt: at,
         });
-        this.track(this.attempt(id, n, target));
+        this.track(this.attempt(id, n, target, event.order.code));
       } catch (err) {
         this.log.error({ err, channel: n.channel, code: event.order.code }, 'could not queue a delivery');
       }
@@ -60,7 +60,8 @@ export class Dispatcher {
     for (const row of this.store.dueDeliveries(this.now())) {
       const n = this.notifiers.find((x) => x.channel === row.channel);
       if (n === undefined || this.inFlight.has(row.id)) continue;
-      this.track(this.attempt(row.id, n, row.target, row));
+      const code = this.store.byId(row.orderId)?.code ?? `order-${row.orderId}`;
+      this.track(this.attempt(row.id, n, row.target, code, row));
     }
   }
 
@@ -74,13 +75,13 @@ export class Dispatcher {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private async attempt(id: number, n: Notifier, target: string, known?: DeliveryRow): Promise<void> {
+  private async attempt(id: number, n: Notifier, target: string, orderCode: string, known?: DeliveryRow): Promise<void> {
     this.inFlight.add(id);
     const row = known ?? this.store.deliveryById(id);
     if (row === undefined) return void this.inFlight.delete(id);
     const attempts = row.attempts + 1;
     try {
-      await n.send(target, row.payload);
+      await n.send(target, row.payload, deliveryIdempotencyKey(orderCode, row.event, id));
       this.store.updateDelivery(id, { status: 'sent', attempts, nextAt: null, lastError: null, updatedAt: this.now() });
       this.metrics?.deliveries.inc({ channel: n.channel, result: 'sent' });
     } catch (err) {
