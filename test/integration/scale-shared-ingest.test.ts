@@ -8,10 +8,11 @@
  * instance is restarted under the same PRECALL_INSTANCE_ID and DATA_DIR within the session expiry;
  * what it had acknowledged but not yet written waits in its outbox.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep } from '../support/broker-harness.js';
@@ -90,6 +91,19 @@ async function ackedBy(instance: Instance): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/** `precall cluster` over the given instances: its exit code and output. */
+async function cluster(urls: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'cluster', ...urls], { timeout: 60_000 });
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+const urlOf = (i: Instance) => `http://127.0.0.1:${i.port}`;
+
 async function landedCount(): Promise<number> {
   const rows = await influxQuery(influx, `SELECT COUNT(seq) FROM heat_meter WHERE device =~ /^${PREFIX}/`);
   return Number(rows[0]?.count ?? 0);
@@ -165,6 +179,10 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
       const metrics = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`)).text();
       expect(metrics).toContain(`precall_instance_info{instance="${PREFIX}${instance.name}",mode="external",group="${GROUP}"} 1`);
     }
+    const { code, out } = await cluster([...instances.values()].map(urlOf));
+    expect(code, out).toBe(0);
+    for (const name of ['a', 'b', 'c']) expect(out).toMatch(new RegExp(`^${PREFIX}${name}\\s+external\\s+${GROUP}\\s+ok\\s`, 'm'));
+    expect(out).toContain('3 instance(s), no problems');
   });
 
   it('splits the readings between the instances; each lands its share through its own outbox, each reading once', async () => {
@@ -196,6 +214,9 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
     });
     await b.exited;
     expect(b.child.signalCode).toBe('SIGKILL');
+    const view = await cluster(['a', 'b', 'c'].map((n) => urlOf(instances.get(n)!)));
+    expect(view.code).toBe(1);
+    expect(view.out).toContain(`${urlOf(b)} did not answer`);
     expect(acksAtKill).toBeLessThan(total);
     expect(acked.size).toBe(total);
 
