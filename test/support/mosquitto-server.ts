@@ -1,7 +1,7 @@
 /**
  * A real Mosquitto 2 (Debian's `mosquitto`) for tests: a generated config in a fresh temp dir, a
  * free loopback port, anonymous access (loopback only), no persistence file (sessions live as long
- * as this process), and no cap on the messages queued for an absent persistent session, so a
+ * as this process), and room for many messages queued for an absent persistent session, so a
  * stopped subscriber's share is kept rather than dropped. `stop()` ends it and deletes the dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -62,8 +62,9 @@ export async function startMosquitto(opts: StartMosquittoOptions = {}): Promise<
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
     'persistence false',
-    // 0 = no limit (the default, 1000, would drop what an absent member's session holds beyond it).
-    'max_queued_messages 0',
+    // Room for what an absent member's session holds (the default, 1000, drops beyond it); a
+    // number rather than 0 (= no limit), which some 2.0.x releases mishandle.
+    'max_queued_messages 100000',
     'log_dest stderr',
     'log_type error',
     'log_type warning',
