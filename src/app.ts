@@ -253,7 +253,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
         const sub = await broker.start();
         ext = { url: redactUrl(config.MQTT_BROKER_URL ?? ''), ...sub };
         const member = broker.membership();
-        const share = member?.group !== undefined ? `, member ${member.clientId} of shared group ${member.group}` : `as ${member?.clientId ?? '?'}, receiving every message`;
+        const share = member?.group !== undefined ? `, member ${member.clientId} of shared group ${member.group}` : `, as ${member?.clientId ?? '?'}, receiving every message`;
         mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})${share}`;
         instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'external', group: member?.group ?? '' }, 1);
       } else {
