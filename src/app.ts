@@ -27,7 +27,7 @@ import { countingRejectionLog } from './ingest/counting-log.js';
 import { Ingest } from './ingest/ingest.js';
 import type { RejectionLog } from './ingest/rejected.js';
 import { createLogger, type Logger } from './logger.js';
-import { createIngestMetrics, createMetricsRegistry } from './metrics.js';
+import { createIngestMetrics, createInstanceInfo, createMetricsRegistry } from './metrics.js';
 import { redactUrl } from './redact.js';
 import { Registry } from './registry/registry.js';
 import { InfluxWriter } from './storage/influx-writer.js';
@@ -179,6 +179,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
         // missed, also across a precall restart.
         persistence: () => new SqlitePersistence({ file: join(config.dataDir, 'broker.sqlite') }),
       });
+  const instanceInfo = createInstanceInfo(metrics);
   const unsubscribeStatus = broker.onStatus((deviceId, state, at) => ingest.onStatus(deviceId, state, at));
 
   let mqttStatus: string | undefined;
@@ -188,7 +189,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       check: () =>
         mqttStatus === undefined
           ? { healthy: false, status: external ? 'not subscribed to the external MQTT broker' : 'embedded MQTT broker not listening' }
-          : { healthy: true, status: `${mqttStatus}; ${broker.connectedDevices()} device(s) online`, details: { devicesOnline: broker.connectedDevices() } },
+          : { healthy: true, status: `${mqttStatus}; ${broker.connectedDevices()} device(s) online`, details: { devicesOnline: broker.connectedDevices(), ...membershipDetails(config, broker) } },
     },
     {
       name: 'influx',
@@ -251,10 +252,14 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       if (broker instanceof ExternalSubscriber) {
         const sub = await broker.start();
         ext = { url: redactUrl(config.MQTT_BROKER_URL ?? ''), ...sub };
-        mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})`;
+        const member = broker.membership();
+        const share = member?.group !== undefined ? `, member ${member.clientId} of shared group ${member.group}` : `, as ${member?.clientId ?? '?'}, receiving every message`;
+        mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})${share}`;
+        instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'external', group: member?.group ?? '' }, 1);
       } else {
         mqtt = await broker.start();
         mqttStatus = `embedded MQTT broker listening on ${broker.listenerAddresses().map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}`;
+        instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'embedded', group: '' }, 1);
       }
       await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
       secureData(); // files the components created while starting (broker persistence, WAL files)
@@ -283,6 +288,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       unsubscribeStatus();
       await step('broker', () => broker.stop());
       mqttStatus = undefined;
+      instanceInfo.reset();
       for (const c of startedComponents.splice(0).reverse()) await step(c.name, () => c.stop?.());
       await step('outbox commit', () => outbox.flush());
       await step('InfluxDB writer', () => writer.stop());
@@ -290,6 +296,13 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
       log.info({ backlog: safeBacklog(outbox) }, 'precall stopped');
     },
   };
+}
+
+/** /health details of the broker entry: this instance and, in external mode, its group membership. */
+function membershipDetails(config: Readonly<Config>, broker: EmbeddedBroker | ExternalSubscriber): Record<string, string | null> {
+  if (!(broker instanceof ExternalSubscriber)) return { instance: config.PRECALL_INSTANCE_ID, mode: 'embedded' };
+  const member = broker.membership();
+  return { instance: config.PRECALL_INSTANCE_ID, mode: 'external', clientId: member?.clientId ?? null, group: member?.group ?? null, topic: member?.topic ?? null };
 }
 
 /** The outbox's /health entry: ok, filling (80 % of OUTBOX_MAX_BYTES), full, or failing. */

@@ -1,5 +1,5 @@
 /**
- * The `precall` command. Subcommands: serve, simulate, demo, fleet, rules check, users, keys.
+ * The `precall` command. Subcommands: serve, simulate, demo, fleet, rules check, users, keys, cluster.
  * Each subcommand lives in its own module and is loaded on demand.
  */
 const [command, ...args] = process.argv.slice(2);
@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   rules: () => import('./commands/rules.js'),
   users: () => import('./commands/users.js'),
   keys: () => import('./commands/keys.js'),
+  cluster: () => import('./commands/cluster.js'),
 };
 
 function usage(): string {
@@ -23,6 +24,7 @@ function usage(): string {
     '  demo                  backend + simulated district with scripted faults, printing work orders',
     '  fleet                 generate a fleet file and device credentials',
     '  rules check FILE      validate a rules file without starting anything',
+    '  cluster URL...        the instances of a scale-out deployment: ids, group, share, backlog, health',
     '',
     'Run `precall <command> --help` for its options. Configuration comes from the environment: see README.md.',
   ].join('\n');

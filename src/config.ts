@@ -3,6 +3,7 @@
  * at once when wrong, then frozen and passed down (never read from a global). README.md lists
  * every variable; test/unit/config.test.ts checks that the README and this schema agree.
  */
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from './zod-issues.js';
@@ -24,6 +25,27 @@ export const EnvSchema = z.object({
   MQTT_BROKER_URL: optionalString.pipe(z.url({ protocol: /^mqtts?$|^wss?$/ }).optional()),
   MQTT_BROKER_USERNAME: optionalString,
   MQTT_BROKER_PASSWORD: optionalString,
+  /**
+   * External broker mode: MQTT 5 shared-subscription group (`$share/{group}/devices/+/+`). Instances
+   * in one group split the device messages between them; each message goes to one member.
+   */
+  MQTT_SHARE_GROUP: z
+    .string()
+    .regex(/^[^/+#]+$/, 'a shared-subscription group name may not contain "/", "+" or "#"')
+    .default('precall'),
+  /**
+   * External broker mode: how long the broker keeps this instance's session (its share of queued
+   * messages) while the instance is away, seconds. Must outlast a restart; see docs/scale-out.md.
+   */
+  MQTT_SESSION_EXPIRY_SECONDS: positiveInt.max(0xffffffff).default(86_400),
+  /**
+   * Name of this precall instance, unique among the instances of one group and stable across its
+   * restarts: the MQTT client id is `precall-{id}`, under which the broker keeps its session. Default: the host name.
+   */
+  PRECALL_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1 to 64 letters, digits, ".", "_" or "-"')
+    .default(() => hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'precall'),
   /** Largest MQTT packet accepted, bytes; larger ones are refused before they are buffered. */
   MQTT_MAX_PACKET_BYTES: positiveInt.max(256 * 1024 * 1024).default(64 * 1024),
   /** Time a new connection has to send CONNECT, ms. */

@@ -68,3 +68,17 @@ export function createIngestMetrics(registry: Registry, connectedDevices: () => 
     }),
   };
 }
+
+/**
+ * `precall_instance_info{instance, mode, group} 1`: which instance this is and which share of the
+ * device stream it holds (mode `embedded`, or `external` with the shared-subscription group, empty
+ * on a plain subscription). Set once the MQTT edge is up; no series before that.
+ */
+export function createInstanceInfo(registry: Registry): Gauge<'instance' | 'mode' | 'group'> {
+  return new Gauge({
+    name: 'precall_instance_info',
+    help: 'This precall instance: its id (PRECALL_INSTANCE_ID), MQTT mode (embedded or external) and shared-subscription group (empty when it receives every message); value 1.',
+    labelNames: ['instance', 'mode', 'group'] as const,
+    registers: [registry],
+  });
+}

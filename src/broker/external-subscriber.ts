@@ -9,6 +9,11 @@
  * dropped without the PUBACK and the broker sends the message again after MQTT.js reconnects
  * [MQTT-4.4.0-1]. Authentication and topic ACLs are the external broker's job here; ingest
  * still refuses readings from devices the registry does not know.
+ *
+ * A member that dies keeps its place in the group: Mosquitto 2.0 goes on dealing it its share
+ * and queues that share (and what it had in flight) in its session until the same client id
+ * comes back. So each instance needs a stable PRECALL_INSTANCE_ID and a supervisor that restarts
+ * it within MQTT_SESSION_EXPIRY_SECONDS (docs/scale-out.md).
  */
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -22,7 +27,8 @@ import { parseStatusPayload } from './status-message.js';
 import { StatusBoard, type StatusListener } from './status-board.js';
 
 export interface ExternalSubscriberOptions {
-  config: Pick<Config, 'MQTT_BROKER_URL' | 'MQTT_BROKER_USERNAME' | 'MQTT_BROKER_PASSWORD'>;
+  config: Pick<Config, 'MQTT_BROKER_URL' | 'MQTT_BROKER_USERNAME' | 'MQTT_BROKER_PASSWORD'> &
+    Partial<Pick<Config, 'MQTT_SHARE_GROUP' | 'MQTT_SESSION_EXPIRY_SECONDS' | 'PRECALL_INSTANCE_ID'>>;
   ingest: IngestSink;
   logger: Logger;
   /** prom-client registry for this component's metrics; default a private one. */
@@ -31,10 +37,11 @@ export interface ExternalSubscriberOptions {
   now?: () => number;
   /**
    * MQTT client id. Keep it stable across restarts (the broker keeps the session, and the
-   * messages that arrived meanwhile, under it) and distinct per instance. Default `precall-{hostname}`.
+   * messages that arrived meanwhile, under it) and distinct per instance. Default
+   * `precall-{PRECALL_INSTANCE_ID}`, or `precall-{hostname}` without it.
    */
   clientId?: string;
-  /** Shared-subscription group; instances in one group split the messages. Default `precall`. */
+  /** Shared-subscription group; instances in one group split the messages. Default MQTT_SHARE_GROUP, else `precall`. */
   group?: string;
   /**
    * `auto` (default): shared subscription when the broker speaks MQTT 5 and does not say it
@@ -45,7 +52,7 @@ export interface ExternalSubscriberOptions {
   share?: 'auto' | 'always' | 'never';
   /** MQTT protocol to try first; 5 falls back to 3.1.1 when the broker refuses it. Default 5. */
   protocolVersion?: 4 | 5;
-  /** Session expiry on MQTT 5, seconds: how long the broker keeps queued messages while precall is away. Default 86,400. */
+  /** Session expiry on MQTT 5, seconds: how long the broker keeps queued messages while precall is away. Default MQTT_SESSION_EXPIRY_SECONDS, else 86,400. */
   sessionExpirySeconds?: number;
   /** Wait between reconnect attempts, ms. Default 1,000. */
   reconnectPeriodMs?: number;
@@ -55,12 +62,23 @@ export interface ExternalSubscriberOptions {
 
 const SUBSCRIPTION = 'devices/+/+';
 
+/** Which share of the device stream this instance holds, for /health and /metrics. */
+export interface Membership {
+  /** MQTT client id, under which the broker keeps this instance's session. */
+  clientId: string;
+  /** Shared-subscription group, or undefined on a plain subscription (this instance gets every message). */
+  group: string | undefined;
+  topic: string;
+  protocolVersion: 4 | 5;
+}
+
 export class ExternalSubscriber {
   private client: MqttClient | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly board: StatusBoard;
   private readonly received: Counter<'channel' | 'result'>;
+  private joined: Membership | undefined;
 
   constructor(private readonly opts: ExternalSubscriberOptions) {
     this.log = opts.logger.child({ component: 'external-subscriber' });
@@ -94,20 +112,36 @@ export class ExternalSubscriber {
     this.client = client;
     const share = this.opts.share ?? 'auto';
     const shared = share === 'always' || (share === 'auto' && version === 5 && connack.properties?.sharedSubscriptionAvailable !== false);
-    const topic = shared ? `$share/${this.opts.group ?? 'precall'}/${SUBSCRIPTION}` : SUBSCRIPTION;
+    const group = this.group();
+    const topic = shared ? `$share/${group}/${SUBSCRIPTION}` : SUBSCRIPTION;
     const granted = await client.subscribeAsync(topic, { qos: 1 });
     const qos = granted[0]?.qos ?? 128;
     if (qos >= 128) {
       await this.stop();
       throw new Error(`external broker refused the subscription to ${topic} (code ${qos}); check the ACL of MQTT_BROKER_USERNAME`);
     }
-    this.log.info({ url: redactUrl(url), protocolVersion: version, topic, grantedQos: qos }, 'subscribed to external broker');
+    this.joined = { clientId: this.clientId(), group: shared ? group : undefined, topic, protocolVersion: version };
+    this.log.info({ url: redactUrl(url), protocolVersion: version, topic, clientId: this.joined.clientId, grantedQos: qos }, 'subscribed to external broker');
     return { protocolVersion: version, topic };
+  }
+
+  /** The subscription this instance holds once started; undefined before `start()` and after `stop()`. */
+  membership(): Membership | undefined {
+    return this.joined;
+  }
+
+  private group(): string {
+    return this.opts.group ?? this.opts.config.MQTT_SHARE_GROUP ?? 'precall';
+  }
+
+  private clientId(): string {
+    return this.opts.clientId ?? `precall-${this.opts.config.PRECALL_INSTANCE_ID ?? hostname()}`;
   }
 
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.joined = undefined;
     if (client !== undefined) {
       await client.endAsync(true);
     }
@@ -131,12 +165,12 @@ export class ExternalSubscriber {
     const { config } = this.opts;
     const options: IClientOptions = {
       protocolVersion,
-      clientId: this.opts.clientId ?? `precall-${hostname()}`,
+      clientId: this.clientId(),
       clean: false,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       ...(config.MQTT_BROKER_USERNAME !== undefined ? { username: config.MQTT_BROKER_USERNAME } : {}),
       ...(config.MQTT_BROKER_PASSWORD !== undefined ? { password: config.MQTT_BROKER_PASSWORD } : {}),
-      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? 86_400 } } : {}),
+      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? config.MQTT_SESSION_EXPIRY_SECONDS ?? 86_400 } } : {}),
     };
     const client = mqtt.connect(url, options);
     // MQTT.js sends the PUBACK/PUBREC of an incoming message only after `handleMessage` calls

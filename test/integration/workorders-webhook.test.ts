@@ -78,6 +78,9 @@ describe('webhook delivery (real HTTP receiver)', () => {
       ['webhook', 'sent', 1],
       ['wecom', 'sent', 1],
     ]);
+    const [hookRow, wecomRow] = wo.store.deliveries(order.id);
+    expect(hook.headers['idempotency-key']).toBe(`${order.code}:opened:${hookRow!.id}`);
+    expect(r.got.find((g) => g.url === '/wecom')!.headers['idempotency-key']).toBe(`${order.code}:opened:${wecomRow!.id}`);
   });
 
   it('receiver down, then up: the delivery is retried with backoff and arrives once', async () => {
@@ -120,6 +123,9 @@ describe('webhook delivery (real HTTP receiver)', () => {
     await tickUntil(wo, () => wo.store.deliveries(order.id)[0]!.status === 'sent');
     expect(wo.store.deliveries(order.id)[0]).toMatchObject({ status: 'sent', attempts: 3, lastError: null });
     expect(r.got).toHaveLength(3);
+    // Every attempt carries the one key of this delivery, so the receiver can tell retries apart from new messages.
+    const id = wo.store.deliveries(order.id)[0]!.id;
+    expect(r.got.map((g) => g.headers['idempotency-key'])).toEqual([1, 2, 3].map(() => `${order.code}:opened:${id}`));
   });
 
   it('gives up after maxAttempts and marks the delivery failed', async () => {

@@ -68,6 +68,22 @@ describe('loadConfig', () => {
   it('lets overrides win over the environment', () => {
     expect(loadConfig({ HTTP_PORT: '1' }, { HTTP_PORT: 2 }).HTTP_PORT).toBe(2);
   });
+
+  it('names the instance after the host by default and takes a group and instance id for scale-out', () => {
+    const d = loadConfig({});
+    expect(d.MQTT_SHARE_GROUP).toBe('precall');
+    expect(d.MQTT_SESSION_EXPIRY_SECONDS).toBe(86_400);
+    expect(d.PRECALL_INSTANCE_ID).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
+    const c = loadConfig({ MQTT_SHARE_GROUP: 'yanshan', PRECALL_INSTANCE_ID: 'precall-2', MQTT_SESSION_EXPIRY_SECONDS: '600' });
+    expect([c.MQTT_SHARE_GROUP, c.PRECALL_INSTANCE_ID, c.MQTT_SESSION_EXPIRY_SECONDS]).toEqual(['yanshan', 'precall-2', 600]);
+  });
+
+  it('refuses a group name that would break the $share topic filter, and an instance id unfit for a client id', () => {
+    expect(problems({ MQTT_SHARE_GROUP: 'a/b', PRECALL_INSTANCE_ID: 'two words' })).toEqual([
+      'MQTT_SHARE_GROUP: a shared-subscription group name may not contain "/", "+" or "#"',
+      'PRECALL_INSTANCE_ID: use 1 to 64 letters, digits, ".", "_" or "-"',
+    ]);
+  });
 });
 
 describe('README.md documents every variable', () => {

@@ -11,7 +11,7 @@ import type { Notification } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import type { DeliveryRow, WorkOrderStore } from '../store.js';
 import type { WorkOrderMetrics } from '../metrics.js';
-import type { Notifier } from './notifier.js';
+import { deliveryIdempotencyKey, type Notifier } from './notifier.js';
 
 export function backoffMs(settings: WorkOrderSettings['delivery'], attempts: number): number {
   return Math.min(settings.maxBackoffSeconds, settings.backoffSeconds * 2 ** Math.max(0, attempts - 1)) * 1000;
@@ -92,9 +92,10 @@ export class Dispatcher {
     this.inFlight.add(id);
     const row = known ?? this.store.deliveryById(id);
     if (row === undefined) return void this.inFlight.delete(id);
+    const orderCode = this.store.byId(row.orderId)?.code ?? `order-${row.orderId}`;
     const attempts = row.attempts + 1;
     try {
-      await n.send(target, row.payload);
+      await n.send(target, row.payload, deliveryIdempotencyKey(orderCode, row.event, id));
       this.store.updateDelivery(id, { status: 'sent', attempts, nextAt: null, lastError: null, updatedAt: this.now() });
       this.metrics?.deliveries.inc({ channel: n.channel, result: 'sent' });
     } catch (err) {

@@ -4,6 +4,11 @@
  */
 import type { Notification } from '../model.js';
 
+/** `{order code}:{event}:{delivery id}`: one key per row of the delivery log, kept by its retries. */
+export function deliveryIdempotencyKey(orderCode: string, event: string, deliveryId: number): string {
+  return `${orderCode}:${event}:${deliveryId}`;
+}
+
 export interface Notifier {
   /** Channel name in the delivery log: `mqtt`, `webhook`, `wecom`, `dingtalk`. */
   readonly channel: string;
@@ -11,8 +16,12 @@ export interface Notifier {
   targetFor(event: Notification): string | undefined;
   /** The bytes to send, rendered once and stored in the delivery log so retries send the same. */
   render(event: Notification): string;
-  /** Send once; reject on any failure (the dispatcher retries). */
-  send(target: string, payload: string): Promise<void>;
+  /**
+   * Send once; reject on any failure (the dispatcher retries). `idempotencyKey` is the same on
+   * every attempt of one delivery and differs between deliveries, so a receiver can recognise a
+   * retry of a message it already has (`deliveryIdempotencyKey`).
+   */
+  send(target: string, payload: string, idempotencyKey: string): Promise<void>;
 }
 
 /**

@@ -11,6 +11,8 @@ import type { Notifier } from './notifier.js';
 
 export const SIGNATURE_HEADER = 'x-precall-signature';
 export const TIMESTAMP_HEADER = 'x-precall-timestamp';
+/** Same value on every attempt of one delivery: a receiver that already has it can drop the retry. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** `sha256=<hex>` over `${timestamp}.${body}`: a receiver recomputes it and rejects stale timestamps. */
 export function signBody(secret: string, timestamp: string, body: string): string {
@@ -55,8 +57,8 @@ export function webhookNotifier(hook: Hook, lang: Lang, opts: { timeoutMs: numbe
       return hook.url;
     },
     render,
-    async send(target, body) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+    async send(target, body, idempotencyKey) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', [IDEMPOTENCY_HEADER]: idempotencyKey };
       let url = target;
       if (hook.format === 'json' && hook.secret !== undefined) {
         const ts = String(opts.now());

@@ -1,0 +1,160 @@
+/**
+ * `precall cluster URL...`: the instances of a scale-out deployment side by side, read from each
+ * one's `/health` and `/metrics`: instance id, MQTT mode and shared-subscription group, the share
+ * of messages it took, its outbox backlog (lag to InfluxDB) and health. It also says what is
+ * wrong with the set as a whole: an instance that does not answer, two instances under one id
+ * (one MQTT client id: the broker would hand the session back and forth between them), or
+ * instances in different groups. Exit 0 when all is well, 1 otherwise.
+ */
+import { z } from 'zod';
+import { parseCommandLine } from './command-args.js';
+
+const HELP = `usage: precall cluster [--json] URL...
+
+Shows the precall instances at the given HTTP base URLs (e.g. http://10.0.0.5:8080): instance
+id (PRECALL_INSTANCE_ID), MQTT mode and shared-subscription group (MQTT_SHARE_GROUP), device
+messages it acknowledged, readings waiting in its outbox for InfluxDB and the age of the oldest,
+and health. Reads GET /health and GET /metrics of each; needs no API key.
+
+  --json    print the report as JSON
+
+Exits 1 when an instance does not answer or is unhealthy, when two instances share an id, or
+when they are not all in one group.`;
+
+const Health = z.object({
+  healthy: z.boolean(),
+  components: z.array(z.object({ name: z.string(), healthy: z.boolean(), status: z.string(), details: z.record(z.string(), z.unknown()).optional() })),
+});
+type Health = z.infer<typeof Health>;
+
+/** What one instance said, or why it said nothing. */
+export type InstanceAnswer = { url: string; health: Health; metrics: string } | { url: string; error: string };
+
+export interface InstanceRow {
+  url: string;
+  instance: string | null;
+  mode: string | null;
+  group: string | null;
+  healthy: boolean;
+  /** Device messages (telemetry and events) acknowledged to the broker since this instance started. */
+  acked: number | null;
+  /** Readings in the outbox not yet in InfluxDB, and the age of the oldest, ms. */
+  backlog: number | null;
+  oldestAgeMs: number | null;
+  /** Unhealthy components in words, or the reason it did not answer. */
+  problem: string | null;
+}
+
+export interface ClusterReport {
+  instances: InstanceRow[];
+  problems: string[];
+  ok: boolean;
+}
+
+function details(h: Health, name: string): Record<string, unknown> {
+  return h.components.find((c) => c.name === name)?.details ?? {};
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown) => (typeof v === 'number' ? v : null);
+
+/** Acknowledged device messages from `precall_mqtt_external_messages_total` (external mode) or `precall_messages_accepted_total`. */
+export function ackedFromMetrics(text: string): number | null {
+  const sum = (re: RegExp) => {
+    let total = 0;
+    let seen = false;
+    for (const m of text.matchAll(re)) {
+      seen = true;
+      total += Number(m[1]);
+    }
+    return seen ? total : null;
+  };
+  return sum(/^precall_mqtt_external_messages_total\{channel="(?:telemetry|events)",result="acked"\} ([0-9.e+]+)$/gm) ?? sum(/^precall_messages_accepted_total\{[^}]*channel="(?:telemetry|events)"[^}]*\} ([0-9.e+]+)$/gm);
+}
+
+/** Pure: the rows and the problems of the set. */
+export function summariseCluster(answers: readonly InstanceAnswer[]): ClusterReport {
+  const problems: string[] = [];
+  const instances: InstanceRow[] = answers.map((a) => {
+    if ('error' in a) {
+      problems.push(`${a.url} did not answer: ${a.error}`);
+      return { url: a.url, instance: null, mode: null, group: null, healthy: false, acked: null, backlog: null, oldestAgeMs: null, problem: a.error };
+    }
+    const broker = details(a.health, 'broker');
+    const outbox = details(a.health, 'outbox');
+    const sick = a.health.components.filter((c) => !c.healthy).map((c) => `${c.name}: ${c.status}`);
+    if (sick.length > 0) problems.push(`${a.url} is unhealthy (${sick.join('; ')})`);
+    return {
+      url: a.url,
+      instance: str(broker.instance),
+      mode: str(broker.mode),
+      group: str(broker.group),
+      healthy: a.health.healthy,
+      acked: ackedFromMetrics(a.metrics),
+      backlog: num(outbox.backlog),
+      oldestAgeMs: num(outbox.oldestAgeMs),
+      problem: sick.length > 0 ? sick.join('; ') : null,
+    };
+  });
+  const answered = instances.filter((r) => r.instance !== null);
+  const byId = new Map<string, string[]>();
+  for (const r of answered) if (r.instance !== null) byId.set(r.instance, [...(byId.get(r.instance) ?? []), r.url]);
+  for (const [id, urls] of byId) {
+    if (urls.length > 1) problems.push(`instance id ${id} is used by ${urls.join(' and ')}: they share one MQTT client id and take the broker session from each other; give each its own PRECALL_INSTANCE_ID`);
+  }
+  const groups = new Set(answered.filter((r) => r.mode !== null).map((r) => (r.mode === 'external' ? (r.group ?? '(plain subscription)') : '(embedded broker)')));
+  if (groups.size > 1) problems.push(`the instances are not in one shared-subscription group: ${[...groups].join(', ')}`);
+  return { instances, problems, ok: problems.length === 0 };
+}
+
+/** The report as a table a person reads in a terminal. */
+export function formatCluster(report: ClusterReport): string {
+  const header = ['instance', 'mode', 'group', 'health', 'acked', 'backlog', 'oldest', 'url'];
+  const rows = report.instances.map((r) => [
+    r.instance ?? '?',
+    r.mode ?? '?',
+    r.group ?? '-',
+    r.problem === null ? 'ok' : r.instance === null ? 'no answer' : 'unhealthy',
+    r.acked === null ? '-' : String(r.acked),
+    r.backlog === null ? '-' : String(r.backlog),
+    r.oldestAgeMs === null || r.backlog === 0 ? '-' : `${Math.round(r.oldestAgeMs / 1000)} s`,
+    r.url,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  out.push('', report.ok ? `${report.instances.length} instance(s), no problems` : `problems:\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return out.join('\n');
+}
+
+async function ask(url: string, timeoutMs: number): Promise<InstanceAnswer> {
+  const base = url.replace(/\/+$/, '');
+  try {
+    const [h, m] = await Promise.all([fetch(`${base}/health`, { signal: AbortSignal.timeout(timeoutMs) }), fetch(`${base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })]);
+    // /health answers 503 with the same body when a component is unhealthy.
+    const parsed = Health.safeParse(await h.json());
+    if (!parsed.success) return { url, error: `GET /health answered ${h.status} without a precall health report` };
+    return { url, health: parsed.data, metrics: m.ok ? await m.text() : '' };
+  } catch (err) {
+    const e = err as Error & { cause?: Error };
+    return { url, error: e.cause?.message ?? e.message };
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseCommandLine('cluster', HELP, args, { json: { type: 'boolean' } }, 1000);
+  if (typeof parsed === 'number') return parsed;
+  const urls = parsed.positionals;
+  if (urls.length === 0) {
+    console.error(`precall cluster: give the HTTP base URL of every instance\n\n${HELP}`);
+    return 2;
+  }
+  const bad = urls.find((u) => !/^https?:\/\/[^/]/.test(u));
+  if (bad !== undefined) {
+    console.error(`precall cluster: "${bad}" is not an http:// or https:// URL`);
+    return 2;
+  }
+  const report = summariseCluster(await Promise.all(urls.map((u) => ask(u, 5000))));
+  console.log(parsed.values.json === true ? JSON.stringify(report, null, 2) : formatCluster(report));
+  return report.ok ? 0 : 1;
+}
