@@ -229,6 +229,14 @@ describe('order page', () => {
     expect(await page.getByText('数据来自 precall 近期读数缓存').count()).toBe(1);
     expect(await page.locator('section[aria-labelledby="evidence"] li').count()).toBeGreaterThan(0);
     expect(await page.locator('section[aria-labelledby="timeline"] tbody tr').first().textContent()).toMatch(/rule:charger-port-/);
+    // The upgrade reads in the page's language, not as the server's English log note.
+    const timeline = (await page.locator('section[aria-labelledby="timeline"] tbody tr').allTextContents()).join('\n');
+    expect(timeline).toContain('升级 P2 → P1');
+    expect(timeline).toContain('规则“charger-port-overtemp”判定问题更严重');
+    expect(timeline).not.toContain('upgraded by');
+    const deliveries = (await page.locator('section[aria-labelledby="deliveries"] tbody tr').allTextContents()).join('\n');
+    expect(deliveries).toContain('问题升级');
+    expect(deliveries).toContain('已送达');
     await checkPage(page, 'order');
     expect(problems).toEqual([]);
     await context.close();

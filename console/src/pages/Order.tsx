@@ -15,6 +15,32 @@ import { clock, when } from '../time';
 type Readings = NonNullable<Awaited<ReturnType<typeof fetchReadings>>>;
 const fetchReadings = async (code: string) => (await api.GET('/api/work-orders/{code}/readings', { params: { path: { code } } })).data;
 
+/** The catalogue's text for `id`, or `raw` as the server sent it when the catalogue has none (a newer server). */
+function textOr(id: string, raw: string): string {
+  const text = t(id);
+  return text === id ? raw : text;
+}
+
+type HistoryEntry = OrderDetail['history'][number];
+
+/** A status change, or (for a new diagnosis, where the status stays) what changed, in the reader's language. */
+function historyChange(h: HistoryEntry): string {
+  if (h.change === 'upgraded') return t('console.history.upgraded', { from: h.priority?.from ?? '', to: h.priority?.to ?? '' });
+  if (h.change === 're-diagnosed') return t('console.history.re-diagnosed');
+  return `${h.from !== null ? `${t(`status.${h.from}`)} → ` : ''}${t(`status.${h.to}`)}`;
+}
+
+/**
+ * A person's note as written. A new diagnosis is said in the reader's language (the server's
+ * note on it, in English for the log, stays in the API).
+ */
+function historyNote(h: HistoryEntry): string {
+  const rule = h.actor.startsWith('rule:') ? h.actor.slice('rule:'.length) : h.actor;
+  if (h.change === 'upgraded') return t('console.history.by-rule', { rule });
+  if (h.change === 're-diagnosed') return t('console.history.cause-found', { rule });
+  return h.note ?? '';
+}
+
 export function Order(props: { code: string }) {
   const { code } = props;
   const [detail, setDetail] = useState<OrderDetail | undefined>(undefined);
@@ -197,11 +223,8 @@ export function Order(props: { code: string }) {
                 <tr>
                   <td>{when(h.at)}</td>
                   <td>{h.actor}</td>
-                  <td>
-                    {h.from !== null ? `${t(`status.${h.from}`)} → ` : ''}
-                    {t(`status.${h.to}`)}
-                  </td>
-                  <td>{h.note ?? ''}</td>
+                  <td>{historyChange(h)}</td>
+                  <td>{historyNote(h)}</td>
                 </tr>
               ))}
             </tbody>
@@ -245,9 +268,9 @@ export function Order(props: { code: string }) {
                     <td>
                       {d.channel} <span class="muted">{d.target}</span>
                     </td>
-                    <td>{d.event}</td>
+                    <td>{textOr(`console.delivery.event.${d.event}`, d.event)}</td>
                     <td>
-                      {d.status} ({d.attempts})
+                      {textOr(`console.delivery.status.${d.status}`, d.status)} ({d.attempts})
                     </td>
                   </tr>
                 ))}

@@ -124,15 +124,14 @@ describe('Outbox', () => {
     outbox.close();
   });
 
-  it('stores 50,000 readings fast enough to stay out of the way', async () => {
+  // How fast is for the benchmark (npm run bench); what must hold is that a burst is committed in
+  // groups, not one transaction per reading, and that none of it is lost.
+  it('stores a burst of 50,000 readings in grouped commits, none lost', async () => {
     const outbox = new Outbox({ dataDir: tempDir() });
-    const start = performance.now();
     const results = await appendAll(outbox, 50_000);
-    const ms = performance.now() - start;
     expect(results.filter((e) => e !== undefined)).toHaveLength(0);
     expect(outbox.backlog().count).toBe(50_000);
-    console.log(`outbox: 50,000 appends in ${ms.toFixed(0)} ms, ${outbox.stats.commits} commits`);
-    expect(ms).toBeLessThan(20_000);
+    expect(outbox.stats.commits).toBeLessThanOrEqual(1_000);
     outbox.close();
   });
 });
