@@ -9,6 +9,7 @@
  */
 import { deviceKinds } from '../../devices/index.js';
 import type { Reading } from '../../src/ingest/reading.js';
+import { Refusal } from '../../src/ingest/refusal.js';
 import { placeInTime } from '../../src/ingest/time.js';
 import { loadConfig } from '../../src/config.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -125,13 +126,14 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
         }
         payload = parsed.data;
       }
-      const time = placeInTime(m.payload.ts, m.at, LIMITS);
-      if (typeof time !== 'number') {
-        rejected.push(`${m.deviceId} ${m.channel}: ${time.message}`);
+      const placed = placeInTime(m.payload.ts, m.at, LIMITS);
+      if (placed instanceof Refusal) {
+        rejected.push(`${m.deviceId} ${m.channel}: ${placed.message}`);
         continue;
       }
+      const time = placed.time;
       const tags = tagsOf.get(m.deviceId)!;
-      const reading = { deviceId: m.deviceId, kind: m.kind, tags, time, receivedAt: m.at, clockCorrected: time !== m.payload.ts, channel: m.channel, payload } as unknown as Reading;
+      const reading = { deviceId: m.deviceId, kind: m.kind, tags, time, receivedAt: m.at, clockCorrected: placed.clockCorrected, channel: m.channel, payload } as unknown as Reading;
       engine.onReading(reading);
       readings++;
     }
