@@ -44,7 +44,7 @@ order as it opens and ends with a table of faults, orders and lead times.
                      standard output is a terminal; a non-interactive run exits)
   -h, --help
 
-Environment: as for \`precall serve\` (README.md). MQTT_PORT and HTTP_PORT default to free ports
+Environment: as for \`precall serve\` (README.md). MQTT_PORT and HTTP_PORT each default to a free port
 here; DATA_DIR defaults to a fresh temporary folder, removed at the end. Set INFLUX_URL (with
 INFLUX_TOKEN) to also land the readings in InfluxDB.`;
 
