@@ -137,6 +137,7 @@ function fieldUses(rule: Rule): { path: string; field: string; where: Where }[] 
       break;
     case 'trend':
     case 'anomaly':
+    case 'stuck':
       out.push({ path: 'field', field: rule.field, where: 'telemetry' });
       cond('gate', rule.gate, 'telemetry');
       break;
