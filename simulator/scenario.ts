@@ -49,8 +49,9 @@ export const Fault = z.discriminatedUnion('type', [...BUILT_IN_FAULTS, ...KIND_F
 const faultType = (f: z.ZodObject) => (f.shape['type'] as z.ZodLiteral<string>).value;
 
 /** Device kinds each fault type applies to (checked when targets are resolved). */
-export const FAULT_KINDS: Record<FaultType, readonly string[]> = {
-  ...(Object.fromEntries(Object.entries(kindSimulators).flatMap(([kind, sim]) => sim.faults.map((f) => [faultType(f), [kind]]))) as Partial<Record<FaultType, readonly string[]>>),
+const KIND_FAULT_KINDS: Record<string, readonly string[]> = Object.fromEntries(Object.entries(kindSimulators).flatMap(([kind, sim]) => sim.faults.map((f) => [faultType(f), [kind]])));
+export const FAULT_KINDS = {
+  ...KIND_FAULT_KINDS,
   'port-overheat': ['ebike-charger'],
   'relay-welded': ['ebike-charger'],
   overcharge: ['ebike-charger'],
@@ -63,7 +64,7 @@ export const FAULT_KINDS: Record<FaultType, readonly string[]> = {
   entrapment: ['elevator'],
   'out-of-service': ['elevator'],
   silent: DEVICE_KINDS,
-};
+} as Record<string, readonly string[]> as Record<FaultType, readonly string[]>;
 
 export const Complaint = z
   .object({
