@@ -22,6 +22,8 @@ export interface SimRunOptions {
   chargers: number;
   heatMeters: number;
   elevators: number;
+  /** Also every other kind, placed as the fleet generator places it (syntheticFleet `otherKinds`). */
+  otherKinds?: boolean;
   startMs?: number;
   durationMs: number;
   seed?: number;
@@ -42,7 +44,7 @@ export interface SimRunResult {
 }
 
 export function runSimulation(opts: SimRunOptions): SimRunResult {
-  const { fleet } = syntheticFleet({ chargers: opts.chargers, heatMeters: opts.heatMeters, elevators: opts.elevators, hash: false });
+  const { fleet } = syntheticFleet({ chargers: opts.chargers, heatMeters: opts.heatMeters, elevators: opts.elevators, otherKinds: opts.otherKinds === true, hash: false });
   const registry = new Registry(fleet);
   const devices = [...registry.devices.values()];
   const startMs = opts.startMs ?? WINTER_START;
