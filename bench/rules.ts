@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deviceKinds, type DeviceKind } from '../devices/index.js';
+import { DEVICE_KINDS, deviceKinds, type DeviceKind } from '../devices/index.js';
 import type { Reading } from '../src/ingest/reading.js';
 import { Registry, type DeviceRecord } from '../src/registry/registry.js';
 import { createRuleEngine } from '../src/rules/engine.js';
@@ -40,7 +40,7 @@ const sample = syntheticFleet({ chargers: SAMPLE, heatMeters: SAMPLE, elevators:
 const sampleDevices = [...new Registry(sample.fleet).devices.values()];
 const sim = new SimulationEngine({ devices: sampleDevices, seed: 7, startMs: start });
 type Msg = { idx: number; kind: DeviceKind; channel: 'telemetry' | 'events'; payload: Record<string, unknown>; ts: number };
-const byKind: Record<DeviceKind, Msg[][]> = { 'ebike-charger': [], 'heat-meter': [], elevator: [] };
+const byKind = Object.fromEntries(DEVICE_KINDS.map((k) => [k, [] as Msg[][]])) as Record<DeviceKind, Msg[][]>;
 const indexOf = new Map<string, { kind: DeviceKind; i: number }>();
 for (const d of sampleDevices) {
   const list = byKind[d.kind];

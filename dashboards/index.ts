@@ -4,9 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Dashboard } from '@grafana/schema';
-import { chargingDashboard } from './charging.js';
-import { elevatorsDashboard } from './elevators.js';
-import { heatingDashboard } from './heating.js';
+import { kindDashboards } from './kinds.js';
 import { overviewDashboard } from './overview.js';
 import { workOrdersDashboard } from './work-orders.js';
 
@@ -15,9 +13,8 @@ export const BUILD_DIR = fileURLToPath(new URL('./build/', import.meta.url));
 
 export const dashboards: Record<string, () => Dashboard> = {
   overview: overviewDashboard,
-  charging: chargingDashboard,
-  heating: heatingDashboard,
-  elevators: elevatorsDashboard,
+  // One per device kind (dashboards/kinds.ts).
+  ...Object.fromEntries(Object.values(kindDashboards).map((d) => [d.file, d.build])),
   'work-orders': workOrdersDashboard,
 };
 

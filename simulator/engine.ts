@@ -11,9 +11,7 @@
 import { deviceKinds, type DeviceKind } from '../devices/index.js';
 import type { DeviceRecord } from '../src/registry/registry.js';
 import { applySensorNoise, BuildingWindows, clockOffsetMs, imperfectionRates, jumble, newNoiseState, type ImperfectionOption, type ImperfectionRates, type NoiseState, type Window } from './imperfections.js';
-import { ebikeChargerModel } from './models/ebike-charger.js';
-import { elevatorModel } from './models/elevator.js';
-import { heatMeterModel } from './models/heat-meter.js';
+import { kindSimulators } from './kinds.js';
 import type { ActiveFault, BehaviourModel } from './models/model.js';
 import { hashUnit, streamRng, uniform, type Rng } from './rng.js';
 import type { ResolvedComplaint, ResolvedFault, ResolvedScenario } from './targets.js';
@@ -21,11 +19,7 @@ import type { ResolvedComplaint, ResolvedFault, ResolvedScenario } from './targe
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each model's state type is private to it
 type AnyModel = BehaviourModel<any, object, object>;
 
-export const MODELS: Record<DeviceKind, AnyModel> = {
-  'heat-meter': heatMeterModel,
-  'ebike-charger': ebikeChargerModel,
-  elevator: elevatorModel,
-};
+export const MODELS = Object.fromEntries(Object.entries(kindSimulators).map(([kind, s]) => [kind, s.model])) as Record<DeviceKind, AnyModel>;
 
 /** One MQTT message to send: `devices/{deviceId}/{channel}` with a JSON payload. */
 export interface OutMessage {

@@ -3,65 +3,25 @@
  * starts, how it develops, and when a resident would call 12345 about it. One zod schema; the
  * types below are inferred from it. Errors name the file and the path of the offending field.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ElevatorFaultCode } from '../devices/elevator/schema.js';
 import { DEVICE_KINDS } from '../devices/index.js';
 import { ComplaintCategory } from '../src/complaints/schema.js';
-import { Id } from '../src/registry/fleet-schema.js';
 import { familyMap, loadDefaultRules } from '../src/rules/load.js';
 import { AssetType, Family } from '../src/rules/schema.js';
 import { formatIssues } from '../src/zod-issues.js';
 import { Duration } from './duration.js';
+import { faultBase, IsoTime } from './fault-base.js';
+import { kindSimulators } from './kinds.js';
 
-/**
- * Which devices a fault hits. Fleet-independent forms (`kind` + `index`, `kind` +
- * `buildingIndex`) let one scenario file run against any generated fleet.
- */
-export const Target = z
-  .object({
-    /** One device by id. */
-    device: Id.optional(),
-    /** Every device (of `kind`, when given) in a building, by building id. */
-    building: Id.optional(),
-    /** Device kind; with `index` or `buildingIndex`. */
-    kind: z.enum(DEVICE_KINDS as [string, ...string[]]).optional(),
-    /** The Nth device (from 0) of `kind` in fleet order; negative counts from the end (-1 = last). */
-    index: z.number().int().optional(),
-    /** The Nth building (from 0, fleet order; -1 = last) that has devices of `kind`: all of them. */
-    buildingIndex: z.number().int().optional(),
-  })
-  .strict()
-  .superRefine((t, ctx) => {
-    const forms = [t.device !== undefined, t.building !== undefined, t.index !== undefined, t.buildingIndex !== undefined].filter(Boolean).length;
-    if (forms === 0) {
-      ctx.addIssue({ code: 'custom', path: ['device'], message: 'Required: give device, building, kind+index or kind+buildingIndex' });
-    } else if (forms > 1) {
-      ctx.addIssue({ code: 'custom', message: 'give only one of device, building, index, buildingIndex' });
-    } else if ((t.index !== undefined || t.buildingIndex !== undefined) && t.kind === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'Required with index or buildingIndex' });
-    }
-  });
-export type Target = z.infer<typeof Target>;
-
-const IsoTime = z.iso.datetime({ offset: true });
-
-/** Fields every fault has: who, when it starts, how long it lasts. */
-const faultBase = {
-  target: Target,
-  /** Start, relative to the run start (`2h`, `1d6h`). Default 0. */
-  startAfter: Duration.optional(),
-  /** Start at an absolute time instead (ISO 8601 with offset). */
-  startAt: IsoTime.optional(),
-  /** How long the fault lasts; default: to the end of the run. */
-  duration: Duration.optional(),
-};
+export { Target } from './fault-base.js';
 
 const Port = z.number().int().min(1).max(16);
 
-export const Fault = z.discriminatedUnion('type', [
+const BUILT_IN_FAULTS = [
   // E-bike charging piles
   z.object({ type: z.literal('port-overheat'), ...faultBase, port: Port.default(1), rateCPerMin: z.number().positive().max(20).default(0.5), maxC: z.number().min(30).max(150).default(80) }).strict(),
   z.object({ type: z.literal('relay-welded'), ...faultBase, port: Port.default(1), holdW: z.number().min(20).max(2000).default(45), detectAfter: Duration.optional() }).strict(),
@@ -78,12 +38,22 @@ export const Fault = z.discriminatedUnion('type', [
   z.object({ type: z.literal('out-of-service'), ...faultBase, cause: ElevatorFaultCode.default('safety-circuit-open') }).strict(),
   // Any kind
   z.object({ type: z.literal('silent'), ...faultBase }).strict(),
-]);
-export type Fault = z.infer<typeof Fault>;
+] as const;
+
+type Registered = (typeof kindSimulators)[keyof typeof kindSimulators];
+/** A fault of any type: the built-in ones above and those each kind's simulator declares (simulator/kinds.ts). */
+export type Fault = z.infer<(typeof BUILT_IN_FAULTS)[number]> | z.infer<Registered['faults'][number]>;
 export type FaultType = Fault['type'];
+const KIND_FAULTS = Object.values(kindSimulators).flatMap((s): readonly z.ZodObject[] => s.faults);
+export const Fault = z.discriminatedUnion('type', [...BUILT_IN_FAULTS, ...KIND_FAULTS] as unknown as typeof BUILT_IN_FAULTS) as unknown as z.ZodType<Fault>;
+
+/** The type literal of a fault schema. */
+const faultType = (f: z.ZodObject) => (f.shape['type'] as z.ZodLiteral<string>).value;
 
 /** Device kinds each fault type applies to (checked when targets are resolved). */
-export const FAULT_KINDS: Record<FaultType, readonly string[]> = {
+const KIND_FAULT_KINDS: Record<string, readonly string[]> = Object.fromEntries(Object.entries(kindSimulators).flatMap(([kind, sim]) => sim.faults.map((f) => [faultType(f), [kind]])));
+export const FAULT_KINDS = {
+  ...KIND_FAULT_KINDS,
   'port-overheat': ['ebike-charger'],
   'relay-welded': ['ebike-charger'],
   overcharge: ['ebike-charger'],
@@ -96,7 +66,7 @@ export const FAULT_KINDS: Record<FaultType, readonly string[]> = {
   entrapment: ['elevator'],
   'out-of-service': ['elevator'],
   silent: DEVICE_KINDS,
-};
+} as Record<string, readonly string[]> as Record<FaultType, readonly string[]>;
 
 export const Complaint = z
   .object({
@@ -187,8 +157,19 @@ export function loadScenarioFile(path: string): Scenario {
   return parseScenario(text, file);
 }
 
-/** The scenario files shipped with precall. */
-export const SHIPPED_SCENARIOS = join(import.meta.dirname, 'scenarios');
+/**
+ * The scenario folders shipped with precall: simulator/scenarios (faults of the first kinds and
+ * of any kind) and each kind's own, devices/<kind>/scenarios.
+ */
+export const SHIPPED_SCENARIOS: readonly string[] = [
+  join(import.meta.dirname, 'scenarios'),
+  ...DEVICE_KINDS.map((k) => join(import.meta.dirname, '../devices', k, 'scenarios')).filter((dir) => existsSync(dir)),
+];
+
+/** Every shipped scenario file, in file-name order across the folders. */
+export function shippedScenarioFiles(): string[] {
+  return SHIPPED_SCENARIOS.flatMap(scenarioFiles).sort((a, b) => basename(a).localeCompare(basename(b)));
+}
 
 /** A `--scenario` argument: a folder means every *.yaml / *.yml in it, in name order. */
 export function scenarioFiles(path: string): string[] {

@@ -30,6 +30,9 @@ export function t(id: string, params: Record<string, string | number> = {}): str
 
 export const has = (id: string) => Object.hasOwn(texts, id);
 
+/** The ids after `prefix` of every text that has it, in catalogue order (`kind.` → the device kinds the server knows). */
+export const idsWith = (prefix: string): string[] => Object.keys(texts).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+
 /** Text for an API error: the catalogue's words for codes a person meets, else the server's message. */
 export function errorText(e: { code: string; message: string }): string {
   const id = `console.error.${e.code}`;

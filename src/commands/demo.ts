@@ -12,7 +12,7 @@ import { SteppedClock } from '../../simulator/clock.js';
 import { parseDuration } from '../../simulator/duration.js';
 import { simFleet } from '../../simulator/fleet.js';
 import { runSimulation } from '../../simulator/runner.js';
-import { loadScenarioFile, scenarioFiles, SHIPPED_SCENARIOS, type Scenario } from '../../simulator/scenario.js';
+import { loadScenarioFile, scenarioFiles, shippedScenarioFiles, type Scenario } from '../../simulator/scenario.js';
 import { resolveScenario } from '../../simulator/targets.js';
 import { createPrecall } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -35,6 +35,7 @@ order as it opens and ends with a table of faults, orders and lead times.
   --devices N        simulated devices (default 48: 8 buildings)
   --scenario FILE    run this scenario file instead of the shipped ones (repeatable; a folder
                      means every *.yaml in it). Shipped: simulator/scenarios/
+                     and devices/<kind>/scenarios/
   --start DATE       simulated start (default: today 00:00 Beijing time in the heating season
                      15 Nov – 15 Mar, else the coming 1 December)
   --duration D       simulated time to run (default: until the last scripted complaint + 1h)
@@ -46,7 +47,7 @@ order as it opens and ends with a table of faults, orders and lead times.
                      standard output is a terminal; a non-interactive run exits)
   -h, --help
 
-Environment: as for \`precall serve\` (README.md). MQTT_PORT and HTTP_PORT default to free ports
+Environment: as for \`precall serve\` (README.md). MQTT_PORT and HTTP_PORT each default to a free port
 here; DATA_DIR defaults to a fresh temporary folder, removed at the end. Set INFLUX_URL (with
 INFLUX_TOKEN) to also land the readings in InfluxDB.`;
 
@@ -240,7 +241,7 @@ function parseDemoArgs(args: string[]): DemoArgs | number {
     durationMs = parseDuration(values.duration);
     if (durationMs === undefined || durationMs <= 0) problems.push(`--duration "${values.duration}": expected e.g. 6h, 3d`);
   }
-  const files = (values.scenario.length > 0 ? values.scenario : [SHIPPED_SCENARIOS]).flatMap(scenarioFiles);
+  const files = values.scenario.length > 0 ? values.scenario.flatMap(scenarioFiles) : shippedScenarioFiles();
   if (problems.length > 0) {
     console.error(`precall demo: ${problems.join('; ')}\n\nRun \`precall demo --help\` for the options.`);
     return 2;

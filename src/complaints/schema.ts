@@ -3,30 +3,37 @@
  * phone number arrives in clear and is only ever stored masked and hashed (see phone.ts).
  */
 import { z } from 'zod';
+import { kindCategories, type DeviceKind } from '../../devices/index.js';
+import type { ComplaintCategorySpec } from '../../devices/define.js';
 
-export const COMPLAINT_CATEGORIES = ['heating', 'elevator', 'charging', 'power', 'water', 'other'] as const;
+/**
+ * Categories not about one kind of device, with their 12345 deadline class (DOMAIN.md deadline
+ * table). A kind may claim one of these (devices/<kind>/index.ts `complaints`): its complaints
+ * then link to that kind's orders.
+ */
+const GENERAL_CATEGORIES: Record<string, ComplaintCategorySpec> = {
+  power: { caseClass: 'utility-outage', name: { zh: '停电', en: 'power' } },
+  water: { caseClass: 'utility-outage', name: { zh: '停水', en: 'water' } },
+  other: { caseClass: 'general', name: { zh: '其他', en: 'other' } },
+};
+
+/** Every category: the kinds' own first (in kind order), then the general ones no kind claims. */
+export const COMPLAINT_CATEGORIES = [...new Set([...kindCategories.keys(), ...Object.keys(GENERAL_CATEGORIES)])] as [string, ...string[]];
 export const ComplaintCategory = z.enum(COMPLAINT_CATEGORIES);
 export type ComplaintCategory = z.infer<typeof ComplaintCategory>;
 
 /** Device kind a category is about; null = not tied to one kind of device. */
-export const CATEGORY_KIND: Record<ComplaintCategory, 'heat-meter' | 'elevator' | 'ebike-charger' | null> = {
-  heating: 'heat-meter',
-  elevator: 'elevator',
-  charging: 'ebike-charger',
-  power: null,
-  water: null,
-  other: null,
-};
+export function categoryKind(category: string): DeviceKind | null {
+  return kindCategories.get(category)?.kind ?? null;
+}
 
-/** 12345 deadline class of a complaint that opens its own order (DOMAIN.md deadline table). */
-export const CATEGORY_CASE: Record<ComplaintCategory, 'utility-outage' | 'general'> = {
-  heating: 'utility-outage',
-  power: 'utility-outage',
-  water: 'utility-outage',
-  elevator: 'general',
-  charging: 'general',
-  other: 'general',
-};
+/** 12345 deadline class of a complaint that opens its own order. */
+export function categoryCase(category: string): 'utility-outage' | 'general' {
+  return (kindCategories.get(category) ?? GENERAL_CATEGORIES[category])?.caseClass ?? 'general';
+}
+
+/** Names of the general categories, for the i18n catalogue (`category.<id>`); the kinds' come with their texts. */
+export const generalCategoryNames = Object.fromEntries(Object.entries(GENERAL_CATEGORIES).filter(([id]) => !kindCategories.has(id)).map(([id, c]) => [`category.${id}`, c.name]));
 
 export const ComplaintInput = z
   .object({

@@ -59,13 +59,30 @@ export function chartFields(limits: readonly Limit[], evidence: readonly { field
   return [...new Set(fields.map(normalisePortPath))].slice(0, 4);
 }
 
+/** Sub-unit arrays of every kind (devices/<kind>/index.ts `subUnits`): array field → element key. */
+const SUB_UNITS = new Map(Object.values(deviceKinds).flatMap((d) => (d.subUnits !== undefined ? [[d.subUnits.field, d.subUnits.key] as const] : [])));
+
+/** A sub-unit field path (`ports[*].tempC`, `ports[3].tempC`) split into array and element field. */
+export function subUnitPath(f: string): { array: string; rest: string } | undefined {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\[(?:\d+|\*)\]\.(.+)$/.exec(f);
+  return m !== null && SUB_UNITS.has(m[1]!) ? { array: m[1]!, rest: m[2]! } : undefined;
+}
+
 /** `ports[3].tempC` and `ports[*].tempC` → `ports[*].tempC`. */
-export const normalisePortPath = (f: string) => f.replace(/^ports\[(\d+|\*)\]\./, 'ports[*].');
-const isPortField = (f: string) => f.startsWith('ports[*].');
+export function normalisePortPath(f: string): string {
+  const p = subUnitPath(f);
+  return p !== undefined ? `${p.array}[*].${p.rest}` : f;
+}
 
 /** Buffer key of a rule field for a port (`ports[*].tempC`, 3 → `ports.3.tempC`). */
 export function bufferKey(field: string, port: number | null): string {
-  return isPortField(field) ? `ports.${port ?? '?'}.${field.slice('ports[*].'.length)}` : field;
+  const p = subUnitPath(field);
+  return p !== undefined ? `${p.array}.${port ?? '?'}.${p.rest}` : field;
+}
+
+/** The InfluxDB column of a rule field: the element field of a sub-unit, else the flattened path. */
+export function fieldColumn(field: string): string {
+  return subUnitPath(field)?.rest ?? field.replaceAll('.', '_');
 }
 
 /** Numeric fields of a telemetry payload, flattened (`status.valve` skipped: not a number; ports by number). */
@@ -74,10 +91,12 @@ export function numericFields(payload: Record<string, unknown>): Record<string, 
   for (const [k, v] of Object.entries(payload)) {
     if (k === 'ts' || k === 'seq') continue;
     if (typeof v === 'number') out[k] = v;
-    else if (k === 'ports' && Array.isArray(v)) {
+    else if (SUB_UNITS.has(k) && Array.isArray(v)) {
+      const key = SUB_UNITS.get(k)!;
       for (const p of v as Record<string, unknown>[]) {
-        if (typeof p.port !== 'number') continue;
-        for (const [pk, pv] of Object.entries(p)) if (pk !== 'port' && typeof pv === 'number') out[`ports.${p.port}.${pk}`] = pv;
+        const n = p[key];
+        if (typeof n !== 'number') continue;
+        for (const [pk, pv] of Object.entries(p)) if (pk !== key && typeof pv === 'number') out[`${k}.${n}.${pk}`] = pv;
       }
     } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       for (const [nk, nv] of Object.entries(v)) if (typeof nv === 'number') out[`${k}.${nk}`] = nv;
@@ -134,18 +153,16 @@ export class RecentReadings {
 /** InfluxQL for one field of a device (or one port) in [from, to], as the writer stores it (docs/ARCHITECTURE.md). */
 export function readingsQuery(kind: DeviceKind, deviceId: string, field: string, port: number | null, from: number, to: number): string {
   const measurement = deviceKinds[kind].measurement;
-  const portField = isPortField(field);
-  const m = portField ? `${measurement}_port` : measurement;
-  const column = portField ? field.slice('ports[*].'.length) : field.replaceAll('.', '_');
+  const sub = deviceKinds[kind].subUnits;
+  const portField = sub !== undefined && subUnitPath(field)?.array === sub.field;
+  const m = portField ? sub.measurement : measurement;
+  const column = fieldColumn(field);
   const quote = (s: string) => s.replaceAll('\\', '\\\\').replaceAll("'", "\\'");
-  const portTag = portField && port !== null ? ` AND "port" = '${port}'` : '';
+  const portTag = portField && port !== null ? ` AND "${sub.key}" = '${port}'` : '';
   return `SELECT "${column.replaceAll('"', '')}" FROM "${m}" WHERE "device" = '${quote(deviceId)}'${portTag} AND time >= ${Math.floor(from)}ms AND time <= ${Math.ceil(to)}ms ORDER BY time ASC LIMIT 5000`;
 }
 
-/** Dashboard uid of each kind's Grafana dashboard (dashboards/<name>.ts). */
-const DASHBOARD: Record<DeviceKind, string> = { elevator: 'precall-elevators', 'heat-meter': 'precall-heating', 'ebike-charger': 'precall-charging' };
-
 /** The device's dashboard in Grafana, with its device variable set. */
 export function grafanaLink(grafanaUrl: string, kind: DeviceKind, deviceId: string): string {
-  return `${grafanaUrl.replace(/\/+$/, '')}/d/${DASHBOARD[kind]}?var-device=${encodeURIComponent(deviceId)}`;
+  return `${grafanaUrl.replace(/\/+$/, '')}/d/${deviceKinds[kind].dashboardUid}?var-device=${encodeURIComponent(deviceId)}`;
 }

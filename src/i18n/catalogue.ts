@@ -8,6 +8,7 @@ import { displayParams, type PlaceLabels } from './rule-params.js';
 import { consoleMessages } from './console-messages.js';
 import { format } from './format.js';
 import { ruleMessages } from './rule-messages.js';
+import { generalCategoryNames } from '../complaints/schema.js';
 
 export { format } from './format.js';
 
@@ -25,11 +26,6 @@ const messages = {
   'generic.title': { zh: '{kindName}异常：{building}', en: '{kindName} problem at {building}' },
   'generic.description': { zh: '规则 {ruleId} 报警（{details}）', en: 'Rule {ruleId} raised an alarm ({details})' },
 
-  // Device kinds.
-  'kind.ebike-charger': { zh: '电动自行车充电桩', en: 'E-bike charging pile' },
-  'kind.heat-meter': { zh: '供热', en: 'Heating' },
-  'kind.elevator': { zh: '电梯', en: 'Elevator' },
-
   // Statuses.
   'status.open': { zh: '待接单', en: 'open' },
   'status.reopened': { zh: '已重开', en: 'reopened' },
@@ -43,10 +39,7 @@ const messages = {
   // Parties named in escalations (吹哨报到: the street calls the departments in).
   'party.property-manager': { zh: '物业', en: 'property manager' },
   'party.street-office': { zh: '街道办', en: 'street office' },
-  'party.heating-company': { zh: '供热公司', en: 'heating company' },
-  'party.power-supplier': { zh: '供电公司', en: 'power supplier' },
-  'party.lift-maintenance': { zh: '电梯维保单位', en: 'lift maintenance company' },
-  'party.fire-safety': { zh: '消防安全负责人', en: 'fire safety officer' },
+  // The parties a kind names come with its texts (devices/<kind>/index.ts).
 
   // Notifications.
   'notify.opened': { zh: '【新工单 {priority}】{code} {title}', en: '[New order {priority}] {code} {title}' },
@@ -76,22 +69,17 @@ const messages = {
   // Complaint-raised (reactive) orders.
   'complaint.title': { zh: '市民诉求：{categoryName}（{building}）', en: 'Resident complaint: {categoryName} ({building})' },
   'complaint.description': { zh: '{channel}来电，{unit}：{text}', en: 'Call via {channel}, {unit}: {text}' },
-  'category.heating': { zh: '供暖', en: 'heating' },
-  'category.elevator': { zh: '电梯', en: 'elevator' },
-  'category.charging': { zh: '充电', en: 'charging' },
-  'category.power': { zh: '停电', en: 'power' },
-  'category.water': { zh: '停水', en: 'water' },
-  'category.other': { zh: '其他', en: 'other' },
+  // Category names: the kinds' with their texts, the general ones here.
+  ...generalCategoryNames,
 
   // Priority reasons.
   'priority.reason.severity': { zh: '严重程度：{severity}', en: 'severity: {severity}' },
   'priority.reason.case': { zh: '案件类别：{caseClass}', en: 'case class: {caseClass}' },
-  'priority.reason.households': { zh: '影响 {households} 户', en: '{households} households affected' },
-  'priority.reason.floors': { zh: '电梯服务 {floors} 层', en: 'lift serves {floors} floors' },
   'priority.reason.elderly': { zh: '楼内 {elderly} 位老人', en: '{elderly} elderly residents in the building' },
-  'priority.reason.fire': { zh: '车棚火灾风险', en: 'fire risk at the charging shed' },
+  // The kinds' own reasons come with their texts.
 
-  // Titles and descriptions of the shipped rules (rule-messages.ts).
+  // Kind names (`kind.<id>`, the kinds' titles), parties, categories and priority reasons of the
+  // kinds, titles and descriptions of the shipped rules (rule-messages.ts).
   ...ruleMessages,
 
   // The browser console (console-messages.ts).

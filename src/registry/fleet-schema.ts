@@ -3,7 +3,7 @@
  * and the impact data work-order priority uses. One schema; the types below are inferred from it.
  */
 import { z } from 'zod';
-import { DEVICE_KINDS } from '../../devices/index.js';
+import { DEVICE_KINDS, fleetAttributes } from '../../devices/index.js';
 
 /** Longest id of a device, operator, building, ...: ids travel in topics, tags and client ids. */
 export const MAX_ID_LENGTH = 64;
@@ -21,18 +21,12 @@ export const SecretHash = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/
 export const DeviceEntry = z
   .object({
     id: Id,
-    kind: z.enum(DEVICE_KINDS as [string, ...string[]]),
+    kind: z.enum(DEVICE_KINDS),
     secretHash: SecretHash,
     /** Where in the building: "1单元 地下车棚", "2单元 101". */
     location: z.string().max(200).optional(),
-    /** Charging piles: number of ports. */
-    ports: z.number().int().min(1).max(16).optional(),
-    /** Heat meters: households served (1 for a household meter). */
-    households: z.number().int().min(0).optional(),
-    /** Elevators: floors served. */
-    floors: z.number().int().min(1).optional(),
-    /** Elevators: rated speed in m/s. */
-    ratedSpeedMs: z.number().positive().optional(),
+    /** The kind's own attributes (devices/<kind>/index.ts `fleet.attributes`). */
+    ...fleetAttributes,
   })
   .strict();
 export type DeviceEntry = z.infer<typeof DeviceEntry>;
@@ -91,7 +85,7 @@ export type FleetFile = z.infer<typeof FleetFile>;
 /** credentials.json, written beside fleet.yaml by `precall fleet`, read by simulators and tests. */
 export const CredentialsFile = z
   .object({
-    devices: z.array(z.object({ id: Id, kind: z.enum(DEVICE_KINDS as [string, ...string[]]), secret: z.string().min(1) }).strict()),
+    devices: z.array(z.object({ id: Id, kind: z.enum(DEVICE_KINDS), secret: z.string().min(1) }).strict()),
     operators: z.array(z.object({ username: Id, password: z.string().min(1) }).strict()),
   })
   .strict();

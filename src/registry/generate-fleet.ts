@@ -3,7 +3,7 @@
  * secret per device (stored hashed in the fleet, in clear in the credentials) and one operator
  * account allowed everything. Deterministic for a seed except for the secrets and salts.
  */
-import type { DeviceKind } from '../../devices/index.js';
+import { DEVICE_KINDS, deviceKinds, type DeviceKind } from '../../devices/index.js';
 import type { Building, CredentialsFile, DeviceEntry, FleetFile, Street } from './fleet-schema.js';
 import { mulberry32 } from '../../simulator/rng.js';
 import { SCRYPT_COST, hashSecret, newSecret } from './secrets.js';
@@ -16,9 +16,21 @@ const DISTRICT: { id: string; name: string; communities: { id: string; name: str
   { id: 'dongfeng', name: '东风街道', communities: [{ id: 'dongfeng-1', name: '东风一里社区' }, { id: 'dongfeng-2', name: '东风二里社区' }] },
 ];
 
-/** Devices per building: one lift, one charging pile in the shed, four heat meters (one per stairwell riser). */
-const PER_BUILDING: readonly DeviceKind[] = ['elevator', 'ebike-charger', 'heat-meter', 'heat-meter', 'heat-meter', 'heat-meter'];
-const ID_PREFIX: Record<DeviceKind, string> = { elevator: 'el', 'ebike-charger': 'ec', 'heat-meter': 'hm' };
+/**
+ * The device rotation of every building: each kind placed per building, `count` times, in the
+ * kinds' `order` (devices/<kind>/index.ts `fleet.placement`).
+ */
+const PER_BUILDING: readonly DeviceKind[] = DEVICE_KINDS.flatMap((kind) => {
+  const p = deviceKinds[kind].fleet.placement;
+  return 'perBuilding' in p ? [{ kind, p }] : [];
+})
+  .sort((a, b) => a.p.order - b.p.order)
+  .flatMap(({ kind, p }) => Array.from({ length: p.perBuilding }, () => kind));
+/** Kinds placed once for every few buildings (in the first building of each group). */
+const PER_GROUP = DEVICE_KINDS.flatMap((kind) => {
+  const p = deviceKinds[kind].fleet.placement;
+  return 'everyBuildings' in p ? [{ kind, every: p.everyBuildings }] : [];
+});
 /** Buildings fed by one heating substation. */
 const BUILDINGS_PER_SUBSTATION = 3;
 
@@ -37,7 +49,7 @@ export interface GeneratedFleet {
 export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
   if (!Number.isInteger(opts.devices) || opts.devices < 1) throw new Error(`--devices must be a whole number ≥ 1 (got ${opts.devices})`);
   const rand = mulberry32(opts.seed ?? 1);
-  const counters: Record<DeviceKind, number> = { elevator: 0, 'ebike-charger': 0, 'heat-meter': 0 };
+  const counters = Object.fromEntries(DEVICE_KINDS.map((k) => [k, 0])) as Record<DeviceKind, number>;
   const credentials: CredentialsFile = { devices: [], operators: [] };
   const streets: Street[] = DISTRICT.map((s) => ({ id: s.id, name: s.name, communities: s.communities.map((c) => ({ ...c, buildings: [] })) }));
   const communities = streets.flatMap((s) => s.communities);
@@ -58,16 +70,21 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
       elderlyResidents: Math.round(households * 2 * (0.2 + rand() * 0.2)),
       devices: [],
     };
-    // Rotate the starting kind so that small fleets still get all three kinds.
-    for (let i = 0; i < PER_BUILDING.length && remaining > 0; i++) {
-      const kind = PER_BUILDING[(i + buildingNo) % PER_BUILDING.length]!;
+    const add = (kind: DeviceKind) => {
       counters[kind] += 1;
-      const id = `${ID_PREFIX[kind]}-${String(counters[kind]).padStart(5, '0')}`;
+      const id = `${deviceKinds[kind].fleet.idPrefix}-${String(counters[kind]).padStart(5, '0')}`;
       const secret = newSecret();
       building.devices.push(deviceEntry(kind, id, secret, building, counters[kind]));
       credentials.devices.push({ id, kind, secret });
+    };
+    // Rotate the starting kind so that small fleets still get every per-building kind.
+    for (let i = 0; i < PER_BUILDING.length && remaining > 0; i++) {
+      add(PER_BUILDING[(i + buildingNo) % PER_BUILDING.length]!);
       remaining -= 1;
     }
+    // Stations shared by a group of buildings come on top of the requested count, so that
+    // adding such a kind leaves every building's own devices as they were.
+    for (const { kind, every } of PER_GROUP) if ((numberInCommunity - 1) % every === 0) add(kind);
     community.buildings.push(building);
     buildingNo += 1;
   }
@@ -102,13 +119,5 @@ export const GENERATED_OPERATORS = [
 
 function deviceEntry(kind: DeviceKind, id: string, secret: string, building: Building, n: number): DeviceEntry {
   const secretHash = hashSecret(secret, SCRYPT_COST.device);
-  switch (kind) {
-    case 'elevator':
-      return { id, kind, secretHash, location: '1单元', floors: building.floors, ratedSpeedMs: 1.0 };
-    case 'ebike-charger':
-      // Piles come with 10, 12 or 16 ports (shared/DOMAIN.md).
-      return { id, kind, secretHash, location: '非机动车棚', ports: [10, 12, 16][n % 3]! };
-    case 'heat-meter':
-      return { id, kind, secretHash, location: `${((n - 1) % 4) + 1}单元 热力入口`, households: 1 };
-  }
+  return { id, kind, secretHash, ...deviceKinds[kind].fleet.make(n, building) };
 }

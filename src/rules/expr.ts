@@ -15,7 +15,7 @@ const PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\[\*\])?(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 export const FieldPath = z
   .string()
-  .regex(PATH_RE, 'a field path like `deltaTK`, `status.valve` or `ports[*].tempC` (one [*] at most, on the first step)');
+  .regex(PATH_RE, 'a field path like `field`, `object.field` or `array[*].field` (one [*] at most, on the first step)');
 
 export const Op = z.enum(['<', '<=', '>', '>=', '==', '!=', 'in', 'not-in', 'contains', 'not-contains']);
 export type Op = z.infer<typeof Op>;

@@ -92,14 +92,14 @@ function checkAsset(rule: Rule, kind: DeviceKind): string[] {
   const problems: string[] = [];
   const sub = deviceKinds[kind].subUnits?.field;
   const perPort = sub !== undefined && iteratedArray(rule) === sub;
-  if (rule.asset === 'port' && !perPort) problems.push(`asset: "port" needs a rule that reads ${sub !== undefined ? `${sub}[*]` : 'ports (this kind has none)'}: its signals are one per port`);
+  if (rule.asset === 'port' && !perPort) problems.push(`asset: "port" needs a rule that reads ${sub !== undefined ? `${sub}[*]` : 'sub-units (this kind has none)'}: its signals are one per port`);
   if (rule.building !== undefined && rule.asset !== 'device') {
     problems.push(`asset: a rule with building grouping is about single devices (asset: device); its group signal is about the ${rule.building.by}`);
   }
   if (rule.kind === 'scheduled' && rule.asset !== rule.scope) problems.push(`asset: a scheduled rule with scope ${rule.scope} raises signals about a ${rule.scope} (asset: ${rule.scope})`);
   (rule.explainedBy ?? []).forEach((ref, i) => {
     const { family, scope } = parseExplainedBy(ref);
-    if (scope === 'port' && rule.asset !== 'port') problems.push(`explainedBy[${i}]: "${ref}": scope port needs a rule about ports (asset: port)`);
+    if (scope === 'port' && rule.asset !== 'port') problems.push(`explainedBy[${i}]: "${ref}": scope port needs a rule about sub-units (asset: port)`);
     if (family === rule.family && scope === rule.asset) problems.push(`explainedBy[${i}]: "${ref}": a problem cannot explain itself`);
   });
   return problems;
@@ -137,6 +137,7 @@ function fieldUses(rule: Rule): { path: string; field: string; where: Where }[] 
       break;
     case 'trend':
     case 'anomaly':
+    case 'stuck':
       out.push({ path: 'field', field: rule.field, where: 'telemetry' });
       cond('gate', rule.gate, 'telemetry');
       break;

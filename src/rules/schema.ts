@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { FieldPath } from './expr.js';
-import { AnomalyParams, CountParams, DueParams, EventParams, ScheduledParams, SilenceParams, ThresholdParams, TrendParams } from './kinds/index.js';
+import { AnomalyParams, CountParams, DueParams, EventParams, ScheduledParams, SilenceParams, StuckParams, ThresholdParams, TrendParams } from './kinds/index.js';
 
 export const RuleId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
 
@@ -108,6 +108,7 @@ export const Rule = z.discriminatedUnion('kind', [
   CountParams.extend(Common).strict(),
   DueParams.extend(Common).strict(),
   ScheduledParams.extend(Common).strict(),
+  StuckParams.extend(Common).strict(),
 ]);
 export type Rule = z.infer<typeof Rule>;
 export type RuleKindName = Rule['kind'];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { pino } from 'pino';
-import { CATEGORY_CASE, CATEGORY_KIND, ComplaintInput, type ComplaintParsed } from '../complaints/schema.js';
+import { categoryCase, categoryKind, ComplaintInput, type ComplaintParsed } from '../complaints/schema.js';
 import { hashPhone, maskPhone } from '../complaints/phone.js';
 import { t, type Lang } from '../i18n/catalogue.js';
 import type { Registry } from '../registry/registry.js';
@@ -530,7 +530,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
 
   function intake(c: ComplaintParsed): { result: ComplaintResult; events: WorkOrderEvent[] } {
     const now = clock();
-    const kind = CATEGORY_KIND[c.category];
+    const kind = categoryKind(c.category);
     const since = now - minutes(settings.complaintLinkWindowMinutes);
     // Device-tied categories link to any order of that kind in the building; the others only to a
     // complaint order of the same category.
@@ -542,7 +542,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
       order = existing;
       linked = 'existing';
     } else {
-      const caseClass: CaseClass = c.urgent ? 'life-safety' : CATEGORY_CASE[c.category];
+      const caseClass: CaseClass = c.urgent ? 'life-safety' : categoryCase(c.category);
       const b = opts.registry.buildings.get(c.building);
       const device = b?.devices[0];
       const p = priorityOf({ kind, severity: c.urgent ? 'critical' : 'major', caseClass, building: c.building }, opts.registry);

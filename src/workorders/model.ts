@@ -19,7 +19,7 @@ export type Priority = z.infer<typeof Priority>;
 export const CaseClass = z.enum(['entrapment', 'life-safety', 'utility-outage', 'general', 'complex', 'preventive']);
 export type CaseClass = z.infer<typeof CaseClass>;
 
-export const Kind = z.enum(DEVICE_KINDS as ['ebike-charger', 'heat-meter', 'elevator']);
+export const Kind = z.enum(DEVICE_KINDS);
 
 /** One reading behind a signal; `ruleId` (and `deviceId` when known) say which rule saw it where. */
 const EvidenceItem = z.object({

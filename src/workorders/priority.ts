@@ -1,7 +1,9 @@
 /**
- * Priority by impact (DOMAIN.md: households behind a substation, floors and elderly residents
- * behind a lift, fire risk at a charging shed). Pure: takes the registry's impact data.
+ * Priority by severity, case class and impact. What counts as impact is each kind's (households
+ * behind a substation, floors and elderly residents behind a lift, fire risk at a shed:
+ * devices/<kind>/index.ts `impact`). Pure: takes the registry's impact data.
  */
+import { deviceKinds, isDeviceKind } from '../../devices/index.js';
 import type { Registry } from '../registry/registry.js';
 import type { Priority } from './model.js';
 
@@ -48,35 +50,22 @@ export function priorityOf(input: PriorityInput, registry: Registry): PriorityRe
   const building = registry.buildings.get(input.building)?.building;
   const device = input.deviceId !== undefined ? registry.device(input.deviceId) : undefined;
 
-  if (input.kind === 'heat-meter') {
-    // A substation-level fault leaves every household behind it cold; a household meter, one.
-    const substation = input.substation ?? building?.substation;
-    const households =
-      input.deviceId === undefined && substation !== undefined
-        ? householdsBehindSubstation(registry, substation)
-        : (device?.entry.households ?? (input.deviceId === undefined ? (building?.households ?? 0) : 1));
-    if (households > 0) {
-      score += Math.min(30, Math.round(households / 5));
-      reasons.push({ id: 'priority.reason.households', params: { households } });
+  if (input.kind !== null && isDeviceKind(input.kind)) {
+    // What else matters is the kind's to say (devices/<kind>/index.ts `impact`).
+    const impact = deviceKinds[input.kind].impact({
+      severity: input.severity,
+      caseClass: input.caseClass,
+      fireRisk: input.fireRisk === true,
+      deviceId: input.deviceId,
+      substation: input.substation,
+      building,
+      device: device?.entry,
+      householdsBehind: (substation) => householdsBehindSubstation(registry, substation),
+    });
+    for (const { points, id, params } of impact) {
+      score += points;
+      reasons.push({ id, params });
     }
-  }
-  if (input.kind === 'elevator') {
-    const floors = device?.entry.floors ?? building?.floors ?? 0;
-    if (floors >= 5) {
-      // Residents above the 4th floor cannot reasonably take the stairs every day.
-      score += Math.min(15, (floors - 4) * 3);
-      reasons.push({ id: 'priority.reason.floors', params: { floors } });
-    }
-  }
-  if ((input.kind === 'elevator' || input.kind === 'heat-meter') && building !== undefined && building.elderlyResidents > 0) {
-    score += Math.min(20, Math.ceil(building.elderlyResidents / 2));
-    reasons.push({ id: 'priority.reason.elderly', params: { elderly: building.elderlyResidents } });
-  }
-  if (input.kind === 'ebike-charger' && (input.fireRisk === true || input.caseClass === 'life-safety' || input.severity === 'critical')) {
-    // 65.6% of battery fires are thermal runaway, often while charging (DOMAIN.md, July 2024);
-    // the precursors (a hot socket, overcharge, a welded relay, a blown fuse) say so with fireRisk.
-    score += 20;
-    reasons.push({ id: 'priority.reason.fire', params: {} });
   }
   const priority: Priority = score >= PRIORITY_THRESHOLDS.P1 ? 'P1' : score >= PRIORITY_THRESHOLDS.P2 ? 'P2' : score >= PRIORITY_THRESHOLDS.P3 ? 'P3' : 'P4';
   return { priority, score, reasons };

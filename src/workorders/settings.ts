@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEVICE_KINDS, deviceKinds } from '../../devices/index.js';
 import { formatIssues } from '../zod-issues.js';
 import { CaseClass, Kind, Priority } from './model.js';
 
@@ -133,12 +134,8 @@ export const WorkOrderSettings = z.object({
 export type WorkOrderSettings = z.infer<typeof WorkOrderSettings>;
 export type WorkOrderSettingsInput = z.input<typeof WorkOrderSettings>;
 
-/** Lift, heating and power parties per kind (the departments a street calls in). */
-export const DEFAULT_PARTIES: Record<z.infer<typeof Kind>, string[]> = {
-  elevator: ['lift-maintenance'],
-  'heat-meter': ['heating-company'],
-  'ebike-charger': ['power-supplier', 'fire-safety'],
-};
+/** The parties each kind names (devices/<kind>/index.ts `parties`: the departments a street calls in). */
+export const DEFAULT_PARTIES = Object.fromEntries(DEVICE_KINDS.map((k) => [k, Object.keys(deviceKinds[k].parties)])) as Record<z.infer<typeof Kind>, string[]>;
 
 export class WorkOrderSettingsError extends Error {
   constructor(

@@ -7,12 +7,13 @@
  * itself with exit code 0.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CrewMessages } from '../../src/demo/crew-messages.js';
 import type { DemoSummary } from '../../src/demo/report.js';
+import { shippedScenarioFiles } from '../../simulator/scenario.js';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'precall-demo-test-'));
@@ -38,7 +39,7 @@ describe('precall demo (npm start)', () => {
     const { code, stdout, stderr } = await run(['--json', json]);
     expect(code, `stderr:\n${stderr.slice(-2000)}`).toBe(0);
     const summary = JSON.parse(readFileSync(json, 'utf8')) as DemoSummary & CrewMessages;
-    const shipped = readdirSync(join(root, 'simulator/scenarios')).filter((f) => f.endsWith('.yaml'));
+    const shipped = shippedScenarioFiles();
     expect(summary.scenarios).toHaveLength(shipped.length);
     const lines = summary.scenarios.map((s) => `${s.scenario} (${s.expect.family}@${s.expect.asset}): ${s.order?.code ?? 'no order'} lead ${s.leadTimeMs === undefined ? '-' : Math.round(s.leadTimeMs / 60_000)} min, ${s.ordersForFault} order(s)`);
     console.log(`demo:\n  ${lines.join('\n  ')}\nordersPerFault ${summary.ordersPerFault}, wrong diagnoses ${summary.wrongDiagnoses.length}, false alarms ${summary.falseAlarms.length}`);

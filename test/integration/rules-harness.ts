@@ -36,6 +36,8 @@ export interface SimRunOptions {
   chargers: number;
   heatMeters: number;
   elevators: number;
+  /** Also every other kind, placed as the fleet generator places it (syntheticFleet `otherKinds`). */
+  otherKinds?: boolean;
   startMs?: number;
   durationMs: number;
   seed?: number;
@@ -73,7 +75,7 @@ export interface SimRunResult {
 type Item = { at: number; rank: number; m?: OutMessage; status?: 'online' | 'offline'; deviceId?: string };
 
 export function runSimulation(opts: SimRunOptions): SimRunResult {
-  const { fleet } = syntheticFleet({ chargers: opts.chargers, heatMeters: opts.heatMeters, elevators: opts.elevators, hash: false });
+  const { fleet } = syntheticFleet({ chargers: opts.chargers, heatMeters: opts.heatMeters, elevators: opts.elevators, otherKinds: opts.otherKinds === true, hash: false });
   const registry = new Registry(fleet);
   let devices = [...registry.devices.values()];
   if (opts.shard !== undefined) {

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorOf, type Board as BoardData, type BoardRow } from '../api/client';
 import { Deadline, PriorityBadge, StatusBadge } from '../components/Deadline';
-import { errorText, t } from '../i18n';
+import { errorText, idsWith, t } from '../i18n';
 import { useLive, useLiveState, setServerNow, type LiveMessage } from '../live';
 import { Link } from '../router';
 
@@ -138,7 +138,7 @@ export function Board() {
           {t('console.filter.kind')}
           <select value={filters.kind} onChange={set('kind')}>
             <option value="">{t('console.filter.all')}</option>
-            {['elevator', 'heat-meter', 'ebike-charger'].map((k) => (
+            {idsWith('kind.').map((k) => (
               <option value={k}>{t(`kind.${k}`)}</option>
             ))}
           </select>

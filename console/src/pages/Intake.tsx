@@ -4,17 +4,18 @@
  * written by the server. The building's open orders are shown while the call is taken.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorOf, type ComplaintResult as Result, type District, type OrderList } from '../api/client';
+import { api, errorOf, type ComplaintResult as Result, type District, type OrderList, type paths } from '../api/client';
 import { StatusBadge } from '../components/Deadline';
-import { currentLang, errorText, t } from '../i18n';
+import { currentLang, errorText, idsWith, t } from '../i18n';
 import { Link } from '../router';
 import { when } from '../time';
 
-const CATEGORIES = ['heating', 'elevator', 'charging', 'power', 'water', 'other'] as const;
+/** A 12345 category as the API takes it; the list comes from the server's texts (`category.*`). */
+type Category = NonNullable<paths['/api/complaints']['post']['requestBody']>['content']['application/json']['category'];
 
 export function Intake() {
   const [district, setDistrict] = useState<District | undefined>(undefined);
-  const [form, setForm] = useState({ category: 'heating' as (typeof CATEGORIES)[number], community: '', building: '', unit: '', text: '', phone: '', urgent: false });
+  const [form, setForm] = useState({ category: (idsWith('category.')[0] ?? 'other') as Category, community: '', building: '', unit: '', text: '', phone: '', urgent: false });
   const [open, setOpen] = useState<OrderList['items']>([]);
   const [result, setResult] = useState<Result | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
@@ -58,8 +59,8 @@ export function Intake() {
         <form class="card stack" onSubmit={(e) => void submit(e)}>
           <label>
             {t('console.intake.category')}
-            <select value={form.category} onChange={(e) => set('category', e.currentTarget.value as (typeof CATEGORIES)[number])}>
-              {CATEGORIES.map((c) => (
+            <select value={form.category} onChange={(e) => set('category', e.currentTarget.value as Category)}>
+              {idsWith('category.').map((c) => (
                 <option value={c}>{t(`category.${c}`)}</option>
               ))}
             </select>

@@ -1,7 +1,7 @@
 /** `GET /api/devices` (filter, paginate) and `GET /api/devices/:id` (registry info, live state, last readings). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DEVICE_KINDS } from '../../../devices/index.js';
+import { DEVICE_KINDS, fleetAttributes } from '../../../devices/index.js';
 import type { DeviceLive } from '../../ingest/device-state.js';
 import type { Reading } from '../../ingest/reading.js';
 import type { DeviceRecord } from '../../registry/registry.js';
@@ -35,16 +35,14 @@ const LastReading = z
 
 const DeviceDetail = DeviceSummary.extend({
   onlineChangedAt: z.number().nullable(),
-  ports: z.number().optional(),
-  households: z.number().optional(),
-  floors: z.number().optional(),
-  ratedSpeedMs: z.number().optional(),
+  /** The kind's fleet-file attributes (devices/<kind>/index.ts). */
+  ...fleetAttributes,
   lastTelemetry: LastReading,
   lastEvent: LastReading,
 });
 
 const ListQuery = z.object({
-  kind: z.enum(DEVICE_KINDS as [string, ...string[]]).optional(),
+  kind: z.enum(DEVICE_KINDS).optional(),
   street: z.string().optional(),
   community: z.string().optional(),
   building: z.string().optional(),
@@ -111,14 +109,12 @@ export function deviceRoutes(deps: Pick<ApiDeps, 'registry' | 'devices'>): Fasti
         const d = deps.registry.device(req.params.id);
         if (d === undefined) throw new ApiError('PRECALL_ERR_DEVICE_NOT_FOUND', `no device "${req.params.id}" in the fleet file; GET /api/devices lists them`);
         const live: Readonly<DeviceLive> | undefined = deps.devices.get(d.id);
-        const { ports, households, floors, ratedSpeedMs } = d.entry;
+        const entry: Record<string, unknown> = d.entry;
+        const attributes = Object.fromEntries(Object.keys(fleetAttributes).flatMap((k) => (entry[k] !== undefined ? [[k, entry[k]]] : [])));
         return {
           ...summary(d),
           onlineChangedAt: live?.onlineChangedAt ?? null,
-          ...(ports !== undefined ? { ports } : {}),
-          ...(households !== undefined ? { households } : {}),
-          ...(floors !== undefined ? { floors } : {}),
-          ...(ratedSpeedMs !== undefined ? { ratedSpeedMs } : {}),
+          ...attributes,
           lastTelemetry: last(live?.lastTelemetry),
           lastEvent: last(live?.lastEvent),
         };

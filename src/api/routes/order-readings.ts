@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { chartFields, bufferKey, grafanaLink, OrderReadings, readingsQuery, ruleLimits, type RecentReadings } from '../../console/readings.js';
+import { chartFields, bufferKey, fieldColumn, subUnitPath, grafanaLink, OrderReadings, readingsQuery, ruleLimits, type RecentReadings } from '../../console/readings.js';
 import { ErrorBody } from '../../errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { RuleBook } from '../../rules/load.js';
@@ -73,12 +73,12 @@ export function orderReadingRoutes(deps: OrderReadingsDeps): FastifyPluginAsyncZ
         const grafana = device !== undefined && deps.grafanaUrl !== undefined ? grafanaLink(deps.grafanaUrl, device.kind, device.id) : null;
         const base = { deviceId: order.deviceId, port, from, to, limits, grafana };
         if (device === undefined || fields.length === 0) return { source: deps.query !== undefined ? 'influxdb' : 'recent', ...base, series: [] };
-        const unitOf = (f: string) => order.evidence.find((e) => e.field === f || e.field.endsWith(f.replace('ports[*].', '')))?.unit;
+        const unitOf = (f: string) => order.evidence.find((e) => e.field === f || e.field.endsWith(subUnitPath(f)?.rest ?? f))?.unit;
         if (deps.query !== undefined) {
           const series = await Promise.all(
             fields.map(async (field) => {
               const rows = await deps.query!(readingsQuery(device.kind, device.id, field, port, from, to));
-              const column = field.startsWith('ports[*].') ? field.slice(9) : field.replaceAll('.', '_');
+              const column = fieldColumn(field);
               const points = rows.flatMap((r) => (typeof r.time === 'number' && typeof r[column] === 'number' ? [[r.time, r[column]] as [number, number]] : []));
               const unit = unitOf(field);
               return { field, ...(unit !== undefined ? { unit } : {}), points };

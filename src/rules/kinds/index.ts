@@ -4,6 +4,7 @@ import * as count from './count.js';
 import * as due from './due.js';
 import * as event from './event.js';
 import * as silence from './silence.js';
+import * as stuck from './stuck.js';
 import * as threshold from './threshold.js';
 import * as trend from './trend.js';
 import type { Evaluate } from './types.js';
@@ -17,6 +18,7 @@ export const streamKinds: Record<string, Evaluate<any, any>> = {
   event: event.evaluate,
   count: count.evaluate,
   due: due.evaluate,
+  stuck: stuck.evaluate,
 };
 
 /** Kinds that need to be woken by the clock even without readings. */
@@ -28,5 +30,6 @@ export { DueParams } from './due.js';
 export { EventParams } from './event.js';
 export { ScheduledParams } from './scheduled.js';
 export { SilenceParams } from './silence.js';
+export { StuckParams } from './stuck.js';
 export { ThresholdParams } from './threshold.js';
 export { TrendParams } from './trend.js';

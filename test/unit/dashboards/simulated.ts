@@ -7,8 +7,6 @@
  * and a simulated crew that acknowledges each order after 10 minutes and resolves it 50 minutes
  * later. Work-order events come out as points through src/workorders/influx.ts.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Point } from '@influxdata/influxdb-client';
 import { Registry as PromRegistry } from 'prom-client';
 import { Ingest } from '../../../src/ingest/ingest.js';
@@ -23,10 +21,9 @@ import type { Signal } from '../../../src/rules/signal.js';
 import { createWorkOrders } from '../../../src/workorders/component.js';
 import type { WorkOrderEvent } from '../../../src/workorders/model.js';
 import { SimulationEngine } from '../../../simulator/engine.js';
-import { loadScenarioFile } from '../../../simulator/scenario.js';
+import { loadScenarioFile, shippedScenarioFiles } from '../../../simulator/scenario.js';
 import { resolveScenario } from '../../../simulator/targets.js';
 
-const SCENARIOS = fileURLToPath(new URL('../../../simulator/scenarios/', import.meta.url));
 const MINUTE = 60_000;
 const CREW = { id: 'simulated-crew', role: 'dispatcher' as const };
 
@@ -48,10 +45,7 @@ export async function simulatedDistrict(now: number, spanMs: number, devices = 3
   const fleet = [...registry.devices.values()];
   const start = now - spanMs;
   let clock = start;
-  const scenarios = readdirSync(SCENARIOS)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => resolveScenario(loadScenarioFile(SCENARIOS + f), fleet, start));
+  const scenarios = shippedScenarioFiles().map((f) => resolveScenario(loadScenarioFile(f), fleet, start));
   const out: SimulatedDistrict = { readings: [], rejected: [], signals: [], workOrderEvents: [], workOrderPoints: [], streets: [...new Set(fleet.map((d) => d.street))], scenarios: scenarios.map((s) => s.name) };
   let fresh: Reading[] = [];
   const ingest = new Ingest({

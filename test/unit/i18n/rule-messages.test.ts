@@ -37,6 +37,8 @@ function deviceParams(kind: DeviceKind, rule: Rule): Params {
       return { ...base, since: AT - 13 * 86_400_000, days: 13, used: 0, reason: 'calendar' };
     case 'event':
       return base;
+    case 'stuck':
+      return { ...base, value: 0.3512, since: AT - 3_600_000, range: 0 };
     case 'scheduled':
       // scheduled.ts: the query row's columns and tags (influxql.ts adds _measurement and time).
       return { _measurement: 'heat_meter', time: AT, [rule.scope]: rule.scope === 'building' ? BUILDING : DEVICE, ...Object.fromEntries(fieldsOf(rule.when).map((f) => [f, 41.876])) };

@@ -6,6 +6,7 @@ import * as due from '../../../src/rules/kinds/due.js';
 import * as event from '../../../src/rules/kinds/event.js';
 import * as scheduled from '../../../src/rules/kinds/scheduled.js';
 import * as silence from '../../../src/rules/kinds/silence.js';
+import * as stuck from '../../../src/rules/kinds/stuck.js';
 import * as threshold from '../../../src/rules/kinds/threshold.js';
 import * as trend from '../../../src/rules/kinds/trend.js';
 import type { KindInput, KindResult, PeerView } from '../../../src/rules/kinds/types.js';
@@ -270,5 +271,30 @@ describe('scheduled', () => {
     expect(r.signals.map((s) => [s.scopeId, s.state])).toEqual([['b2', 'raised']]);
     r = scheduled.evaluateRows(r.state, [{ building: 'b1', supply: 50 }, { building: 'b2', supply: 44 }], T0 + 2 * H, p);
     expect(r.signals.map((s) => [s.scopeId, s.state])).toEqual([['b1', 'cleared']]);
+  });
+});
+
+describe('stuck', () => {
+  const p = stuck.StuckParams.parse({ kind: 'stuck', field: 'p', maxRange: 0.001, windowS: 1800, minSamples: 4, gate: { field: 'run', op: '==', value: true } });
+  const every5 = (from: number, n: number, value: (i: number) => number, run = true) => Array.from({ length: n }, (_, i) => tel(from + i * 5 * MIN, { p: value(i), run }));
+
+  it('a value that moves (a healthy sensor) never raises', () => {
+    const { out } = drive(stuck.evaluate, p, every5(T0, 48, (i) => 0.35 + ((i * 7) % 5) * 0.002));
+    expect(out).toEqual([]);
+  });
+
+  it('a frozen value raises after the window and clears when it moves again', () => {
+    const frozen = every5(T0, 10, () => 0.3512);
+    const { out } = drive(stuck.evaluate, p, [...frozen, tel(T0 + 50 * MIN, { p: 0.36, run: true })]);
+    expect(out).toEqual([
+      { state: 'raised', at: T0 + 30 * MIN },
+      { state: 'cleared', at: T0 + 50 * MIN },
+    ]);
+  });
+
+  it('the window restarts while the gate does not hold', () => {
+    const inputs = [...every5(T0, 4, () => 0.3512), tel(T0 + 20 * MIN, { p: 0.3512, run: false }), ...every5(T0 + 25 * MIN, 8, () => 0.3512)];
+    const { out } = drive(stuck.evaluate, p, inputs);
+    expect(out).toEqual([{ state: 'raised', at: T0 + 55 * MIN }]);
   });
 });
