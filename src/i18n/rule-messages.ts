@@ -18,7 +18,7 @@
  *
  * A group of several device kinds (rules of one family group together: a building's lift, pile
  * and meters silent at once) and every street group use the family's text, `family.<family>.<by>`,
- * with `devices` and a count per kind (`lifts`, `piles`, `meters`); street groups name the street.
+ * with `devices` and `kinds` (how many kinds of device); street groups name the street.
  */
 import { kindMessages } from '../../devices/index.js';
 import type { Entry } from './catalogue.js';
@@ -30,13 +30,13 @@ export const ruleMessages = {
   // ---- mass events: one problem family across kinds, a building or a whole street ----------
   'family.comms-loss.building.title': { zh: '{building} 楼内设备集体失联', en: 'Devices in {building} all stopped reporting' },
   'family.comms-loss.building.description': {
-    zh: '{building} 有 {devices} 台设备同时失联（电梯 {lifts} 台、充电桩 {piles} 台、热表 {meters} 块），多为楼内停电或网络（交换机、路由器、采集网关）故障。请到场检查该楼的供电和网络设备，恢复前这些设备的报警无法送达。',
-    en: '{devices} devices in {building} stopped reporting at the same time ({lifts} lifts, {piles} charging piles, {meters} heat meters); usually the building lost power or its network (switch, router, gateway) is down. Check the building’s power and network on site: until they are back, their alarms cannot reach us.',
+    zh: '{building} 有 {devices} 台设备（{kinds} 类）同时失联，多为楼内停电或网络（交换机、路由器、采集网关）故障。请到场检查该楼的供电和网络设备，恢复前这些设备的报警无法送达。',
+    en: '{devices} devices of {kinds} kinds in {building} stopped reporting at the same time; usually the building lost power or its network (switch, router, gateway) is down. Check the building’s power and network on site: until they are back, their alarms cannot reach us.',
   },
   'family.comms-loss.street.title': { zh: '{street} 大面积设备失联', en: 'Devices across {street} stopped reporting' },
   'family.comms-loss.street.description': {
-    zh: '{street} 多栋楼的 {devices} 台设备同时失联（电梯 {lifts} 台、充电桩 {piles} 台、热表 {meters} 块），多为片区停电或运营商网络故障。请联系供电公司和网络运营商确认，并通知街道；恢复前这些设备的报警无法送达，需人工巡查电梯。',
-    en: '{devices} devices in many buildings of {street} stopped reporting at the same time ({lifts} lifts, {piles} charging piles, {meters} heat meters); most likely an area power cut or a network operator outage. Ask the power supplier and the network operator, and tell the street office; until service is back their alarms cannot reach us, so check the lifts by hand.',
+    zh: '{street} 多栋楼的 {devices} 台设备（{kinds} 类）同时失联，多为片区停电或运营商网络故障。请联系供电公司和网络运营商确认，并通知街道；恢复前这些设备的报警无法送达，需人工巡查电梯。',
+    en: '{devices} devices of {kinds} kinds in many buildings of {street} stopped reporting at the same time; most likely an area power cut or a network operator outage. Ask the power supplier and the network operator, and tell the street office; until service is back their alarms cannot reach us, so check the lifts by hand.',
   },
   'family.supply-loss.street.title': { zh: '{street} 片区充电桩停电', en: 'Charging sheds across {street} lost power' },
   'family.supply-loss.street.description': {

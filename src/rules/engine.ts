@@ -353,7 +353,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   function groupSignal(rule: Rule, tags: DeviceTags, by: 'building' | 'substation' | 'street', gid: string, state: 'raised' | 'cleared', at: number, devices: string[], evidence: Signal['evidence']): Signal {
     const asset: Asset = { type: by, id: gid };
     // Several kinds in one group (a building's lift, pile and meters all silent; a street): the
-    // family's own text with a count per kind, else the rule's building text.
+    // family's own text with the number of devices and of kinds, else the rule's building text.
     const byKind: Record<string, number> = {};
     for (const id of devices) {
       const k = tagsOf(id)?.kind;
@@ -361,7 +361,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     }
     const mixed = by === 'street' || Object.keys(byKind).length > 1;
     const params: Record<string, string | number> = mixed
-      ? { [by]: by === 'street' ? (streetNames.get(gid) ?? gid) : gid, devices: devices.length, lifts: byKind.elevator ?? 0, piles: byKind['ebike-charger'] ?? 0, meters: byKind['heat-meter'] ?? 0 }
+      ? { [by]: by === 'street' ? (streetNames.get(gid) ?? gid) : gid, devices: devices.length, kinds: Object.keys(byKind).length }
       : { [by]: gid, devices: devices.length };
     return {
       key: `${rule.id}:${by}:${gid}`,

@@ -151,7 +151,7 @@ describe('engine', () => {
     // The lift (20 min) and piles (21 min) wait; the meters (25 min) complete the group.
     expect(brief(out)).toEqual(['raised heat-meter-silent:building:b1 @1500']);
     expect(out[0]).toMatchObject({ family: 'comms-loss', asset: { type: 'building', id: 'b1' }, incident: 'comms-loss@building:b1', devices: ['l1', 'm1', 'm2', 'm3', 'm4', 'p1', 'p2'] });
-    expect(out[0]!.message).toEqual({ id: 'family.comms-loss.building', params: { building: 'b1', devices: 7, lifts: 1, piles: 2, meters: 4 } });
+    expect(out[0]!.message).toEqual({ id: 'family.comms-loss.building', params: { building: 'b1', devices: 7, kinds: 3 } });
     // Back: the last member's report clears it.
     const back = [...['m1', 'm2', 'm3', 'm4', 'p1', 'p2'].flatMap((id) => engine.onReading(reading(registry, id, now, id.startsWith('m') ? heat() : charger([port(1), port(2)])))), ...engine.onReading(reading(registry, 'l1', now, lift()))];
     expect(brief(back)).toEqual([`cleared heat-meter-silent:building:b1 @${(now - T0) / 1000}`]);
@@ -191,7 +191,7 @@ describe('engine', () => {
     const st = out[1]!;
     expect(st).toMatchObject({ family: 'comms-loss', asset: { type: 'street', id: 's1' }, incident: 'comms-loss@street:s1' });
     expect(st.devices).toEqual(all.filter((d) => ['a', 'b', 'c'].includes(d.building)).map((d) => d.id).sort());
-    expect(st.message).toEqual({ id: 'family.comms-loss.street', params: { street: '星城街道', devices: 12, lifts: 3, piles: 3, meters: 6 } });
+    expect(st.message).toEqual({ id: 'family.comms-loss.street', params: { street: '星城街道', devices: 12, kinds: 3 } });
     // One building back: the street's incident stays; all back: it clears once.
     const back = report(all.filter((d) => d.building === 'a').map((d) => d.id));
     expect(brief(back)).toEqual([]);
