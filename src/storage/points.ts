@@ -323,12 +323,15 @@ function tagPrefix(measurement: string, reading: Reading, extra: [string, string
     cache = new Map();
     prefixes.set(tags, cache);
   }
-  const key = extra === undefined ? measurement : `${measurement}\u0000${extra[0]}\u0000${extra[1]}`;
+  const clock = reading.clockCorrected ? '\u0000clock' : '';
+  const key = (extra === undefined ? measurement : `${measurement}\u0000${extra[0]}\u0000${extra[1]}`) + clock;
   let prefix = cache.get(key);
   if (prefix === undefined) {
     const all: Record<string, string> = { device: tags.device, kind: tags.kind, street: tags.street, community: tags.community, building: tags.building };
     if (tags.substation !== undefined) all.substation = tags.substation;
     if (extra !== undefined) all[extra[0]] = extra[1];
+    // On precall's clock rather than the device's: its own series (basePoint says why).
+    if (reading.clockCorrected) all.clock = 'receive';
     prefix = escape.measurement(measurement);
     for (const k of Object.keys(all).sort()) if (all[k]) prefix += `,${escape.tag(k)}=${escape.tag(all[k])}`;
     if (cache.size < MAX_PREFIXES_PER_DEVICE) cache.set(key, prefix);

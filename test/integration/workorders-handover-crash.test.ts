@@ -35,7 +35,7 @@ beforeAll(async () => {
   await run(process.execPath, [BIN, 'fleet', '--devices', '6', '--out', dir], { timeout: 60_000 });
   const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { devices: { id: string; kind: string; secret: string }[] };
   pile = creds.devices.find((d) => d.kind === 'ebike-charger')!;
-  writeFileSync(join(dir, 'rules.yaml'), 'version: 1\noverrides:\n  - rule: charger-port-hot\n    set: { forS: 0 }\n');
+  writeFileSync(join(dir, 'rules.yaml'), 'version: 1\noverrides:\n  - rule: charger-port-hot\n    set: { forS: 0, minReadings: 1 }\n');
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));

@@ -273,7 +273,7 @@ describe('upgrades: a more severe signal upgrades the order instead of opening a
     wo.onComplaint({ receivedAt: at(40), community: 'yanheyuan', building: 'yhy-3', category: 'charging', text: '车棚有烧焦味', urgent: true });
     const k = wo.kpis({ from: t0, to: at(60) });
     expect(k).toMatchObject({ orders: 1, ordersWithComplaints: 1, proactive: 1, proactiveRate: 1 });
-    expect(k.leadTime).toMatchObject({ count: 1, p50: at(40) - at(1) });
+    expect(k.leadTime).toMatchObject({ count: 1, p50: at(40) - at(2) });
   });
 });
 
