@@ -5,7 +5,7 @@
  * exactly one `done`, as a stored reading or a kept rejection with a reason; nothing throws; the
  * rejected store stays at its size and the points the outbox stored are well-formed line protocol.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -18,8 +18,11 @@ import { RejectedStore } from '../../src/storage/rejected-store.js';
 import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry } from '../unit/ingest/fixtures.js';
 import { makeTestFleet } from '../support/fleet.js';
 
-const RUNS = 1000; // per property; three properties
-const dir = mkdtempSync(join(tmpdir(), 'precall-fuzz-ingest-'));
+/** Runs per property (three properties); FUZZ_RUNS=100000 for a longer search. */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+/** Each stored reading is one fsynced commit: on a busy disk 1,000 of them can outlast a test's
+ * time, so the outbox lives in memory-backed /dev/shm where there is one (same SQLite, same code). */
+const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'precall-fuzz-ingest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const fleet = makeTestFleet({ perKind: 1 });
@@ -85,7 +88,7 @@ describe('fuzzing ingest', () => {
       { numRuns: RUNS },
     );
     check();
-  });
+  }, 180_000);
 
   it('takes arbitrary JSON', async () => {
     await fc.assert(
@@ -95,7 +98,7 @@ describe('fuzzing ingest', () => {
       { numRuns: RUNS },
     );
     check();
-  });
+  }, 180_000);
 
   it('stores or refuses readings with fields replaced by anything, and what it stores maps to valid points', async () => {
     const before = outbox.stats.stored;
@@ -126,5 +129,5 @@ describe('fuzzing ingest', () => {
     expect(stored.length).toBe(outbox.stats.stored);
     expect(outbox.stats.stored - before).toBeGreaterThan(0);
     for (const e of stored) for (const line of e.lines) expect(line).toMatch(/^[a-z_]+(,[a-z]+=[^ ]+)+ [^ ].* \d+$/);
-  });
+  }, 180_000);
 });
