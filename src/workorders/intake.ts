@@ -65,10 +65,9 @@ export function createSignalIntake(deps: IntakeDeps) {
 
   const portOf = (s: Signal) => (s.asset.type === 'port' ? (s.port ?? null) : null);
 
-  function newOrder(s: Signal, p: PriorityResult, text: { title: string; description: string }, now: number): NewOrder {
-    const source: Source = s.eta !== undefined ? 'prediction' : s.caseClass === 'preventive' ? 'preventive' : 'rule';
+  /** What an order takes from the signal it is about: its incident, asset, place and diagnosis. */
+  function aboutSignal(s: Signal) {
     return {
-      source,
       openKey: s.incident,
       family: s.family,
       asset: s.asset,
@@ -80,13 +79,21 @@ export function createSignalIntake(deps: IntakeDeps) {
       street: s.street,
       substation: s.substation ?? null,
       kind: s.kind,
-      caseClass: s.caseClass,
       severity: s.severity,
+      message: s.message,
+    };
+  }
+
+  function newOrder(s: Signal, p: PriorityResult, text: { title: string; description: string }, now: number): NewOrder {
+    const source: Source = s.eta !== undefined ? 'prediction' : s.caseClass === 'preventive' ? 'preventive' : 'rule';
+    return {
+      source,
+      ...aboutSignal(s),
+      caseClass: s.caseClass,
       priority: p.priority,
       priorityScore: p.score,
       title: text.title,
       description: text.description,
-      message: s.message,
       evidence: appendEvidence([], s),
       signals: [signalEntry(s, p.score, 'own', now, text.title)],
       status: 'open',
@@ -220,19 +227,7 @@ export function createSignalIntake(deps: IntakeDeps) {
     const deadlines = tightenedDeadlines(settings, keep, s.caseClass, now);
     const reminder = Math.min(reminderDue(settings, keep) ?? Infinity, nextReminderAt(settings.escalation.reminders, priority, now, keep.levelReminders));
     const next: Partial<WorkOrder> = {
-      openKey: s.incident,
-      family: s.family,
-      asset: s.asset,
-      port: portOf(s),
-      ruleId: s.ruleId,
-      deviceId: s.deviceId ?? null,
-      building: s.building,
-      community: s.community,
-      street: s.street,
-      substation: s.substation ?? null,
-      kind: s.kind,
-      severity: s.severity,
-      message: s.message,
+      ...aboutSignal(s),
       title: text.title,
       priority,
       priorityScore: Math.max(scores, p.score),
