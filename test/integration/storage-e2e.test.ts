@@ -15,7 +15,8 @@ import { stringify } from 'yaml';
 import { createPrecall, type Precall } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
-import { freePort, startInfluxServer, type InfluxServer } from '../support/influx-server.js';
+import { startInfluxServer, type InfluxServer } from '../support/influx-server.js';
+import { freePort } from '../support/local-server.js';
 import { heatTelemetry } from '../unit/ingest/fixtures.js';
 
 let influx: InfluxServer;

@@ -14,10 +14,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { freePort, requireExecutable } from './local-server.js';
 import { influxQuery as runInfluxQL } from '../../src/storage/influxql.js';
 
 /** Where a test InfluxDB is and how to talk to it; serialisable (passed by vitest `provide`). */
@@ -88,46 +88,14 @@ function external(env: Record<string, string | undefined>, url: string): InfluxS
   };
 }
 
-/** Find an executable on PATH (plus the sbin dirs, where Debian puts nginx). */
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function requireBinary(name: string, debPackage: string): string {
-  const path = which(name);
-  if (path === undefined) {
-    throw new Error(
-      `${name} not found: the integration tests run a real InfluxDB (Debian influxd behind nginx). ` +
-        `Install it with \`apt-get install -y ${debPackage}\` (or run .ci/run, which does), ` +
-        'or point INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET at an InfluxDB 2.x/3.x server.',
-    );
-  }
-  return path;
+  return requireExecutable(
+    name,
+    'the integration tests run a real InfluxDB (Debian influxd behind nginx) unless INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG and INFLUX_BUCKET point at an InfluxDB 2.x/3.x server',
+    debPackage,
+  );
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function influxdConfig(dir: string, httpPort: number, bindPort: number): string {
   return `reporting-disabled = true

@@ -5,11 +5,10 @@
  * stopped subscriber's share is kept rather than dropped. `stop()` ends it and deletes the dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './influx-server.js';
+import { acceptsConnections, freePort, requireExecutable } from './local-server.js';
 
 export interface MosquittoServer {
   /** `mqtt://127.0.0.1:PORT` */
@@ -28,33 +27,8 @@ export interface StartMosquittoOptions {
   readyTimeoutMs?: number;
 }
 
-const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
-
-function mosquittoBinary(): string {
-  for (const b of BINARIES) {
-    try {
-      accessSync(b, constants.X_OK);
-      return b;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error('mosquitto not found: the scale-out tests run a real Mosquitto 2; install it with `apt-get install -y mosquitto` (or run .ci/run, which does)');
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 export async function startMosquitto(opts: StartMosquittoOptions = {}): Promise<MosquittoServer> {
-  const binary = mosquittoBinary();
+  const binary = requireExecutable('mosquitto', 'the scale-out tests run a real Mosquitto 2', 'mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'precall-mosquitto-'));
   const logFile = join(dir, 'mosquitto.log');
   const port = await freePort();
@@ -110,7 +84,7 @@ export async function startMosquitto(opts: StartMosquittoOptions = {}): Promise<
       await stop();
       throw new Error(`mosquitto exited (${child.exitCode ?? child.signalCode}) before listening; its log:\n${out}`);
     }
-    if (await listening(port)) break;
+    if (await acceptsConnections(port)) break;
     if (Date.now() > deadline) {
       const out = log();
       await stop();

@@ -8,13 +8,12 @@
  * Otherwise it runs as the current user.
  */
 import { execFile, spawn, type SpawnOptions } from 'node:child_process';
-import { accessSync, chownSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './influx-server.js';
+import { acceptsConnections, freePort, requireExecutable } from './local-server.js';
 
 const run = promisify(execFile);
 const BIN_DIRS = ['/usr/lib/postgresql/15/bin'];
@@ -44,27 +43,7 @@ export interface StartPostgresOptions {
 }
 
 function binary(name: string): string {
-  for (const dir of BIN_DIRS) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`${name} not found under ${BIN_DIRS.join(', ')}: the PostgreSQL tests run a real PostgreSQL 15; install it with \`apt-get install -y postgresql-15\` (or run .ci/run, which does)`);
-}
-
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return requireExecutable(name, 'the PostgreSQL tests run a real PostgreSQL 15', 'postgresql-15', BIN_DIRS);
 }
 
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresServer> {
@@ -123,7 +102,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
       if (!stopped) spawn(pgCtl, ['stop', '-D', data, '-m', 'immediate'], { ...as, stdio: 'ignore', detached: true });
     });
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-    while (!(await accepting(port))) {
+    while (!(await acceptsConnections(port))) {
       if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections on 127.0.0.1:${port}; its log:\n${log()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
