@@ -20,6 +20,7 @@ import { Registry } from '../../src/registry/registry.js';
 import type { Rejection } from '../../src/ingest/rejected.js';
 import { sleep } from '../support/broker-harness.js';
 import { makeTestFleet } from '../support/fleet.js';
+import { MqttLogins } from '../support/mqtt-logins.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'precall-access-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,39 +43,18 @@ const broker = new EmbeddedBroker({
   persistence: () => new SqlitePersistence({ file: join(dir, 'broker.sqlite') }),
 });
 let port: number;
-const clients: MqttClient[] = [];
+const logins = new MqttLogins(fleet, () => port);
 beforeAll(async () => {
   ({ port } = await broker.start());
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+  await logins.endAll();
   await broker.stop();
 });
 
-const options = (username: string, extra: IClientOptions = {}): IClientOptions => ({
-  host: '127.0.0.1',
-  port,
-  protocolVersion: 4,
-  username,
-  password: fleet.secretOf(username),
-  clientId: username,
-  reconnectPeriod: 0,
-  connectTimeout: 5000,
-  ...extra,
-});
-async function login(username: string, extra: IClientOptions = {}): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(options(username, extra));
-  clients.push(c);
-  return c;
-}
-function connackCode(username: string, extra: IClientOptions = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(options(username, extra));
-    clients.push(c);
-    c.once('connect', () => reject(new Error('connection was accepted')));
-    c.once('error', (err) => resolve((err as Error & { code?: number }).code ?? -1));
-  });
-}
+const options = (username: string, extra: IClientOptions = {}) => logins.options(username, extra);
+const login = (username: string, extra: IClientOptions = {}) => logins.login(username, extra);
+const connackCode = (username: string, extra: IClientOptions = {}) => logins.refusedCode(options(username, extra));
 /** The SUBACK's return codes (MQTT.js turns any 0x80 into an error, so read the packet itself). */
 function suback(c: MqttClient, topics: string[]): Promise<number[]> {
   return new Promise<number[]>((resolve) => {
@@ -103,8 +83,7 @@ describe('client ids are namespaced per account (item 1)', () => {
     expect(await connackCode('crew', { clientId: 'crew-lift', clean: false })).toBe(2);
     expect(rejections.at(-1)).toMatchObject({ reason: 'client-id-not-owned', message: expect.stringContaining('belongs to operator crew-lift') });
     // The rightful owner still finds its queued order.
-    const back = mqtt.connect(options('crew-lift', { clean: false }));
-    clients.push(back);
+    const back = logins.keep(mqtt.connect(options('crew-lift', { clean: false })));
     const got = received(back);
     await expect.poll(() => got.map((m) => m.payload), { timeout: 5000 }).toEqual(['{"order":"WO-LIFT"}']);
     await back.endAsync();
@@ -119,8 +98,7 @@ describe('the ACL holds at delivery (item 2)', () => {
     // Offline: one message it may read, one it may not.
     await broker.publish('crews/crew/work-orders', 'mine-queued', { qos: 1 });
     await broker.publish('crews/lift/work-orders', 'not-mine-queued', { qos: 1 });
-    const back = mqtt.connect(options('crew', { clean: false, clientId: 'crew-phone' }));
-    clients.push(back);
+    const back = logins.keep(mqtt.connect(options('crew', { clean: false, clientId: 'crew-phone' })));
     const got = received(back);
     await new Promise((r) => back.once('connect', r));
     await expect.poll(() => got.map((m) => m.payload), { timeout: 5000 }).toContain('mine-queued');

@@ -13,6 +13,7 @@ import { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { SqlitePersistence } from '../../src/broker/sqlite-persistence.js';
 import { loadConfig } from '../../src/config.js';
 import { makeTestFleet } from '../support/fleet.js';
+import { MqttLogins } from '../support/mqtt-logins.js';
 
 describe('embedded broker with SqlitePersistence', () => {
   const dir = mkdtempSync(join(tmpdir(), 'precall-broker-'));
@@ -25,8 +26,7 @@ describe('embedded broker with SqlitePersistence', () => {
     const { port } = await broker.start();
     return { broker, port };
   };
-  const login = (port: number, username: string, extra: mqtt.IClientOptions = {}) =>
-    mqtt.connectAsync({ host: '127.0.0.1', port, protocolVersion: 4, username, password: fleet.secretOf(username), clientId: username, reconnectPeriod: 0, ...extra });
+  const login = (port: number, username: string, extra: mqtt.IClientOptions = {}) => mqtt.connectAsync(new MqttLogins(fleet, port).options(username, extra));
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

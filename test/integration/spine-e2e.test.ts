@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrecall, type Addresses, type Precall } from '../../src/app.js';
@@ -20,6 +20,7 @@ import { loopbackConfig } from '../support/config.js';
 import type { Rejection } from '../../src/ingest/rejected.js';
 import { rawConnect, rawConnection, rawPublish, sleep } from '../support/broker-harness.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
+import { MqttLogins } from '../support/mqtt-logins.js';
 import { influxQuery, type InfluxRow } from '../support/influx-server.js';
 import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry } from '../unit/ingest/fixtures.js';
 
@@ -34,27 +35,9 @@ const extensionSaw: string[] = [];
 let precall: Precall;
 let addr: Addresses;
 let dataDir: string;
-const clients: MqttClient[] = [];
-
-function options(username: string, extra: IClientOptions = {}): IClientOptions {
-  return {
-    host: '127.0.0.1',
-    port: addr.mqtt!.port,
-    protocolVersion: 4,
-    username,
-    password: fleet.secretOf(username),
-    clientId: username,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...extra,
-  };
-}
-
-async function client(username: string, extra: IClientOptions = {}): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(options(username, extra));
-  clients.push(c);
-  return c;
-}
+const logins = new MqttLogins(() => fleet, () => addr.mqtt!.port);
+const options = (username: string, extra: IClientOptions = {}) => logins.options(username, extra);
+const client = (username: string, extra: IClientOptions = {}) => logins.login(username, extra);
 
 async function api<T = unknown>(path: string): Promise<{ status: number; body: T; text: string }> {
   const res = await fetch(`http://127.0.0.1:${addr.http.port}${path}`);
@@ -132,7 +115,7 @@ beforeAll(async () => {
 });
 
 async function closeClients(): Promise<void> {
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+  await logins.endAll();
 }
 
 afterEach(closeClients);
@@ -160,7 +143,7 @@ describe('valid readings land in InfluxDB', () => {
       const c = await client(id);
       await c.publishAsync(`devices/${id}/telemetry`, JSON.stringify(payload), { qos: 1 });
     }
-    const el1Client = clients.at(-1)!;
+    const el1Client = logins.clients.at(-1)!;
     await el1Client.publishAsync(`devices/${el1}/events`, JSON.stringify(elevatorEvent(t0 + 1, 2)), { qos: 1 });
 
     // Debian's mosquitto_pub, QoS 1.
@@ -260,13 +243,7 @@ describe('bad input is refused with a reason and counted while good traffic keep
       }
 
       // Wrong password: CONNACK 4 (bad user name or password).
-      const code = await new Promise<number>((resolve) => {
-        const c = mqtt.connect(options(bad, { password: 'wrong' }));
-        clients.push(c);
-        c.once('connect', () => resolve(0));
-        c.once('error', (err) => resolve((err as Error & { code?: number }).code ?? -1));
-      });
-      expect(code).toBe(4);
+      expect(await logins.refusedCode(options(bad, { password: 'wrong' }))).toBe(4);
 
       // Another device's topic: MQTT 3.1.1 has no negative PUBACK, the broker closes the connection.
       const intruder = await client(fleet.ids['heat-meter'][1]!);

@@ -3,7 +3,7 @@
  * acknowledgements the test controls, for broker and end-to-end tests.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker, type StatusListener } from '../../src/broker/embedded-broker.js';
@@ -11,6 +11,7 @@ import type { InboundMessage, IngestDone } from '../../src/broker/inbound-messag
 import { loadConfig, type Env } from '../../src/config.js';
 import type { Rejection } from '../../src/ingest/rejected.js';
 import { makeTestFleet, type TestFleet, type TestFleetOptions } from './fleet.js';
+import { MqttLogins } from './mqtt-logins.js';
 
 /** How the stub ingest answers: at once (default), never (the test calls `pending`), or with an error. */
 export type IngestMode = 'ack' | 'hold' | 'fail';
@@ -39,7 +40,6 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
   const fleet = makeTestFleet(fleetOpts);
   const config = loadConfig({}, { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0, ...env });
   const metrics = new MetricsRegistry();
-  const clients: MqttClient[] = [];
   const h = {
     accepted: [] as InboundMessage[],
     pending: [] as IngestDone[],
@@ -65,16 +65,7 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
   const onStatus: StatusListener = (deviceId, state, at) => h.statuses.push({ deviceId, state, at });
   broker.onStatus(onStatus);
   const { port } = await broker.start();
-  const base = (username: string): IClientOptions => ({
-    host: '127.0.0.1',
-    port,
-    protocolVersion: 4,
-    username,
-    password: fleet.secretOf(username),
-    clientId: username,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  });
+  const logins = new MqttLogins(fleet, port);
   const harness: BrokerHarness = {
     ...h,
     get ingestMode() {
@@ -87,24 +78,13 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
     port,
     fleet,
     metrics,
-    async client(username, opts = {}) {
-      const c = await mqtt.connectAsync({ ...base(username), ...opts });
-      clients.push(c);
-      return c;
-    },
-    refusedCode(opts) {
-      return new Promise((resolve, reject) => {
-        const c = mqtt.connect({ host: '127.0.0.1', port, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-        clients.push(c);
-        c.once('connect', () => reject(new Error('connection was accepted')));
-        c.once('error', (err) => resolve((err as Error & { code?: number }).code ?? -1));
-      });
-    },
+    client: (username, opts = {}) => logins.login(username, opts),
+    refusedCode: (opts) => logins.refusedCode(opts),
     count(key) {
       return broker.refusalCounts().get(key) ?? 0;
     },
     async stop() {
-      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+      await logins.endAll();
       await broker.stop();
     },
   };
