@@ -6,11 +6,9 @@
  * meters publish QoS 1 readings. precall's RSS must stay under RSS_BOUND_MB (docs/security.md)
  * and every honest reading acknowledged must be in InfluxDB. Bounded in time (about 20 s).
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,20 +16,19 @@ import type { CredentialsFile } from '../../src/registry/fleet-schema.js';
 import { rawConnect, rawConnection, sleep } from '../support/broker-harness.js';
 import { influxQuery } from '../support/influx-server.js';
 import { heatTelemetry } from '../support/payloads.js';
+import { childEnv, makeFleetDir, PRECALL_BIN } from '../support/precall-process.js';
 
 /** The bound docs/security.md states for this attack, in MB of resident memory. */
 const RSS_BOUND_MB = 420;
 const ATTACK_MS = 15_000;
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
+const BIN = PRECALL_BIN;
 const influx = inject('influx');
 let dir: string;
 let credentials: CredentialsFile;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'precall-hostile-'));
-  await run(process.execPath, [BIN, 'fleet', '--devices', '12', '--out', dir], { timeout: 60_000 });
+  dir = await makeFleetDir('precall-hostile', 12);
   credentials = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as CredentialsFile;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,14 +37,8 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/pr
 
 describe('a hostile device', () => {
   it('cannot push precall over its memory bound, and the other devices’ readings keep landing', async () => {
-    const { INFLUX_URL: _u, INFLUX_TOKEN: _t, FLEET_FILE: _f, MQTT_BROKER_URL: _b, ...base } = process.env;
     const child = spawn(process.execPath, [BIN, 'serve'], {
-      env: {
-        ...base,
-        MQTT_HOST: '127.0.0.1',
-        MQTT_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
+      env: childEnv({
         DATA_DIR: join(dir, 'data'),
         FLEET_FILE: join(dir, 'fleet.yaml'),
         INFLUX_URL: influx.url,
@@ -59,8 +50,8 @@ describe('a hostile device', () => {
         // A heap the size a small container gives: the refused packets' garbage is collected
         // within it rather than left for V8 to collect whenever it likes (a fast machine let the
         // peak drift past the bound with nothing kept), and state kept per session would not fit.
-        NODE_OPTIONS: [base.NODE_OPTIONS, '--max-old-space-size=192'].filter(Boolean).join(' '),
-      },
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--max-old-space-size=192'].filter(Boolean).join(' '),
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

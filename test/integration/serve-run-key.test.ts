@@ -2,27 +2,21 @@
  * The admin key `precall serve` makes when no key is configured is shown on the terminal only:
  * a real `precall serve` under a pseudo-terminal (util-linux `script`), and once without one.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, makeFleetDir, PRECALL_BIN } from '../support/precall-process.js';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
+const BIN = PRECALL_BIN;
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'precall-runkey-'));
-  await run(process.execPath, [BIN, 'fleet', '--devices', '3', '--out', dir], { timeout: 60_000 });
+  dir = await makeFleetDir('precall-runkey', 3);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function env(): NodeJS.ProcessEnv {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, API_ADMIN_KEY: _k, API_KEYS_FILE: _f, MQTT_BROKER_URL: _b, ...rest } = process.env;
-  return { ...rest, MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: join(dir, 'data'), FLEET_FILE: join(dir, 'fleet.yaml') };
-}
+const env = () => childEnv({ DATA_DIR: join(dir, 'data'), FLEET_FILE: join(dir, 'fleet.yaml') });
 
 /** Start `argv`, wait for "precall started", hand over the output and the HTTP port, then stop it. */
 async function withServe(argv: string[], use: (out: () => string, httpPort: number) => Promise<void>): Promise<void> {

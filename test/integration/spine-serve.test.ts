@@ -3,26 +3,22 @@
  * ports 0, stopped by SIGTERM (drains and exits 0); and the refusals a user meets first.
  */
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, makeFleetDir, PRECALL_BIN } from '../support/precall-process.js';
 
 const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
+const BIN = PRECALL_BIN;
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'precall-serve-'));
-  await run(process.execPath, [BIN, 'fleet', '--devices', '6', '--out', dir], { timeout: 60_000 });
+  dir = await makeFleetDir('precall-serve', 6);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, FLEET_FILE: _f, MQTT_BROKER_URL: _b, ...env } = process.env;
-  return { ...env, MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: join(dir, 'data'), ...extra };
-}
+const baseEnv = (extra: Record<string, string>) => childEnv({ DATA_DIR: join(dir, 'data'), ...extra });
 
 describe('precall serve', () => {
   it('starts, answers /health, and stops cleanly on SIGTERM', async () => {

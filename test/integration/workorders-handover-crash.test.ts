@@ -8,21 +8,18 @@
  * Real parts: precall's composition in a child process (test/support/handover-child.ts), a real
  * MQTT client as the charging pile, a real HTTP receiver as the crew's webhook, the SQLite files.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry, WorkOrder } from '../../src/workorders/model.js';
+import { childEnv, makeFleetDir } from '../support/precall-process.js';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
 const CHILD = fileURLToPath(new URL('../support/handover-child.ts', import.meta.url));
 const KEY = 'handover-test-admin-key-0123456789';
 let dir: string;
@@ -31,8 +28,7 @@ let receiver: Server;
 const received: { event: string; code: string }[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'precall-handover-'));
-  await run(process.execPath, [BIN, 'fleet', '--devices', '6', '--out', dir], { timeout: 60_000 });
+  dir = await makeFleetDir('precall-handover', 6);
   const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { devices: { id: string; kind: string; secret: string }[] };
   pile = creds.devices.find((d) => d.kind === 'ebike-charger')!;
   writeFileSync(join(dir, 'rules.yaml'), 'version: 1\noverrides:\n  - rule: charger-port-hot\n    set: { forS: 0, minReadings: 1 }\n');
@@ -55,14 +51,8 @@ afterAll(async () => {
 });
 
 function start(dataDir: string, killAt?: 'signal' | 'order'): { child: ChildProcess; ready: Promise<{ http: number; mqtt: number }>; exited: Promise<NodeJS.Signals | null> } {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, MQTT_BROKER_URL: _b, ...env } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: {
-      ...env,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
+    env: childEnv({
       DATA_DIR: dataDir,
       FLEET_FILE: join(dir, 'fleet.yaml'),
       RULES_FILE: join(dir, 'rules.yaml'),
@@ -70,7 +60,7 @@ function start(dataDir: string, killAt?: 'signal' | 'order'): { child: ChildProc
       API_ADMIN_KEY: KEY,
       LOG_LEVEL: 'warn',
       ...(killAt !== undefined ? { KILL_AT: killAt } : {}),
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

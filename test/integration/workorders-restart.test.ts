@@ -4,24 +4,21 @@
  * A real MQTT client publishes as the pile. The second signal must fold into (and upgrade) the
  * order the first one opened: one incident, one order, across the crash.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry, WorkOrder } from '../../src/workorders/model.js';
+import { childEnv, makeFleetDir, PRECALL_BIN } from '../support/precall-process.js';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
+const BIN = PRECALL_BIN;
 const KEY = 'restart-test-admin-key-0123456789';
 let dir: string;
 let pile: { id: string; secret: string };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'precall-restart-'));
-  await run(process.execPath, [BIN, 'fleet', '--devices', '6', '--out', dir], { timeout: 60_000 });
+  dir = await makeFleetDir('precall-restart', 6);
   const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { devices: { id: string; kind: string; secret: string }[] };
   pile = creds.devices.find((d) => d.kind === 'ebike-charger')!;
   // Operator overrides so that the test does not wait out the holds (60 s and 30 s, over 3 and 2
@@ -34,19 +31,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function serve(): { child: ChildProcess; ready: Promise<{ http: number; mqtt: number }> } {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, MQTT_BROKER_URL: _b, ...env } = process.env;
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: {
-      ...env,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
+    env: childEnv({
       DATA_DIR: join(dir, 'data'),
       FLEET_FILE: join(dir, 'fleet.yaml'),
       RULES_FILE: join(dir, 'rules.yaml'),
       API_ADMIN_KEY: KEY,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

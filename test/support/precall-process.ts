@@ -1,0 +1,40 @@
+/**
+ * precall as a user runs it, for tests that start real processes: the bin script, a temp dir with
+ * a generated fleet, and the environment of a child precall on loopback.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+export const PRECALL_BIN = resolve(import.meta.dirname, '../../bin/precall.js');
+
+const run = promisify(execFile);
+
+/** `precall ARGS...` to its end (one minute at most), stdout and stderr collected. */
+export function runPrecall(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [PRECALL_BIN, ...args], { timeout: 60_000, ...opts });
+}
+
+/** A fresh temp dir holding `precall fleet --devices N` output (fleet.yaml, credentials.json). */
+export async function makeFleetDir(prefix: string, devices: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  await runPrecall(['fleet', '--devices', String(devices), '--out', dir]);
+  return dir;
+}
+
+/**
+ * The environment of a child precall: this process's, without anything that would point it at
+ * servers, files or keys outside the test (InfluxDB, an external broker, a fleet, API keys), on
+ * loopback with ports 0, then `extra` (an undefined value removes the variable).
+ */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, FLEET_FILE: _f, MQTT_BROKER_URL: _b, API_ADMIN_KEY: _k, API_KEYS_FILE: _kf, ...inherited } = process.env;
+  const env: NodeJS.ProcessEnv = { ...inherited, MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
