@@ -21,10 +21,6 @@ export function isDeviceKind(value: string): value is DeviceKind {
   return Object.hasOwn(deviceKinds, value);
 }
 
-export function kindDefinition(kind: DeviceKind): DeviceKindDefinition {
-  return deviceKinds[kind];
-}
-
 const definitions: readonly DeviceKindDefinition[] = Object.values(deviceKinds);
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

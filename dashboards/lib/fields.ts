@@ -30,8 +30,3 @@ export function field<S extends z.ZodObject, K extends keyof S['shape'] & string
   if (typeof meta.unit === 'string') ref.symbol = meta.unit;
   return ref;
 }
-
-/** Values of a zod enum, for value mappings and regex filters. */
-export function enumValues(schema: z.ZodEnum): string[] {
-  return schema.options.map(String);
-}

@@ -111,7 +111,6 @@ export const Rule = z.discriminatedUnion('kind', [
   StuckParams.extend(Common).strict(),
 ]);
 export type Rule = z.infer<typeof Rule>;
-export type RuleKindName = Rule['kind'];
 
 export const RulesFile = z
   .object({

@@ -30,4 +30,3 @@ export type User = z.infer<typeof User>;
 
 /** What a person may see about a user (never the hash). */
 export type UserView = Omit<User, 'passwordHash'>;
-export const userView = ({ passwordHash: _h, ...rest }: User): UserView => rest;

@@ -132,7 +132,6 @@ export const WorkOrderSettings = z.object({
     .default({ maxAttempts: 8, backoffSeconds: 2, maxBackoffSeconds: 300, timeoutSeconds: 10 }),
 });
 export type WorkOrderSettings = z.infer<typeof WorkOrderSettings>;
-export type WorkOrderSettingsInput = z.input<typeof WorkOrderSettings>;
 
 /** The parties each kind names (devices/<kind>/index.ts `parties`: the departments a street calls in). */
 export const DEFAULT_PARTIES = Object.fromEntries(DEVICE_KINDS.map((k) => [k, Object.keys(deviceKinds[k].parties)])) as Record<z.infer<typeof Kind>, string[]>;

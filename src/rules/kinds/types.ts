@@ -54,8 +54,6 @@ export interface KindContext {
 
 export type Evaluate<P, S> = (state: S | undefined, input: KindInput, now: number, params: P, ctx: KindContext) => KindResult<S>;
 
-export const NO_CHANGE = <S>(state: S | undefined): KindResult<S> => ({ state, signals: [] });
-
 /** Evidence entries for the given paths read from a subject; non-scalar values are skipped. */
 export function evidenceOf(subject: Subject, paths: string[], time: number, ctx: KindContext, read: (s: Subject, p: string) => unknown): Evidence[] {
   const out: Evidence[] = [];
