@@ -8,9 +8,8 @@ import { placeLabels, renderRuleMessage } from '../../../src/i18n/catalogue.js';
 import { createRuleEngine } from '../../../src/rules/engine.js';
 import { loadDefaultRules, RuleBook } from '../../../src/rules/load.js';
 import type { Signal } from '../../../src/rules/signal.js';
-import { FleetFile } from '../../../src/registry/fleet-schema.js';
-import { Registry } from '../../../src/registry/registry.js';
-import { charger, H, heat, lift, MIN, port, reading, T0, testRegistry } from '../rules/helpers.js';
+import type { Registry } from '../../../src/registry/registry.js';
+import { charger, H, heat, lift, MIN, oneCommunityRegistry, port, reading, T0, testDevice, testRegistry } from '../rules/helpers.js';
 
 const DAY = 24 * H;
 
@@ -143,29 +142,11 @@ describe('rule messages of real engine signals', () => {
  * ss2 (building b2, 8 meters) runs cold alone, another loses its flow after a day of learning.
  */
 async function runHeatFleet(): Promise<{ fleet: Registry; raised: Signal[] }> {
-  const hash = 'scrypt$1024$8$1$AAAA$AAAA';
-  const meters = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i + 1}`, kind: 'heat-meter', secretHash: hash, location: `${i + 1}单元 101` }));
-  const fleet = new Registry(
-    FleetFile.parse({
-      version: 1,
-      streets: [
-        {
-          id: 's1',
-          name: '星城街道',
-          communities: [
-            {
-              id: 'c1',
-              name: '燕和园',
-              buildings: [
-                { id: 'b1', name: '1号楼', substation: 'ss1', devices: meters('a', 4) },
-                { id: 'b2', name: '2号楼', substation: 'ss2', devices: meters('b', 8) },
-              ],
-            },
-          ],
-        },
-      ],
-    }),
-  );
+  const meters = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => testDevice(`${prefix}${i + 1}`, 'heat-meter', { location: `${i + 1}单元 101` }));
+  const fleet = oneCommunityRegistry([
+    { id: 'b1', name: '1号楼', substation: 'ss1', devices: meters('a', 4) },
+    { id: 'b2', name: '2号楼', substation: 'ss2', devices: meters('b', 8) },
+  ]);
   const rows = [{ _measurement: 'heat_meter', time: T0, building: 'b1', supply: 41.8734 }];
   const engine = createRuleEngine({ registry: fleet, rules: new RuleBook(loadDefaultRules(), []), clock: () => T0, query: async () => rows });
   const raised: Signal[] = [];

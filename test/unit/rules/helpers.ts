@@ -7,30 +7,21 @@ import type { KindContext } from '../../../src/rules/kinds/types.js';
 
 const HASH = 'scrypt$1024$8$1$AAAA$AAAA';
 
+/** A device entry of the test fleets (every secret the same dummy hash). */
+export const testDevice = (id: string, kind: DeviceKind, extra: object = {}) => ({ id, kind, secretHash: HASH, ...extra });
+
+/** One street (星城街道) with one community (燕和园) holding these buildings. */
+export function oneCommunityRegistry(buildings: { id: string; name: string; substation?: string; devices: object[] }[]): Registry {
+  return new Registry(FleetFile.parse({ version: 1, streets: [{ id: 's1', name: '星城街道', communities: [{ id: 'c1', name: '燕和园', buildings }] }] }));
+}
+
 /** Two buildings on one substation: b1 has 4 meters, 2 piles, 1 lift; b2 has 4 meters. */
 export function testRegistry(): Registry {
-  const dev = (id: string, kind: DeviceKind, extra: object = {}) => ({ id, kind, secretHash: HASH, ...extra });
-  return new Registry(
-    FleetFile.parse({
-      version: 1,
-      streets: [
-        {
-          id: 's1',
-          name: '星城街道',
-          communities: [
-            {
-              id: 'c1',
-              name: '燕和园',
-              buildings: [
-                { id: 'b1', name: '1号楼', substation: 'ss1', devices: [dev('m1', 'heat-meter'), dev('m2', 'heat-meter'), dev('m3', 'heat-meter'), dev('m4', 'heat-meter'), dev('p1', 'ebike-charger', { ports: 2 }), dev('p2', 'ebike-charger', { ports: 2 }), dev('l1', 'elevator')] },
-                { id: 'b2', name: '2号楼', substation: 'ss1', devices: [dev('m5', 'heat-meter'), dev('m6', 'heat-meter'), dev('m7', 'heat-meter'), dev('m8', 'heat-meter')] },
-              ],
-            },
-          ],
-        },
-      ],
-    }),
-  );
+  const dev = testDevice;
+  return oneCommunityRegistry([
+    { id: 'b1', name: '1号楼', substation: 'ss1', devices: [dev('m1', 'heat-meter'), dev('m2', 'heat-meter'), dev('m3', 'heat-meter'), dev('m4', 'heat-meter'), dev('p1', 'ebike-charger', { ports: 2 }), dev('p2', 'ebike-charger', { ports: 2 }), dev('l1', 'elevator')] },
+    { id: 'b2', name: '2号楼', substation: 'ss1', devices: [dev('m5', 'heat-meter'), dev('m6', 'heat-meter'), dev('m7', 'heat-meter'), dev('m8', 'heat-meter')] },
+  ]);
 }
 
 export function tagsOf(registry: Registry, id: string) {
