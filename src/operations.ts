@@ -15,6 +15,8 @@ import { createRuleEngine, type RuleEngine } from './rules/engine.js';
 import { loadRuleBook } from './rules/load.js';
 import { SqliteRuleStateStore } from './rules/state-store.js';
 import { watchRules } from './rules/watch.js';
+import { apiKeysFile } from './api/auth.js';
+import { watchApiKeys, type ApiKeysWatch } from './api/keys-watch.js';
 import { createInfluxQL } from './storage/influxql.js';
 import { createConsoleServer, crewLinks, type ConsoleServer } from './console/index.js';
 import { RecentReadings } from './console/readings.js';
@@ -32,6 +34,8 @@ export interface Operations {
 export interface OperationsOptions {
   /** Watch rule files and reload on change. Default true. */
   watchRules?: boolean;
+  /** Watch the API keys file and reload on change. Default true. */
+  watchKeys?: boolean;
   /** Called with the built components, before anything starts (demo printing, tests). */
   onReady?: (ops: Operations) => void;
 }
@@ -89,6 +93,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
 
     const unsubscribe: (() => void)[] = [];
     let watcher: ReturnType<typeof watchRules> | undefined;
+    let keysWatch: ApiKeysWatch | undefined;
     return {
       components: [
         {
@@ -99,6 +104,13 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
             await eventWriter?.close();
             consoleServer.close();
           },
+        },
+        {
+          name: 'api keys',
+          start: () => {
+            if (opts.watchKeys ?? true) keysWatch = watchApiKeys(keys, apiKeysFile(config), logger.child({ component: 'api' }));
+          },
+          stop: () => keysWatch?.close(),
         },
         {
           name: 'rules',

@@ -45,7 +45,8 @@ export const ApiKeyEntry = z
   .refine((k) => k.role !== 'crew' || k.crew !== undefined, { message: 'a crew key needs `crew: <crew id>`', path: ['crew'] });
 export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
 
-export const ApiKeysFile = z.object({ keys: z.array(ApiKeyEntry).default([]) }).strict();
+/** `keys:` left empty (the last entry deleted by hand) means no keys, as `keys: []` does. */
+export const ApiKeysFile = z.object({ keys: z.array(ApiKeyEntry).nullable().default([]).transform((k) => k ?? []) }).strict();
 
 export class ApiKeysError extends Error {
   constructor(
@@ -86,14 +87,28 @@ export function apiKeysFile(config: { API_KEYS_FILE?: string | undefined; dataDi
 }
 
 export class ApiKeys {
-  private readonly byHash = new Map<string, ApiKeyEntry>();
+  private byHash = new Map<string, ApiKeyEntry>();
 
-  constructor(entries: ApiKeyEntry[]) {
-    for (const e of entries) this.byHash.set(e.hash, e);
+  /**
+   * @param fromFile the keys file's entries (replaced when the file changes)
+   * @param fixed keys that hold for the whole run: API_ADMIN_KEY, or the run key `serve` prints
+   */
+  constructor(
+    fromFile: ApiKeyEntry[],
+    private readonly fixed: ApiKeyEntry[] = [],
+  ) {
+    this.replaceFileKeys(fromFile);
   }
 
   get size(): number {
     return this.byHash.size;
+  }
+
+  /** The keys file changed: its entries replace the previous ones (a removed key stops working). */
+  replaceFileKeys(entries: ApiKeyEntry[]): void {
+    const next = new Map<string, ApiKeyEntry>();
+    for (const e of [...entries, ...this.fixed]) next.set(e.hash, e);
+    this.byHash = next;
   }
 
   /**
@@ -102,13 +117,12 @@ export class ApiKeys {
    * @param adminKey API_ADMIN_KEY (at least 16 characters)
    */
   static load(file: string | undefined, adminKey: string | undefined): ApiKeys {
-    const entries: ApiKeyEntry[] = [];
-    if (file !== undefined) entries.push(...readKeysFile(file));
+    const fixed: ApiKeyEntry[] = [];
     if (adminKey !== undefined) {
       if (adminKey.length < 16) throw new ApiKeysError('API_ADMIN_KEY', ['use at least 16 characters (a generated key is best)']);
-      entries.push({ id: 'admin', role: 'admin', hash: hashApiKey(adminKey) });
+      fixed.push({ id: 'admin', role: 'admin', hash: hashApiKey(adminKey) });
     }
-    return new ApiKeys(entries);
+    return new ApiKeys(file !== undefined ? readKeysFile(file) : [], fixed);
   }
 
   /**

@@ -1,10 +1,10 @@
 /**
  * `precall keys create --role ROLE [--crew CREW] [--id NAME]`: a new API key. The key is printed
- * once; only its SHA-256 goes into the keys file (API_KEYS_FILE, else DATA_DIR/api-keys.yaml,
- * which precall reads at start when API_KEYS_FILE is unset). `precall keys list` shows the
+ * once; only its SHA-256 goes into the keys file (API_KEYS_FILE, else DATA_DIR/api-keys.yaml),
+ * which a running precall re-reads when it changes (src/api/keys-watch.ts). `precall keys list` shows the
  * entries (never a key).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ApiKeyEntry, ApiKeysError, apiKeysFile, generateApiKey, readKeysFile } from '../api/auth.js';
@@ -23,7 +23,7 @@ API keys for the HTTP API (header "Authorization: Bearer <key>" or "X-API-Key: <
       the entries of the keys file (ids, roles, crews; never the keys)
 
 Roles: ${ROLES.join(', ')}. A crew key needs --crew (a crew id from WORKORDERS_FILE).
-Keys file: API_KEYS_FILE, else DATA_DIR/api-keys.yaml. precall reads it at start.`;
+Keys file: API_KEYS_FILE, else DATA_DIR/api-keys.yaml. A running precall re-reads it when it changes.`;
 
 export async function main(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const [sub, ...rest] = args;
@@ -71,9 +71,12 @@ export async function main(args: string[], env: Record<string, string | undefine
     if (!doc.has('keys')) doc.set('keys', []);
     doc.addIn(['keys'], doc.createNode(entry.data, { flow: true }));
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, doc.toString(), { mode: 0o600 });
+    // Whole or not at all: a running precall re-reads the file when it changes.
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, doc.toString(), { mode: 0o600 });
+    renameSync(temp, file);
     console.log(key);
-    console.error(`key "${id}" (${entry.data.role}${entry.data.crew !== undefined ? `, crew ${entry.data.crew}` : ''}) added to ${file}; shown only this once. precall reads new keys at its next start.`);
+    console.error(`key "${id}" (${entry.data.role}${entry.data.crew !== undefined ? `, crew ${entry.data.crew}` : ''}) added to ${file}; shown only this once. A running precall takes it within a second.`);
     return 0;
   } catch (err) {
     if (err instanceof ApiKeysError) {

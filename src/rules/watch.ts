@@ -5,8 +5,9 @@
  * were; state keyed by rule id and device carries over, so a changed threshold keeps conditions
  * in progress.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { watchFiles } from '../files/watch-files.js';
 import { DEVICE_KINDS } from '../../devices/index.js';
 import type { RuleLogger } from './engine.js';
 import { DEVICES_DIR, loadRuleBook, RulesFileError, type RuleBook } from './load.js';
@@ -32,8 +33,6 @@ export function watchRules(opts: RuleWatchOptions): RuleWatcher {
   const devicesDir = opts.devicesDir ?? DEVICES_DIR;
   const files = DEVICE_KINDS.map((k) => join(devicesDir, k, 'rules.yaml')).filter((f) => existsSync(f));
   if (opts.overrideFile !== undefined) files.push(opts.overrideFile);
-  let timer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = [];
 
   function reload(): boolean {
     try {
@@ -48,37 +47,14 @@ export function watchRules(opts: RuleWatchOptions): RuleWatcher {
     }
   }
 
-  const schedule = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      reload();
-    }, opts.debounceMs ?? 300);
-    timer.unref();
-  };
-  // Watch the directories, not the files: editors replace a file by renaming, which ends a file watch.
-  const byDir = new Map<string, Set<string>>();
-  for (const f of files) {
-    const d = dirname(f);
-    if (!byDir.has(d)) byDir.set(d, new Set());
-    byDir.get(d)!.add(f.slice(d.length + 1));
-  }
-  for (const [dir, names] of byDir) {
-    try {
-      const w = watch(dir, (_event, name) => {
-        if (name === null || names.has(name.toString())) schedule();
-      });
-      w.on('error', (err) => opts.logger.warn({ err, dir }, 'rule file watch failed'));
-      watchers.push(w);
-    } catch (err) {
-      opts.logger.warn({ err, dir }, 'cannot watch rule files; changes need a restart');
-    }
-  }
+  const watcher = watchFiles({
+    files,
+    ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+    onChange: () => void reload(),
+    onWatchError: (err, dir) => opts.logger.warn({ err, dir }, 'cannot watch rule files; changes need a restart'),
+  });
   return {
     reload,
-    close() {
-      if (timer !== undefined) clearTimeout(timer);
-      for (const w of watchers.splice(0)) w.close();
-    },
+    close: () => watcher.close(),
   };
 }
