@@ -2,7 +2,8 @@
  * `npm run bench`: the full path under three loads, a soak, and the rules benchmark; one table,
  * and `--json FILE` with every figure. Exits 0 whether or not the targets are met and says which are.
  *
- *   (a) gateway:  16 connections logged in as the operator, 64 unacknowledged messages each
+ *   (a) gateway:  16 connections logged in as a gateway account the bench adds (write access to
+ *                 every device topic; generated accounts are read-only), 64 unacknowledged messages each
  *   (b) devices:  one MQTT client per device with its own id and secret (10,000 by default), from
  *                 a separate process, QoS 1, `--rate` readings/s per device
  *   (c) faults:   (b) plus smoke alarms on charging piles during the run; reading → order
@@ -26,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { generateFleet } from '../src/registry/generate-fleet.js';
+import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
 import type { BenchDevice } from './payloads.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
@@ -192,7 +194,14 @@ interface RunSpec {
   db: string;
 }
 
-async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEnv, dir: string, operator: { username: string; password: string }): Promise<RunOutcome> {
+interface Account {
+  username: string;
+  password: string;
+}
+
+/** Load (a) publishes as the gateway; (b), (c) and the soak log the crew phone in as the crews' account. */
+async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEnv, dir: string, accounts: { gateway: Account; crew: Account }): Promise<RunOutcome> {
+  const operator = spec.load === 'a' ? accounts.gateway : accounts.crew;
   await retry(() => influxQuery(influx, `CREATE DATABASE "${spec.db}"`));
   const dataDir = join(dir, `data-${spec.db}`);
   const server = child('server.ts', [spec.mode], { ...env, INFLUX_BUCKET: spec.db, DATA_DIR: dataDir }, spec.mode === 'precall' ? args.profile : undefined);
@@ -360,6 +369,8 @@ async function main(): Promise<void> {
   try {
     log(`precall bench: loads ${LOADS.join(',')}, ${SECONDS} s each per system, soak ${SOAK_MINUTES} min; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const { fleet, credentials } = generateFleet({ devices: DEVICES });
+    const gateway = { username: 'bench-gateway', password: newSecret() };
+    fleet.operators.push({ username: gateway.username, passwordHash: hashSecret(gateway.password, SCRYPT_COST.device), allow: [], read: [], write: ['devices/+/telemetry', 'devices/+/events'], deny: [] });
     writeFileSync(join(dir, 'fleet.yaml'), stringify(fleet));
     const secrets = new Map(credentials.devices.map((d) => [d.id, d.secret]));
     const devices = fleetDevices(fleet, secrets);
@@ -371,21 +382,23 @@ async function main(): Promise<void> {
     influx = await startInfluxServer({ bucket: 'bench' });
     // Interrupted (Ctrl-C): stop the InfluxDB this started, not leave it running.
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void influx?.stop().finally(() => process.exit(130)));
-    const operator = credentials.operators[0]!;
+    const crew = credentials.operators.find((o) => o.username === 'crew-app');
+    if (crew === undefined) throw new Error('the generated fleet has no crew-app account');
+    const accounts = { gateway, crew };
     const env: NodeJS.ProcessEnv = { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, FLEET_FILE: join(dir, 'fleet.yaml'), BENCH_DEVICES_FILE: join(dir, 'devices.json') };
 
     const outcomes: Partial<Record<LoadName, { p: RunOutcome; b: RunOutcome }>> = {};
     for (const load of LOADS) {
       log(`${LOAD_TITLE[load]}: baseline...`);
-      const b = await runOne({ mode: 'baseline', load, durationMs: SECONDS * 1000, db: `bench_${load}_baseline` }, influx, env, dir, operator);
+      const b = await runOne({ mode: 'baseline', load, durationMs: SECONDS * 1000, db: `bench_${load}_baseline` }, influx, env, dir, accounts);
       log(`${LOAD_TITLE[load]}: precall...`);
-      const p = await runOne({ mode: 'precall', load, durationMs: SECONDS * 1000, db: `bench_${load}_precall` }, influx, env, dir, operator);
+      const p = await runOne({ mode: 'precall', load, durationMs: SECONDS * 1000, db: `bench_${load}_precall` }, influx, env, dir, accounts);
       outcomes[load] = { p, b };
     }
     let soak: RunOutcome | undefined;
     if (SOAK_MINUTES > 0) {
       log(`soak: load (b) through precall for ${SOAK_MINUTES} min...`);
-      soak = await runOne({ mode: 'precall', load: 'soak', durationMs: SOAK_MINUTES * 60_000, db: 'bench_soak' }, influx, env, dir, operator);
+      soak = await runOne({ mode: 'precall', load: 'soak', durationMs: SOAK_MINUTES * 60_000, db: 'bench_soak' }, influx, env, dir, accounts);
     }
     const warm = soak !== undefined && soak.soak.length >= 2 ? soak.soak[Math.floor(soak.soak.length / 5)]! : undefined;
     const last = soak?.soak.at(-1);
