@@ -10,9 +10,18 @@
  *
  * Durability: `synchronous = FULL` fsyncs the WAL at every commit. A PUBACK promises the device
  * it may forget the reading, so the reading must survive a power cut, not only a process crash
- * (NORMAL would survive SIGKILL but may lose the last commits on power loss). The cost is paid
- * once per group commit: appends that arrive while the event loop is busy are collected and
- * written in one transaction on the next tick, then all their `done` callbacks run.
+ * (NORMAL would survive SIGKILL but may lose the last commits on power loss).
+ *
+ * Group commit off the event loop: the writes (inserts and the writer's deletes) go to a worker
+ * thread (outbox-worker.js) that owns the writing connection, so the fsync never stalls the
+ * loop that reads sockets and answers /health. One batch is in the worker at a time; everything
+ * appended while it commits waits here and goes in the next transaction, so under load a commit
+ * holds the readings of many connections, and the batch size follows the disk's fsync time.
+ * Each `done` runs only after the worker reports the transaction holding its reading committed.
+ * `pending()` is the number of readings waiting for durability; the broker stops taking
+ * publishes above INGEST_MAX_PENDING (back-pressure, src/broker/ingest-gate.ts).
+ * Reads (the writer's batches, backlog, usage) use a connection of their own on the event loop:
+ * WAL lets them run beside the worker's transactions.
  *
  * What is stored is the reading in its InfluxDB form (line protocol built with the client's
  * `Point`, see points.ts), computed once at append: the writer then only reads and sends, and
@@ -25,6 +34,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Reading } from '../ingest/reading.js';
 import type { RejectionLog } from '../ingest/rejected.js';
 import type { ReadingSink } from './sink.js';
@@ -36,7 +46,7 @@ export interface OutboxOptions {
   dataDir: string;
   /** File name inside `dataDir`; default `outbox.sqlite`. */
   fileName?: string;
-  /** Most appends written in one transaction; default 5000. */
+  /** Appends that start a commit at once rather than on the next event-loop turn (when none is in progress); default 5000. */
   maxBatch?: number;
   /**
    * Longest an append waits for its group commit, ms; default 0 = the next event-loop turn
@@ -101,12 +111,30 @@ export class OutboxError extends Error {
   }
 }
 
-interface Pending {
-  device: string;
-  lines: string;
-  at: number;
-  done: ((err?: Error) => void) | undefined;
+type Done = ((err?: Error) => void) | undefined;
+
+/** Appends waiting for one commit, in columns (what is posted to the worker). */
+interface Batch {
+  at: number[];
+  device: string[];
+  lines: string[];
+  done: Done[];
 }
+
+const emptyBatch = (): Batch => ({ at: [], device: [], lines: [], done: [] });
+
+/** What the worker answers (outbox-worker.js). */
+type WorkerAnswer =
+  | { op: 'committed'; batch: number }
+  | { op: 'failed'; batch: number; code: string; message: string }
+  | { op: 'ackFailed'; code: string; message: string }
+  | { op: 'closed' };
+
+/** Longest the callbacks (PUBACKs) of a commit run in one event-loop turn, ms. */
+const SETTLE_SLICE_MS = 10;
+
+/** Longest a synchronous flush or close waits for the worker, ms. */
+const SYNC_WAIT_MS = 60_000;
 
 const PAGE_SIZE = 4096;
 
@@ -135,8 +163,17 @@ function explain(err: unknown, path: string): OutboxError {
 export class Outbox implements ReadingSink {
   readonly path: string;
   private db: Database.Database | undefined;
-  private insert: Database.Statement | undefined;
-  private pending: Pending[] = [];
+  private pendingBatch: Batch = emptyBatch();
+  /** The batch the worker is committing, if any, and its number. */
+  private inFlight: { no: number; batch: Batch } | undefined;
+  private batchNo = 0;
+  private worker: { thread: Worker; port: MessagePort; signal: Int32Array } | undefined;
+  /** Lowest id not acknowledged by the writer (its delete may still be on its way to the worker). */
+  private lowId = 1;
+  /** The worker answered `close`. */
+  private workerClosed = false;
+  /** Callbacks of answered commits not yet run (settle), oldest first. */
+  private readonly settling: { done: Done[]; failure: OutboxError | undefined; next: number }[] = [];
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private lastError: OutboxError | undefined;
   private retryAt = 0;
@@ -144,6 +181,7 @@ export class Outbox implements ReadingSink {
   private count = 0;
   private usedBytes = 0;
   private readonly listeners = new Set<() => void>();
+  private readonly roomListeners = new Set<() => void>();
   private readonly opts: Required<Omit<OutboxOptions, 'maxBytes' | 'log' | 'fileName' | 'rejected'>> & { maxBytes: number | undefined };
   private readonly rejected: RejectionLog | undefined;
   private readonly log: StorageLogger;
@@ -191,40 +229,60 @@ export class Outbox implements ReadingSink {
       done?.();
       return;
     }
-    this.pending.push({ device: reading.deviceId, lines, at: reading.receivedAt, done });
-    if (this.pending.length >= this.opts.maxBatch) this.commit();
+    const b = this.pendingBatch;
+    b.at.push(reading.receivedAt);
+    b.device.push(reading.deviceId);
+    b.lines.push(lines);
+    b.done.push(done);
+    if (this.inFlight !== undefined) return; // goes with the next commit, once this one is durable
+    if (b.lines.length >= this.opts.maxBatch) this.commit();
     else this.schedule();
   }
 
-  /** Commit what is waiting now (tests, shutdown). */
+  /** Readings appended and not yet durable (waiting for, or in, a commit). */
+  pending(): number {
+    return this.pendingBatch.lines.length + (this.inFlight?.batch.lines.length ?? 0);
+  }
+
+  /** Called after every commit (or failed one) that lowered `pending()`; back-pressure uses it. */
+  onRoom(listener: () => void): () => void {
+    this.roomListeners.add(listener);
+    return () => this.roomListeners.delete(listener);
+  }
+
+  /** Commit what is waiting now and wait for it, blocking (tests, shutdown). */
   flush(): void {
+    this.waitInFlight();
     this.commit();
+    this.waitInFlight();
+    this.runSettling(Infinity);
   }
 
   /** Unlanded readings after `afterId`, oldest first. Empty while the store is unavailable. */
   readBatch(afterId: number, limit: number): OutboxEntry[] {
     if (!this.ensureOpen() || this.db === undefined) return [];
-    const rows = this.db.prepare('SELECT id, device, lines FROM outbox_lines WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as { id: number; device: string; lines: string }[];
+    const rows = this.db.prepare('SELECT id, device, lines FROM outbox_lines WHERE id > ? ORDER BY id LIMIT ?').all(Math.max(afterId, this.lowId - 1), limit) as { id: number; device: string; lines: string }[];
     return rows.map((r) => ({ id: r.id, deviceId: r.device, lines: JSON.parse(r.lines) as string[] }));
   }
 
-  /** Forget every reading up to and including `uptoId` (they have landed). */
+  /**
+   * Forget every reading up to and including `uptoId` (they have landed). The delete runs in the
+   * worker, in order with the commits; from now on the readings are neither read nor counted.
+   */
   ack(uptoId: number): void {
-    if (!this.ensureOpen() || this.db === undefined) return;
-    try {
-      const info = this.db.prepare('DELETE FROM outbox_lines WHERE id <= ?').run(uptoId);
-      this.count = Math.max(0, this.count - info.changes);
-    } catch (err) {
-      // Deleting needs a little space too; the rows stay and are landed again later (idempotent).
-      this.fail(explain(err, this.path));
-    }
+    if (uptoId < this.lowId || !this.ensureOpen()) return;
+    const worker = this.ensureWorker();
+    if (worker === undefined) return;
+    this.count = Math.max(0, this.count - (uptoId - this.lowId + 1));
+    this.lowId = uptoId + 1;
+    worker.port.postMessage({ op: 'ack', uptoId });
   }
 
   backlog(): OutboxBacklog {
     const now = this.opts.now();
     if (this.count === 0 || this.db === undefined) return { count: this.count, oldestAt: undefined, oldestAgeMs: 0 };
     try {
-      const row = this.db.prepare('SELECT at FROM outbox_lines ORDER BY id LIMIT 1').get() as { at: number } | undefined;
+      const row = this.db.prepare('SELECT at FROM outbox_lines WHERE id >= ? ORDER BY id LIMIT 1').get(this.lowId) as { at: number } | undefined;
       if (row === undefined) return { count: 0, oldestAt: undefined, oldestAgeMs: 0 };
       return { count: this.count, oldestAt: row.at, oldestAgeMs: Math.max(0, now - row.at) };
     } catch {
@@ -260,11 +318,18 @@ export class Outbox implements ReadingSink {
     return () => this.listeners.delete(listener);
   }
 
-  /** Commit what is waiting and close the file. Later appends are refused. */
+  /** Commit what is waiting (blocking until it is durable) and close the file. Later appends are refused. */
   close(): void {
-    this.commit();
+    if (this.closed) return;
+    this.flush();
     this.closed = true;
     if (this.scheduled !== undefined) clearTimeout(this.scheduled as NodeJS.Timeout);
+    const worker = this.worker;
+    if (worker !== undefined) {
+      worker.port.postMessage({ op: 'close' });
+      this.waitFor(worker, () => this.worker === undefined || this.workerClosed);
+      this.stopWorker();
+    }
     this.closeDb();
   }
 
@@ -283,38 +348,145 @@ export class Outbox implements ReadingSink {
       clearTimeout(this.scheduled as NodeJS.Timeout);
       this.scheduled = undefined;
     }
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    let failure: OutboxError | undefined;
-    if (!this.ensureOpen() || this.db === undefined || this.insert === undefined) {
-      failure = this.lastError ?? new OutboxError(`outbox: ${this.path} is not available`, 'UNAVAILABLE');
-    } else {
-      const db = this.db;
-      const insert = this.insert;
-      try {
-        db.transaction(() => {
-          for (const p of batch) {
-            insert.run(p.at, p.device, p.lines);
-          }
-        })();
-        this.count += batch.length;
-        this.stats.stored += batch.length;
-        this.stats.commits++;
-        if (this.lastError !== undefined) {
-          this.log.info({ path: this.path }, 'outbox: storing readings again');
-          this.lastError = undefined;
-        }
-      } catch (err) {
-        failure = explain(err, this.path);
-        this.fail(failure);
+    if (this.inFlight !== undefined || this.pendingBatch.lines.length === 0) return;
+    const batch = this.pendingBatch;
+    this.pendingBatch = emptyBatch();
+    const worker = this.ensureOpen() && this.db !== undefined ? this.ensureWorker() : undefined;
+    if (worker === undefined) {
+      this.settle(batch, this.lastError ?? new OutboxError(`outbox: ${this.path} is not available`, 'UNAVAILABLE'));
+      return;
+    }
+    const no = ++this.batchNo;
+    this.inFlight = { no, batch };
+    // While a commit is in the worker, its answer must keep the process alive.
+    worker.port.ref();
+    worker.port.postMessage({ op: 'insert', batch: no, at: batch.at, device: batch.device, lines: batch.lines });
+  }
+
+  /** The worker's answer about a batch (or the worker ended: `answer` undefined). */
+  private answered(answer: WorkerAnswer | undefined, no: number): void {
+    const flight = this.inFlight;
+    if (flight === undefined || flight.no !== no) return;
+    this.inFlight = undefined;
+    this.worker?.port.unref();
+    if (answer?.op === 'committed') {
+      this.count += flight.batch.lines.length;
+      this.stats.stored += flight.batch.lines.length;
+      this.stats.commits++;
+      if (this.lastError !== undefined) {
+        this.log.info({ path: this.path }, 'outbox: storing readings again');
+        this.lastError = undefined;
       }
+      this.settle(flight.batch, undefined, false);
+    } else {
+      const failure =
+        answer?.op === 'failed'
+          ? explain(Object.assign(new Error(answer.message), { code: answer.code }), this.path)
+          : new OutboxError(`outbox: the commit thread of ${this.path} ended; readings not stored`, 'WORKER_EXIT');
+      this.fail(failure);
+      this.settle(flight.batch, failure, false);
     }
-    for (const p of batch) {
-      if (failure !== undefined) this.refuse(p.done, failure);
-      else p.done?.();
-    }
+    // What arrived during the commit has waited long enough: it goes now, as one transaction.
+    if (this.pendingBatch.lines.length > 0 && !this.closed) this.commit();
+  }
+
+  /**
+   * Run the batch's callbacks: durable (no error) or refused. A commit may hold thousands of
+   * readings, and each callback sends a PUBACK: they run in slices of SETTLE_SLICE_MS per
+   * event-loop turn, so HTTP and timers are served between them (all at once when `now`).
+   */
+  private settle(batch: Batch, failure: OutboxError | undefined, now = true): void {
+    this.settling.push({ done: batch.done, failure, next: 0 });
+    if (now) this.runSettling(Infinity);
+    else if (this.settling.length === 1) this.runSettling(SETTLE_SLICE_MS);
     if (failure === undefined) for (const l of this.listeners) l();
+    for (const l of this.roomListeners) l();
+  }
+
+  private runSettling(budgetMs: number): void {
+    const t0 = performance.now();
+    let n = 0;
+    while (this.settling.length > 0) {
+      const s = this.settling[0]!;
+      while (s.next < s.done.length) {
+        const done = s.done[s.next++];
+        if (s.failure !== undefined) this.refuse(done, s.failure);
+        else done?.();
+        if (++n % 64 === 0 && performance.now() - t0 >= budgetMs) {
+          setImmediate(() => this.runSettling(SETTLE_SLICE_MS));
+          return;
+        }
+      }
+      this.settling.shift();
+    }
+  }
+
+  private handle(msg: WorkerAnswer): void {
+    if (msg.op === 'committed' || msg.op === 'failed') this.answered(msg, msg.batch);
+    else if (msg.op === 'ackFailed') this.fail(explain(Object.assign(new Error(msg.message), { code: msg.code }), this.path));
+    else this.workerClosed = true;
+  }
+
+  /** The commit thread, started on first use (and again after it ended). */
+  private ensureWorker(): { thread: Worker; port: MessagePort; signal: Int32Array } | undefined {
+    if (this.worker !== undefined) return this.worker;
+    if (this.closed) return undefined;
+    const { port1, port2 } = new MessageChannel();
+    const shared = new SharedArrayBuffer(4);
+    const maxPages = this.opts.maxBytes !== undefined ? Math.max(16, Math.ceil(this.opts.maxBytes / PAGE_SIZE)) : undefined;
+    const thread = new Worker(new URL('./outbox-worker.js', import.meta.url), { workerData: { path: this.path, maxPages, port: port2, signal: shared }, transferList: [port2] });
+    // The worker never keeps the process alive on its own: the port does, while a commit is in it.
+    thread.unref();
+    port1.unref();
+    const w = { thread, port: port1, signal: new Int32Array(shared) };
+    port1.on('message', (m: WorkerAnswer) => this.handle(m));
+    const ended = (err?: Error): void => {
+      if (this.worker !== w) return;
+      if (err !== undefined) this.log.error({ path: this.path, err }, 'outbox: the commit thread failed');
+      this.stopWorker();
+      if (this.inFlight !== undefined) this.answered(undefined, this.inFlight.no);
+    };
+    thread.once('error', ended);
+    thread.once('exit', () => ended());
+    this.worker = w;
+    this.workerClosed = false;
+    return w;
+  }
+
+  private stopWorker(): void {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w === undefined) return;
+    w.port.close();
+    void w.thread.terminate();
+  }
+
+  /** Block until the commit in the worker (if any) is answered. */
+  private waitInFlight(): void {
+    const w = this.worker;
+    if (this.inFlight === undefined || w === undefined) return;
+    this.waitFor(w, () => this.inFlight === undefined);
+  }
+
+  /** Take the worker's answers synchronously (receiveMessageOnPort) until `until()` holds. */
+  private waitFor(w: { port: MessagePort; signal: Int32Array }, until: () => boolean): void {
+    const deadline = Date.now() + SYNC_WAIT_MS;
+    while (!until() && this.worker === w) {
+      const seen = Atomics.load(w.signal, 0);
+      const got = receiveMessageOnPort(w.port);
+      if (got !== undefined) {
+        this.handle(got.message as WorkerAnswer);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        // The worker does not answer: treat it as ended, so nothing waits for it forever.
+        this.log.error({ path: this.path }, `outbox: the commit thread did not answer within ${SYNC_WAIT_MS} ms`);
+        this.stopWorker();
+        if (this.inFlight !== undefined) this.answered(undefined, this.inFlight.no);
+        return;
+      }
+      Atomics.wait(w.signal, 0, seen, 100);
+    }
   }
 
   private refuse(done: ((err?: Error) => void) | undefined, err: OutboxError): void {
@@ -343,7 +515,6 @@ export class Outbox implements ReadingSink {
       // already broken; nothing more to release
     }
     this.db = undefined;
-    this.insert = undefined;
   }
 
   /** Open the store if needed; false while failing and the retry delay has not passed. */
@@ -359,9 +530,9 @@ export class Outbox implements ReadingSink {
       db.pragma('synchronous = FULL');
       if (this.opts.maxBytes !== undefined) db.pragma(`max_page_count = ${Math.max(16, Math.ceil(this.opts.maxBytes / PAGE_SIZE))}`);
       db.exec('CREATE TABLE IF NOT EXISTS outbox_lines (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, lines TEXT NOT NULL)');
-      const range = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_lines').get() as { lo: number | null; hi: number | null };
+      const range = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_lines WHERE id >= ?').get(this.lowId) as { lo: number | null; hi: number | null };
       this.count = range.lo === null || range.hi === null ? 0 : range.hi - range.lo + 1;
-      this.insert = db.prepare('INSERT INTO outbox_lines (at, device, lines) VALUES (?, ?, ?)');
+      if (range.lo !== null) this.lowId = range.lo;
       this.db = db;
       return true;
     } catch (err) {
