@@ -58,6 +58,16 @@ export class LimitedConnection extends Duplex {
     this.socket.write(chunk, encoding, callback);
   }
 
+  /**
+   * What was written in one tick goes to the socket as one write: mqtt-packet corks the stream and
+   * writes each packet in pieces (header, length, message id), and a PUBACK per reading of a
+   * group commit would otherwise be several small socket writes each (with Nagle off).
+   */
+  override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.socket.write(data, callback);
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.socket.end(() => callback());
   }
