@@ -175,6 +175,8 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
         rejections,
         metrics,
         now,
+        // The outbox's queue of readings waiting for a commit is the bounded one back-pressure watches.
+        backpressure: outbox,
         // Durable sessions and QoS 1 queues: a crew app that was offline gets the work orders it
         // missed, also across a precall restart.
         persistence: () => new SqlitePersistence({ file: join(config.dataDir, 'broker.sqlite') }),

@@ -112,6 +112,16 @@ export const EnvSchema = z.object({
    * readings), keeps a long InfluxDB outage from filling the disk precall and SQLite need.
    */
   OUTBOX_MAX_BYTES: positiveInt.min(1024 * 1024).default(2 * 1024 ** 3),
+  /**
+   * Back-pressure: most readings accepted and not yet durable (waiting for, or in, an outbox
+   * commit). Above it, publishes wait unacknowledged and their connections are not read.
+   */
+  INGEST_MAX_PENDING: positiveInt.default(20_000),
+  /**
+   * Longest ingest (validation, outbox append, rules) runs in one event-loop turn before it
+   * yields to HTTP and timers, ms; publishes beyond it wait for the next turn, unacknowledged.
+   */
+  INGEST_TURN_BUDGET_MS: positiveInt.default(50),
   /** Device timestamps further than this in the future are replaced by receive time, ms. */
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */

@@ -3,6 +3,7 @@
  * when none is given, so counting never depends on wiring).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { GateStats } from './ingest-gate.js';
 
 export interface BrokerMetrics {
   refused: Counter<'stage' | 'reason'>;
@@ -11,7 +12,41 @@ export interface BrokerMetrics {
 }
 
 // Devices online are counted once, by ingest (`precall_devices_connected`), in both broker modes.
-export function createBrokerMetrics(registry: Registry = new Registry(), gauges: { clients: () => number; sessions: () => number }): BrokerMetrics {
+export function createBrokerMetrics(registry: Registry = new Registry(), gauges: { clients: () => number; sessions: () => number; gate: () => GateStats }): BrokerMetrics {
+  new Gauge({
+    name: 'precall_ingest_waiting_publishes',
+    help: 'Device publishes read and waiting at the back-pressure gate for ingest (outbox queue full, INGEST_MAX_PENDING, or the turn budget spent, INGEST_TURN_BUDGET_MS); unacknowledged.',
+    registers: [registry],
+    collect() {
+      this.set(gauges.gate().waiting);
+    },
+  });
+  new Gauge({
+    name: 'precall_ingest_paused_connections',
+    help: 'MQTT connections not being read because one of their publishes waits at the back-pressure gate.',
+    registers: [registry],
+    collect() {
+      this.set(gauges.gate().connectionsPaused);
+    },
+  });
+  new Counter({
+    name: 'precall_ingest_waited_publishes_total',
+    help: 'Device publishes that had to wait at the back-pressure gate, since start.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(gauges.gate().waitedTotal);
+    },
+  });
+  new Counter({
+    name: 'precall_ingest_outbox_full_waits_total',
+    help: 'Device publishes that waited because INGEST_MAX_PENDING readings were already waiting for the durable outbox.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(gauges.gate().outboxFullTotal);
+    },
+  });
   new Gauge({
     name: 'precall_mqtt_sessions_stored',
     help: 'Persistent MQTT sessions (clean session 0) the embedded broker keeps, connected or not.',

@@ -27,6 +27,7 @@ import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { PACKET_TYPES } from './frame-scanner.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
+import { IngestGate, type GateStats, type GateStore } from './ingest-gate.js';
 import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
 import { startListeners, type Listener, type Listeners, type Peer } from './listeners.js';
 import { LoginGuard } from './login-guard.js';
@@ -61,6 +62,8 @@ export type BrokerConfig = Pick<
   | 'MQTT_LOGIN_FAILURES_PER_USER'
   | 'MQTT_LOGIN_FAILURES_PER_ADDRESS'
   | 'MQTT_MAX_PENDING_LOGINS'
+  | 'INGEST_MAX_PENDING'
+  | 'INGEST_TURN_BUDGET_MS'
 >;
 
 export interface EmbeddedBrokerOptions {
@@ -84,6 +87,12 @@ export interface EmbeddedBrokerOptions {
   persistence?: AedesPersistence | (() => AedesPersistence);
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The durable store's queue (the outbox): publishes wait without acknowledgement while it holds
+   * INGEST_MAX_PENDING readings (back-pressure, see IngestGate). Without it only the per-turn
+   * budget applies.
+   */
+  backpressure?: GateStore;
 }
 
 /** A packet aedes is about to send to a subscriber. */
@@ -162,14 +171,21 @@ export class EmbeddedBroker {
   private readonly now: () => number;
   private stopping = false;
   private preparing: Promise<void> | undefined;
+  private readonly gate: IngestGate;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.log = opts.logger.child({ component: 'broker' });
     this.status = new StatusBoard(this.log);
     this.now = opts.now ?? Date.now;
+    this.gate = new IngestGate({
+      store: opts.backpressure ?? { pending: () => 0, onRoom: () => () => undefined },
+      maxPending: opts.config.INGEST_MAX_PENDING,
+      turnBudgetMs: opts.config.INGEST_TURN_BUDGET_MS,
+    });
     this.metrics = createBrokerMetrics(opts.metrics, {
       clients: () => this.aedes?.connectedClients ?? 0,
       sessions: () => this.sessions.size,
+      gate: () => this.gate.stats(),
     });
     const c = opts.config;
     this.logins = new LoginGuard({ failuresPerUser: c.MQTT_LOGIN_FAILURES_PER_USER, failuresPerAddress: c.MQTT_LOGIN_FAILURES_PER_ADDRESS, maxPending: c.MQTT_MAX_PENDING_LOGINS, now: this.now });
@@ -335,6 +351,9 @@ export class EmbeddedBroker {
       (aedes as EventEmitter).on('error', () => undefined); // late persistence errors must not throw
     }
     for (const stream of this.streams) stream.destroy();
+    // Publishes still waiting at the gate belong to closed connections now: they are let go
+    // unacknowledged (the devices send them again).
+    this.gate.drainAll();
     await serverClosed;
     // aedes.close() leaves the persistence open (a SQLite file, for instance).
     const persistence = this.persistence as { destroy?: () => Promise<void> } | undefined;
@@ -668,20 +687,31 @@ export class EmbeddedBroker {
     // memory stays bounded by connections, not by devices × payload size.
     packet.retain = false;
     this.metrics.accepted.inc({ channel: target.channel, qos: String(packet.qos) });
-    if (packet.qos === 0) {
-      // QoS 0 promises nothing: let the publish through now, ingest takes its time.
+    // Through the gate: while the outbox queue is full or this turn's ingest budget is spent, the
+    // publish waits here, and aedes reads nothing more from this connection until it is handled.
+    this.gate.admit(client, () => {
+      // Closed while it waited: nothing was acknowledged, the device sends it again.
+      if (client.closed) return cb(new RefusedError('connection closed while the publish waited for ingest'));
+      if (packet.qos === 0) {
+        // QoS 0 promises nothing: let the publish through now, ingest takes its time.
+        this.handOver(msg, (err) => {
+          if (err) this.refuse(refusal('storage', 'qos0-not-stored', `QoS 0 message could not be stored: ${err.message}`), ctx);
+        });
+        return cb(null);
+      }
+      // QoS 1/2: aedes sends PUBACK/PUBREC right after this callback, so it waits until ingest
+      // has made the reading durable. On failure the connection closes without an ack and the
+      // device sends the message again after reconnecting [MQTT-4.4.0-1].
       this.handOver(msg, (err) => {
-        if (err) this.refuse(refusal('storage', 'qos0-not-stored', `QoS 0 message could not be stored: ${err.message}`), ctx);
+        if (!err) return cb(null);
+        cb(this.refuse(refusal('storage', 'not-durable', `reading could not be stored (${err.message}); no acknowledgement sent, connection closed so the device retries`), ctx));
       });
-      return cb(null);
-    }
-    // QoS 1/2: aedes sends PUBACK/PUBREC right after this callback, so it waits until ingest
-    // has made the reading durable. On failure the connection closes without an ack and the
-    // device sends the message again after reconnecting [MQTT-4.4.0-1].
-    this.handOver(msg, (err) => {
-      if (!err) return cb(null);
-      cb(this.refuse(refusal('storage', 'not-durable', `reading could not be stored (${err.message}); no acknowledgement sent, connection closed so the device retries`), ctx));
     });
+  }
+
+  /** The back-pressure gate's figures (also on /metrics). */
+  gateStats(): GateStats {
+    return this.gate.stats();
   }
 
   private authorizeWill(client: Client, p: Principal, packet: PublishPacket, cb: (err?: Error | null) => void): void {
