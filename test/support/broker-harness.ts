@@ -28,6 +28,11 @@ export interface BrokerHarness {
   rejections: Rejection[];
   statuses: Array<{ deviceId: string; state: string; at: number }>;
   ingestMode: IngestMode;
+  /**
+   * Run the first `n` held callbacks (all by default) and tell the broker's back-pressure gate
+   * there is room again; the held callbacks are the gate's queue of readings not yet durable.
+   */
+  release(n?: number): void;
   /** An MQTT.js client (MQTT 3.1.1, no automatic reconnect unless asked) logged in as `username`. */
   client(username: string, opts?: IClientOptions): Promise<MqttClient>;
   /** Connect expecting refusal; resolves with the CONNACK return code. */
@@ -40,6 +45,7 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
   const fleet = makeTestFleet(fleetOpts);
   const config = loadConfig({}, { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0, ...env });
   const metrics = new MetricsRegistry();
+  const roomListeners = new Set<() => void>();
   const h = {
     accepted: [] as InboundMessage[],
     pending: [] as IngestDone[],
@@ -53,6 +59,13 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
     logger: pino({ level: 'silent' }),
     metrics,
     rejections: { record: (r) => h.rejections.push(r) },
+    backpressure: {
+      pending: () => h.pending.length,
+      onRoom: (l) => {
+        roomListeners.add(l);
+        return () => roomListeners.delete(l);
+      },
+    },
     ingest: {
       accept(msg, done) {
         h.accepted.push(msg);
@@ -78,6 +91,10 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
     port,
     fleet,
     metrics,
+    release(n = h.pending.length) {
+      for (const done of h.pending.splice(0, n)) done();
+      for (const l of roomListeners) l();
+    },
     client: (username, opts = {}) => logins.login(username, opts),
     refusedCode: (opts) => logins.refusedCode(opts),
     count(key) {
