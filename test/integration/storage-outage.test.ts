@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Reading } from '../../src/ingest/reading.js';
 import { InfluxWriter } from '../../src/storage/influx-writer.js';
 import { Outbox } from '../../src/storage/outbox.js';
@@ -48,9 +48,11 @@ describe('InfluxDB outage', () => {
     for (let i = 10_000; i < TOTAL; i += 5000) await appendAll(outbox, readings.slice(i, i + 5000));
 
     // Down for several times the writer's longest retry delay: many failed attempts, nothing lost.
+    // The writer may already retry at its longest delay (300 ms ± 20 % jitter plus the attempt),
+    // so four attempts can take a little over six delays: wait for them, bounded for liveness.
     const errorsBefore = writer.stats.writeErrors;
     await new Promise((r) => setTimeout(r, retryMaxMs * 6));
-    expect(writer.stats.writeErrors - errorsBefore).toBeGreaterThanOrEqual(4);
+    await vi.waitFor(() => expect(writer.stats.writeErrors - errorsBefore).toBeGreaterThanOrEqual(4), { timeout: 30_000, interval: 50 });
     const health = writer.health();
     expect(health.status).toBe('degraded');
     expect(health.message).toMatch(/not accepting writes since .*HTTP 502/);
