@@ -15,7 +15,7 @@ import { createRuleEngine, type RuleEngine } from './rules/engine.js';
 import { loadRuleBook } from './rules/load.js';
 import { SqliteRuleStateStore } from './rules/state-store.js';
 import { watchRules } from './rules/watch.js';
-import { apiKeysFile } from './api/auth.js';
+import { ApiKeys, apiKeysFile } from './api/auth.js';
 import { watchApiKeys, type ApiKeysWatch } from './api/keys-watch.js';
 import { createInfluxQL } from './storage/influxql.js';
 import { createConsoleServer, crewLinks, type ConsoleServer } from './console/index.js';
@@ -60,7 +60,8 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
 
     const links = crewLinks(config);
     const eventWriter = influx !== undefined ? workOrderEventWriter(influx.url, influx.token, config.INFLUX_ORG, influx.bucket) : undefined;
-    const { workOrders, keys, generatedAdminKey } = workOrdersFromConfig({
+    const { keys, generatedAdminKey } = ApiKeys.forRun(config);
+    const workOrders = workOrdersFromConfig({
       config,
       registry,
       logger: logger.child({ component: 'workorders' }),

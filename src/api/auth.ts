@@ -134,6 +134,18 @@ export class ApiKeys {
     return ApiKeys.load(config.API_KEYS_FILE !== undefined || existsSync(file) ? file : undefined, config.API_ADMIN_KEY);
   }
 
+  /**
+   * The keys of a run: fromConfig, or, when nothing is configured, a fresh admin key for this run
+   * only (`generatedAdminKey`, which `serve` shows on a terminal and `demo` prints), since the API
+   * would otherwise be unusable. Throws ApiKeysError listing every problem of a wrong keys file.
+   */
+  static forRun(config: { API_KEYS_FILE?: string | undefined; API_ADMIN_KEY?: string | undefined; dataDir: string }): { keys: ApiKeys; generatedAdminKey?: string } {
+    const keys = ApiKeys.fromConfig(config);
+    if (keys.size > 0) return { keys };
+    const generatedAdminKey = generateApiKey().key;
+    return { keys: new ApiKeys([], [{ id: 'admin', role: 'admin', hash: hashApiKey(generatedAdminKey) }]), generatedAdminKey };
+  }
+
   /** The key's holder, or undefined when unknown. */
   verify(key: string): ApiKeyEntry | undefined {
     const h = hashApiKey(key);

@@ -4,7 +4,6 @@
  */
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { ApiKeys, generateApiKey } from '../api/auth.js';
 import type { Config } from '../config.js';
 import type { Registry } from '../registry/registry.js';
 import { createWorkOrders, type WorkOrders, type WorkOrdersOptions } from './component.js';
@@ -25,7 +24,7 @@ export { headline } from './delivery/message.js';
 export { createWorkOrderMetrics, type WorkOrderMetrics } from './metrics.js';
 
 export interface FromConfigDeps {
-  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET' | 'API_KEYS_FILE' | 'API_ADMIN_KEY'>;
+  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET'>;
   registry: Registry;
   logger: Logger;
   clock?: () => number;
@@ -38,13 +37,10 @@ export interface FromConfigDeps {
 }
 
 /**
- * Build the component and the API keys from the configuration. Throws WorkOrderSettingsError /
- * ApiKeysError (with every problem listed) when a file is wrong.
- *
- * `generatedAdminKey` is set when neither API_KEYS_FILE nor API_ADMIN_KEY is configured: a fresh
- * admin key for this run only, for `precall demo` to print (the API is otherwise unusable).
+ * Build the component from the configuration. Throws WorkOrderSettingsError (with every problem
+ * listed) when WORKORDERS_FILE is wrong.
  */
-export function workOrdersFromConfig(deps: FromConfigDeps): { workOrders: WorkOrders; keys: ApiKeys; generatedAdminKey?: string } {
+export function workOrdersFromConfig(deps: FromConfigDeps): WorkOrders {
   const { config } = deps;
   const settings = loadSettings(config.WORKORDERS_FILE);
   const clock = deps.clock ?? Date.now;
@@ -65,11 +61,5 @@ export function workOrdersFromConfig(deps: FromConfigDeps): { workOrders: WorkOr
     ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
   };
   if (config.PHONE_HASH_SECRET === undefined) deps.logger.warn('PHONE_HASH_SECRET is not set: complaint phone numbers are stored masked only (repeat callers cannot be matched)');
-  let keys = ApiKeys.fromConfig(config);
-  let generatedAdminKey: string | undefined;
-  if (keys.size === 0) {
-    generatedAdminKey = generateApiKey().key;
-    keys = ApiKeys.load(undefined, generatedAdminKey);
-  }
-  return { workOrders: createWorkOrders(options), keys, ...(generatedAdminKey !== undefined ? { generatedAdminKey } : {}) };
+  return createWorkOrders(options);
 }

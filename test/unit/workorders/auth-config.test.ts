@@ -47,19 +47,18 @@ describe('API keys', () => {
 
 describe('workOrdersFromConfig', () => {
   const base = { DATA_DIR: dir };
-  it('generates an admin key for the run when none is configured', async () => {
-    const r = workOrdersFromConfig({ config: loadConfig(base), registry: testRegistry(), logger: pino({ level: 'silent' }) });
+  it('generates an admin key for the run when none is configured', () => {
+    const r = ApiKeys.forRun(loadConfig(base));
     expect(r.generatedAdminKey).toMatch(/^pc_/);
     expect(r.keys.verify(r.generatedAdminKey!)?.role).toBe('admin');
-    await r.workOrders.stop();
+    expect(ApiKeys.forRun(loadConfig({ ...base, API_ADMIN_KEY: 'x'.repeat(20) })).generatedAdminKey).toBeUndefined();
   });
-  it('uses WORKORDERS_FILE, API_ADMIN_KEY and PRECALL_LANG', async () => {
+  it('uses WORKORDERS_FILE and PRECALL_LANG', async () => {
     const wf = file('wo.yaml', 'routes:\n  - { kind: elevator, crew: lift-crew }\nwebhooks:\n  - { url: "http://127.0.0.1:9/hook", format: json }\n');
-    const r = workOrdersFromConfig({ config: loadConfig({ ...base, WORKORDERS_FILE: wf, API_ADMIN_KEY: 'x'.repeat(20), PRECALL_LANG: 'en' }), registry: testRegistry(), logger: pino({ level: 'silent' }) });
-    expect(r.generatedAdminKey).toBeUndefined();
-    expect(r.workOrders.lang).toBe('en');
-    expect(r.workOrders.settings.routes).toEqual([{ kind: 'elevator', crew: 'lift-crew' }]);
-    await r.workOrders.stop();
+    const workOrders = workOrdersFromConfig({ config: loadConfig({ ...base, WORKORDERS_FILE: wf, PRECALL_LANG: 'en' }), registry: testRegistry(), logger: pino({ level: 'silent' }) });
+    expect(workOrders.lang).toBe('en');
+    expect(workOrders.settings.routes).toEqual([{ kind: 'elevator', crew: 'lift-crew' }]);
+    await workOrders.stop();
   });
   it('a wrong settings file names the variable and the problems', () => {
     const wf = file('bad-wo.yaml', 'sla:\n  general: { dueMinutes: "soon" }\nwebhooks:\n  - { url: "ftp://x" }\n');
