@@ -2,10 +2,10 @@
  * The simulated fleet: the fleet file (as `precall fleet` writes it) for who is where, and the
  * credentials file for each device's secret.
  */
-import { readFileSync } from 'node:fs';
 import { CredentialsFile } from '../src/registry/fleet-schema.js';
 import { Registry, type DeviceRecord } from '../src/registry/registry.js';
 import { formatIssues } from '../src/zod-issues.js';
+import { readTextFile } from '../src/files/read-file.js';
 
 export interface SimFleet {
   /** Devices in fleet-file order (streets → communities → buildings → devices). */
@@ -47,11 +47,5 @@ export function simFleet(registry: Registry, credentials: CredentialsFile, crede
 
 export function loadSimFleet(fleetFile: string, credentialsFile: string): SimFleet {
   const registry = Registry.load(fleetFile);
-  let text: string;
-  try {
-    text = readFileSync(credentialsFile, 'utf8');
-  } catch (err) {
-    throw new CredentialsFileError(credentialsFile, [`cannot read it: ${(err as Error).message}`]);
-  }
-  return simFleet(registry, parseCredentials(text, credentialsFile), credentialsFile);
+  return simFleet(registry, parseCredentials(readTextFile(credentialsFile, CredentialsFileError), credentialsFile), credentialsFile);
 }

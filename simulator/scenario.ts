@@ -3,7 +3,7 @@
  * starts, how it develops, and when a resident would call 12345 about it. One zod schema; the
  * types below are inferred from it. Errors name the file and the path of the offending field.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -16,6 +16,7 @@ import { formatIssues } from '../src/zod-issues.js';
 import { Duration } from './duration.js';
 import { faultBase, IsoTime } from './fault-base.js';
 import { kindSimulators } from './kinds.js';
+import { readTextFile } from '../src/files/read-file.js';
 
 export { Target } from './fault-base.js';
 
@@ -148,13 +149,7 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
 
 export function loadScenarioFile(path: string): Scenario {
   const file = basename(path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ScenarioFileError(file, [`cannot read it: ${(err as Error).message}`]);
-  }
-  return parseScenario(text, file);
+  return parseScenario(readTextFile(path, ScenarioFileError, file), file);
 }
 
 /**

@@ -17,16 +17,16 @@
  * admin key given in clear, for the demo and first start; hashed in memory at once).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ROLES, type Actor, type Role } from '../workorders/permissions.js';
 import { WorkOrderError } from '../workorders/errors.js';
 import { formatIssues } from '../zod-issues.js';
 import type { UserStore } from '../users/store.js';
 import { SESSION_COOKIE, type Session, type SessionStore } from './sessions.js';
+import { readYamlFile } from '../files/read-file.js';
 
 export { ROLES, type Role } from '../workorders/permissions.js';
 
@@ -70,12 +70,7 @@ export function generateApiKey(): { key: string; hash: string } {
 
 /** Entries of a keys file; throws ApiKeysError listing every problem. */
 export function readKeysFile(file: string): ApiKeyEntry[] {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ApiKeysError(file, [`cannot read it: ${(err as Error).message}`]);
-  }
+  const raw = readYamlFile(file, ApiKeysError);
   const parsed = ApiKeysFile.safeParse(raw ?? {});
   if (!parsed.success) throw new ApiKeysError(file, formatIssues(parsed.error));
   return parsed.data.keys;

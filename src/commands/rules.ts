@@ -4,10 +4,10 @@
  * file (RULES_FILE: has `overrides`), checked against the shipped defaults. Exit 0 when valid, 1
  * when not (every problem listed with file, rule and field), 2 on usage errors.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { familyMap, loadDefaultRules, parseOverrideFile, parseRulesFile, RulesFileError } from '../rules/load.js';
 import type { Rule } from '../rules/schema.js';
+import { readTextFile } from '../files/read-file.js';
 
 const USAGE =
   'usage: precall rules check FILE\n\n  Validates a default rules file (devices/<kind>/rules.yaml) or an override file (RULES_FILE)\n  and prints which rules diagnose each problem family.';
@@ -33,12 +33,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new RulesFileError(file, [`cannot read it: ${(err as Error).message}`]);
-    }
+    const text = readTextFile(file, RulesFileError);
     let raw: unknown;
     try {
       raw = parseYaml(text);

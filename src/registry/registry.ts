@@ -2,12 +2,11 @@
  * The device registry: the fleet file loaded, validated and indexed. Answers "who is this
  * device, where is it" for the broker (authentication), ingest (tags) and rules (peers).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { DeviceKind } from '../../devices/index.js';
 import { formatIssues } from '../zod-issues.js';
 import { FleetFile, type Building, type DeviceEntry, type Operator } from './fleet-schema.js';
 import { verifySecret } from './secrets.js';
+import { parseYamlText, readTextFile } from '../files/read-file.js';
 
 /** A device with its place in the district, as every later stage sees it. */
 export interface DeviceRecord {
@@ -73,12 +72,7 @@ export class Registry {
 
   /** Parse and validate a fleet document; duplicate ids are reported with the rest. */
   static fromYaml(text: string, file = '<fleet>'): Registry {
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (err) {
-      throw new FleetFileError(file, [`not valid YAML: ${(err as Error).message}`]);
-    }
+    const raw = parseYamlText(text, file, FleetFileError);
     const parsed = FleetFile.safeParse(raw);
     if (!parsed.success) throw new FleetFileError(file, formatIssues(parsed.error));
     const problems = duplicateIds(parsed.data);
@@ -87,13 +81,7 @@ export class Registry {
   }
 
   static load(file: string): Registry {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new FleetFileError(file, [`cannot read it: ${(err as Error).message}`]);
-    }
-    return Registry.fromYaml(text, file);
+    return Registry.fromYaml(readTextFile(file, FleetFileError), file);
   }
 
   static empty(): Registry {

@@ -4,16 +4,16 @@
  * the operator's overrides (global < street < community < building < device; later wins within a
  * level) into a RuleBook that answers "which rules apply to this device".
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { DEVICE_KINDS, deviceKinds, isDeviceKind, type DeviceKind } from '../../devices/index.js';
 import type { DeviceTags } from '../ingest/reading.js';
 import { formatIssuePath } from '../zod-issues.js';
 import { elementArray, fieldsOf, splitPath, type Condition } from './expr.js';
 import { Override, OverrideFile, parseExplainedBy, Rule, RulesFile } from './schema.js';
+import { parseYamlText, readTextFile } from '../files/read-file.js';
 
 export class RulesFileError extends Error {
   constructor(
@@ -29,19 +29,7 @@ export class RulesFileError extends Error {
 export const DEVICES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../devices');
 
 function readYaml(file: string, text?: string): unknown {
-  let body = text;
-  if (body === undefined) {
-    try {
-      body = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new RulesFileError(file, [`cannot read it: ${(err as Error).message}`]);
-    }
-  }
-  try {
-    return parseYaml(body);
-  } catch (err) {
-    throw new RulesFileError(file, [`not valid YAML: ${(err as Error).message}`]);
-  }
+  return parseYamlText(text ?? readTextFile(file, RulesFileError), file, RulesFileError);
 }
 
 function ruleLabel(raw: unknown, index: number, list = 'rules'): string {

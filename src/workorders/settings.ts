@@ -3,12 +3,11 @@
  * outbound webhooks. Loaded from the YAML/JSON file named by WORKORDERS_FILE; everything has a
  * default so precall runs without one. Durations in the file are minutes (people write them).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEVICE_KINDS, deviceKinds } from '../../devices/index.js';
 import { formatIssues } from '../zod-issues.js';
 import { CaseClass, Kind, Priority } from './model.js';
+import { readYamlFile } from '../files/read-file.js';
 
 const minutes = z.number().positive();
 
@@ -161,19 +160,7 @@ export function parseSettings(raw: unknown, file = '<settings>'): WorkOrderSetti
 
 export function loadSettings(file: string | undefined): WorkOrderSettings {
   if (file === undefined) return parseSettings({});
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new WorkOrderSettingsError(file, [`cannot read it: ${(err as Error).message}`]);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new WorkOrderSettingsError(file, [`not valid YAML/JSON: ${(err as Error).message}`]);
-  }
-  return parseSettings(raw, file);
+  return parseSettings(readYamlFile(file, WorkOrderSettingsError), file);
 }
 
 export interface SlaEntry {
