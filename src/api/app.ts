@@ -8,11 +8,12 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps.js';
 import { NO_SESSION, SESSION_COOKIE } from './sessions.js';
-import { API_ERRORS, ApiError, errorBody } from '../errors.js';
+import { errorBody } from '../errors.js';
+import { apiErrorHandler } from './error-handler.js';
 import { deviceKindRoutes } from './routes/device-kinds.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,13 +23,13 @@ import { rejectedRoutes } from './routes/rejected.js';
 export type { ApiDeps } from './deps.js';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  // Per-request logs are off (Prometheus scrapes would flood them); failures are logged by handleError.
+  // Per-request logs are off (Prometheus scrapes would flood them); failures are logged by apiErrorHandler.
   const logging = deps.logger !== undefined ? { loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false };
   // With a certificate the same app listens with HTTPS (node:https under fastify); nothing else changes.
   const app = (deps.https !== undefined ? Fastify({ ...logging, https: deps.https }) : Fastify(logging)) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(handleError);
+  app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(errorBody('PRECALL_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}; the API is described at /docs`));
   });
@@ -63,39 +64,4 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(rejectedRoutes(deps));
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
-}
-
-function handleError(this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  if (err instanceof ApiError) {
-    void reply.code(err.statusCode).send(err.body);
-    return;
-  }
-  // Coded errors of other areas (e.g. WorkOrderError from an auth hook) keep their code and status.
-  if (typeof err.code === 'string' && err.code.startsWith('PRECALL_ERR_') && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    void reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
-    return;
-  }
-  if (isCsrfError(err)) {
-    void reply.code(403).send(errorBody('PRECALL_ERR_AUTH_CSRF', API_ERRORS.PRECALL_ERR_AUTH_CSRF.description));
-    return;
-  }
-  if (hasZodFastifySchemaValidationErrors(err)) {
-    const where = err.validationContext ?? 'request';
-    const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);
-    void reply.code(400).send(errorBody('PRECALL_ERR_VALIDATION', problems.join('; ')));
-    return;
-  }
-  const status = err.statusCode ?? 500;
-  if (status === 413) void reply.code(413).send(errorBody('PRECALL_ERR_BODY_TOO_LARGE', err.message));
-  else if (status === 415) void reply.code(415).send(errorBody('PRECALL_ERR_UNSUPPORTED_MEDIA_TYPE', err.message));
-  else if (status >= 400 && status < 500) void reply.code(400).send(errorBody('PRECALL_ERR_BAD_REQUEST', err.message));
-  else {
-    this.log.error({ err, method: req.method, url: req.url }, 'request failed');
-    void reply.code(500).send(errorBody('PRECALL_ERR_INTERNAL', 'precall failed to answer this request (a bug); the log has the details'));
-  }
-}
-
-/** @fastify/csrf-protection's refusals (no secret cookie, wrong or missing token). */
-export function isCsrfError(err: FastifyError): boolean {
-  return typeof err.code === 'string' && err.code.startsWith('FST_CSRF_');
 }

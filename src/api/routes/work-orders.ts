@@ -4,11 +4,11 @@
  * `deps.plugins` (see docs/workorders.md).
  */
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ComplaintValidationError, type WorkOrders } from '../../workorders/component.js';
-import { API_ERRORS, ErrorBody, errorBody } from '../../errors.js';
+import { type WorkOrders } from '../../workorders/component.js';
+import { ErrorBody } from '../../errors.js';
 import { WorkOrderError } from '../../workorders/errors.js';
 import { HistoryEntry, ManualOrderInput, Priority, Status, WorkOrder } from '../../workorders/model.js';
 import { placeNames, type PlaceNames } from '../../console/board.js';
@@ -16,7 +16,7 @@ import { slaFor } from '../../workorders/settings.js';
 import type { Registry } from '../../registry/registry.js';
 import { actionsFor, listRefusal, type Actor } from '../../workorders/permissions.js';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
-import { isCsrfError } from '../app.js';
+import { apiErrorHandler } from '../error-handler.js';
 import { authenticate, csrfForSessions, keyFromRequest, requireRole, type ApiKeys, type SessionAuth } from '../auth.js';
 import { complaintRoutes } from './complaints.js';
 import { kpiRoutes } from './kpis.js';
@@ -162,41 +162,12 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders; registry?: Regis
   };
 }
 
-/** Map this area's errors (and validation and rate-limit errors) to `{ error: { code, message } }`. */
-export function workOrderErrorHandler(this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  if (err instanceof WorkOrderError || err instanceof ComplaintValidationError) {
-    void reply.code(err.statusCode).send(errorBody(err.code, err.message));
-    return;
-  }
-  if (hasZodFastifySchemaValidationErrors(err)) {
-    const where = err.validationContext ?? 'request';
-    const problems = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}: ${v.message}`);
-    void reply.code(400).send(errorBody('PRECALL_ERR_VALIDATION', problems.join('; ')));
-    return;
-  }
-  if (isCsrfError(err)) {
-    void reply.code(403).send(errorBody('PRECALL_ERR_AUTH_CSRF', API_ERRORS.PRECALL_ERR_AUTH_CSRF.description));
-    return;
-  }
-  if (err.statusCode === 429) {
-    void reply.code(429).send(errorBody('PRECALL_ERR_RATE_LIMITED', err.message));
-    return;
-  }
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    void reply.code(status).send(errorBody('PRECALL_ERR_BAD_REQUEST', err.message));
-    return;
-  }
-  this.log.error({ err, method: req.method, url: req.url }, 'work-order request failed');
-  void reply.code(500).send(errorBody('PRECALL_ERR_INTERNAL', 'precall failed to answer this request (a bug); the log has the details'));
-}
-
 /** Work orders, complaints and KPIs behind API keys, roles and a per-key rate limit. */
 export function workOrdersApi(deps: WorkOrdersApiDeps): FastifyPluginAsync {
   return async (app) => {
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
-    app.setErrorHandler(workOrderErrorHandler);
+    app.setErrorHandler(apiErrorHandler);
     // Rate limit before the key check, so guessing keys is limited too.
     await app.register(rateLimit, {
       global: true,
