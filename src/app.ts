@@ -25,7 +25,7 @@ import { ExternalSubscriber } from './broker/external-subscriber.js';
 import type { Config } from './config.js';
 import { countingRejectionLog } from './ingest/counting-log.js';
 import { Ingest } from './ingest/ingest.js';
-import type { RejectionLog } from './ingest/rejected.js';
+import type { RejectionLog } from './rejections/rejection.js';
 import { createLogger, type Logger } from './logger.js';
 import { createIngestMetrics, createInstanceInfo, createMetricsRegistry } from './metrics.js';
 import { redactUrl } from './redact.js';

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { DeviceLive } from '../ingest/device-state.js';
-import type { RejectionQuery } from '../ingest/rejected.js';
+import type { RejectionQuery } from '../rejections/rejection.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../registry/registry.js';
 import type { HealthCheck } from './health.js';

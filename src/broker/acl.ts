@@ -10,28 +10,15 @@
  * topics are dropped message by message, as Mosquitto does, and nothing a session stored (a
  * retained message, a queued one) reaches an account that may not read it.
  */
-import { Channel } from '../../devices/common.js';
+import { parseDeviceTopic } from '../device-topic.js';
 import { MAX_ID_LENGTH } from '../registry/fleet-schema.js';
 import type { Principal } from './principal.js';
-import { refusal, type Refusal } from './refusal.js';
+import { Refusal } from '../rejections/refusal.js';
 import { filterCovers, topicMatches } from './topic-filter.js';
-import { printable } from './topic-check.js';
+import { printable } from '../rejections/printable.js';
 
 /** Longest client id accepted, characters: an account name (at most 64) plus a suffix. */
 export const MAX_CLIENT_ID_LENGTH = 128;
-
-export interface DeviceTopic {
-  deviceId: string;
-  channel: Channel;
-}
-
-/** `devices/{deviceId}/{telemetry|events|status}` → its parts; anything else → undefined. */
-export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
-  const parts = topic.split('/');
-  if (parts.length !== 3 || parts[0] !== 'devices' || parts[1] === '') return undefined;
-  const channel = Channel.safeParse(parts[2]);
-  return channel.success ? { deviceId: parts[1] as string, channel: channel.data } : undefined;
-}
 
 type Operator = Extract<Principal, { kind: 'operator' }>;
 const writable = (p: Operator) => [...p.allow, ...p.write];
@@ -42,7 +29,7 @@ export function checkPublishAccess(p: Principal, topic: string): Refusal | undef
   if (p.kind === 'device') {
     const target = parseDeviceTopic(topic);
     if (target !== undefined && target.deviceId === p.id) return undefined;
-    return refusal(
+    return new Refusal(
       'acl',
       'not-own-topic',
       `device ${p.id} published to "${printable(topic)}"; a device may publish only to devices/${p.id}/telemetry, devices/${p.id}/events or devices/${p.id}/status`,
@@ -51,7 +38,7 @@ export function checkPublishAccess(p: Principal, topic: string): Refusal | undef
   const allowed = writable(p).some((f) => topicMatches(f, topic));
   const denied = p.deny.find((f) => topicMatches(f, topic));
   if (allowed && denied === undefined) return undefined;
-  return refusal(
+  return new Refusal(
     'acl',
     'operator-publish-denied',
     denied !== undefined
@@ -68,12 +55,12 @@ export function checkSubscribeAccess(p: Principal, filter: string): Refusal | un
   if (p.kind === 'device') {
     const own = commandsOf(p.id);
     if (filter === own || filter.startsWith(`${own}/`)) return undefined;
-    return refusal('acl', 'subscribe-denied', `device ${p.id} subscribed to "${printable(filter)}"; a device may subscribe only under ${own}/ (e.g. ${own}/#)`);
+    return new Refusal('acl', 'subscribe-denied', `device ${p.id} subscribed to "${printable(filter)}"; a device may subscribe only under ${own}/ (e.g. ${own}/#)`);
   }
   const allowed = readable(p).some((f) => filterCovers(f, filter));
   const denied = p.deny.find((f) => filterCovers(f, filter));
   if (allowed && denied === undefined) return undefined;
-  return refusal(
+  return new Refusal(
     'acl',
     'operator-subscribe-denied',
     denied !== undefined
@@ -129,12 +116,12 @@ export function checkClientId(p: Principal, clientId: string, lookup: AccountLoo
   if (clientId === '') return undefined;
   const name = p.kind === 'device' ? p.id : p.username;
   if (clientId.length > MAX_CLIENT_ID_LENGTH) {
-    return refusal('auth', 'client-id-too-long', `client id of ${clientId.length} characters; at most ${MAX_CLIENT_ID_LENGTH} are accepted, use "${name}" or "${name}-<short suffix>"`);
+    return new Refusal('auth', 'client-id-too-long', `client id of ${clientId.length} characters; at most ${MAX_CLIENT_ID_LENGTH} are accepted, use "${name}" or "${name}-<short suffix>"`);
   }
   const owner = clientIdOwner(clientId, lookup);
   if (owner !== undefined && owner.kind === p.kind && owner.name === name) return undefined;
   const whose = owner === undefined ? 'it does not start with your name' : `it belongs to ${owner.kind} ${owner.name}`;
-  return refusal(
+  return new Refusal(
     'auth',
     'client-id-not-owned',
     `${p.kind} ${name} connected with client id "${printable(clientId, 80)}", but ${whose}; use "${name}" or "${name}-<suffix>" so no account can take over another's session${p.kind === 'operator' ? ', or an empty id with a clean session' : ''}`,

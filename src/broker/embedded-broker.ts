@@ -19,9 +19,10 @@ import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Config } from '../config.js';
-import type { RejectionLog } from '../ingest/rejected.js';
+import type { RejectionLog } from '../rejections/rejection.js';
 import type { Registry } from '../registry/registry.js';
-import { checkClientId, checkPublishAccess, checkSubscribeAccess, clientIdOwner, MAX_CLIENT_ID_LENGTH, mayReceive, parseDeviceTopic, type AccountLookup } from './acl.js';
+import { checkClientId, checkPublishAccess, checkSubscribeAccess, clientIdOwner, MAX_CLIENT_ID_LENGTH, mayReceive, type AccountLookup } from './acl.js';
+import { parseDeviceTopic } from '../device-topic.js';
 import { authenticateCredentials } from './authenticator.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { ConnectionTracker } from './connection-tracker.js';
@@ -32,12 +33,13 @@ import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
 import { startListeners, type Listener, type Listeners, type Peer } from './listeners.js';
 import { LoginGuard } from './login-guard.js';
 import { operatorPrincipal, principalName, type Principal } from './principal.js';
-import { refusal, type Refusal } from './refusal.js';
+import { Refusal } from '../rejections/refusal.js';
 import { SessionGuard, SessionLimitError, type SessionLimitReason } from './session-guard.js';
 import { SessionRegistry } from './session-registry.js';
 import { StatusBoard, type StatusListener } from './status-board.js';
 import { parseStatusPayload, statusPayload, statusTopic, type DeviceState } from './status-message.js';
-import { checkPublishTopic, checkTopicFilter, printable } from './topic-check.js';
+import { checkPublishTopic, checkTopicFilter } from './topic-check.js';
+import { printable } from '../rejections/printable.js';
 
 export type BrokerConfig = Pick<
   Config,
@@ -139,13 +141,13 @@ class RefusedError extends Error {}
 
 /** aedes' own checks run before authorizePublish; map their errors to refusals so they are counted. */
 const AEDES_ERRORS: Record<string, Refusal> = {
-  '# is not allowed in PUBLISH': refusal('topic', 'wildcard-in-publish', 'publish topic contains "#", which a PUBLISH must not [MQTT-3.3.2-2]'),
-  '+ is not allowed in PUBLISH': refusal('topic', 'wildcard-in-publish', 'publish topic contains "+", which a PUBLISH must not [MQTT-3.3.2-2]'),
-  'empty topic not allowed in PUBLISH': refusal('topic', 'empty-topic', 'publish topic is empty [MQTT-4.7.3-1]'),
-  'topic has too many levels': refusal('topic', 'too-many-levels', 'topic has more than 100 levels'),
-  'connect did not arrive in time': refusal('auth', 'connect-timeout', 'no CONNECT within MQTT_CONNECT_TIMEOUT_MS of opening the connection; connection closed'),
-  'unacceptable protocol version': refusal('auth', 'unsupported-protocol', 'the broker speaks MQTT 3.1.1 (and 3.1), not MQTT 5; connect with protocol version 4'),
-  'Client queue limit reached': refusal('packet', 'queue-limit', 'client sent too many packets before its CONNECT was accepted'),
+  '# is not allowed in PUBLISH': new Refusal('topic', 'wildcard-in-publish', 'publish topic contains "#", which a PUBLISH must not [MQTT-3.3.2-2]'),
+  '+ is not allowed in PUBLISH': new Refusal('topic', 'wildcard-in-publish', 'publish topic contains "+", which a PUBLISH must not [MQTT-3.3.2-2]'),
+  'empty topic not allowed in PUBLISH': new Refusal('topic', 'empty-topic', 'publish topic is empty [MQTT-4.7.3-1]'),
+  'topic has too many levels': new Refusal('topic', 'too-many-levels', 'topic has more than 100 levels'),
+  'connect did not arrive in time': new Refusal('auth', 'connect-timeout', 'no CONNECT within MQTT_CONNECT_TIMEOUT_MS of opening the connection; connection closed'),
+  'unacceptable protocol version': new Refusal('auth', 'unsupported-protocol', 'the broker speaks MQTT 3.1.1 (and 3.1), not MQTT 5; connect with protocol version 4'),
+  'Client queue limit reached': new Refusal('packet', 'queue-limit', 'client sent too many packets before its CONNECT was accepted'),
 };
 
 /** aedes' own cap on unreleased QoS 2 publishes per connection (set to MQTT_MAX_UNRELEASED_MESSAGES). */
@@ -223,7 +225,7 @@ export class EmbeddedBroker {
           maxMessageBytes: c.MQTT_MAX_PACKET_BYTES,
         },
         (stream, peer) => this.accept(stream, peer),
-        (peer, reason) => this.refuse(refusal('auth', 'bad-client-certificate', `client certificate refused (${reason}); it must be signed by MQTT_TLS_CA, or connect without one and log in with the password`), { remote: peer.remoteAddress }),
+        (peer, reason) => this.refuse(new Refusal('auth', 'bad-client-certificate', `client certificate refused (${reason}); it must be signed by MQTT_TLS_CA, or connect without one and log in with the password`), { remote: peer.remoteAddress }),
       );
     } catch (err) {
       await this.stop();
@@ -439,7 +441,7 @@ export class EmbeddedBroker {
         ? `${PACKET_TYPES[v.packetType] ?? 'packet'} of ${v.size} bytes announced, over the ${max}-byte limit (MQTT_MAX_PACKET_BYTES); connection closed before reading it`
         : 'malformed remaining length (more than 4 bytes) [MQTT-2.2.3]; connection closed';
     const principal = client !== undefined ? this.conns.get(client)?.principal : undefined;
-    this.refuse(refusal('packet', v.reason, message), {
+    this.refuse(new Refusal('packet', v.reason, message), {
       clientId: client?.id ?? undefined,
       deviceId: principal?.kind === 'device' ? principal.id : undefined,
       remote: peer.remoteAddress,
@@ -455,12 +457,12 @@ export class EmbeddedBroker {
     const ctx = { clientId, deviceId: username, remote };
     // Cheap checks first: nothing below may cost CPU for a client id nobody can own.
     if (clientId.length > MAX_CLIENT_ID_LENGTH) {
-      return this.refuseConnect(2, refusal('auth', 'client-id-too-long', `client id of ${clientId.length} characters; at most ${MAX_CLIENT_ID_LENGTH} are accepted (an account name and a short suffix)`), ctx);
+      return this.refuseConnect(2, new Refusal('auth', 'client-id-too-long', `client id of ${clientId.length} characters; at most ${MAX_CLIENT_ID_LENGTH} are accepted (an account name and a short suffix)`), ctx);
     }
     // An empty client id asks the server to pick one; that is only allowed for a clean session,
     // because nobody could resume a persistent session under an id they do not know [MQTT-3.1.3-8].
     if (clientId === '' && st.clean === false) {
-      return this.refuseConnect(2, refusal('auth', 'empty-client-id-persistent', 'empty client id with clean session false; send a client id or set clean session [MQTT-3.1.3-8]'), ctx);
+      return this.refuseConnect(2, new Refusal('auth', 'empty-client-id-persistent', 'empty client id with clean session false; send a client id or set clean session [MQTT-3.1.3-8]'), ctx);
     }
     const name = username ?? '';
     const cn = st.peer.certificateCn;
@@ -470,11 +472,11 @@ export class EmbeddedBroker {
     if (throttled !== undefined) {
       const who = throttled.by === 'user' ? `username "${printable(name, CLIENT_TEXT_MAX)}"` : `address ${remote ?? '?'}`;
       const limit = throttled.by === 'user' ? 'MQTT_LOGIN_FAILURES_PER_USER' : 'MQTT_LOGIN_FAILURES_PER_ADDRESS';
-      return this.refuseConnect(3, refusal('auth', 'login-throttled', `${throttled.failures} failed logins for ${who} within a minute (${limit}); refused without checking, retry in ${Math.ceil(throttled.retryInMs / 1000)} s`), ctx);
+      return this.refuseConnect(3, new Refusal('auth', 'login-throttled', `${throttled.failures} failed logins for ${who} within a minute (${limit}); refused without checking, retry in ${Math.ceil(throttled.retryInMs / 1000)} s`), ctx);
     }
     const check = this.logins.check(lane, () => authenticateCredentials(this.opts.registry, username, password, { certificateCn: cn }));
     if (check === undefined) {
-      return this.refuseConnect(3, refusal('auth', 'login-queue-full', `${c.MQTT_MAX_PENDING_LOGINS} logins already wait for their password check (MQTT_MAX_PENDING_LOGINS); retry in a moment`), ctx);
+      return this.refuseConnect(3, new Refusal('auth', 'login-queue-full', `${c.MQTT_MAX_PENDING_LOGINS} logins already wait for their password check (MQTT_MAX_PENDING_LOGINS); retry in a moment`), ctx);
     }
     const result = await check;
     // The connection may have closed while scrypt ran; taking a slot now would leak it.
@@ -487,7 +489,7 @@ export class EmbeddedBroker {
         'bad-password': `wrong password for "${printable(name, CLIENT_TEXT_MAX)}"; check the device secret in credentials.json`,
         'certificate-mismatch': `the client certificate is device ${cn ?? '?'}'s, but the username is "${printable(name, CLIENT_TEXT_MAX)}"; leave the username empty or use the device id`,
       } as const;
-      return this.refuseConnect(4, refusal('auth', result.reason, messages[result.reason]), ctx);
+      return this.refuseConnect(4, new Refusal('auth', result.reason, messages[result.reason]), ctx);
     }
     this.logins.succeeded(name, remote);
     const p = result.principal;
@@ -512,7 +514,7 @@ export class EmbeddedBroker {
     if (p.kind === 'device') {
       const limit = c.MQTT_MAX_CONNECTIONS_PER_DEVICE;
       if (this.tracker.admit(p.id, client, client.id, limit) === 'limit-reached') {
-        return refusal('auth', 'connection-limit', `device ${p.id} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_DEVICE); reconnect with the same client id to take the old session over`);
+        return new Refusal('auth', 'connection-limit', `device ${p.id} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_DEVICE); reconnect with the same client id to take the old session over`);
       }
       st.slot = p.id;
       st.statusWill = st.will !== undefined && st.will.topic === statusTopic(p.id);
@@ -520,7 +522,7 @@ export class EmbeddedBroker {
     }
     const limit = c.MQTT_MAX_CONNECTIONS_PER_OPERATOR;
     if (this.operatorTracker.admit(p.username, client, client.id, limit) === 'limit-reached') {
-      return refusal('auth', 'connection-limit', `operator ${p.username} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_OPERATOR); close some, or reuse a client id`);
+      return new Refusal('auth', 'connection-limit', `operator ${p.username} already has ${limit} connection(s) (MQTT_MAX_CONNECTIONS_PER_OPERATOR); close some, or reuse a client id`);
     }
     st.operatorSlot = p.username;
     return undefined;
@@ -547,10 +549,10 @@ export class EmbeddedBroker {
     const [limit, name] = p.kind === 'device' ? [c.MQTT_MAX_SESSIONS_PER_DEVICE, 'MQTT_MAX_SESSIONS_PER_DEVICE'] : [c.MQTT_MAX_SESSIONS_PER_OPERATOR, 'MQTT_MAX_SESSIONS_PER_OPERATOR'];
     const admitted = this.sessions.admit(clientId, accountKey(p), limit, this.now(), (id) => this.liveClient(id) !== undefined && id !== clientId);
     const who = `${p.kind} ${principalName(p)}`;
-    if (!admitted.ok) return refusal('limit', 'session-limit', `${who} already holds ${admitted.held} persistent session(s), all connected (${name}); reuse a client id or connect with clean session`);
+    if (!admitted.ok) return new Refusal('limit', 'session-limit', `${who} already holds ${admitted.held} persistent session(s), all connected (${name}); reuse a client id or connect with clean session`);
     if (admitted.evicted !== undefined) {
       const evicted = admitted.evicted;
-      this.refuse(refusal('limit', 'session-evicted', `${who} opened persistent session "${printable(clientId, 80)}" at its limit of ${limit} (${name}); its least recently used session "${printable(evicted, 80)}" was dropped with its subscriptions and queued messages`), { clientId: evicted, deviceId: p.kind === 'device' ? p.id : undefined });
+      this.refuse(new Refusal('limit', 'session-evicted', `${who} opened persistent session "${printable(clientId, 80)}" at its limit of ${limit} (${name}); its least recently used session "${printable(evicted, 80)}" was dropped with its subscriptions and queued messages`), { clientId: evicted, deviceId: p.kind === 'device' ? p.id : undefined });
       this.guard?.dropSession(evicted).catch((err: unknown) => this.log.warn({ err, clientId: evicted }, 'could not drop a session'));
     }
     return undefined;
@@ -562,11 +564,11 @@ export class EmbeddedBroker {
     if (p.kind !== 'device' || topic !== statusTopic(p.id)) {
       const own = p.kind === 'device' ? `; set it on ${statusTopic(p.id)} with {"state":"offline"}` : '';
       // A will on a reading topic would be published later outside ingest: no validation, no outbox.
-      return refusal('acl', 'will-not-allowed', `will on "${printable(topic)}" refused: the only will accepted is a device's own status topic${own}`);
+      return new Refusal('acl', 'will-not-allowed', `will on "${printable(topic)}" refused: the only will accepted is a device's own status topic${own}`);
     }
     const status = parseStatusPayload(will.payload);
     if (!status.ok || status.value.state !== 'offline') {
-      return refusal('payload', 'will-invalid-status', `will on ${topic} must be {"state":"offline"} (optionally with "ts"): ${status.ok ? 'state is online' : status.problem}`);
+      return new Refusal('payload', 'will-invalid-status', `will on ${topic} must be {"state":"offline"} (optionally with "ts"): ${status.ok ? 'state is online' : status.problem}`);
     }
     return undefined;
   }
@@ -634,7 +636,7 @@ export class EmbeddedBroker {
   private clientError(client: Client, err: Error): void {
     if (err instanceof RefusedError || err instanceof SessionLimitError) return; // counted where refused
     const known = err.message.startsWith(AEDES_INFLIGHT_ERROR)
-      ? refusal('limit', 'unreleased-limit', `${this.opts.config.MQTT_MAX_UNRELEASED_MESSAGES} QoS 2 publishes on this connection wait for PUBREL (MQTT_MAX_UNRELEASED_MESSAGES); connection closed`)
+      ? new Refusal('limit', 'unreleased-limit', `${this.opts.config.MQTT_MAX_UNRELEASED_MESSAGES} QoS 2 publishes on this connection wait for PUBREL (MQTT_MAX_UNRELEASED_MESSAGES); connection closed`)
       : AEDES_ERRORS[err.message];
     const p = this.conns.get(client)?.principal;
     const ctx = { clientId: client.id ?? undefined, deviceId: p?.kind === 'device' ? p.id : undefined };
@@ -668,7 +670,7 @@ export class EmbeddedBroker {
     if (target === undefined) return cb(null); // e.g. an operator publishing a command
     if (target.channel === 'status') {
       const status = parseStatusPayload(toBuffer(packet.payload));
-      if (!status.ok) return cb(this.refuse(refusal('payload', 'invalid-status', `status on ${topic} must be {"state":"online"|"offline","ts"?: epoch ms}: ${status.problem}`), ctx));
+      if (!status.ok) return cb(this.refuse(new Refusal('payload', 'invalid-status', `status on ${topic} must be {"state":"online"|"offline","ts"?: epoch ms}: ${status.problem}`), ctx));
       packet.retain = true; // the last status is what late subscribers need
       this.metrics.accepted.inc({ channel: 'status', qos: String(packet.qos) });
       return cb(null);
@@ -695,7 +697,7 @@ export class EmbeddedBroker {
       if (packet.qos === 0) {
         // QoS 0 promises nothing: let the publish through now, ingest takes its time.
         this.handOver(msg, (err) => {
-          if (err) this.refuse(refusal('storage', 'qos0-not-stored', `QoS 0 message could not be stored: ${err.message}`), ctx);
+          if (err) this.refuse(new Refusal('storage', 'qos0-not-stored', `QoS 0 message could not be stored: ${err.message}`), ctx);
         });
         return cb(null);
       }
@@ -704,7 +706,7 @@ export class EmbeddedBroker {
       // device sends the message again after reconnecting [MQTT-4.4.0-1].
       this.handOver(msg, (err) => {
         if (!err) return cb(null);
-        cb(this.refuse(refusal('storage', 'not-durable', `reading could not be stored (${err.message}); no acknowledgement sent, connection closed so the device retries`), ctx));
+        cb(this.refuse(new Refusal('storage', 'not-durable', `reading could not be stored (${err.message}); no acknowledgement sent, connection closed so the device retries`), ctx));
       });
     });
   }
@@ -750,7 +752,7 @@ export class EmbeddedBroker {
       checkTopicFilter(sub.topic, this.opts.config.MQTT_MAX_TOPIC_LEVELS) ??
       checkSubscribeAccess(p, sub.topic) ??
       (!st.granted.has(sub.topic) && st.granted.size >= max
-        ? refusal('limit', 'subscription-limit', `the session already holds ${st.granted.size} subscriptions (MQTT_MAX_SUBSCRIPTIONS_PER_SESSION = ${max}); unsubscribe some or use a wildcard filter`)
+        ? new Refusal('limit', 'subscription-limit', `the session already holds ${st.granted.size} subscriptions (MQTT_MAX_SUBSCRIPTIONS_PER_SESSION = ${max}); unsubscribe some or use a wildcard filter`)
         : undefined);
     if (problem !== undefined) {
       // A refused filter gets return code 0x80 in SUBACK; the connection stays [MQTT-3.9.3].
@@ -785,7 +787,7 @@ export class EmbeddedBroker {
   private sessionLimit(clientId: string, reason: SessionLimitReason, detail: string): void {
     const p = this.principalOfClientId(clientId);
     const what = reason === 'unreleased-limit' ? 'QoS 2 publish refused, connection closed' : 'message dropped for this session';
-    this.limitNotice(clientId, refusal('limit', reason, `session "${printable(clientId, 80)}": ${what}: ${detail}`), p);
+    this.limitNotice(clientId, new Refusal('limit', reason, `session "${printable(clientId, 80)}": ${what}: ${detail}`), p);
   }
 
   /** Count every time; log and keep once per session and reason per LIMIT_NOTICE_EVERY_MS. */

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { redactUrl } from '../redact.js';
-import { parseDeviceTopic } from './acl.js';
+import { parseDeviceTopic } from '../device-topic.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
 import { parseStatusPayload } from './status-message.js';
 import { StatusBoard, type StatusListener } from './status-board.js';

@@ -4,7 +4,7 @@
  * refusal is counted once, with the same labels.
  */
 import type { IngestMetrics } from '../metrics.js';
-import type { Rejection, RejectionLog } from './rejected.js';
+import type { Rejection, RejectionLog } from '../rejections/rejection.js';
 
 export function countingRejectionLog(inner: RejectionLog, metrics: Pick<IngestMetrics, 'rejected'>, kindOf: (deviceId: string) => string | undefined): RejectionLog {
   return {

@@ -16,16 +16,15 @@
  * `internal` and `done()` still called once.
  */
 import type { DeviceKind } from '../../devices/index.js';
-import { StatusPayload } from '../../devices/index.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { DeviceRecord, Registry } from '../registry/registry.js';
-import type { ReadingSink } from '../storage/sink.js';
+import type { ReadingSink } from './sink.js';
 import { DeviceStates } from './device-state.js';
 import type { DoneCallback, IngestMessage } from './message.js';
 import { decodePayload, excerpt, MAX_JSON_DEPTH } from './payload.js';
 import type { DeviceTags, Reading } from './reading.js';
-import { Refusal } from './refusal.js';
-import type { RejectionLog } from './rejected.js';
+import { Refusal } from '../rejections/refusal.js';
+import type { RejectionLog } from '../rejections/rejection.js';
 import { placeInTime, ReceiveTimeSlots, type TimeLimits } from './time.js';
 import { parseTopic, type IngestChannel } from './topic.js';
 import { checkKind, validatePayload } from './validate.js';
@@ -64,6 +63,8 @@ export class Ingest {
     try {
       const topic = parseTopic(msg.topic);
       if (topic instanceof Refusal) return this.refuse(msg, topic, undefined, undefined, done);
+      // Both brokers keep a device's status themselves (retained, onStatus); one handed here is a wiring bug.
+      if (topic.channel === 'status') return this.refuse(msg, new Refusal('topic', 'unknown-channel', `status messages are the broker's (it keeps each device's last status and calls onStatus); ingest takes telemetry and events`), topic.deviceId, undefined, done);
 
       const device = this.opts.registry.device(topic.deviceId);
       if (device === undefined) {
@@ -75,8 +76,6 @@ export class Ingest {
 
       const value = decodePayload(msg.payload, this.opts.maxJsonDepth ?? MAX_JSON_DEPTH);
       if (value instanceof Refusal) return this.refuse(msg, value, device.id, kind, done);
-
-      if (topic.channel === 'status') return this.acceptStatus(msg, device, kind, value, done);
 
       const payload = validatePayload(kind, topic.channel, value);
       if (payload instanceof Refusal) return this.refuse(msg, payload, device.id, kind, done);
@@ -127,17 +126,6 @@ export class Ingest {
   /** Connection state from the broker (connect, clean disconnect, will). Unknown ids are ignored. */
   onStatus(deviceId: string, state: 'online' | 'offline', at: number): void {
     if (this.opts.registry.device(deviceId) !== undefined) this.states.setOnline(deviceId, state, at);
-  }
-
-  private acceptStatus(msg: IngestMessage, device: DeviceRecord, kind: DeviceKind, value: Record<string, unknown>, done: DoneCallback): void {
-    const status = StatusPayload.safeParse(value);
-    if (!status.success) {
-      const issues = status.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      return this.refuse(msg, new Refusal('schema', 'invalid-value', `status payload must be {"state":"online"|"offline","ts"?:epoch ms}: ${issues}`), device.id, kind, done);
-    }
-    this.states.setOnline(device.id, status.data.state, msg.receivedAt);
-    this.counter(kind, 'status').inc();
-    done();
   }
 
   private refuse(msg: IngestMessage, refusal: Refusal, deviceId: string | undefined, kind: string | undefined, done: DoneCallback): void {

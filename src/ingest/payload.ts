@@ -4,7 +4,7 @@
  * the deepest real payload (charging-pile ports) nests 3 levels.
  */
 import { isUtf8 } from 'node:buffer';
-import { Refusal } from './refusal.js';
+import { Refusal } from '../rejections/refusal.js';
 
 /** Deepest nesting of objects/arrays accepted. */
 export const MAX_JSON_DEPTH = 8;

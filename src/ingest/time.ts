@@ -9,7 +9,7 @@
  *   week-old buffer replayed now would trip rules and overwrite nothing useful;
  * - anything in between: device time, so readings buffered during an outage land where they belong.
  */
-import { Refusal } from './refusal.js';
+import { Refusal } from '../rejections/refusal.js';
 
 export interface TimeLimits {
   /** Largest accepted lead of device time over receive time, ms (INGEST_MAX_FUTURE_MS). */

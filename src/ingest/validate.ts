@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { DEVICE_KINDS, deviceKinds, isDeviceKind, type DeviceKind } from '../../devices/index.js';
 import { formatIssuePath } from '../zod-issues.js';
-import { Refusal } from './refusal.js';
+import { Refusal } from '../rejections/refusal.js';
 
 /** Issues listed in a refusal message; the rest are counted ("and N more"). */
 const MAX_LISTED_ISSUES = 5;

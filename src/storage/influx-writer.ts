@@ -23,7 +23,7 @@
  */
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { RejectionLog } from '../ingest/rejected.js';
+import type { RejectionLog } from '../rejections/rejection.js';
 import { noopLogger, type StorageLogger } from './log.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 

@@ -36,8 +36,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Reading } from '../ingest/reading.js';
-import type { RejectionLog } from '../ingest/rejected.js';
-import type { ReadingSink } from './sink.js';
+import type { RejectionLog } from '../rejections/rejection.js';
+import type { ReadingSink } from '../ingest/sink.js';
 import { noopLogger, type StorageLogger } from './log.js';
 import { readingToLines } from './points.js';
 

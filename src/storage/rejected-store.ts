@@ -3,7 +3,7 @@
  * flood of bad input) and counts by stage and reason since start, for `GET /api/rejected` and
  * /metrics. Text fields are truncated on the way in: a 64 KiB garbage payload costs ~200 bytes.
  */
-import type { Rejection, RejectionLog, RejectionStage } from '../ingest/rejected.js';
+import type { Rejection, RejectionLog, RejectionStage } from '../rejections/rejection.js';
 
 /** Longest kept `excerpt`, characters. */
 export const EXCERPT_MAX = 200;

@@ -17,7 +17,7 @@ import { SqlitePersistence } from '../../src/broker/sqlite-persistence.js';
 import { loadConfig } from '../../src/config.js';
 import { generateFleet } from '../../src/registry/generate-fleet.js';
 import { Registry } from '../../src/registry/registry.js';
-import type { Rejection } from '../../src/ingest/rejected.js';
+import type { Rejection } from '../../src/rejections/rejection.js';
 import { sleep } from '../support/broker-harness.js';
 import { makeTestFleet } from '../support/fleet.js';
 import { MqttLogins } from '../support/mqtt-logins.js';

@@ -9,7 +9,7 @@
  */
 import { deviceKinds } from '../../devices/index.js';
 import type { Reading } from '../../src/ingest/reading.js';
-import { Refusal } from '../../src/ingest/refusal.js';
+import { Refusal } from '../../src/rejections/refusal.js';
 import { placeInTime } from '../../src/ingest/time.js';
 import { loadConfig } from '../../src/config.js';
 import { Registry } from '../../src/registry/registry.js';

@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { createPrecall, type Addresses, type Precall } from '../../src/app.js';
 import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { loopbackConfig } from '../support/config.js';
-import type { Rejection } from '../../src/ingest/rejected.js';
+import type { Rejection } from '../../src/rejections/rejection.js';
 import { rawConnect, rawConnection, rawPublish, sleep } from '../support/broker-harness.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { MqttLogins } from '../support/mqtt-logins.js';

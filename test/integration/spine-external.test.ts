@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrecall, type Addresses, type Precall } from '../../src/app.js';
 import { loopbackConfig } from '../support/config.js';
-import type { Rejection } from '../../src/ingest/rejected.js';
+import type { Rejection } from '../../src/rejections/rejection.js';
 import { sleep } from '../support/broker-harness.js';
 import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { influxQuery } from '../support/influx-server.js';

@@ -9,7 +9,7 @@ import { Registry as MetricsRegistry } from 'prom-client';
 import { EmbeddedBroker, type StatusListener } from '../../src/broker/embedded-broker.js';
 import type { InboundMessage, IngestDone } from '../../src/broker/inbound-message.js';
 import { loadConfig, type Env } from '../../src/config.js';
-import type { Rejection } from '../../src/ingest/rejected.js';
+import type { Rejection } from '../../src/rejections/rejection.js';
 import { makeTestFleet, type TestFleet, type TestFleetOptions } from './fleet.js';
 import { MqttLogins } from './mqtt-logins.js';
 

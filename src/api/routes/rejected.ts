@@ -1,7 +1,7 @@
 /** `GET /api/rejected`: the last rejected messages (kept in memory, REJECTED_KEEP), newest first. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { RejectionFilter, RejectionStage } from '../../ingest/rejected.js';
+import type { RejectionFilter, RejectionStage } from '../../rejections/rejection.js';
 import type { ApiDeps } from '../deps.js';
 import { ErrorBody } from '../../errors.js';
 import { Limit } from '../query.js';

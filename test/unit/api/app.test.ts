@@ -5,7 +5,7 @@ import { buildApp, type ApiDeps } from '../../../src/api/app.js';
 import { ApiError } from '../../../src/errors.js';
 import { DeviceStates } from '../../../src/ingest/device-state.js';
 import type { Reading } from '../../../src/ingest/reading.js';
-import type { Rejection, RejectionFilter } from '../../../src/ingest/rejected.js';
+import type { Rejection, RejectionFilter } from '../../../src/rejections/rejection.js';
 import { createIngestMetrics, createMetricsRegistry } from '../../../src/metrics.js';
 import { elevatorTelemetry, NOW, testRegistry } from '../ingest/fixtures.js';
 

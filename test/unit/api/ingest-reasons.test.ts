@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { INGEST_REASONS } from '../../../src/ingest/refusal.js';
+import { INGEST_REASONS } from '../../../src/ingest/reasons.js';
 
 const doc = readFileSync(new URL('../../../docs/ingest-api.md', import.meta.url), 'utf8');
 

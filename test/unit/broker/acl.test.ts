@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientId, checkPublishAccess, checkSubscribeAccess, clientIdOwner, mayReceive, parseDeviceTopic, type AccountLookup } from '../../../src/broker/acl.js';
+import { checkClientId, checkPublishAccess, checkSubscribeAccess, clientIdOwner, mayReceive, type AccountLookup } from '../../../src/broker/acl.js';
+import { parseDeviceTopic } from '../../../src/device-topic.js';
 import type { Principal } from '../../../src/broker/principal.js';
 
 const device: Principal = { kind: 'device', id: 'hm-001' };

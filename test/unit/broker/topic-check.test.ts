@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkPublishTopic, checkTopicFilter, printable } from '../../../src/broker/topic-check.js';
+import { checkPublishTopic, checkTopicFilter } from '../../../src/broker/topic-check.js';
+import { printable } from '../../../src/rejections/printable.js';
 
 describe('checkPublishTopic', () => {
   it('accepts an ordinary device topic', () => {

@@ -11,7 +11,7 @@ import type { Point } from '@influxdata/influxdb-client';
 import { Registry as PromRegistry } from 'prom-client';
 import { Ingest } from '../../../src/ingest/ingest.js';
 import type { Reading } from '../../../src/ingest/reading.js';
-import type { Rejection } from '../../../src/ingest/rejected.js';
+import type { Rejection } from '../../../src/rejections/rejection.js';
 import { createIngestMetrics } from '../../../src/metrics.js';
 import { generateFleet } from '../../../src/registry/generate-fleet.js';
 import { Registry } from '../../../src/registry/registry.js';

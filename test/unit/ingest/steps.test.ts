@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodePayload, excerpt, nestingDepth } from '../../../src/ingest/payload.js';
-import { Refusal } from '../../../src/ingest/refusal.js';
+import { Refusal } from '../../../src/rejections/refusal.js';
 import { placeInTime, ReceiveTimeSlots } from '../../../src/ingest/time.js';
-import { parseTopic, printable } from '../../../src/ingest/topic.js';
+import { parseTopic } from '../../../src/ingest/topic.js';
+import { printable } from '../../../src/rejections/printable.js';
 import { checkKind, validatePayload } from '../../../src/ingest/validate.js';
 import { chargerTelemetry, elevatorEvent, elevatorTelemetry, heatTelemetry, NOW } from './fixtures.js';
 
