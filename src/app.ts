@@ -1,13 +1,15 @@
 /**
- * The composition root: builds every component from the config, wires them, and starts and
- * stops them in order. Nothing else constructs components; nothing here holds logic.
+ * The composition root of the spine: builds the broker, ingest, outbox, InfluxDB writer and HTTP
+ * API from the config, takes the components an extension adds (src/operations.ts builds rules and
+ * work orders there), and keeps everything with a lifecycle in one ordered list, started first
+ * to last and stopped last to first. Nothing here holds logic.
  *
- *   start: outbox (opened at construction) ▸ InfluxDB writer ▸ embedded broker prepared (aedes
- *          and its persistence up, so components can publish; nobody can connect yet) ▸
- *          extension components (rules, work orders: they publish crew snapshots and retry
- *          deliveries at start) ▸ MQTT listening (or the external subscription) ▸ HTTP
+ *   start: InfluxDB writer ▸ embedded broker prepared (aedes and its persistence up, so
+ *          components can publish; nobody can connect yet) ▸ extension components (rules, work
+ *          orders: they publish crew snapshots and retry deliveries at start) ▸ MQTT listening
+ *          (or the external subscription) ▸ HTTP
  *   stop:  HTTP ▸ MQTT (no new messages) ▸ extension components, reversed ▸ outbox commit ▸
- *          writer ▸ outbox close
+ *          writer ▸ outbox close (the outbox opens at construction)
  *
  * Readings that are in the outbox but not yet in InfluxDB at stop stay on disk and are written
  * after the next start, so stopping never waits for InfluxDB.
@@ -221,10 +223,48 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     logger: logger.child({ component: 'http' }),
     plugins: [...(opts.plugins ?? []), ...(extension.plugins ?? [])],
   });
-  const startedComponents: PrecallComponent[] = [];
+  // The one ordered list of everything with a lifecycle: started first to last, stopped last to
+  // first. Entries without `start` hold what construction opened (the outbox) and always stop.
+  let mqtt: Addresses['mqtt'];
+  let ext: Addresses['external'];
+  const lifecycle: PrecallComponent[] = [
+    { name: 'outbox', stop: () => outbox.close() },
+    { name: 'InfluxDB writer', start: () => writer.start(), stop: () => writer.stop() },
+    { name: 'outbox commit', stop: () => outbox.flush() },
+    // Components publish through the broker when they start, so aedes and its persistence are
+    // up before them; nobody can connect until the MQTT entry below opens the port.
+    { name: 'broker prepared', start: () => (broker instanceof EmbeddedBroker ? broker.prepare() : undefined), stop: () => broker.stop() },
+    ...components,
+    {
+      name: 'broker',
+      start: async () => {
+        if (broker instanceof ExternalSubscriber) {
+          const sub = await broker.start();
+          ext = { url: redactUrl(config.MQTT_BROKER_URL ?? ''), ...sub };
+          const member = broker.membership();
+          const share = member?.group !== undefined ? `, member ${member.clientId} of shared group ${member.group}` : `, as ${member?.clientId ?? '?'}, receiving every message`;
+          mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})${share}`;
+          instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'external', group: member?.group ?? '' }, 1);
+        } else {
+          mqtt = await broker.start();
+          mqttStatus = `embedded MQTT broker listening on ${broker.listenerAddresses().map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}`;
+          instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'embedded', group: '' }, 1);
+        }
+      },
+      stop: async () => {
+        unsubscribeStatus();
+        await broker.stop(); // no new messages from here on
+        mqttStatus = undefined;
+        instanceInfo.reset();
+      },
+    },
+    { name: 'HTTP API', start: async () => void (await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })), stop: () => http.close() },
+  ];
+  const started = new Set<PrecallComponent>();
 
-  let started = false;
+  let starting = false;
   let stopped = false;
+
   return {
     config,
     registry,
@@ -238,32 +278,12 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     broker,
     http,
     async start() {
-      if (started) throw new Error('precall already started');
-      started = true;
-      writer.start();
-      // Dependency order: components publish through the broker when they start, and readings
-      // must find their listeners (rules) subscribed, so the broker is up before the components
-      // and opens its port after them.
-      if (broker instanceof EmbeddedBroker) await broker.prepare();
-      for (const c of components) {
+      if (starting) throw new Error('precall already started');
+      starting = true;
+      for (const c of lifecycle) {
         await c.start?.();
-        startedComponents.push(c);
+        started.add(c);
       }
-      let mqtt: Addresses['mqtt'];
-      let ext: Addresses['external'];
-      if (broker instanceof ExternalSubscriber) {
-        const sub = await broker.start();
-        ext = { url: redactUrl(config.MQTT_BROKER_URL ?? ''), ...sub };
-        const member = broker.membership();
-        const share = member?.group !== undefined ? `, member ${member.clientId} of shared group ${member.group}` : `, as ${member?.clientId ?? '?'}, receiving every message`;
-        mqttStatus = `subscribed to ${ext.topic} on ${ext.url} (MQTT ${sub.protocolVersion === 5 ? '5' : '3.1.1'})${share}`;
-        instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'external', group: member?.group ?? '' }, 1);
-      } else {
-        mqtt = await broker.start();
-        mqttStatus = `embedded MQTT broker listening on ${broker.listenerAddresses().map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')}`;
-        instanceInfo.set({ instance: config.PRECALL_INSTANCE_ID, mode: 'embedded', group: '' }, 1);
-      }
-      await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
       secureData(); // files the components created while starting (broker persistence, WAL files)
       const a = http.server.address() as AddressInfo;
       const addresses: Addresses = {
@@ -279,22 +299,14 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     async stop() {
       if (stopped) return;
       stopped = true;
-      const step = async (name: string, fn: () => Promise<void> | void) => {
+      for (const c of [...lifecycle].reverse()) {
+        if (c.stop === undefined || (c.start !== undefined && !started.has(c))) continue;
         try {
-          await fn();
+          await c.stop();
         } catch (err) {
-          log.error({ err }, `stopping ${name} failed`);
+          log.error({ err }, `stopping ${c.name} failed`);
         }
-      };
-      await step('HTTP API', () => http.close());
-      unsubscribeStatus();
-      await step('broker', () => broker.stop());
-      mqttStatus = undefined;
-      instanceInfo.reset();
-      for (const c of startedComponents.splice(0).reverse()) await step(c.name, () => c.stop?.());
-      await step('outbox commit', () => outbox.flush());
-      await step('InfluxDB writer', () => writer.stop());
-      await step('outbox', () => outbox.close());
+      }
       log.info({ backlog: safeBacklog(outbox) }, 'precall stopped');
     },
   };
