@@ -34,6 +34,12 @@ import { parseSettings, type WorkOrderSettings } from './settings.js';
 import { ACTIVE_STATUSES, assertTransition, isActive, stampFor } from './state-machine.js';
 import { WorkOrderStore, type ComplaintRow, type OrderFilter } from './store.js';
 
+/** What a tick decides on (escalation.ts, and closing after verification), read without the JSON columns. */
+const TICK_FIELDS = [
+  'id', 'code', 'status', 'kind', 'caseClass', 'priority', 'createdAt', 'ackDueAt', 'resolveDueAt', 'onSiteAt', 'escalationLevel',
+  'lastReminderAt', 'reminders', 'levelReminders', 'nextReminderAt', 'signalActive', 'resolvedAt', 'clearedAt',
+] as const satisfies readonly (keyof WorkOrder)[];
+
 export interface WorkOrdersOptions {
   /** SQLite file; default `<dataDir>/workorders.sqlite`. `:memory:` for tests. */
   dbPath?: string;
@@ -421,9 +427,9 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     tick(nowArg) {
       const now = nowArg ?? clock();
       const quiet = minutes(settings.verify.quietMinutes);
-      const dueToClose = (o: WorkOrder) =>
+      const dueToClose = (o: Pick<WorkOrder, 'status' | 'signalActive' | 'resolvedAt' | 'clearedAt'>) =>
         o.status === 'verifying' && !o.signalActive && o.resolvedAt !== null && o.clearedAt !== null && now >= Math.max(o.resolvedAt, o.clearedAt) + quiet;
-      const tickOrder = (o: WorkOrder): WorkOrderEvent[] => {
+      const tickOrder = (o: Pick<WorkOrder, 'id' | 'code'>): WorkOrderEvent[] => {
         const events: WorkOrderEvent[] = [];
         try {
           store.tx(() => {
@@ -452,8 +458,13 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
           return [];
         }
       };
-      // Decide on the snapshot first: most orders need nothing, and get no write transaction.
-      const due = store.active().filter((o) => escalationActions(settings, o, now).length > 0 || dueToClose(o));
+      // Decide on the snapshot first: most orders need nothing, and get no write transaction. The
+      // snapshot is the deciding fields alone: every order's evidence and signals parsed every
+      // tick cost 0.2–0.6 s with 5,000 open orders, time the HTTP API and the broker waited.
+      const due = store
+        .activeFields(TICK_FIELDS)
+        .filter((o) => escalationActions(settings, o, now).length > 0 || dueToClose(o))
+        .sort((a, b) => a.id - b.id);
       // One transaction for the tick, so that a crew's reminders due together are recorded as one
       // digest with the changes they announce; each order in a savepoint of its own, so that one
       // order's failure costs only that order.
