@@ -37,10 +37,15 @@ async function main(): Promise<void> {
         });
       }
     });
+    // Orders put straight into the store have no reminder planned: the first tick would remind
+    // about thousands at once (a backlog a running precall does not have) while the board is
+    // measured. One tick here settles them: the board is measured in a steady state.
+    h.ops.workOrders.tick();
     console.log(`setup: ${ORDERS} open orders in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     const { page } = await h.page(DESKTOP);
     await signIn(page, h.base, 'li');
+    const waiting = store.activeByStatus().open ?? 0;
     const runs: number[] = [];
     for (let r = 0; r < 5; r++) {
       const start = performance.now();
@@ -48,12 +53,15 @@ async function main(): Promise<void> {
       await page.locator('p.count', { hasText: `${ORDERS}` }).waitFor();
       await page.locator('tr[data-code]').nth(199).waitFor();
       await page.getByLabel('状态').selectOption({ label: '待接单' });
+      // Applied and drawn: the count is the filter's and no row of another status is left.
+      await page.locator('p.count', { hasText: `${waiting} / ${ORDERS}` }).waitFor();
       await page.locator('tr[data-code]').nth(199).waitFor();
+      if ((await page.locator('tr[data-code]:not([data-status="open"])').count()) > 0) throw new Error('the status filter left other rows on the board');
       runs.push(performance.now() - start);
     }
     runs.sort((a, b) => a - b);
     // Where the time goes: the board request as the browser saw it, and the page's own timings.
-    const timing = (await page.evaluate(`(() => { const n = performance.getEntriesByType('navigation')[0]; const b = performance.getEntriesByName(location.origin + '/api/board')[0]; const m = (x) => performance.getEntriesByName(x)[0]?.startTime ?? -1; return { domContentLoaded: n.domContentLoadedEventEnd, boardStart: b ? b.requestStart : -1, boardRequest: b ? b.responseEnd - b.requestStart : -1, boardBytes: b ? b.encodedBodySize : -1, data: m('board:data'), drawn: m('board:drawn') }; })()`)) as Record<string, number>;
+    const timing = (await page.evaluate(`(() => { const n = performance.getEntriesByType('navigation')[0]; const b = performance.getEntriesByType('resource').find((e) => e.name.startsWith(location.origin + '/api/board')); const m = (x) => performance.getEntriesByName(x)[0]?.startTime ?? -1; return { domContentLoaded: n.domContentLoadedEventEnd, boardStart: b ? b.requestStart : -1, boardRequest: b ? b.responseEnd - b.requestStart : -1, boardBytes: b ? b.encodedBodySize : -1, data: m('board:data'), drawn: m('board:drawn') }; })()`)) as Record<string, number>;
     const f = (x: number | undefined) => (x ?? -1).toFixed(0);
     console.log(`  last run (ms after navigation start): DOMContentLoaded ${f(timing.domContentLoaded)}, GET /api/board sent ${f(timing.boardStart)} and took ${f(timing.boardRequest)} (${((timing.boardBytes ?? 0) / 1024).toFixed(0)} KiB), parsed ${f(timing.data)}, board drawn ${f(timing.drawn)}`);
     console.log(`board with ${ORDERS} open orders: navigation → rows, count and one filter applied: median ${runs[2]!.toFixed(0)} ms, worst ${runs[4]!.toFixed(0)} ms (target < 1000 ms)`);

@@ -49,7 +49,7 @@ export function placeNames(registry: Registry): Map<string, PlaceNames> {
   return names;
 }
 
-/** The order fields a board row is made of (read alone for the board, src/workorders/store.ts activeFields). */
+/** The order fields a board row is made of (read alone for the board, src/workorders/store.ts activeFields, which also orders them: priority, then deadline). */
 export const BOARD_FIELDS = ['code', 'title', 'priority', 'status', 'kind', 'street', 'community', 'building', 'deviceId', 'port', 'crew', 'createdAt', 'ackDueAt', 'resolveDueAt', 'caseClass', 'acknowledgedAt', 'onSiteAt', 'escalationLevel'] as const satisfies readonly (keyof WorkOrder)[];
 export type BoardSource = Pick<WorkOrder, (typeof BOARD_FIELDS)[number]>;
 
@@ -74,11 +74,4 @@ export function boardRow(o: BoardSource, settings: WorkOrderSettings): BoardRow 
     onSiteAt: o.onSiteAt,
     escalationLevel: o.escalationLevel,
   };
-}
-
-const PRIORITY_RANK: Record<string, number> = { P1: 0, P2: 1, P3: 2, P4: 3 };
-
-/** Board order: priority first, then the nearest deadline. */
-export function byPriorityThenDeadline(a: Pick<BoardRow, 'priority' | 'resolveDueAt'>, b: Pick<BoardRow, 'priority' | 'resolveDueAt'>): number {
-  return (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.resolveDueAt - b.resolveDueAt;
 }

@@ -95,6 +95,41 @@ export interface OrderFilter {
   offset?: number | undefined;
 }
 
+/**
+ * A filter over the active orders (the board's): each field given must match; `crew: null` is
+ * the orders with no crew. `seenByCrew` narrows to one crew's orders as well (what a crew may see),
+ * independent of the `crew` filter the person chose.
+ */
+export interface ActiveFilter {
+  street?: string | undefined;
+  community?: string | undefined;
+  kind?: string | undefined;
+  status?: Status | undefined;
+  crew?: string | null | undefined;
+  seenByCrew?: string | undefined;
+}
+
+function activeWhere(f: ActiveFilter): { where: string; params: Record<string, unknown> } {
+  const where = [ACTIVE_SQL];
+  const params: Record<string, unknown> = {};
+  for (const k of ['street', 'community', 'kind', 'status'] as const) {
+    if (f[k] !== undefined) {
+      where.push(`${k} = @${k}`);
+      params[k] = f[k];
+    }
+  }
+  if (f.crew === null) where.push('crew IS NULL');
+  else if (f.crew !== undefined) {
+    where.push('crew = @crew');
+    params.crew = f.crew;
+  }
+  if (f.seenByCrew !== undefined) {
+    where.push('crew = @seenByCrew');
+    params.seenByCrew = f.seenByCrew;
+  }
+  return { where: where.join(' AND '), params };
+}
+
 export interface ComplaintRow {
   id: number;
   channel: string;
@@ -301,10 +336,15 @@ export class WorkOrderStore {
     return (this.sql(`SELECT * FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[]).map(fromRow);
   }
 
-  /** Some fields of every active order (the console's board): fewer columns, no JSON to parse. */
-  activeFields<K extends keyof WorkOrder>(keys: readonly K[]): Pick<WorkOrder, K>[] {
+  /**
+   * The console's board: some fields of the active orders that match `f`, by priority then the
+   * nearest deadline (then age), at most `limit` of them; fewer columns than an order, no JSON to parse.
+   */
+  activeFields<K extends keyof WorkOrder>(keys: readonly K[], f: ActiveFilter = {}, limit?: number): Pick<WorkOrder, K>[] {
     const cols = keys.map((k) => `${COLUMNS[k]} AS "${k}"`).join(', ');
-    const rows = this.sql(`SELECT ${cols} FROM work_orders WHERE ${ACTIVE_SQL} ORDER BY id`).all() as Record<string, unknown>[];
+    const { where, params } = activeWhere(f);
+    const page = limit !== undefined ? ' LIMIT @limit' : '';
+    const rows = this.sql(`SELECT ${cols} FROM work_orders WHERE ${where} ORDER BY priority, resolve_due_at, id${page}`).all({ ...params, ...(limit !== undefined ? { limit } : {}) }) as Record<string, unknown>[];
     for (const r of rows) {
       for (const k of keys) {
         if (JSON_FIELDS.has(k)) r[k] = JSON.parse(r[k] as string);
@@ -312,6 +352,18 @@ export class WorkOrderStore {
       }
     }
     return rows as Pick<WorkOrder, K>[];
+  }
+
+  /** How many active orders match `f`. */
+  activeCount(f: ActiveFilter = {}): number {
+    const { where, params } = activeWhere(f);
+    return (this.sql(`SELECT count(*) AS n FROM work_orders WHERE ${where}`).get(params) as { n: number }).n;
+  }
+
+  /** The crews that active orders matching `f` are with, sorted. */
+  activeCrews(f: ActiveFilter = {}): string[] {
+    const { where, params } = activeWhere(f);
+    return (this.sql(`SELECT DISTINCT crew FROM work_orders WHERE ${where} AND crew IS NOT NULL ORDER BY crew`).all(params) as { crew: string }[]).map((r) => r.crew);
   }
 
   list(f: OrderFilter): { total: number; items: WorkOrder[] } {

@@ -13,6 +13,7 @@ export type SessionState = Json<'/api/session', 'get'>;
 export type Me = NonNullable<SessionState['user']>;
 export type Board = Json<'/api/board', 'get'>;
 export type BoardRow = Board['rows'][number];
+export type BoardQuery = NonNullable<paths['/api/board']['get']['parameters']['query']>;
 export type LiveEvent = Json<'/api/events', 'get'>;
 export type OrderDetail = Json<'/api/work-orders/{code}', 'get'>;
 export type WorkOrder = OrderDetail['order'];

@@ -1,20 +1,38 @@
 /**
- * `GET /api/board`: every active order as a board row, by priority then deadline, with the names
- * the filters need (streets and their communities, crews) and precall's clock. One request for
- * the whole board: a district with thousands of open orders needs no paging to be filtered.
+ * `GET /api/board`: the active orders as board rows, by priority then deadline, filtered and cut
+ * to a page in SQL (a district may have thousands of open orders; the browser draws a page and
+ * shows the counts), with the names the filters need (streets and their communities, crews) and
+ * precall's clock.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BOARD_FIELDS, BoardRow, boardRow, byPriorityThenDeadline, placeNames } from '../../console/board.js';
+import { BOARD_FIELDS, BoardRow, boardRow, placeNames } from '../../console/board.js';
 import { ErrorBody } from '../../errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { WorkOrders } from '../../workorders/component.js';
-import { maySee } from '../../workorders/permissions.js';
+import { Kind, Status } from '../../workorders/model.js';
+import type { ActiveFilter } from '../../workorders/store.js';
 import { requireRole } from '../auth.js';
+
+/** `crew=-`: the orders no crew has (crew ids start with a letter or digit). */
+export const NO_CREW = '-';
+
+export const BoardQuery = z.object({
+  street: z.string().optional().meta({ description: 'Street id' }),
+  community: z.string().optional().meta({ description: 'Community id' }),
+  kind: Kind.optional(),
+  status: Status.optional(),
+  crew: z.string().optional().meta({ description: 'Crew id, or `-` for the orders without a crew' }),
+  limit: z.coerce.number().int().min(1).optional().meta({ description: 'Most rows returned (the first by priority then deadline); default all' }),
+});
 
 export const Board = z.object({
   /** precall's clock when the board was read, epoch ms (deadlines count down from it). */
   now: z.number(),
+  /** Active orders the reader may see, before the filters. */
+  total: z.number().int(),
+  /** Of those, the ones that match the filters (`rows` is the first `limit` of them). */
+  matching: z.number().int(),
   rows: z.array(BoardRow),
   streets: z.array(z.object({ id: z.string(), name: z.string(), communities: z.array(z.object({ id: z.string(), name: z.string() })) })),
   /** Building id → name and community name, for the rows. */
@@ -31,18 +49,31 @@ export function boardRoutes(deps: { workOrders: WorkOrders; registry: Registry; 
       '/api/board',
       {
         preHandler: requireRole('admin', 'dispatcher', 'crew', 'viewer'),
-        schema: { tags: ['console'], summary: 'Every active order as a board row (a crew gets its own crew’s), by priority then deadline', response: { 200: Board, 401: ErrorBody, 403: ErrorBody } },
+        schema: {
+          tags: ['console'],
+          summary: 'Active orders as board rows (a crew gets its own crew’s), by priority then deadline, filtered, with counts',
+          querystring: BoardQuery,
+          response: { 200: Board, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        },
       },
       async (req, reply) => {
         const actor = req.actor!;
+        const q = req.query;
         const settings = deps.workOrders.settings;
-        const orders = deps.workOrders.store.activeFields(BOARD_FIELDS).filter((o) => maySee(actor, o));
-        const rows = orders.map((o) => boardRow(o, settings)).sort(byPriorityThenDeadline);
-        const crewIds = new Set([...settings.crews.map((c) => c.id), ...orders.flatMap((o) => (o.crew !== null ? [o.crew] : []))]);
-        const crews = [...crewIds].sort().map((id) => ({ id, name: settings.crews.find((c) => c.id === id)?.name || id }));
-        const body: z.infer<typeof Board> = { now: deps.now(), rows, streets, buildings, crews };
-        // Serialised here: the rows are built from typed orders above, and checking thousands of
-        // them against the schema again on the way out would double the board's answer time.
+        const store = deps.workOrders.store;
+        const body: z.infer<typeof Board> = { now: deps.now(), total: 0, matching: 0, rows: [], streets, buildings, crews: [] };
+        // A crew key or user without a crew id sees no order (permissions.ts maySee).
+        if (actor.role !== 'crew' || actor.crew !== undefined) {
+          const scope: ActiveFilter = actor.role === 'crew' ? { seenByCrew: actor.crew } : {};
+          const filter: ActiveFilter = { ...scope, street: q.street, community: q.community, kind: q.kind, status: q.status, crew: q.crew === NO_CREW ? null : q.crew };
+          body.total = store.activeCount(scope);
+          body.matching = store.activeCount(filter);
+          body.rows = store.activeFields(BOARD_FIELDS, filter, q.limit).map((o) => boardRow(o, settings));
+          const crewIds = new Set([...settings.crews.map((c) => c.id), ...store.activeCrews(scope)]);
+          body.crews = [...crewIds].sort().map((id) => ({ id, name: settings.crews.find((c) => c.id === id)?.name || id }));
+        }
+        // Serialised here: the rows are built from typed orders above, and checking them against
+        // the schema again on the way out would only repeat that.
         return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send(body);
       },
     );
