@@ -131,6 +131,7 @@ describe('board', () => {
     // The top of the page only: the whole of a board this long is an image tens of thousands of pixels high.
     for (const size of [DESKTOP, PHONE]) {
       await page.setViewportSize(size);
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: join(SHOTS, `board-filtered-${size.width}x${size.height}.png`) });
     }
     expect(problems).toEqual([]);
