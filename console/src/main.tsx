@@ -35,7 +35,7 @@ function App() {
   const [ready, setReady] = useState(false);
   useEffect(() => onSessionChange(() => setVersion((v) => v + 1)), []);
   useEffect(() => {
-    void Promise.all([loadTexts(), refreshSession()]).then(() => setReady(true));
+    void boot.then(() => setReady(true));
   }, []);
   const user = me();
   const path = url.pathname;
@@ -68,4 +68,6 @@ function App() {
 if (location.pathname === '/board') prefetchBoard();
 setOnExpired(markExpired);
 setLiveExpiredHandler(markExpired);
+/** The texts and the session, asked for as the script runs (beside the board's), not after the first render. */
+const boot = Promise.all([loadTexts(), refreshSession()]);
 render(<App />, document.getElementById('app')!);
