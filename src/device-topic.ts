@@ -11,10 +11,16 @@ export interface DeviceTopic {
 }
 
 const CHANNELS: ReadonlySet<string> = new Set(Channel.options);
+const PREFIX = 'devices/';
 
-/** `devices/{deviceId}/{channel}` → its parts; anything else → undefined. On every message: no allocation beyond the split. */
+/**
+ * `devices/{deviceId}/{channel}` → its parts; anything else → undefined. Runs on every message
+ * (the broker and ingest each ask), so it only scans for the two slashes and cuts two strings.
+ */
 export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
-  const parts = topic.split('/');
-  if (parts.length !== 3 || parts[0] !== 'devices' || parts[1] === '' || !CHANNELS.has(parts[2]!)) return undefined;
-  return { deviceId: parts[1]!, channel: parts[2] as Channel };
+  if (!topic.startsWith(PREFIX)) return undefined;
+  const slash = topic.indexOf('/', PREFIX.length);
+  if (slash <= PREFIX.length || topic.indexOf('/', slash + 1) >= 0) return undefined;
+  const channel = topic.slice(slash + 1);
+  return CHANNELS.has(channel) ? { deviceId: topic.slice(PREFIX.length, slash), channel: channel as Channel } : undefined;
 }
