@@ -3,7 +3,6 @@
  * crews out, escalation on a clock, delivery with a log, order events for whoever listens.
  */
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { pino } from 'pino';
@@ -32,7 +31,8 @@ import { routeCrew } from './routing.js';
 import { deadlinesFor } from './sla.js';
 import { parseSettings, type WorkOrderSettings } from './settings.js';
 import { ACTIVE_STATUSES, assertTransition, isActive, stampFor } from './state-machine.js';
-import { WorkOrderStore, type ComplaintRow, type OrderFilter } from './store.js';
+import { openWorkOrderStore } from './open-store.js';
+import { isUniqueViolation, type ComplaintRow, type OrderFilter, type WorkOrderStore } from './store.js';
 
 /** What a tick decides on (escalation.ts, and closing after verification), read without the JSON columns. */
 const TICK_FIELDS = [
@@ -129,17 +129,15 @@ export class ComplaintValidationError extends Error {
 /** Orders per digest message. */
 const DIGEST_MAX_ORDERS = 20;
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-
 export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const settings = opts.settings ?? parseSettings({});
   const lang: Lang = opts.lang ?? 'zh';
   const clock = opts.clock ?? Date.now;
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'workorders' });
-  const store = new WorkOrderStore(opts.dbPath ?? join(opts.dataDir ?? '.data', 'workorders.sqlite'));
+  const store = openWorkOrderStore(opts);
   const emitter = new EventEmitter();
   const notifiers = [...(opts.crewPublisher !== undefined ? [mqttCrewNotifier(opts.crewPublisher, lang)] : []), ...(opts.notifiers ?? [])];
-  const metrics = opts.metrics !== undefined ? createWorkOrderMetrics(opts.metrics, () => (store.db.open ? store.activeByStatus() : {})) : undefined;
+  const metrics = opts.metrics !== undefined ? createWorkOrderMetrics(opts.metrics, () => (store.open ? store.activeByStatus() : {})) : undefined;
   const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics);
   const knownCrews = new Set([...settings.crews.map((c) => c.id), ...settings.routes.map((r) => r.crew), settings.fallbackCrew]);
 
@@ -164,7 +162,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   function flushSnapshots(): void {
     if (snapshotTimer !== undefined) clearTimeout(snapshotTimer);
     snapshotTimer = undefined;
-    if (staleSnapshots.size === 0 || !store.db.open) return;
+    if (staleSnapshots.size === 0 || !store.open) return;
     const crews = [...staleSnapshots];
     staleSnapshots.clear();
     publishSnapshots(crews);

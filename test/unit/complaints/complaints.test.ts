@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashPhone, maskPhone } from '../../../src/complaints/phone.js';
 import { ComplaintValidationError, createWorkOrders, type WorkOrders } from '../../../src/workorders/component.js';
 import type { Actor } from '../../../src/workorders/permissions.js';
+import type { SqliteWorkOrderStore } from '../../../src/workorders/sqlite-store.js';
 import { fakeClock, signal, testRegistry } from '../workorders/fixtures.js';
 
 const H = 3_600_000;
@@ -39,7 +40,7 @@ describe('complaints', () => {
     expect(r.complaint.phoneMasked).toBe('138****5678');
     expect(r.complaint.phoneHash).toBe(hashPhone('13812345678', 'server-secret'));
     // The number is nowhere in clear.
-    const dump = JSON.stringify(wo.store.db.prepare('SELECT * FROM complaints').all());
+    const dump = JSON.stringify((wo.store as SqliteWorkOrderStore).db.prepare('SELECT * FROM complaints').all());
     expect(dump).not.toContain('12345678');
     const k = wo.kpis({ from: o.createdAt - H, to: clock.now() + H });
     expect(k.proactive).toBe(1);

@@ -6,6 +6,7 @@ import { createWorkOrders, type WorkOrders } from '../../../src/workorders/compo
 import type { WorkOrderEvent } from '../../../src/workorders/model.js';
 import type { Actor } from '../../../src/workorders/permissions.js';
 import { parseSettings } from '../../../src/workorders/settings.js';
+import { UniqueViolation } from '../../../src/workorders/store.js';
 import { fakeClock, signal, testRegistry } from './fixtures.js';
 
 const crew: Actor = { id: 'key-crew', role: 'crew', crew: 'lift-crew' };
@@ -83,7 +84,9 @@ describe('orders from signals', () => {
   it('the database refuses a second active order with the same key (unique partial index)', () => {
     const { wo } = make();
     const o = wo.onSignal(signal())!;
-    expect(() => wo.store.db.prepare(`INSERT INTO work_orders SELECT NULL, 'WO-X', source, open_key, rule_id, device_id, building, community, street, substation, kind, case_class, severity, priority, priority_score, title, description, message, evidence, status, crew, created_at, updated_at, count, last_seen, signal_active, cleared_at, ack_due_at, resolve_due_at, acknowledged_at, on_site_at, resolved_at, closed_at, escalation_level, reminders, last_reminder_at, reopen_count, rating, family, asset, port, signals, level_reminders, next_reminder_at FROM work_orders WHERE id = ?`).run(o.id)).toThrow(/UNIQUE/);
+    const { id: _id, code: _code, ...again } = o;
+    expect(() => wo.store.tx(() => wo.store.insert(again))).toThrow(UniqueViolation);
+    expect(wo.list({}).total).toBe(1);
   });
 });
 
@@ -340,7 +343,7 @@ describe('hand-over from rules (signalConsumer)', () => {
     wo.signalConsumer.apply(signal(), { origin: 'a', id: 1 });
     wo.signalConsumer.apply(signal(), { origin: 'a', id: 2 });
     wo.signalConsumer.settled!('a', 2);
-    expect(wo.store.db.prepare('SELECT origin, id FROM signal_handovers').all()).toEqual([{ origin: 'a', id: 2 }]);
+    expect([wo.store.handoverApplied('old', 1), wo.store.handoverApplied('a', 1), wo.store.handoverApplied('a', 2)]).toEqual([false, false, true]);
   });
 
   it('writes deliveries in the transaction of the change: a failed delivery row undoes the order, and the retry makes both once', async () => {
