@@ -16,7 +16,7 @@ import { renderDashboards } from '../../dashboards/index.js';
 import { readingToLines } from '../../src/storage/points.js';
 import { workOrderEventToPoint } from '../../src/workorders/influx.js';
 import { influxQuery } from '../support/influx-server.js';
-import { FIXTURE_DEVICES, FIXTURE_SPAN_MS, fixtureReadings, fixtureWorkOrderEvents, fx } from '../unit/dashboards/fixture.js';
+import { FIXTURE_DEVICES, FIXTURE_SPAN_MS, fixtureReadings, fixtureWorkOrderEvents, fx, MODELLED_FAULTY } from '../unit/dashboards/fixture.js';
 import { pointLine, queriesOf, substitute, variablesIn, type FoundQuery } from '../unit/dashboards/queries.js';
 import { simulatedDistrict } from '../unit/dashboards/simulated.js';
 import { escalated, leadTime, openOrders, proactiveRate, slaCompliance } from '../../dashboards/work-orders.js';
@@ -38,7 +38,7 @@ async function write(lines: string[]): Promise<void> {
 }
 
 /** The faulty device of each kind: the one whose panels must show data when selected alone. */
-const SELECTED: Record<string, string> = { 'precall-charging': fx('pile-1'), 'precall-heating': fx('hm-2'), 'precall-elevators': fx('lift-1') };
+const SELECTED: Record<string, string> = { 'precall-charging': fx('pile-1'), 'precall-heating': fx('hm-2'), 'precall-elevators': fx('lift-1'), ...MODELLED_FAULTY };
 
 function selection(d: Dashboard): Record<string, string> {
   const device = FIXTURE_DEVICES.find((t) => t.device === (SELECTED[d.uid ?? ''] ?? fx('hm-2')))!;

@@ -8,9 +8,10 @@ import { runSimulation } from './rules-harness.js';
 const [index, count] = process.argv.slice(2).map(Number) as [number, number];
 const DAY = 86_400_000;
 const t0 = Date.now();
-const run = runSimulation({ chargers: 300, heatMeters: 300, elevators: 300, durationMs: 7 * DAY, shard: { index, count } });
+const run = runSimulation({ chargers: 300, heatMeters: 300, elevators: 300, otherKinds: true, durationMs: 7 * DAY, shard: { index, count } });
 const out = {
   devices: run.sim.options.devices.length,
+  byKind: run.sim.options.devices.reduce<Record<string, number>>((n, d) => ({ ...n, [d.kind]: (n[d.kind] ?? 0) + 1 }), {}),
   fleet: run.registry.devices.size,
   readings: run.readings,
   rejected: run.rejected.slice(0, 20),

@@ -6,7 +6,12 @@
  * recent maintenance). Every payload is parsed by its kind's zod schema, so the fixture cannot
  * drift from what ingest accepts. Deterministic for a given `now`.
  */
-import { deviceKinds, type DeviceKind } from '../../../devices/index.js';
+import { DEVICE_KINDS, deviceKinds, type DeviceKind } from '../../../devices/index.js';
+import { kindSimulators, type KindSimulator } from '../../../simulator/kinds.js';
+import type { ActiveFault } from '../../../simulator/models/model.js';
+import { streamRng } from '../../../simulator/rng.js';
+import type { Fault } from '../../../simulator/scenario.js';
+import type { DeviceRecord } from '../../../src/registry/registry.js';
 import type { DeviceTags, Reading } from '../../../src/ingest/reading.js';
 import { NOTHING_DONE_YET, type WorkOrder, type WorkOrderEvent } from '../../../src/workorders/model.js';
 
@@ -40,6 +45,19 @@ export const FIXTURE_DEVICES: DeviceTags[] = [
   dev(fx('lift-1'), 'elevator', B2),
   dev(fx('lift-2'), 'elevator', B4),
 ];
+
+/**
+ * Kinds with hand-made readings above. Every other kind gets two devices driven by its own
+ * simulator (simulator/kinds.ts): a healthy one in B4 and, in B1, one with every fault type its
+ * simulator declares active over the whole span, so that its dashboard's fault panels see data.
+ */
+const HAND_MADE = new Set<DeviceKind>(['ebike-charger', 'heat-meter', 'elevator']);
+const MODELLED_KINDS = DEVICE_KINDS.filter((k) => !HAND_MADE.has(k));
+/** The faulty fixture device of a modelled kind, by the uid of the kind's dashboard. */
+export const MODELLED_FAULTY: Record<string, string> = Object.fromEntries(MODELLED_KINDS.map((k) => [deviceKinds[k].dashboardUid, fx(`${deviceKinds[k].fleet.idPrefix}-faulty`)]));
+for (const kind of MODELLED_KINDS) {
+  FIXTURE_DEVICES.push(dev(fx(`${deviceKinds[kind].fleet.idPrefix}-faulty`), kind, B1), dev(fx(`${deviceKinds[kind].fleet.idPrefix}-ok`), kind, B4));
+}
 
 const HOUR = 3_600_000;
 /** How far back the fixture goes, ms. */
@@ -158,9 +176,44 @@ function liftReadings(tags: DeviceTags, now: number, faulty: boolean): Reading[]
 }
 
 /** Every reading of the fixture district, oldest to newest per device. */
+/** Readings of a modelled kind's device from its behaviour model, every heartbeat over the span. */
+function modelledReadings(tags: DeviceTags, now: number, faulty: boolean): Reading[] {
+  const def = deviceKinds[tags.kind];
+  const sim: KindSimulator = kindSimulators[tags.kind];
+  const buildingInfo = { id: tags.building, name: tags.building, households: 36, floors: 6, elderlyResidents: 8, ...(tags.substation !== undefined ? { substation: tags.substation } : {}) };
+  const record = {
+    id: tags.device,
+    kind: tags.kind,
+    street: tags.street,
+    streetName: tags.street,
+    community: tags.community,
+    communityName: tags.community,
+    building: tags.building,
+    buildingName: tags.building,
+    entry: { id: tags.device, kind: tags.kind, secretHash: 'scrypt$1024$8$1$AAAA$AAAA', ...def.fleet.make(1, buildingInfo) },
+    buildingInfo,
+  } as DeviceRecord;
+  const step = def.heartbeatSeconds * 1000;
+  const start = now - NEWEST_AGE_MS - FIXTURE_SPAN_MS;
+  const rng = streamRng(1, `fixture:${tags.device}`);
+  const specs = faulty ? sim.faults.map((f) => f.parse({ type: (f.shape['type'] as { value: string }).value, target: { device: tags.device } }) as Fault) : [];
+  let state: unknown = sim.model.init(record, rng, start, 1);
+  let seq = 0;
+  const out: Reading[] = [];
+  for (let t = start + step; t <= now - NEWEST_AGE_MS; t += step) {
+    const faults: ActiveFault[] = specs.map((spec) => ({ spec, startMs: start, elapsedMs: t - start }));
+    const r = sim.model.step(state, { t, dtMs: step, rng, seed: 1, device: record, faults });
+    state = r.state;
+    for (const e of r.events as { ts: number }[]) out.push(reading(tags, e.ts, 'events', { ...e, seq: seq++ }));
+    if (r.telemetry !== undefined) out.push(reading(tags, t, 'telemetry', { ...r.telemetry, ts: t, seq: seq++ }));
+  }
+  return out;
+}
+
 export function fixtureReadings(now: number): Reading[] {
-  const [pile1, pile2, hm1, hm2, hm3, lift1, lift2] = FIXTURE_DEVICES as [DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags];
+  const [pile1, pile2, hm1, hm2, hm3, lift1, lift2, ...modelled] = FIXTURE_DEVICES as [DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, ...DeviceTags[]];
   return [
+    ...modelled.flatMap((tags, i) => modelledReadings(tags, now, i % 2 === 0)),
     ...pileReadings(pile1, now, true),
     ...pileReadings(pile2, now, false),
     ...meterReadings(hm1, now, false, false),
