@@ -4,14 +4,14 @@
  * scenario moments (fault started, complaint due). With imperfections on (the default) it also
  * passes every message through the device's sensors and link (simulator/imperfections.ts): some
  * values glitch, some messages are lost or doubled, a building's network drops out for a few
- * minutes and replays its buffer afterwards, piles see brief mains dips.
+ * minutes and replays its buffer afterwards, devices that notice them see brief mains dips.
  * Deterministic: the same devices, seed, start, scenarios and imperfections give the same
  * messages, whatever the steps `advanceTo` is called with.
  */
 import { deviceKinds, type DeviceKind } from '../devices/index.js';
 import type { DeviceRecord } from '../src/registry/registry.js';
-import { applySensorNoise, BuildingWindows, clockOffsetMs, imperfectionRates, jumble, newNoiseState, type ImperfectionOption, type ImperfectionRates, type NoiseState, type Window } from './imperfections.js';
-import { kindSimulators } from './kinds.js';
+import { applySensorNoise, BuildingWindows, clockOffsetMs, imperfectionRates, jumble, newNoiseState, type ImperfectionOption, type ImperfectionRates, type MainsDip, type NoiseState, type SensorNoise, type Window } from './imperfections.js';
+import { kindSimulators, type KindSimulator } from './kinds.js';
 import type { ActiveFault, BehaviourModel } from './models/model.js';
 import { hashUnit, streamRng, uniform, type Rng } from './rng.js';
 import type { ResolvedComplaint, ResolvedFault, ResolvedScenario } from './targets.js';
@@ -87,6 +87,9 @@ interface DeviceSim {
   seq: number;
   faults: ResolvedFault[];
   silent: boolean;
+  /** The kind's sensors and mains behaviour (simulator/kinds.ts). */
+  sensors?: SensorNoise;
+  mainsDip?: MainsDip;
   noise?: { state: NoiseState; rng: Rng };
   link?: LinkState;
 }
@@ -110,6 +113,7 @@ export class SimulationEngine {
     this.pendingComplaints = scenarios.map((s) => s.complaint).sort((a, b) => a.atMs - b.atMs);
     this.sims = options.devices.map((record) => {
       const model = MODELS[record.kind];
+      const registered: KindSimulator = kindSimulators[record.kind];
       const rng = streamRng(seed, `device:${record.id}`);
       const periodMs = deviceKinds[record.kind].heartbeatSeconds * 1000;
       // Spread devices over the period so the broker sees a steady stream, not bursts.
@@ -125,6 +129,8 @@ export class SimulationEngine {
         seq: 0,
         faults: allFaults.filter((f) => f.deviceIds.includes(record.id)),
         silent: false,
+        ...(registered.sensors !== undefined ? { sensors: registered.sensors } : {}),
+        ...(registered.mainsDip !== undefined ? { mainsDip: registered.mainsDip } : {}),
       };
       if (this.rates !== undefined) {
         // Own streams, so that the physics of a device reads the same with and without imperfections.
@@ -212,8 +218,8 @@ export class SimulationEngine {
     const evs = [...result.events] as ({ ts: number } & Record<string, unknown>)[];
     let telemetry = result.telemetry as Record<string, unknown> | undefined;
     if (this.rates !== undefined && !result.silent) {
-      if (kind === 'ebike-charger') telemetry = this.mainsDips(sim, prev, at, evs, telemetry);
-      if (telemetry !== undefined && sim.noise !== undefined) applySensorNoise(kind, telemetry, sim.noise.state, sim.noise.rng, at, this.rates);
+      if (sim.mainsDip !== undefined) telemetry = this.mainsDips(sim, sim.mainsDip, prev, at, evs, telemetry);
+      if (telemetry !== undefined && sim.noise !== undefined && sim.sensors !== undefined) applySensorNoise(sim.sensors, telemetry, sim.noise.state, sim.noise.rng, at, this.rates);
     }
     evs.sort((a, b) => a.ts - b.ts);
     const offset = sim.link?.offsetMs ?? 0;
@@ -225,8 +231,8 @@ export class SimulationEngine {
     }
   }
 
-  /** Brief mains dips at the pile's shed: a power-cut and a power-restored event, and a report inside a dip is on backup. */
-  private mainsDips(sim: DeviceSim, from: number, to: number, evs: ({ ts: number } & Record<string, unknown>)[], telemetry: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  /** Brief mains dips in the device's building (shared by every device there that notices them): the kind's events at the start and end, and a report inside a dip as the kind makes it. */
+  private mainsDips(sim: DeviceSim, dip: MainsDip, from: number, to: number, evs: ({ ts: number } & Record<string, unknown>)[], telemetry: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const r = this.rates!;
     const b = sim.record.building;
     let dips = this.dips.get(b);
@@ -235,10 +241,10 @@ export class SimulationEngine {
       this.dips.set(b, dips);
     }
     for (const w of dips.touching(from, to)) {
-      if (w.start > from && w.start <= to) evs.push({ ts: Math.round(w.start), code: 'power-cut', detail: 'mains dip' });
-      if (w.end > from && w.end <= to) evs.push({ ts: Math.round(w.end), code: 'power-restored', detail: 'mains back' });
+      if (w.start > from && w.start <= to) evs.push({ ts: Math.round(w.start), ...dip.cut });
+      if (w.end > from && w.end <= to) evs.push({ ts: Math.round(w.end), ...dip.restored });
     }
-    if (telemetry !== undefined && dips.at(to) !== undefined) return { ...telemetry, inputVoltageV: 0, powerCut: true };
+    if (telemetry !== undefined && dips.at(to) !== undefined) return dip.during(telemetry);
     return telemetry;
   }
 

@@ -4,14 +4,15 @@
  * the behaviour models so that the physics of a device is the same with and without them:
  *
  * - sensors: single-sample spikes and dropouts, values stuck for a few minutes, applied to a
- *   telemetry payload after the model made it (`SensorNoise`);
+ *   telemetry payload after the model made it (`applySensorNoise`, with the sensors each kind
+ *   registers in simulator/kinds.ts);
  * - links and supply: device clocks off by minutes, lost and duplicated messages, short network
  *   outages of a whole building (messages buffered and replayed, partly out of order, after the
- *   reconnect) and brief mains dips at charging sheds (`BuildingWindows`, used by the engine).
+ *   reconnect) and brief mains dips in a building, seen by the kinds that register how they
+ *   notice one (`BuildingWindows`, used by the engine).
  *
  * Lifts in inspection mode during maintenance visits are part of the elevator model itself.
  */
-import type { DeviceKind } from '../devices/index.js';
 import { normal, round, uniform, type Rng } from './rng.js';
 
 /** Rates and sizes of the imperfections. Every field is documented in docs/simulator.md. */
@@ -44,7 +45,7 @@ export interface ImperfectionRates {
   reconnectS: readonly [number, number];
   /** Share of neighbouring buffered messages delivered swapped after a reconnect. */
   replaySwapShare: number;
-  /** Mains dips a charging pile notices, per shed (building) per day. */
+  /** Mains dips a device notices (a charging pile, a pump drive), per building per day. */
   dipsPerShedDay: number;
   /** Dip length, seconds [min, max], log-uniform. */
   dipSeconds: readonly [number, number];
@@ -89,26 +90,36 @@ export function clockOffsetMs(rng: Rng, r: ImperfectionRates): number {
 
 // ---- sensors ------------------------------------------------------------------------------
 
-type Payload = Record<string, unknown>;
+export type Payload = Record<string, unknown>;
 
 /** A plausible one-sample spike of a value (the payload gives context, e.g. the rated speed). */
-type Spike = (v: number, rng: Rng, tel: Payload) => number;
+export type Spike = (v: number, rng: Rng, tel: Payload) => number;
 
-const sign = (rng: Rng) => (rng() < 0.5 ? -1 : 1);
-// PT1000 pairs of heat meters: spikes of a few kelvin (EMI on the leads), dropout 0.00 °C.
-const meterTemp: Spike = (v, rng) => v + sign(rng) * uniform(rng, 1, 10);
-// Ultrasonic flow: air bubbles give a zero sample or a spike.
-const meterFlow: Spike = (v, rng) => v * uniform(rng, 1.5, 3);
-const shedTemp: Spike = (v, rng) => v + sign(rng) * uniform(rng, 3, 20);
-// Socket NTCs of a pile: a spike of up to 80 K on one sample (well past the 80 °C cut-off);
-// an open NTC reads the bottom of its range.
-const socketTemp: Spike = (v, rng) => v + uniform(rng, 10, 80);
-const portPower: Spike = (v, rng) => v * uniform(rng, 1.2, 2);
-// Speed from the encoder while moving: a glitch reads up to 1.6 × rated for one sample.
-const carSpeed: Spike = (_v, rng, tel) => (tel.ratedSpeedMs as number) * uniform(rng, 1.1, 1.6);
+export const sign = (rng: Rng) => (rng() < 0.5 ? -1 : 1);
 
-const PORT_TEMP = Array.from({ length: 17 }, (_, i) => `t${i}`);
-const PORT_POWER = Array.from({ length: 17 }, (_, i) => `p${i}`);
+/**
+ * One sensor value of `obj` (the payload or one of its sub-units) through the sensor layer:
+ * spike, dropout (the `dropout` value: what the sensor reads when it reads nothing), stuck, or as
+ * measured. `key` names the sensor in the device's memory. Returns true when changed.
+ */
+export type Glitch = (obj: Payload, name: string, key: string, decimals: number, spike: Spike, dropout: number) => boolean;
+
+/**
+ * A kind's sensors, imperfect (simulator/kinds.ts `sensors`): passes each sensor value of a
+ * telemetry payload through `glitch`, then recomputes what the device derives from its sensors
+ * when something changed. Returns true when something changed.
+ */
+export type SensorNoise = (tel: Payload, glitch: Glitch) => boolean;
+
+/**
+ * What a brief mains dip looks like on a kind that notices one (simulator/kinds.ts `mainsDip`):
+ * the events it sends when the dip starts and ends, and a report made inside the dip.
+ */
+export interface MainsDip {
+  cut: Payload;
+  restored: Payload;
+  during(tel: Payload): Payload;
+}
 
 /** Per-device memory of the sensor layer: last reported values and values stuck until a time. */
 export interface NoiseState {
@@ -151,46 +162,11 @@ function glitch(obj: Payload, name: string, key: string, decimals: number, spike
 }
 
 /**
- * Apply sensor imperfections to a telemetry payload in place (the copy the engine publishes).
- * Returns true when something was changed.
+ * Apply a kind's sensor imperfections to a telemetry payload in place (the copy the engine
+ * publishes). Returns true when something was changed.
  */
-export function applySensorNoise(kind: DeviceKind, tel: Payload, state: NoiseState, rng: Rng, t: number, r: ImperfectionRates): boolean {
-  let changed = false;
-  switch (kind) {
-    case 'heat-meter':
-      changed = glitch(tel, 'supplyTempC', 'supply', 2, meterTemp, 0, tel, state, rng, t, r) || changed;
-      changed = glitch(tel, 'returnTempC', 'return', 2, meterTemp, 0, tel, state, rng, t, r) || changed;
-      changed = glitch(tel, 'flowM3h', 'flow', 4, meterFlow, 0, tel, state, rng, t, r) || changed;
-      break;
-    case 'ebike-charger':
-      changed = glitch(tel, 'ambientTempC', 'ambient', 1, shedTemp, -40, tel, state, rng, t, r);
-      for (const p of tel.ports as Payload[]) {
-        const n = p.port as number;
-        changed = glitch(p, 'tempC', PORT_TEMP[n]!, 1, socketTemp, -40, tel, state, rng, t, r) || changed;
-        // The port's power sample may be lost while charging.
-        if (p.state === 'charging') changed = glitch(p, 'powerW', PORT_POWER[n]!, 1, portPower, 0, tel, state, rng, t, r) || changed;
-      }
-      break;
-    case 'elevator':
-      if (tel.moving === true) changed = glitch(tel, 'speedMs', 'speed', 2, carSpeed, 0, tel, state, rng, t, r);
-      break;
-  }
-  if (changed) derive(kind, tel);
-  return changed;
-}
-
-/** Values the device computes from its sensors follow the glitched samples. */
-function derive(kind: DeviceKind, tel: Payload): void {
-  if (kind === 'heat-meter') {
-    const dt = round((tel.supplyTempC as number) - (tel.returnTempC as number), 2);
-    tel.deltaTK = dt;
-    (tel.status as Payload).negativeDeltaT = dt < 0;
-  } else if (kind === 'ebike-charger') {
-    for (const p of tel.ports as Payload[]) {
-      const v = p.voltageV as number;
-      p.currentA = v > 0 ? round((p.powerW as number) / v, 3) : 0;
-    }
-  }
+export function applySensorNoise(sensors: SensorNoise, tel: Payload, state: NoiseState, rng: Rng, t: number, r: ImperfectionRates): boolean {
+  return sensors(tel, (obj, name, key, decimals, spike, dropout) => glitch(obj, name, key, decimals, spike, dropout, tel, state, rng, t, r));
 }
 
 // ---- building-wide windows (network outages, mains dips) ---------------------------------

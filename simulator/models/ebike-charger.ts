@@ -14,6 +14,7 @@
  */
 import type { ChargerEvent, ChargerTelemetry, Port } from '../../devices/ebike-charger/schema.js';
 import type { DeviceRecord } from '../../src/registry/registry.js';
+import { sign, type MainsDip, type SensorNoise, type Spike } from '../imperfections.js';
 import { normal, round, uniform, type Rng } from '../rng.js';
 import type { Fault } from '../scenario.js';
 import { clamp, faultsOf, type ActiveFault, type BehaviourModel, type StepContext, type StepResult } from './model.js';
@@ -256,4 +257,37 @@ export const ebikeChargerModel: BehaviourModel<ChargerState, ChargerTelemetry, C
     return { ports: Array.from({ length: device.entry.ports ?? 10 }, () => ({ ...port })), ambientC, lastTotalW: 0, announced: [] };
   },
   step,
+};
+
+const shedTemp: Spike = (v, rng) => v + sign(rng) * uniform(rng, 3, 20);
+// Socket NTCs of a pile: a spike of up to 80 K on one sample (well past the 80 °C cut-off);
+// an open NTC reads the bottom of its range.
+const socketTemp: Spike = (v, rng) => v + uniform(rng, 10, 80);
+const portPower: Spike = (v, rng) => v * uniform(rng, 1.2, 2);
+const PORT_TEMP = Array.from({ length: 17 }, (_, i) => `t${i}`);
+const PORT_POWER = Array.from({ length: 17 }, (_, i) => `p${i}`);
+
+/** The pile's sensors, imperfect (simulator/imperfections.ts); each port's current follows its glitched power. */
+export const chargerSensors: SensorNoise = (tel, glitch) => {
+  let changed = glitch(tel, 'ambientTempC', 'ambient', 1, shedTemp, -40);
+  for (const p of tel.ports as Record<string, unknown>[]) {
+    const n = p.port as number;
+    changed = glitch(p, 'tempC', PORT_TEMP[n]!, 1, socketTemp, -40) || changed;
+    // The port's power sample may be lost while charging.
+    if (p.state === 'charging') changed = glitch(p, 'powerW', PORT_POWER[n]!, 1, portPower, 0) || changed;
+  }
+  if (changed) {
+    for (const p of tel.ports as Record<string, unknown>[]) {
+      const v = p.voltageV as number;
+      p.currentA = v > 0 ? round((p.powerW as number) / v, 3) : 0;
+    }
+  }
+  return changed;
+};
+
+/** A mains dip at the pile's shed: a power-cut and a power-restored event; a report inside the dip is on backup. */
+export const chargerMainsDip: MainsDip = {
+  cut: { code: 'power-cut', detail: 'mains dip' },
+  restored: { code: 'power-restored', detail: 'mains back' },
+  during: (tel) => ({ ...tel, inputVoltageV: 0, powerCut: true }),
 };

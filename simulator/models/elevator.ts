@@ -10,6 +10,7 @@
  */
 import type { ElevatorEvent, ElevatorFaultCode, ElevatorTelemetry } from '../../devices/elevator/schema.js';
 import type { DeviceRecord } from '../../src/registry/registry.js';
+import type { SensorNoise, Spike } from '../imperfections.js';
 import { normal, poisson, round, uniform, type Rng } from '../rng.js';
 import { clamp, faultsOf, type BehaviourModel, type StepContext, type StepResult } from './model.js';
 import { beijingHour } from './weather.js';
@@ -200,3 +201,9 @@ function firstServiceMs(t: number, rng: Rng): number {
   const day = Math.floor((t + 8 * 3_600_000) / DAY_MS) + 1 + Math.floor(rng() * 11);
   return day * DAY_MS - 8 * 3_600_000 + Math.floor((9 + rng() * 7) * 3_600_000);
 }
+
+// Speed from the encoder while moving: a glitch reads up to 1.6 × rated for one sample.
+const carSpeed: Spike = (_v, rng, tel) => (tel.ratedSpeedMs as number) * uniform(rng, 1.1, 1.6);
+
+/** The car's sensors, imperfect (simulator/imperfections.ts): the speed while moving. */
+export const elevatorSensors: SensorNoise = (tel, glitch) => (tel.moving === true ? glitch(tel, 'speedMs', 'speed', 2, carSpeed, 0) : false);

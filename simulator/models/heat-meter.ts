@@ -7,6 +7,7 @@
  */
 import type { HeatMeterEvent, HeatMeterTelemetry } from '../../devices/heat-meter/schema.js';
 import type { DeviceRecord } from '../../src/registry/registry.js';
+import { sign, type SensorNoise, type Spike } from '../imperfections.js';
 import { hashUnit, normal, round, uniform, type Rng } from '../rng.js';
 import { clamp, faultsOf, type BehaviourModel, type StepContext, type StepResult } from './model.js';
 import { inHeatingSeason, outdoorTempC } from './weather.js';
@@ -154,4 +155,22 @@ export const heatMeterModel: BehaviourModel<HeatMeterState, HeatMeterTelemetry, 
     };
   },
   step,
+};
+
+// PT1000 pairs of heat meters: spikes of a few kelvin (EMI on the leads), dropout 0.00 °C.
+const meterTemp: Spike = (v, rng) => v + sign(rng) * uniform(rng, 1, 10);
+// Ultrasonic flow: air bubbles give a zero sample or a spike.
+const meterFlow: Spike = (v, rng) => v * uniform(rng, 1.5, 3);
+
+/** The meter's sensors, imperfect (simulator/imperfections.ts); ΔT and its sign bit follow the glitched temperatures. */
+export const heatMeterSensors: SensorNoise = (tel, glitch) => {
+  let changed = glitch(tel, 'supplyTempC', 'supply', 2, meterTemp, 0);
+  changed = glitch(tel, 'returnTempC', 'return', 2, meterTemp, 0) || changed;
+  changed = glitch(tel, 'flowM3h', 'flow', 4, meterFlow, 0) || changed;
+  if (changed) {
+    const dt = round((tel.supplyTempC as number) - (tel.returnTempC as number), 2);
+    tel.deltaTK = dt;
+    (tel.status as Record<string, unknown>).negativeDeltaT = dt < 0;
+  }
+  return changed;
 };

@@ -2,8 +2,8 @@
  * The demo's bookkeeping, pure: which work order diagnosed which scripted fault, how long before
  * the resident's call, how many orders each fault cost, and which orders were wrong.
  *
- * Each scenario states its truth (`expect: { family, asset }`). A fault touches assets: its ports
- * (port faults), its devices, and, when the truth is about a building or a substation, the
+ * Each scenario states its truth (`expect: { family, asset }`). A fault touches assets: its
+ * sub-units (a fault naming one by its kind's sub-unit key, e.g. a pile's `port`), its devices, and, when the truth is about a building or a substation, the
  * buildings (and substations) of those devices. An order is
  * - the fault's diagnosis when its family is the expected one and its asset is one the fault
  *   touched of the expected type, opened after the fault began (the first such order is credited);
@@ -13,8 +13,10 @@
  * - a false alarm when it is about no faulty asset (or opened before the fault began).
  * Orders opened by resident complaints or by hand are none of these.
  */
+import { deviceKinds, isDeviceKind } from '../../devices/index.js';
 import type { ResolvedScenario } from '../../simulator/targets.js';
 import type { Asset } from '../rules/schema.js';
+import { portAssetId } from '../rules/signal.js';
 import type { WorkOrder } from '../workorders/index.js';
 
 export interface ScenarioOutcome {
@@ -74,16 +76,22 @@ interface Footprint {
   family: string;
 }
 
+/** The sub-unit a fault names on a device of this kind (the field its kind's sub-units are keyed by), if any. */
+function subUnitOf(spec: object, kind: string | undefined): unknown {
+  const key = kind !== undefined && isDeviceKind(kind) ? deviceKinds[kind].subUnits?.key : undefined;
+  return key !== undefined ? (spec as Record<string, unknown>)[key] : undefined;
+}
+
 /** The assets a scenario's faults touch. */
 function footprint(s: ResolvedScenario, lookup: DeviceLookup): Footprint {
   const touched = new Set<string>();
   const buildingWide = s.expect.asset === 'building' || s.expect.asset === 'substation';
   for (const f of s.faults) {
-    const port = 'port' in f.spec ? f.spec.port : undefined;
     for (const d of f.deviceIds) {
       touched.add(assetKey({ type: 'device', id: d }));
-      if (port !== undefined) touched.add(assetKey({ type: 'port', id: `${d}/p${port}` }));
       const info = lookup(d);
+      const unit = subUnitOf(f.spec, info?.kind);
+      if (typeof unit === 'number' || typeof unit === 'string') touched.add(assetKey({ type: 'port', id: portAssetId(d, unit) }));
       if (buildingWide && info !== undefined) touched.add(assetKey({ type: 'building', id: info.building }));
       if (s.expect.asset === 'substation' && info?.substation !== undefined) touched.add(assetKey({ type: 'substation', id: info.substation }));
     }
