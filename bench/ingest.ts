@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import { generateFleet } from '../src/registry/generate-fleet.js';
 import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
-import type { BenchDevice } from './payloads.js';
+import { BENCH_KINDS, type BenchDevice } from './payloads.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
 import type { ServerStats } from './server.js';
 
@@ -110,7 +110,7 @@ async function runOne(mode: Outcome['mode'], influx: InfluxServer, env: NodeJS.P
 
 function fleetDevices(fleet: ReturnType<typeof generateFleet>['fleet']): BenchDevice[] {
   const out: BenchDevice[] = [];
-  for (const s of fleet.streets) for (const c of s.communities) for (const b of c.buildings) for (const d of b.devices) out.push({ id: d.id, kind: d.kind as BenchDevice['kind'], ...(d.ports !== undefined ? { ports: d.ports } : {}) });
+  for (const s of fleet.streets) for (const c of s.communities) for (const b of c.buildings) for (const d of b.devices) if (BENCH_KINDS.has(d.kind)) out.push({ id: d.id, kind: d.kind, ...(d.ports !== undefined ? { ports: d.ports } : {}) });
   return out;
 }
 

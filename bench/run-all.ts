@@ -29,7 +29,7 @@ import { stringify } from 'yaml';
 import { generateFleet } from '../src/registry/generate-fleet.js';
 import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
-import type { BenchDevice } from './payloads.js';
+import { BENCH_KINDS, type BenchDevice } from './payloads.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
 import type { ServerSample, ServerStats } from './server.js';
 
@@ -288,7 +288,7 @@ function fleetDevices(fleet: ReturnType<typeof generateFleet>['fleet'], secrets:
   for (const s of fleet.streets)
     for (const c of s.communities)
       for (const b of c.buildings)
-        for (const d of b.devices) out.push({ id: d.id, kind: d.kind as BenchDevice['kind'], ...(d.ports !== undefined ? { ports: d.ports } : {}), secret: secrets.get(d.id)! });
+        for (const d of b.devices) if (BENCH_KINDS.has(d.kind)) out.push({ id: d.id, kind: d.kind, ...(d.ports !== undefined ? { ports: d.ports } : {}), secret: secrets.get(d.id)! });
   return out;
 }
 

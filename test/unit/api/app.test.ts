@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEVICE_KINDS } from '../../../devices/index.js';
 import { jsonSchemasFor } from '../../../devices/json-schemas.js';
 import { buildApp, type ApiDeps } from '../../../src/api/app.js';
 import { ApiError } from '../../../src/errors.js';
@@ -202,7 +203,7 @@ describe('device kinds', () => {
   it('lists the kinds', async () => {
     const { a } = await app();
     const res = await a.inject({ method: 'GET', url: '/api/device-kinds' });
-    expect(res.json().items.map((k: { kind: string }) => k.kind)).toEqual(['ebike-charger', 'heat-meter', 'elevator']);
+    expect(res.json().items.map((k: { kind: string }) => k.kind)).toEqual(DEVICE_KINDS);
     expect(res.json().items[0].subUnits).toEqual({ field: 'ports', key: 'port', measurement: 'ebike_charger_port' });
   });
 
@@ -219,7 +220,7 @@ describe('device kinds', () => {
     const { a } = await app();
     const res = await a.inject({ method: 'GET', url: '/api/device-kinds/toaster/schema' });
     expect(res.statusCode).toBe(404);
-    expect(res.json().error).toEqual({ code: 'PRECALL_ERR_KIND_NOT_FOUND', message: 'no device kind "toaster"; known kinds: ebike-charger, heat-meter, elevator' });
+    expect(res.json().error).toEqual({ code: 'PRECALL_ERR_KIND_NOT_FOUND', message: `no device kind "toaster"; known kinds: ${DEVICE_KINDS.join(', ')}` });
     expect((await a.inject({ method: 'GET', url: '/api/device-kinds/elevator/schema?channel=x' })).statusCode).toBe(400);
   });
 });
