@@ -38,9 +38,9 @@ export const ruleMessages = {
     zh: '{street} 多栋楼的 {devices} 台设备（{kinds} 类）同时失联，多为片区停电或运营商网络故障。请联系供电公司和网络运营商确认，并通知街道；恢复前这些设备的报警无法送达，需人工巡查电梯。',
     en: '{devices} devices of {kinds} kinds in many buildings of {street} stopped reporting at the same time; most likely an area power cut or a network operator outage. Ask the power supplier and the network operator, and tell the street office; until service is back their alarms cannot reach us, so check the lifts by hand.',
   },
-  'family.supply-loss.street.title': { zh: '{street} 片区充电桩停电', en: 'Charging sheds across {street} lost power' },
+  'family.supply-loss.street.title': { zh: '{street} 片区停电', en: 'Power cut across {street}' },
   'family.supply-loss.street.description': {
-    zh: '{street} 多个车棚的 {devices} 台充电桩同时报告断电，多为片区停电。请联系供电公司确认停电范围和恢复时间，并告知居民暂时无法充电。',
-    en: '{devices} charging piles at sheds across {street} reported a power cut at the same time: most likely an area power cut. Ask the power supplier about its extent and when power returns, and tell residents they cannot charge for now.',
+    zh: '{street} 多栋楼的 {devices} 台设备（{kinds} 类）同时报告市电中断，多为片区停电。请联系供电公司确认停电范围和恢复时间，通知街道，并告诉受影响楼栋的居民哪些设施暂停使用、何时恢复。',
+    en: '{devices} devices of {kinds} kinds in many buildings of {street} reported losing mains power at the same time: most likely an area power cut. Ask the power supplier about its extent and when power returns, tell the street office, and tell residents of the buildings affected what is out of use and until when.',
   },
 } satisfies Record<string, Entry>;
