@@ -7,8 +7,9 @@ import { parseCommandArgs } from './command-args.js';
 
 const HELP = `usage: precall fleet --devices N --out DIR [--seed N]
 
-Generates a fleet of N devices (charging piles, heat meters and elevators across Yanshan's
-streets and communities) and writes:
+Generates a fleet of N devices of every kind in each building across Yanshan's streets and
+communities, plus the stations that serve a group of buildings (those come on top of N), and
+writes:
   DIR/fleet.yaml         the fleet file for FLEET_FILE (device secrets stored as scrypt hashes)
   DIR/credentials.json   each device's id, kind and plaintext secret, and the passwords of the
                          two read-only MQTT accounts, crew-app (crews/#) and integration (device
@@ -36,8 +37,10 @@ export async function main(args: string[]): Promise<number> {
   const dir = resolve(values.out!);
   const { fleet, credentials } = generateFleet({ devices, seed });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'fleet.yaml'), `# precall fleet: ${devices} devices, generated ${new Date().toISOString()}\n${stringify(fleet)}`);
+  const made = credentials.devices.length;
+  const count = made === devices ? `${devices} devices` : `${made} devices: ${devices} in buildings and ${made - devices} shared by a group of buildings`;
+  writeFileSync(join(dir, 'fleet.yaml'), `# precall fleet: ${count}, generated ${new Date().toISOString()}\n${stringify(fleet)}`);
   writeFileSync(join(dir, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  console.log(`wrote ${join(dir, 'fleet.yaml')} and ${join(dir, 'credentials.json')} (${devices} devices; read-only accounts ${GENERATED_OPERATORS.map((o) => `"${o.username}"`).join(' and ')}, see README)`);
+  console.log(`wrote ${join(dir, 'fleet.yaml')} and ${join(dir, 'credentials.json')} (${count}; read-only accounts ${GENERATED_OPERATORS.map((o) => `"${o.username}"`).join(' and ')}, see README)`);
   return 0;
 }

@@ -48,15 +48,17 @@ export const FIXTURE_DEVICES: DeviceTags[] = [
 
 /**
  * Kinds with hand-made readings above. Every other kind gets two devices driven by its own
- * simulator (simulator/kinds.ts): a healthy one in B4 and, in B1, one with every fault type its
+ * simulator (simulator/kinds.ts): a healthy one in B4 and, in B2, one with every fault type its
  * simulator declares active over the whole span, so that its dashboard's fault panels see data.
+ * B2 is the building of hm-2, which the overview's one-building selection uses: the overview's
+ * per-kind panels (devices online, device events) then see every kind there.
  */
 const HAND_MADE = new Set<DeviceKind>(['ebike-charger', 'heat-meter', 'elevator']);
 const MODELLED_KINDS = DEVICE_KINDS.filter((k) => !HAND_MADE.has(k));
 /** The faulty fixture device of a modelled kind, by the uid of the kind's dashboard. */
 export const MODELLED_FAULTY: Record<string, string> = Object.fromEntries(MODELLED_KINDS.map((k) => [deviceKinds[k].dashboardUid, fx(`${deviceKinds[k].fleet.idPrefix}-faulty`)]));
 for (const kind of MODELLED_KINDS) {
-  FIXTURE_DEVICES.push(dev(fx(`${deviceKinds[kind].fleet.idPrefix}-faulty`), kind, B1), dev(fx(`${deviceKinds[kind].fleet.idPrefix}-ok`), kind, B4));
+  FIXTURE_DEVICES.push(dev(fx(`${deviceKinds[kind].fleet.idPrefix}-faulty`), kind, B2), dev(fx(`${deviceKinds[kind].fleet.idPrefix}-ok`), kind, B4));
 }
 
 const HOUR = 3_600_000;
@@ -175,7 +177,6 @@ function liftReadings(tags: DeviceTags, now: number, faulty: boolean): Reading[]
   return out;
 }
 
-/** Every reading of the fixture district, oldest to newest per device. */
 /** Readings of a modelled kind's device from its behaviour model, every heartbeat over the span. */
 function modelledReadings(tags: DeviceTags, now: number, faulty: boolean): Reading[] {
   const def = deviceKinds[tags.kind];
@@ -210,6 +211,7 @@ function modelledReadings(tags: DeviceTags, now: number, faulty: boolean): Readi
   return out;
 }
 
+/** Every reading of the fixture district, oldest to newest per device. */
 export function fixtureReadings(now: number): Reading[] {
   const [pile1, pile2, hm1, hm2, hm3, lift1, lift2, ...modelled] = FIXTURE_DEVICES as [DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, DeviceTags, ...DeviceTags[]];
   return [
