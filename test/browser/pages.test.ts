@@ -14,10 +14,15 @@
  * - axe-core: no serious or critical violation on any page; screenshots of every page at
  *   1280×800 and 360×740 under test-results/console/.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { DEVICE_KINDS, deviceKinds } from '../../devices/index.js';
+import { kindSimulators, type KindSimulator } from '../../simulator/kinds.js';
+import { streamRng } from '../../simulator/rng.js';
 import { linkSecret, signLink } from '../../src/api/links.js';
 import { axeViolations, DESKTOP, PHONE, pageProblems, screenshot, signIn, startConsoleHarness, type ConsoleHarness } from '../support/console-harness.js';
 
@@ -260,6 +265,51 @@ describe('district, device and KPIs', () => {
     const temp = page.locator('tr', { has: page.locator('th', { hasText: /^inputVoltageV$/ }) });
     expect(await temp.locator('td').allTextContents()).toEqual(['228', 'V']);
     await checkPage(page, 'device');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it.each(DEVICE_KINDS)('device page, kind %s: lists the fields of its last reading with the units of its kind', async (kind) => {
+    // The last device of the kind (the tests above use the first ones), one reading from its own
+    // behaviour model, published over MQTT with its own credentials.
+    const device = devices().filter((d) => d.kind === kind).at(-1)!;
+    expect(device, `the harness fleet has no ${kind}`).toBeDefined();
+    const step = deviceKinds[kind].heartbeatSeconds * 1000;
+    const t0 = Date.now() - 20 * step;
+    const { model }: KindSimulator = kindSimulators[kind];
+    const rng = streamRng(1, `device-page:${device.id}`);
+    let state: unknown = model.init(device, rng, t0, 1);
+    let telemetry: object | undefined;
+    let t = t0;
+    while (telemetry === undefined && t < Date.now()) {
+      t += step;
+      const r = model.step(state, { t, dtMs: step, rng, seed: 1, device, faults: [] });
+      state = r.state;
+      telemetry = r.telemetry;
+    }
+    expect(telemetry, `the ${kind} model sent no telemetry`).toBeDefined();
+    const payload = { ...telemetry, ts: t, seq: 1 } as Record<string, unknown>;
+    await h.publish(device.id, 'telemetry', payload);
+
+    const schema = JSON.parse(readFileSync(join(import.meta.dirname, `../../devices/${kind}/telemetry.schema.json`), 'utf8')) as { properties: Record<string, { unit?: string }> };
+    const withUnits = Object.entries(schema.properties).filter(([field, p]) => field !== 'ts' && p.unit !== undefined && typeof payload[field] === 'number');
+    expect(withUnits.length, `${kind} has no numeric field with a unit`).toBeGreaterThan(0);
+    const { context, page } = await h.page(DESKTOP);
+    const problems = pageProblems(page);
+    await signIn(page, h.base, 'li');
+    await page.goto(`${h.base}/devices/${encodeURIComponent(device.id)}`);
+    await page.getByRole('heading', { name: `设备 ${device.id}` }).waitFor();
+    for (const [field, p] of withUnits) {
+      const row = page.locator('tr', { has: page.locator('th', { hasText: new RegExp(`^${field}$`) }) });
+      expect(await row.locator('td').allTextContents(), field).toEqual([String(payload[field]), p.unit]);
+    }
+    // Sub-units (ports, pumps) get a table of their own, one row each.
+    const sub = deviceKinds[kind].subUnits;
+    if (sub !== undefined) {
+      const items = payload[sub.field] as unknown[];
+      expect(await page.locator(`table[data-table="${sub.field}"] tbody tr`).count()).toBe(items.length);
+    }
+    await screenshot(page, `device-${kind}`);
     expect(problems).toEqual([]);
     await context.close();
   });
