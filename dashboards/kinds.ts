@@ -8,6 +8,7 @@ import type { DeviceKind } from '../devices/index.js';
 import { chargingDashboard } from './charging.js';
 import { elevatorsDashboard } from './elevators.js';
 import { heatingDashboard } from './heating.js';
+import { waterDashboard } from '../devices/water-pump/dashboard.js';
 
 export interface KindDashboard {
   /** File name in dashboards/build/ (without .json). */
@@ -19,4 +20,5 @@ export const kindDashboards = {
   'ebike-charger': { file: 'charging', build: chargingDashboard },
   'heat-meter': { file: 'heating', build: heatingDashboard },
   elevator: { file: 'elevators', build: elevatorsDashboard },
+  'water-pump': { file: 'water', build: waterDashboard },
 } as const satisfies Record<DeviceKind, KindDashboard>;

@@ -6,12 +6,14 @@
 import { ebikeCharger } from './ebike-charger/index.js';
 import { elevator } from './elevator/index.js';
 import { heatMeter } from './heat-meter/index.js';
+import { waterPump } from './water-pump/index.js';
 import type { ComplaintCategorySpec, DeviceKindDefinition, Entry } from './define.js';
 
 export const deviceKinds = {
   'ebike-charger': ebikeCharger,
   'heat-meter': heatMeter,
   elevator,
+  'water-pump': waterPump,
 } as const satisfies Record<string, DeviceKindDefinition>;
 
 export type DeviceKind = keyof typeof deviceKinds;

@@ -12,6 +12,7 @@ import { chargerMainsDip, chargerSensors, ebikeChargerModel } from './models/ebi
 import { elevatorModel, elevatorSensors } from './models/elevator.js';
 import { heatMeterModel, heatMeterSensors } from './models/heat-meter.js';
 import type { BehaviourModel } from './models/model.js';
+import { waterPumpSimulator } from '../devices/water-pump/simulator.js';
 
 export interface KindSimulator {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each model's state type is private to it
@@ -28,4 +29,5 @@ export const kindSimulators = {
   'ebike-charger': { model: ebikeChargerModel, faults: [], sensors: chargerSensors, mainsDip: chargerMainsDip },
   'heat-meter': { model: heatMeterModel, faults: [], sensors: heatMeterSensors },
   elevator: { model: elevatorModel, faults: [], sensors: elevatorSensors },
+  'water-pump': waterPumpSimulator,
 } as const satisfies Record<DeviceKind, KindSimulator>;
