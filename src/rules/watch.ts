@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { watchFiles } from '../files/watch-files.js';
 import { DEVICE_KINDS } from '../../devices/index.js';
-import type { RuleLogger } from './engine.js';
+import type { RuleLogger } from './diagnostics.js';
 import { DEVICES_DIR, loadRuleBook, RulesFileError, type RuleBook } from './load.js';
 
 export interface RuleWatchOptions {
