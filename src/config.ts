@@ -93,6 +93,13 @@ export const EnvSchema = z.object({
   HTTP_TLS_KEY: optionalString,
   /** Directory for the outbox, rule state, work orders and broker persistence. */
   DATA_DIR: z.string().default('.data'),
+  /**
+   * PostgreSQL for the work orders (history, complaints, deliveries, applied signals), which
+   * several precall instances can share; unset = SQLite in DATA_DIR.
+   */
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  /** Longest wait for a PostgreSQL connection and for one statement, ms; precall's event loop waits with it. */
+  DATABASE_TIMEOUT_MS: positiveInt.max(10_000).default(5000),
   /** Fleet file (YAML) of streets, communities, buildings, devices and operators. */
   FLEET_FILE: optionalString,
   /** InfluxDB base URL; unset = run without InfluxDB (readings stay in the outbox). */

@@ -31,7 +31,7 @@ import { routeCrew } from './routing.js';
 import { deadlinesFor } from './sla.js';
 import { parseSettings, type WorkOrderSettings } from './settings.js';
 import { ACTIVE_STATUSES, assertTransition, isActive, stampFor } from './state-machine.js';
-import { openWorkOrderStore } from './open-store.js';
+import { openWorkOrderStore, type StoreLocation } from './open-store.js';
 import { isUniqueViolation, type ComplaintRow, type OrderFilter, type WorkOrderStore } from './store.js';
 
 /** What a tick decides on (escalation.ts, and closing after verification), read without the JSON columns. */
@@ -45,6 +45,8 @@ export interface WorkOrdersOptions {
   dbPath?: string;
   /** Used when dbPath is not given. */
   dataDir?: string;
+  /** PostgreSQL instead of SQLite (DATABASE_URL): see open-store.ts. */
+  database?: StoreLocation['database'];
   registry: Registry;
   /** Parsed WORKORDERS_FILE (see settings.ts); default: all defaults. */
   settings?: WorkOrderSettings;

@@ -24,7 +24,7 @@ export { headline } from './delivery/message.js';
 export { createWorkOrderMetrics, type WorkOrderMetrics } from './metrics.js';
 
 export interface FromConfigDeps {
-  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET'>;
+  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET'> & Partial<Pick<Config, 'DATABASE_URL' | 'DATABASE_TIMEOUT_MS'>>;
   registry: Registry;
   logger: Logger;
   clock?: () => number;
@@ -49,6 +49,7 @@ export function workOrdersFromConfig(deps: FromConfigDeps): WorkOrders {
   );
   const options: WorkOrdersOptions = {
     dataDir: config.dataDir,
+    ...(config.DATABASE_URL !== undefined ? { database: { url: config.DATABASE_URL, connectTimeoutMs: config.DATABASE_TIMEOUT_MS, statementTimeoutMs: config.DATABASE_TIMEOUT_MS } } : {}),
     registry: deps.registry,
     settings,
     lang: config.PRECALL_LANG,
