@@ -4,8 +4,9 @@
  * request or `maxAgeMs` in all. Times are wall-clock (`Date.now`), also in the demo, whose
  * simulated clock runs days in minutes.
  *
- * `MemorySessionStore` keeps sessions in this process: a restart signs everybody out, which is
- * acceptable for a console (sign in again) and keeps ids out of any file.
+ * `SessionStore` is what the server needs of a store; `SqliteSessionStore`
+ * (sqlite-session-store.ts) keeps sessions in DATA_DIR, so a restart signs nobody out. Login
+ * throttling and the demo's one-time tokens stay in the process: a restart forgets them.
  */
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../workorders/permissions.js';
@@ -34,6 +35,7 @@ export interface SessionStore {
   delete(id: string): void;
   /** Sign a user out everywhere (password changed, user removed). */
   deleteUser(username: string): void;
+  close(): void;
 }
 
 export interface SessionOptions {
@@ -42,79 +44,6 @@ export interface SessionOptions {
   /** Longest session, ms; default 12 h. */
   maxAgeMs?: number;
   now?: () => number;
-}
-
-export class MemorySessionStore implements SessionStore {
-  private readonly sessions = new Map<string, Session>();
-  /** Ids that timed out, so the next request hears "expired" rather than "unknown"; bounded. */
-  private readonly expired = new Set<string>();
-  private readonly now: () => number;
-  private readonly maxAgeMs: number;
-
-  constructor(private readonly opts: SessionOptions) {
-    this.now = opts.now ?? Date.now;
-    this.maxAgeMs = opts.maxAgeMs ?? 12 * 3_600_000;
-  }
-
-  get idleMs(): number {
-    return this.opts.idleMs;
-  }
-
-  create(s: Omit<Session, 'id' | 'createdAt' | 'lastSeenAt'>): Session {
-    this.sweep();
-    const at = this.now();
-    const session: Session = { ...s, id: randomBytes(32).toString('base64url'), createdAt: at, lastSeenAt: at };
-    this.sessions.set(session.id, session);
-    return session;
-  }
-
-  use(id: string): Session | 'expired' | undefined {
-    const s = this.sessions.get(id);
-    if (s === undefined) return this.expired.has(id) ? 'expired' : undefined;
-    const at = this.now();
-    if (at - s.lastSeenAt > this.opts.idleMs || at - s.createdAt > this.maxAgeMs) {
-      this.forget(id);
-      return 'expired';
-    }
-    s.lastSeenAt = at;
-    return s;
-  }
-
-  alive(id: string): boolean {
-    const s = this.sessions.get(id);
-    if (s === undefined) return false;
-    const at = this.now();
-    if (at - s.lastSeenAt > this.opts.idleMs || at - s.createdAt > this.maxAgeMs) {
-      this.forget(id);
-      return false;
-    }
-    return true;
-  }
-
-  delete(id: string): void {
-    this.sessions.delete(id);
-  }
-
-  deleteUser(username: string): void {
-    for (const [id, s] of this.sessions) if (s.username === username) this.sessions.delete(id);
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  private forget(id: string): void {
-    this.sessions.delete(id);
-    this.expired.add(id);
-    // Remember only recent expiries: enough to tell the person why they were signed out.
-    if (this.expired.size > 10_000) this.expired.delete(this.expired.values().next().value!);
-  }
-
-  /** Drop timed-out sessions so an idle console does not accumulate them. */
-  private sweep(): void {
-    const at = this.now();
-    for (const [id, s] of this.sessions) if (at - s.lastSeenAt > this.opts.idleMs || at - s.createdAt > this.maxAgeMs) this.forget(id);
-  }
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * `precall users add|list|remove|passwd`: console users in DATA_DIR/users.sqlite. Passwords are
  * read without echo on a terminal, or from the first line of standard input, and stored as scrypt
- * hashes. Works while `precall serve` runs: the server reads users at every sign-in and request.
+ * hashes. Works while `precall serve` runs: the server reads users at every sign-in and request,
+ * and `remove` and `passwd` end the user's sessions in DATA_DIR/sessions.sqlite at once.
  */
-import { ConfigError, loadConfig } from '../config.js';
+import { SqliteSessionStore, sessionsFile } from '../api/sqlite-session-store.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { hashSecret } from '../registry/secrets.js';
 import { SqliteUserStore, usersFile, UserExistsError, type UserStore } from '../users/store.js';
 import { Password, User, Username } from '../users/user.js';
@@ -19,7 +21,7 @@ Console users (kept in DATA_DIR/users.sqlite; the password as a scrypt hash only
   precall users add NAME --role ROLE [--crew CREW]   add a user; the password is asked for
   precall users list                                  list users and their roles
   precall users remove NAME                           remove a user (signed out at once)
-  precall users passwd NAME                           set a new password
+  precall users passwd NAME                           set a new password (signed out everywhere)
 
 Roles: ${ROLES.join(', ')}. A crew user needs --crew (a crew id from WORKORDERS_FILE).
 The password is read twice without echo on a terminal, else from the first line of standard input.`;
@@ -33,9 +35,9 @@ export async function main(args: string[], env: Record<string, string | undefine
   const parsed = parseCommandLine(`users ${sub}`, HELP, rest, { role: { type: 'string' }, crew: { type: 'string' } }, 1);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  let dataDir: string;
+  let config: Readonly<Config>;
   try {
-    dataDir = loadConfig(env).dataDir;
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -49,7 +51,17 @@ export async function main(args: string[], env: Record<string, string | undefine
     if (!n.success) console.error(`precall users ${sub}: ${name === undefined ? 'give the user name' : `user name "${name}": ${formatIssues(n.error).join('; ')}`}\n\n${HELP}`);
     return n.success ? n.data : undefined;
   };
+  const { dataDir } = config;
   const store: UserStore = new SqliteUserStore(usersFile(dataDir));
+  /** Ends the user's console sessions in DATA_DIR/sessions.sqlite, open live streams included. */
+  const signOut = (username: string) => {
+    const sessions = new SqliteSessionStore(sessionsFile(dataDir), { idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now });
+    try {
+      sessions.deleteUser(username);
+    } finally {
+      sessions.close();
+    }
+  };
   try {
     switch (sub) {
       case 'list': {
@@ -81,6 +93,7 @@ export async function main(args: string[], env: Record<string, string | undefine
           console.error(`precall users remove: no user named "${username}"`);
           return 1;
         }
+        signOut(username);
         console.log(`removed ${username}`);
         return 0;
       }
@@ -94,6 +107,7 @@ export async function main(args: string[], env: Record<string, string | undefine
         const password = await askPassword(`new password for ${username}: `);
         if (password === undefined) return 2;
         store.setPassword(username, hashSecret(password), now());
+        signOut(username);
         console.log(`password of ${username} changed`);
         return 0;
       }

@@ -1,7 +1,8 @@
 /**
  * The console's server side: users, sessions, sign-in tokens and crew links, the live stream, the
  * board, the texts and the browser app. Built by `operations()` next to the work orders;
- * `precall demo` asks it for a one-time sign-in URL.
+ * `precall demo` asks it for a one-time sign-in URL. Users and sessions are kept in DATA_DIR
+ * (users.sqlite, sessions.sqlite), so a restart signs nobody out.
  *
  *   routes behind keys/sessions (registered inside workOrdersApi): /api/board, /api/events
  *   public: /api/session, /auth/token, /auth/link/:code, /api/console/texts, the app's pages
@@ -16,7 +17,8 @@ import { orderReadingRoutes } from '../api/routes/order-readings.js';
 import { consoleTextRoutes } from '../api/routes/console-texts.js';
 import { eventRoutes, type LiveSource } from '../api/routes/events.js';
 import { sessionRoutes } from '../api/routes/session.js';
-import { LoginThrottle, MemorySessionStore, OneTimeTokens } from '../api/sessions.js';
+import { LoginThrottle, OneTimeTokens, type SessionStore } from '../api/sessions.js';
+import { SqliteSessionStore, sessionsFile } from '../api/sqlite-session-store.js';
 import type { DeviceLive } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
 import type { RuleBook } from '../rules/load.js';
@@ -59,6 +61,8 @@ export interface ConsoleDeps {
   links?: ReturnType<typeof crewLinks>;
   /** Default: DATA_DIR/users.sqlite. */
   users?: UserStore;
+  /** Default: DATA_DIR/sessions.sqlite (idle expiry CONSOLE_SESSION_IDLE_MINUTES, on the wall clock). */
+  sessions?: SessionStore;
   /** Wall clock for sessions, tokens and links (never the demo's simulated clock). Default Date.now. */
   wallClock?: () => number;
   /** Where the built app is; default console/dist. */
@@ -83,7 +87,7 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
   const { config } = deps;
   const wall = deps.wallClock ?? Date.now;
   const users = deps.users ?? new SqliteUserStore(usersFile(config.dataDir));
-  const sessions = new MemorySessionStore({ idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now: wall });
+  const sessions = deps.sessions ?? new SqliteSessionStore(sessionsFile(config.dataDir), { idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now: wall });
   const tokens = new OneTimeTokens(wall);
   const links = deps.links ?? crewLinks(config, wall);
   const web: SessionAuth = { sessions, users };
@@ -147,6 +151,9 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
     ],
     signInPath: (actor, ttlMs) => `/auth/token?t=${tokens.issue(actor, ttlMs)}`,
     crewLink: links.linkFor,
-    close: () => users.close(),
+    close: () => {
+      users.close();
+      sessions.close();
+    },
   };
 }

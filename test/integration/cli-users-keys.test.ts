@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiKeys } from '../../src/api/auth.js';
+import { SqliteSessionStore, sessionsFile } from '../../src/api/sqlite-session-store.js';
 import { loadConfig } from '../../src/config.js';
 import { verifySecret } from '../../src/registry/secrets.js';
 import { SqliteUserStore, usersFile } from '../../src/users/store.js';
@@ -46,8 +47,14 @@ describe('precall users', () => {
     expect(li.passwordHash).not.toContain('a long enough password');
     expect(verifySecret('a long enough password', li.passwordHash)).toBe(true);
 
+    // Sessions in DATA_DIR, as a running precall would have made them: passwd and remove end them.
+    const sessions = new SqliteSessionStore(sessionsFile(dataDir), { idleMs: 30 * 60_000 });
+    const liSession = sessions.create({ actor: { id: 'li', role: 'dispatcher' }, via: 'password', username: 'li' });
+    const zhangSession = sessions.create({ actor: { id: 'zhang', role: 'crew', crew: 'lift-crew' }, via: 'password', username: 'zhang' });
     expect(await precall(['users', 'passwd', 'li'], 'a brand new password\n')).toMatchObject({ code: 0 });
     expect(verifySecret('a brand new password', store.get('li')!.passwordHash)).toBe(true);
+    expect(sessions.use(liSession.id)).toBeUndefined();
+    expect(sessions.use(zhangSession.id)).toMatchObject({ username: 'zhang' });
 
     const dup = await precall(['users', 'add', 'li', '--role', 'viewer'], 'whatever password\n');
     expect(dup.code).toBe(1);
@@ -65,6 +72,8 @@ describe('precall users', () => {
     expect(await precall(['users', 'remove', 'zhang'])).toMatchObject({ code: 0 });
     expect((await precall(['users', 'remove', 'zhang'])).code).toBe(1);
     expect(store.list().map((u) => u.username)).toEqual(['li']);
+    expect(sessions.use(zhangSession.id)).toBeUndefined();
+    sessions.close();
     store.close();
   }, 240_000);
 });

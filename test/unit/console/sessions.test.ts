@@ -1,31 +1,51 @@
-/** Sessions, login throttling, one-time tokens and crew links: the pure parts of console sign-in. */
-import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+/** Sessions (the SQLite store on a fake clock), login throttling, one-time tokens and crew links: console sign-in below the HTTP layer. */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
 import { signLink, verifyLink } from '../../../src/api/links.js';
-import { LoginThrottle, MemorySessionStore, OneTimeTokens } from '../../../src/api/sessions.js';
+import { LoginThrottle, OneTimeTokens } from '../../../src/api/sessions.js';
+import { SqliteSessionStore, sessionsFile } from '../../../src/api/sqlite-session-store.js';
 
 const actor = { id: 'li', role: 'dispatcher' as const };
 
-describe('MemorySessionStore', () => {
+describe('SqliteSessionStore', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const tempFile = () => {
+    const d = mkdtempSync(join(tmpdir(), 'precall-sessions-'));
+    dirs.push(d);
+    return sessionsFile(d);
+  };
+
   it('keeps a used session alive and expires an idle one, saying so', () => {
     let t = 0;
-    const s = new MemorySessionStore({ idleMs: 30 * 60_000, now: () => t });
+    const s = new SqliteSessionStore(':memory:', { idleMs: 30 * 60_000, now: () => t });
     const a = s.create({ actor, via: 'password', username: 'li' });
     t = 29 * 60_000;
-    expect(s.use(a.id)).toMatchObject({ actor });
+    expect(s.use(a.id)).toMatchObject({ id: a.id, actor, username: 'li', via: 'password', createdAt: 0, lastSeenAt: t });
     t = 58 * 60_000; // 29 minutes after the last use: still fine
     expect(s.use(a.id)).not.toBe('expired');
+    expect(s.alive(a.id)).toBe(true);
     t = 89 * 60_000;
+    expect(s.alive(a.id)).toBe(false);
     expect(s.use(a.id)).toBe('expired');
     expect(s.use(a.id)).toBe('expired');
     expect(s.use('never-issued')).toBeUndefined();
+    s.close();
   });
+
   it('ends sessions after the longest lifetime even when used, and signs a user out everywhere', () => {
     let t = 0;
-    const s = new MemorySessionStore({ idleMs: 60_000, maxAgeMs: 120_000, now: () => t });
+    const s = new SqliteSessionStore(':memory:', { idleMs: 60_000, maxAgeMs: 120_000, now: () => t });
     const a = s.create({ actor, via: 'password', username: 'li' });
     const b = s.create({ actor, via: 'password', username: 'li' });
     const c = s.create({ actor: { id: 'wang', role: 'viewer' }, via: 'password', username: 'wang' });
+    const link = s.create({ actor: { id: 'link:lift-crew', role: 'crew', crew: 'lift-crew' }, via: 'link' });
     for (t = 50_000; t <= 100_000; t += 50_000) expect(s.use(a.id)).not.toBe('expired');
     t = 130_000;
     expect(s.use(a.id)).toBe('expired');
@@ -33,6 +53,65 @@ describe('MemorySessionStore', () => {
     s.deleteUser('li');
     expect(s.use(b.id)).toBeUndefined();
     expect(s.use(c.id)).toMatchObject({ username: 'wang' });
+    expect(s.use(link.id)).toEqual({ id: link.id, actor: { id: 'link:lift-crew', role: 'crew', crew: 'lift-crew' }, via: 'link', createdAt: 0, lastSeenAt: 0 });
+    s.delete(c.id);
+    expect(s.use(c.id)).toBeUndefined(); // signed out: unknown, not expired
+    s.close();
+  });
+
+  it('keeps sessions across a reopen of its file, with only the SHA-256 of the id in it', () => {
+    const file = tempFile();
+    let t = 1_000_000;
+    const first = new SqliteSessionStore(file, { idleMs: 30 * 60_000, now: () => t });
+    const a = first.create({ actor, via: 'password', username: 'li' });
+    const gone = first.create({ actor, via: 'token' });
+    t += 10 * 60_000;
+    first.use(a.id);
+    first.close();
+
+    t += 25 * 60_000; // 35 minutes after `gone` was made, 25 after `a` was last used
+    const second = new SqliteSessionStore(file, { idleMs: 30 * 60_000, now: () => t });
+    expect(second.use(a.id)).toMatchObject({ actor, username: 'li', createdAt: 1_000_000 });
+    expect(second.use(gone.id)).toBe('expired');
+    second.close();
+
+    const raw = new Database(file, { readonly: true });
+    const hashes = raw.prepare<[], { id_hash: Buffer }>('SELECT id_hash FROM sessions UNION ALL SELECT id_hash FROM ended_sessions').all().map((r) => r.id_hash.toString('hex'));
+    raw.close();
+    const sha = (id: string) => createHash('sha256').update(id).digest('hex');
+    expect(hashes.sort()).toEqual([sha(a.id), sha(gone.id)].sort());
+    const bytes = readFileSync(file).toString('latin1') + (existsSync(`${file}-wal`) ? readFileSync(`${file}-wal`).toString('latin1') : '');
+    expect(bytes).not.toContain(a.id);
+    expect(bytes).not.toContain(gone.id);
+  });
+
+  it('purges timed-out sessions when sessions are made, and forgets them once the longest lifetime has passed', () => {
+    const file = tempFile();
+    let t = 0;
+    const s = new SqliteSessionStore(file, { idleMs: 60_000, maxAgeMs: 600_000, now: () => t });
+    const old = Array.from({ length: 5 }, () => s.create({ actor, via: 'password', username: 'li' }));
+    expect(s.size).toBe(5);
+    t = 120_000; // all five idle for two minutes; the last sweep was at 0, so this create sweeps
+    const fresh = s.create({ actor, via: 'password', username: 'li' });
+    expect(s.size).toBe(1);
+    for (const o of old) expect(s.use(o.id)).toBe('expired');
+    t = 120_000 + 600_001; // the ended rows are older than the longest session: swept at the next create
+    s.use(fresh.id);
+    s.create({ actor, via: 'token' });
+    for (const o of old) expect(s.use(o.id)).toBeUndefined();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT count(*) AS n FROM ended_sessions').get()).toEqual({ n: 1 }); // `fresh`, which timed out at the use above
+    raw.close();
+    s.close();
+  });
+
+  it('refuses a file from a newer precall', () => {
+    const file = tempFile();
+    new SqliteSessionStore(file, { idleMs: 60_000 }).close();
+    const raw = new Database(file);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => new SqliteSessionStore(file, { idleMs: 60_000 })).toThrow(/schema version 99, newer than this precall knows/);
   });
 });
 
