@@ -34,7 +34,7 @@ import { redactUrl } from './redact.js';
 import { Registry } from './registry/registry.js';
 import { InfluxWriter } from './storage/influx-writer.js';
 import { Outbox } from './storage/outbox.js';
-import { secureDataDir } from './storage/data-dir.js';
+import { dataDirSecret, secureDataDir } from './storage/data-dir.js';
 import { RejectedStore } from './storage/rejected-store.js';
 
 /** A component with a lifecycle added by `extend` (rules engine, work orders, ...). */
@@ -221,6 +221,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     metrics,
     health,
     logger: logger.child({ component: 'http' }),
+    cookieSecret: dataDirSecret(config.dataDir, 'console-cookie.key'),
     plugins: [...(opts.plugins ?? []), ...(extension.plugins ?? [])],
   });
   // The one ordered list of everything with a lifecycle: started first to last, stopped last to

@@ -3,7 +3,7 @@
  * use `app.inject`). Route schemas are zod (fastify-type-provider-zod 6, made for zod 4), which
  * both validates requests and feeds the OpenAPI document served at `/docs`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifySwagger from '@fastify/swagger';
@@ -35,13 +35,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   // Cookies and CSRF tokens for the console's browser sessions (src/api/auth.ts): the CSRF
-  // secret lives in a signed httpOnly cookie, each token is bound to the session it was made for.
-  await app.register(fastifyCookie, { secret: randomBytes(32).toString('base64url') });
+  // secret lives in a signed httpOnly cookie, each token is bound to the session it was made for;
+  // both keys come from `cookieSecret`.
+  const key = deps.cookieSecret ?? randomBytes(32);
+  const derive = (use: string) => createHmac('sha256', key).update(use).digest('base64url');
+  await app.register(fastifyCookie, { secret: derive('cookie signature') });
   await app.register(fastifyCsrf, {
     cookieKey: 'precall_csrf',
     cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, signed: true },
     getUserInfo: (req) => req.cookies[SESSION_COOKIE] || NO_SESSION,
-    csrfOpts: { hmacKey: randomBytes(32).toString('base64url') },
+    csrfOpts: { hmacKey: derive('csrf token') },
   });
 
   await app.register(fastifySwagger, {

@@ -29,4 +29,10 @@ export interface ApiDeps {
   version?: string;
   /** PEM certificate and key: the app speaks HTTPS only (HTTP_TLS_CERT, HTTP_TLS_KEY). */
   https?: { cert: Buffer; key: Buffer };
+  /**
+   * Key of the console's signed cookies and CSRF tokens. precall keeps it in DATA_DIR, so an open
+   * page's token still works after a restart and on another precall of the same DATA_DIR; default
+   * a random one for this process.
+   */
+  cookieSecret?: Buffer;
 }

@@ -4,10 +4,9 @@
  * `base64url(JSON claims).base64url(HMAC-SHA256(claims))` with a secret precall keeps in
  * DATA_DIR; nothing is stored per link. Pure functions apart from `linkSecret`.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { dataDirSecret } from '../storage/data-dir.js';
 
 const LinkClaims = z.object({ crew: z.string().min(1), order: z.string().min(1), exp: z.number().int() }).strict();
 export type LinkClaims = z.infer<typeof LinkClaims>;
@@ -48,15 +47,5 @@ export function crewLinkUrl(publicUrl: string, claims: LinkClaims, secret: Buffe
 
 /** The link secret in DATA_DIR/console-link.key, made on first use (links survive restarts). */
 export function linkSecret(dataDir: string): Buffer {
-  const file = join(dataDir, 'console-link.key');
-  try {
-    const b = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-    if (b.length >= 32) return b;
-  } catch {
-    // not there yet: make one below
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32);
-  writeFileSync(file, `${secret.toString('base64url')}\n`, { mode: 0o600 });
-  return secret;
+  return dataDirSecret(dataDir, 'console-link.key');
 }

@@ -4,7 +4,8 @@
  * 0600. SQLite gives the -wal and -shm files it creates later the mode of their database file,
  * so once the databases are 0600 their companions are too.
  */
-import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DATA_DIR_MODE = 0o700;
@@ -29,4 +30,39 @@ export function secureDataDir(dir: string): string[] {
     if (entry.isFile()) tighten(join(dir, entry.name), DATA_FILE_MODE);
   }
   return problems;
+}
+
+/**
+ * A 256-bit secret kept in `DATA_DIR/<name>` (base64url), made on first use, so what it signs
+ * survives restarts and is shared by every precall on that DATA_DIR. Two processes making it at
+ * once agree: the file appears whole (written aside, then hard-linked into place), and the one
+ * that loses the race reads the winner's.
+ */
+export function dataDirSecret(dataDir: string, name: string): Buffer {
+  const file = join(dataDir, name);
+  const read = (): Buffer | undefined => {
+    try {
+      const b = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+      return b.length >= 32 ? b : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const kept = read();
+  if (kept !== undefined) return kept;
+  mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
+  const secret = randomBytes(32);
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(aside, `${secret.toString('base64url')}\n`, { mode: DATA_FILE_MODE });
+  try {
+    linkSync(aside, file);
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const theirs = read();
+    if (theirs === undefined) throw new Error(`${file} exists but holds no secret: delete it and start precall again`);
+    return theirs;
+  } finally {
+    unlinkSync(aside);
+  }
 }

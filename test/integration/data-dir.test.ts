@@ -51,7 +51,7 @@ describe('DATA_DIR', () => {
     }
     const files = readdirSync(dataDir);
     // The databases of every component, and their WAL companions.
-    expect(files).toEqual(expect.arrayContaining(['outbox.sqlite', 'workorders.sqlite', 'rule-state.db', 'broker.sqlite', 'left-over.json']));
+    expect(files).toEqual(expect.arrayContaining(['outbox.sqlite', 'workorders.sqlite', 'rule-state.db', 'broker.sqlite', 'users.sqlite', 'sessions.sqlite', 'console-cookie.key', 'console-link.key', 'left-over.json']));
     expect(mode(dataDir).toString(8)).toBe('700');
     for (const f of files) expect(`${f} ${mode(join(dataDir, f)).toString(8)}`).toBe(`${f} 600`);
   });

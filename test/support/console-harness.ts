@@ -39,6 +39,8 @@ export interface ConsoleHarness {
   dataDir: string;
   /** Publish as a device (its own credentials), QoS 1. */
   publish(deviceId: string, channel: 'telemetry' | 'events', payload: object): Promise<void>;
+  /** Stop precall and start a new one on the same DATA_DIR, ports and fleet (`precall` and `ops` are the new one's). */
+  restart(): Promise<void>;
   /** A fresh browser context (own cookies) and page at this size. */
   page(size?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }>;
   stop(): Promise<void>;
@@ -61,9 +63,13 @@ export async function startConsoleHarness(opts: { users: Pick<User, 'username' |
     {},
     { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0, HTTP_HOST: '127.0.0.1', HTTP_PORT: 0, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(workordersFile !== undefined ? { WORKORDERS_FILE: workordersFile } : {}), ...opts.env },
   );
-  let ops: Operations | undefined;
-  const precall = await createPrecall(config, { registry, logger: pino({ level: 'silent' }), processMetrics: false, extend: operations({ watchRules: false, onReady: (o) => (ops = o) }) });
-  const addr = await precall.start();
+  const launch = async (c: typeof config) => {
+    let ops: Operations | undefined;
+    const precall = await createPrecall(c, { registry, logger: pino({ level: 'silent' }), processMetrics: false, extend: operations({ watchRules: false, onReady: (o) => (ops = o) }) });
+    return { precall, ops: ops!, addr: await precall.start() };
+  };
+  const first = await launch(config);
+  const { addr } = first;
   const base = `http://127.0.0.1:${addr.http.port}`;
   const mqttUrl = `mqtt://127.0.0.1:${addr.mqtt!.port}`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
@@ -71,9 +77,9 @@ export async function startConsoleHarness(opts: { users: Pick<User, 'username' |
   const secret = (id: string) => credentials.devices.find((d) => d.id === id)!.secret;
   mkdirSync(SHOTS, { recursive: true });
 
-  return {
-    precall,
-    ops: ops!,
+  const h: ConsoleHarness = {
+    precall: first.precall,
+    ops: first.ops,
     registry,
     credentials,
     base,
@@ -88,6 +94,14 @@ export async function startConsoleHarness(opts: { users: Pick<User, 'username' |
       }
       await c.publishAsync(`devices/${deviceId}/${channel}`, JSON.stringify(payload), { qos: 1 });
     },
+    async restart() {
+      for (const c of clients.values()) await c.endAsync(true);
+      clients.clear();
+      await h.precall.stop();
+      const next = await launch({ ...config, HTTP_PORT: addr.http.port, MQTT_PORT: addr.mqtt!.port });
+      h.precall = next.precall;
+      h.ops = next.ops;
+    },
     async page(size = { width: 1280, height: 800 }) {
       const context = await browser.newContext({ viewport: size, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
       const page = await context.newPage();
@@ -96,10 +110,11 @@ export async function startConsoleHarness(opts: { users: Pick<User, 'username' |
     async stop() {
       for (const c of clients.values()) await c.endAsync(true);
       await browser.close();
-      await precall.stop();
+      await h.precall.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return h;
 }
 
 /** Sign in on the sign-in page, as a person does. */

@@ -3,6 +3,7 @@
  * Authorised like every API route (key or session); each event goes only to whom may see it
  * (crews: their own crew's orders, src/workorders/permissions.ts). A heartbeat every
  * `heartbeatMs` carries precall's clock and ends the stream once the session has timed out.
+ * Open streams end when precall stops, so that the HTTP server can close.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
@@ -21,7 +22,15 @@ export interface LiveSource {
 }
 
 export function eventRoutes(deps: { live: LiveSource; sessions?: SessionStore; heartbeatMs?: number }): FastifyPluginAsyncZod {
+  /** How to end each open stream. */
+  const open = new Set<() => void>();
   return async (app) => {
+    // A stream never ends by itself, and the HTTP server waits for every connection to end before
+    // it closes: end them when precall stops (browsers reconnect after `retry`).
+    app.addHook('preClose', (done) => {
+      for (const end of [...open]) end();
+      done();
+    });
     app.get(
       '/api/events',
       {
@@ -57,7 +66,13 @@ export function eventRoutes(deps: { live: LiveSource; sessions?: SessionStore; h
         const close = () => {
           clearInterval(beat);
           unsubscribe();
+          open.delete(end);
         };
+        const end = () => {
+          close();
+          res.end();
+        };
+        open.add(end);
         req.raw.on('close', close);
         res.on('close', close);
       },
