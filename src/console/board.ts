@@ -49,14 +49,19 @@ export function placeNames(registry: Registry): Map<string, PlaceNames> {
   return names;
 }
 
-/** The order fields a board row is made of (read alone for the board, src/workorders/store.ts activeFields, which also orders them: priority, then deadline). */
-export const BOARD_FIELDS = ['code', 'title', 'priority', 'status', 'kind', 'street', 'community', 'building', 'deviceId', 'port', 'crew', 'createdAt', 'ackDueAt', 'resolveDueAt', 'caseClass', 'acknowledgedAt', 'onSiteAt', 'escalationLevel'] as const satisfies readonly (keyof WorkOrder)[];
+/**
+ * The order fields a board row is made of (read alone for the board, src/workorders/store.ts
+ * activeFields, which also orders them: priority, then deadline); `ruleId` and `message` make
+ * the title in the reader's language (src/workorders/order-text.ts).
+ */
+export const BOARD_FIELDS = ['code', 'title', 'ruleId', 'message', 'priority', 'status', 'kind', 'street', 'community', 'building', 'deviceId', 'port', 'crew', 'createdAt', 'ackDueAt', 'resolveDueAt', 'caseClass', 'acknowledgedAt', 'onSiteAt', 'escalationLevel'] as const satisfies readonly (keyof WorkOrder)[];
 export type BoardSource = Pick<WorkOrder, (typeof BOARD_FIELDS)[number]>;
 
-export function boardRow(o: BoardSource, settings: WorkOrderSettings): BoardRow {
+/** The row of an order; `title` in the reader's language when it was made for one (default: as stored). */
+export function boardRow(o: BoardSource, settings: WorkOrderSettings, title: string = o.title): BoardRow {
   return {
     code: o.code,
-    title: o.title,
+    title,
     priority: o.priority,
     status: o.status,
     kind: o.kind,

@@ -26,6 +26,7 @@ import type { InfluxRow } from '../storage/influxql.js';
 import { SqliteUserStore, usersFile, type UserStore } from '../users/store.js';
 import type { WorkOrders } from '../workorders/component.js';
 import type { Actor } from '../workorders/permissions.js';
+import { orderTexts } from '../workorders/order-text.js';
 import { consoleAppRoutes } from './app-routes.js';
 import { boardRow } from './board.js';
 import type { LiveEvent } from './live.js';
@@ -91,10 +92,11 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
   const tokens = new OneTimeTokens(wall);
   const links = deps.links ?? crewLinks(config, wall);
   const web: SessionAuth = { sessions, users };
+  const texts = orderTexts(deps.registry);
 
   const live: LiveSource = {
     now: deps.now,
-    subscribe(listener) {
+    subscribe(listener, lang) {
       const offOrders = deps.workOrders.onEvent((e) => {
         // Folded repeats change nothing a person acts on; they would only flood the stream.
         if (e.type === 'folded') return;
@@ -103,7 +105,7 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
           stream: 'order',
           type: e.type,
           at: e.at,
-          row: boardRow(e.order, deps.workOrders.settings),
+          row: boardRow(e.order, deps.workOrders.settings, lang !== undefined ? texts.title(lang, e.order) : e.order.title),
           ...(extra.from !== undefined ? { from: extra.from } : {}),
           ...(extra.to !== undefined ? { to: extra.to } : {}),
           ...(extra.actor !== undefined ? { actor: extra.actor } : {}),

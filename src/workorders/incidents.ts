@@ -40,6 +40,7 @@ export function signalEntry(s: Signal, score: number, role: OrderSignal['role'],
     ...(s.devices !== undefined ? { devices: s.devices } : {}),
     role,
     title,
+    message: s.message,
     severity: s.severity,
     caseClass: s.caseClass,
     score,
@@ -76,6 +77,7 @@ export function withRaised(signals: OrderSignal[], s: Signal, score: number, rol
     severity: s.severity,
     caseClass: s.caseClass,
     title,
+    message: s.message,
     ...(prev.active ? {} : { raisedAt: now }),
     ...(s.devices !== undefined ? { devices: s.devices } : {}),
   };
@@ -134,11 +136,11 @@ const ALSO_SEEN_ITEMS = 4;
  * how many devices when more than one (a shed's piles gone silent). Undefined when nothing else
  * was seen.
  */
-export function alsoSeen(lang: Lang, signals: OrderSignal[], headlineRuleId: string | null): string | undefined {
+export function alsoSeen(lang: Lang, signals: OrderSignal[], headlineRuleId: string | null, titleOf: (x: OrderSignal) => string = (x) => x.title): string | undefined {
   const byRule = new Map<string, { title: string; devices: Set<string> }>();
   for (const x of signals) {
     if (x.ruleId === headlineRuleId) continue;
-    const g = byRule.get(x.ruleId) ?? { title: x.title, devices: new Set<string>() };
+    const g = byRule.get(x.ruleId) ?? { title: titleOf(x), devices: new Set<string>() };
     for (const d of x.devices ?? (x.deviceId !== null ? [x.deviceId] : [])) g.devices.add(d);
     byRule.set(x.ruleId, g);
   }

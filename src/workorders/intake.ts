@@ -11,10 +11,10 @@
  * A clear marks the signal inactive; the order verifies once none of its signals is active.
  * Runs inside the component's write transaction; returns the events for the component to emit.
  */
-import { placeLabels, renderRuleMessage, type Lang } from '../i18n/catalogue.js';
+import type { Lang } from '../i18n/catalogue.js';
 import type { Registry } from '../registry/registry.js';
 import { incidentKey, portAssetId, type Consequence, type Signal } from '../rules/signal.js';
-import { alsoSeen, appendEvidence, higherPriority, isUpgrade, legacyKey, signalEntry, tightenedDeadlines, withCleared, withRaised } from './incidents.js';
+import { appendEvidence, higherPriority, isUpgrade, legacyKey, signalEntry, tightenedDeadlines, withCleared, withRaised } from './incidents.js';
 import type { OrderSignal, Source, Status, WorkOrder, WorkOrderEvent } from './model.js';
 import { NOTHING_DONE_YET } from './model.js';
 import { SYSTEM, type Actor } from './permissions.js';
@@ -24,6 +24,7 @@ import { nextReminderAt } from './reminders.js';
 import { routeCrew } from './routing.js';
 import type { WorkOrderSettings } from './settings.js';
 import { deadlinesFor } from './sla.js';
+import { describeOrder, diagnosisText } from './order-text.js';
 import type { NewOrder, WorkOrderStore } from './store.js';
 
 export interface IntakeDeps {
@@ -49,19 +50,10 @@ export function createSignalIntake(deps: IntakeDeps) {
     return priorityOf({ kind: s.kind, severity: s.severity, caseClass: s.caseClass, building: s.building, deviceId: s.deviceId, substation: s.substation, fireRisk: s.fireRisk }, registry);
   }
 
-  /** Title and description of a diagnosis, with the names crews know for the place. */
-  function diagnosisText(d: { deviceId?: string | undefined; building: string; kind: string; ruleId: string; message: Signal['message'] }): { title: string; description: string } {
-    const place = d.deviceId !== undefined ? registry.device(d.deviceId) : registry.buildings.get(d.building)?.devices[0];
-    return renderRuleMessage(lang, d.message, { kind: d.kind, building: d.building, ruleId: d.ruleId, ...(place !== undefined ? { labels: placeLabels(lang, place) } : {}) });
-  }
-
-  /** The order's description: its headline diagnosis, then what else was seen. */
-  function describe(o: Pick<WorkOrder, 'deviceId' | 'building' | 'kind' | 'ruleId' | 'message' | 'signals' | 'description'>): string {
-    if (o.ruleId === null || o.kind === null) return o.description;
-    const head = diagnosisText({ deviceId: o.deviceId ?? undefined, building: o.building, kind: o.kind, ruleId: o.ruleId, message: o.message }).description;
-    const more = alsoSeen(lang, o.signals, o.ruleId);
-    return more === undefined ? head : `${head}\n${more}`;
-  }
+  /** Title and description of a signal's diagnosis (order-text.ts). */
+  const signalText = (s: Signal) => diagnosisText(lang, registry, s);
+  /** The order's description: its headline diagnosis, then what else was seen (order-text.ts). */
+  const describe = (o: Parameters<typeof describeOrder>[2]) => describeOrder(lang, registry, o);
 
   const portOf = (s: Signal) => (s.asset.type === 'port' ? (s.port ?? null) : null);
 
@@ -259,7 +251,7 @@ export function createSignalIntake(deps: IntakeDeps) {
   function raise(s: Signal): Result {
     const now = clock();
     const p = signalPriority(s);
-    const text = diagnosisText(s);
+    const text = signalText(s);
     const found = activeIncident(s);
     if (found !== undefined) {
       const { order: o, adopt } = found;

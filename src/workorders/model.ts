@@ -36,6 +36,9 @@ const EvidenceItem = z.object({
  * cause explains (`consequence`, e.g. a pile silent during its shed's power cut). The order
  * verifies only when none is active any more.
  */
+/** A diagnosis as the rule engine wrote it: the catalogue id of its text and the params to fill in. */
+export const DiagnosisMessage = z.object({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) });
+
 export const OrderSignal = z.object({
   key: z.string(),
   ruleId: z.string(),
@@ -47,6 +50,8 @@ export const OrderSignal = z.object({
   role: z.enum(['own', 'consequence']),
   /** This signal's own diagnosis, one line in the order's language (for "also seen"). */
   title: z.string(),
+  /** The signal's message, to say `title` in another language (src/workorders/order-text.ts); missing on signals kept before it was. */
+  message: DiagnosisMessage.optional(),
   severity: z.string(),
   caseClass: CaseClass,
   /** Priority score of this signal on its own (severity + case class + impact). */
@@ -90,7 +95,7 @@ export const WorkOrder = z.object({
   priorityScore: z.number(),
   title: z.string(),
   description: z.string(),
-  message: z.object({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) }),
+  message: DiagnosisMessage,
   /** Readings behind the order, newest last, from every rule that saw the problem (capped). */
   evidence: z.array(EvidenceItem),
   /** Every rule signal folded into the order, active or cleared. */

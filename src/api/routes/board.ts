@@ -12,7 +12,9 @@ import type { Registry } from '../../registry/registry.js';
 import type { WorkOrders } from '../../workorders/component.js';
 import { Kind, Status } from '../../workorders/model.js';
 import type { ActiveFilter } from '../../workorders/store.js';
+import { orderTexts } from '../../workorders/order-text.js';
 import { requireRole } from '../auth.js';
+import { TextLang } from '../query.js';
 
 /** `crew=-`: the orders no crew has (crew ids start with a letter or digit). */
 export const NO_CREW = '-';
@@ -24,6 +26,7 @@ export const BoardQuery = z.object({
   status: Status.optional(),
   crew: z.string().optional().meta({ description: 'Crew id, or `-` for the orders without a crew' }),
   limit: z.coerce.number().int().min(1).optional().meta({ description: 'Most rows returned (the first by priority then deadline); default all' }),
+  lang: TextLang,
 });
 
 export const Board = z.object({
@@ -42,6 +45,7 @@ export const Board = z.object({
 
 export function boardRoutes(deps: { workOrders: WorkOrders; registry: Registry; now: () => number }): FastifyPluginAsyncZod {
   const names = placeNames(deps.registry);
+  const texts = orderTexts(deps.registry);
   const buildings = Object.fromEntries([...names].map(([id, n]) => [id, { name: n.building, community: n.community }]));
   const streets = deps.registry.fleet.streets.map((s) => ({ id: s.id, name: s.name, communities: s.communities.map((c) => ({ id: c.id, name: c.name })) }));
   return async (app) => {
@@ -68,7 +72,8 @@ export function boardRoutes(deps: { workOrders: WorkOrders; registry: Registry; 
           const filter: ActiveFilter = { ...scope, street: q.street, community: q.community, kind: q.kind, status: q.status, crew: q.crew === NO_CREW ? null : q.crew };
           body.total = store.activeCount(scope);
           body.matching = store.activeCount(filter);
-          body.rows = store.activeFields(BOARD_FIELDS, filter, q.limit).map((o) => boardRow(o, settings));
+          const lang = q.lang;
+          body.rows = store.activeFields(BOARD_FIELDS, filter, q.limit).map((o) => boardRow(o, settings, lang !== undefined ? texts.title(lang, o) : o.title));
           const crewIds = new Set([...settings.crews.map((c) => c.id), ...store.activeCrews(scope)]);
           body.crews = [...crewIds].sort().map((id) => ({ id, name: settings.crews.find((c) => c.id === id)?.name || id }));
         }

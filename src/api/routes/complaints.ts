@@ -7,6 +7,8 @@ import { requireRole } from '../auth.js';
 import { callerSentence } from '../../complaints/caller.js';
 import { slaFor } from '../../workorders/settings.js';
 import { ErrorBody } from '../../errors.js';
+import type { Registry } from '../../registry/registry.js';
+import { orderTexts } from '../../workorders/order-text.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody };
 
@@ -27,8 +29,9 @@ export const ComplaintView = z.object({
 
 const view = ({ phoneHash: _h, orderId: _o, ...c }: { phoneHash: string | null; orderId: number } & z.infer<typeof ComplaintView>) => c;
 
-export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPluginAsyncZod {
+export function complaintRoutes(deps: { workOrders: WorkOrders; registry?: Registry }): FastifyPluginAsyncZod {
   const wo = deps.workOrders;
+  const texts = deps.registry !== undefined ? orderTexts(deps.registry) : undefined;
   return async (app) => {
     app.post(
       '/api/complaints',
@@ -38,7 +41,7 @@ export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
           tags: ['complaints'],
           summary: 'Record a resident complaint; links it to the open or recent order, or opens a reactive one',
           body: ComplaintInput,
-          querystring: z.object({ lang: z.enum(['zh', 'en']).optional().meta({ description: 'Language of callerSentence; default PRECALL_LANG' }) }),
+          querystring: z.object({ lang: z.enum(['zh', 'en']).optional().meta({ description: 'Language of callerSentence and of the order title; default PRECALL_LANG (the title as written)' }) }),
           response: {
             201: z.object({
               complaint: ComplaintView,
@@ -57,7 +60,7 @@ export function complaintRoutes(deps: { workOrders: WorkOrders }): FastifyPlugin
         const sentence = callerSentence(req.query.lang ?? wo.lang, o, r.linked, slaFor(wo.settings, o.caseClass).metBy, crewName);
         return reply.code(201).send({
           complaint: view(r.complaint),
-          order: { code: o.code, status: o.status, source: o.source, createdAt: o.createdAt, resolveDueAt: o.resolveDueAt, crew: o.crew, title: o.title },
+          order: { code: o.code, status: o.status, source: o.source, createdAt: o.createdAt, resolveDueAt: o.resolveDueAt, crew: o.crew, title: req.query.lang !== undefined && texts !== undefined ? texts.title(req.query.lang, o) : o.title },
           linked: r.linked,
           callerSentence: sentence,
         });

@@ -6,17 +6,22 @@
  * Open streams end when precall stops, so that the HTTP server can close.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorBody } from '../../errors.js';
 import { LiveEvent } from '../../console/live.js';
 import { maySee, type Actor } from '../../workorders/permissions.js';
 import { requireRole } from '../auth.js';
+import type { Lang } from '../../i18n/catalogue.js';
+import { TextLang } from '../query.js';
 import type { SessionStore } from '../sessions.js';
 
 /** Where the stream's events come from. */
 export interface LiveSource {
-  /** Subscribe; returns the unsubscribe function. `crew` is the order's crew, null for device events. */
-  subscribe(listener: (e: LiveEvent, crew: string | null) => void): () => void;
+  /**
+   * Subscribe; returns the unsubscribe function. `crew` is the order's crew, null for device
+   * events; `lang`, the language of the rows' titles (default: as stored).
+   */
+  subscribe(listener: (e: LiveEvent, crew: string | null) => void, lang?: Lang): () => void;
   /** precall's clock, epoch ms. */
   now(): number;
 }
@@ -38,6 +43,7 @@ export function eventRoutes(deps: { live: LiveSource; sessions?: SessionStore; h
         schema: {
           tags: ['console'],
           summary: 'Live stream (text/event-stream): order opened/moved/escalated/upgraded, complaint linked, device online/offline, clock',
+          querystring: z.object({ lang: TextLang }),
           response: { 200: LiveEvent.meta({ description: 'Each `data:` line is one of these (JSON)' }), 401: ErrorBody, 403: ErrorBody },
         },
       },
@@ -54,7 +60,7 @@ export function eventRoutes(deps: { live: LiveSource; sessions?: SessionStore; h
         const unsubscribe = deps.live.subscribe((e, crew) => {
           if (e.stream === 'order' && !maySee(actor, { crew })) return;
           send(e);
-        });
+        }, req.query.lang);
         const beat = setInterval(() => {
           if (sessionId !== undefined && deps.sessions !== undefined && !deps.sessions.alive(sessionId)) {
             res.write('event: expired\ndata: {}\n\n');

@@ -17,6 +17,9 @@ import type { Registry } from '../../registry/registry.js';
 import { actionsFor, listRefusal, type Actor } from '../../workorders/permissions.js';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
 import { apiErrorHandler } from '../error-handler.js';
+import { orderTexts } from '../../workorders/order-text.js';
+import type { Lang } from '../../i18n/catalogue.js';
+import { TextLang } from '../query.js';
 import { authenticate, csrfForSessions, keyFromRequest, requireRole, type ApiKeys, type SessionAuth } from '../auth.js';
 import { complaintRoutes } from './complaints.js';
 import { kpiRoutes } from './kpis.js';
@@ -28,7 +31,7 @@ export interface WorkOrdersApiDeps {
   rateLimitPerMinute?: number;
   /** Console sessions, accepted besides API keys (with CSRF tokens on state changes). */
   web?: SessionAuth;
-  /** The fleet, for place names in order details. */
+  /** The fleet, for place names in order details and titles in the reader's language (`?lang=`; without the fleet, titles are as stored). */
   registry?: Registry;
   /** precall's clock (simulated in the demo): the KPIs' default window ends at it. Default Date.now. */
   clock?: () => number;
@@ -65,6 +68,7 @@ const ListQuery = z.object({
   to: z.coerce.number().int().optional().meta({ description: 'Created before, epoch ms' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
+  lang: TextLang,
 });
 
 export const TransitionBody = z
@@ -91,6 +95,8 @@ const PlaceView = z.object({
 export function workOrderRoutes(deps: { workOrders: WorkOrders; registry?: Registry }): FastifyPluginAsyncZod {
   const wo = deps.workOrders;
   const names = deps.registry !== undefined ? placeNames(deps.registry) : new Map<string, PlaceNames>();
+  const texts = deps.registry !== undefined ? orderTexts(deps.registry) : undefined;
+  const inLang = (lang: Lang | undefined, o: WorkOrder): WorkOrder => (lang !== undefined && texts !== undefined ? texts.order(lang, o) : o);
   const placeOf = (o: WorkOrder): z.infer<typeof PlaceView> => {
     const n = names.get(o.building);
     return { streetName: n?.street ?? o.street, communityName: n?.community ?? o.community, buildingName: n?.building ?? o.building, crewName: o.crew === null ? null : wo.settings.crews.find((c) => c.id === o.crew)?.name || o.crew, dueMetBy: slaFor(wo.settings, o.caseClass).metBy };
@@ -103,9 +109,11 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders; registry?: Regis
         schema: { tags: ['work orders'], summary: 'List and filter work orders (a crew sees only its crew’s; a call-taker lists one building)', querystring: ListQuery, response: { 200: z.object({ total: z.number(), items: z.array(WorkOrder) }), ...errors } },
       },
       async (req) => {
-        const refused = listRefusal(actorOf(req), req.query);
+        const { lang, ...filter } = req.query;
+        const refused = listRefusal(actorOf(req), filter);
         if (refused !== undefined) throw new WorkOrderError('PRECALL_ERR_AUTH_ROLE', refused);
-        return wo.list(req.query, actorOf(req));
+        const page = wo.list(filter, actorOf(req));
+        return { ...page, items: page.items.map((o) => inLang(lang, o)) };
       },
     );
     app.get(
@@ -116,6 +124,7 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders; registry?: Regis
           tags: ['work orders'],
           summary: 'One work order with its audit history, complaints and delivery log',
           params: z.object({ code: z.string() }),
+          querystring: z.object({ lang: TextLang }),
           response: {
             200: z.object({
               order: WorkOrder,
@@ -134,7 +143,7 @@ export function workOrderRoutes(deps: { workOrders: WorkOrders; registry?: Regis
         const complaints = wo.store.complaints({ orderId: order.id }).map((c) => ({ id: c.id, channel: c.channel, receivedAt: c.receivedAt, category: c.category, unit: c.unit, text: c.text, phoneMasked: c.phoneMasked }));
         // Robot webhook URLs carry their credential (`?key=`, `access_token=`): never show it.
         const deliveries = wo.store.deliveries(order.id).map((d) => ({ ...d, target: redactTarget(d.target), lastError: d.lastError === null ? null : redactUrlsIn(d.lastError) }));
-        return { order, history, complaints, deliveries, actions: actionsFor(actorOf(req), order), place: placeOf(order) };
+        return { order: inLang(req.query.lang, order), history, complaints, deliveries, actions: actionsFor(actorOf(req), order), place: placeOf(order) };
       },
     );
     app.post(
