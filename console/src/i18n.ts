@@ -1,18 +1,20 @@
 /**
  * Texts from the server's catalogue (GET /api/console/texts), Chinese by default, English by the
  * switch (remembered in localStorage). `t(id, params)` fills placeholders with the same `format`
- * the server uses.
+ * the server uses. Order titles and descriptions are the server's too: pages ask for them in
+ * `currentLang()` (`?lang=` on the board, order, list, complaint and live-stream requests).
  */
 import { format } from '../../src/i18n/format.ts';
 
 export type Lang = 'zh' | 'en';
 let texts: Record<string, string> = {};
-let lang: Lang = 'zh';
+/** The chosen language is known before the texts arrive, for the requests made meanwhile (the board's prefetch). */
+let lang: Lang = localStorage.getItem('precall.lang') === 'en' ? 'en' : 'zh';
 
 export const currentLang = () => lang;
 
 export async function loadTexts(want?: Lang): Promise<void> {
-  const chosen: Lang = want ?? (localStorage.getItem('precall.lang') === 'en' ? 'en' : 'zh');
+  const chosen: Lang = want ?? lang;
   const res = await fetch(`/api/console/texts?lang=${chosen}`);
   const body = (await res.json()) as { lang: Lang; texts: Record<string, string> };
   texts = body.texts;

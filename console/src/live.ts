@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { LiveEvent } from './api/client';
+import { currentLang } from './i18n';
 
 export type LiveMessage = LiveEvent | { stream: 'reconnected' };
 type Listener = (e: LiveMessage) => void;
@@ -29,7 +30,8 @@ function setConnected(c: boolean): void {
 
 function open(): void {
   if (source !== undefined) return;
-  source = new EventSource('/api/events');
+  // Rows come with titles in the page's language; after a switch the stream is opened again.
+  source = new EventSource(`/api/events?lang=${currentLang()}`);
   source.onopen = () => {
     setConnected(true);
     if (wasDown) emit({ stream: 'reconnected' });

@@ -49,7 +49,12 @@ function App() {
   }, [ready, user, path]);
 
   if (!ready) return <p>…</p>;
-  const onLang = (l: 'zh' | 'en') => void loadTexts(l).then(() => setVersion((v) => v + 1));
+  // The pages are drawn again (Layout's key) and ask again in the new language; so does the live stream.
+  const onLang = (l: 'zh' | 'en') =>
+    void loadTexts(l).then(() => {
+      closeLive();
+      setVersion((v) => v + 1);
+    });
   let content: preact.JSX.Element;
   if (user === undefined || path === '/login') content = <Login reason={url.searchParams.get('signin')} />;
   else {

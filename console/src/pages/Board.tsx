@@ -10,7 +10,7 @@ import { Component } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorOf, type Board as BoardData, type BoardQuery, type BoardRow } from '../api/client';
 import { PriorityBadge, SlaBadge, slaView, StatusBadge } from '../components/Deadline';
-import { errorText, idsWith, t } from '../i18n';
+import { currentLang, errorText, idsWith, t } from '../i18n';
 import { useLive, useLiveState, setServerNow, type LiveMessage } from '../live';
 import { Link } from '../router';
 
@@ -62,7 +62,7 @@ function applyRow(rows: BoardRow[], row: BoardRow, f: Filters, complete: boolean
  * session) when the page is the board, so the board does not wait for them.
  */
 let early: ReturnType<typeof fetchBoard> | undefined;
-const fetchBoard = (query: BoardQuery) => api.GET('/api/board', { params: { query } });
+const fetchBoard = (query: BoardQuery) => api.GET('/api/board', { params: { query: { ...query, lang: currentLang() } } });
 export const prefetchBoard = () => void (early = fetchBoard(queryOf(NO_FILTER, false)));
 
 export function Board() {

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, errorOf, type BoardRow, type OrderDetail } from '../api/client';
 import { Deadline, PriorityBadge, StatusBadge } from '../components/Deadline';
-import { errorText, t } from '../i18n';
+import { currentLang, errorText, t } from '../i18n';
 import { useLive, useLiveState, setServerNow, type LiveMessage } from '../live';
 import { me } from '../session';
 
@@ -21,7 +21,7 @@ export function Crew(props: { focus: string | null }) {
   const { now } = useLiveState();
 
   const load = useCallback(async () => {
-    const { data, error } = await api.GET('/api/board');
+    const { data, error } = await api.GET('/api/board', { params: { query: { lang: currentLang() } } });
     if (data === undefined) return setProblem(errorText(errorOf(error)));
     setServerNow(data.now);
     setRows(data.rows);

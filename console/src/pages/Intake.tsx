@@ -24,7 +24,7 @@ export function Intake() {
   useEffect(() => void api.GET('/api/district').then((r) => setDistrict(r.data)), []);
   useEffect(() => {
     if (form.building === '') return setOpen([]);
-    void api.GET('/api/work-orders', { params: { query: { building: form.building, status: ['open', 'reopened', 'acknowledged', 'on-site', 'resolved', 'verifying'].join(',') as never } } }).then((r) => setOpen(r.data?.items ?? []));
+    void api.GET('/api/work-orders', { params: { query: { building: form.building, status: ['open', 'reopened', 'acknowledged', 'on-site', 'resolved', 'verifying'].join(',') as never, lang: currentLang() } } }).then((r) => setOpen(r.data?.items ?? []));
   }, [form.building, result]);
 
   const communities = (district?.streets ?? []).flatMap((s) => s.communities).filter((c) => c.buildings.length > 0);

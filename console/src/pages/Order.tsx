@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, errorOf, type OrderDetail } from '../api/client';
 import { TimeChart } from '../components/Chart';
 import { Deadline, PriorityBadge, StatusBadge } from '../components/Deadline';
-import { errorText, t } from '../i18n';
+import { currentLang, errorText, t } from '../i18n';
 import { useLive, useLiveState, type LiveMessage } from '../live';
 import { Link } from '../router';
 import { clock, when } from '../time';
@@ -52,7 +52,7 @@ export function Order(props: { code: string }) {
   const { now } = useLiveState();
 
   const load = useCallback(async () => {
-    const { data, error } = await api.GET('/api/work-orders/{code}', { params: { path: { code } } });
+    const { data, error } = await api.GET('/api/work-orders/{code}', { params: { path: { code }, query: { lang: currentLang() } } });
     if (data === undefined) return setProblem(errorText(errorOf(error)));
     setDetail(data);
     setReadings(await fetchReadings(code));
