@@ -38,10 +38,10 @@ type Described = Pick<WorkOrder, 'building' | 'kind' | 'ruleId' | 'message' | 's
 const known = (m: Diagnosis['message']): boolean => hasMessage(`${m.id}.title`) || hasMessage(m.id);
 
 /**
- * The diagnosis a message of an order came from (its headline, or a signal folded in). The headline moves with the strongest signal
- * (title, rule and message together), while the order keeps the device, building and kind of the
- * signal that opened it: the device, building and kind are taken from the message's own
- * `device` / `building` params where it has them.
+ * The diagnosis a message of an order came from (its headline, or a signal folded in). The
+ * headline moves with the strongest signal (title, rule and message together), while the order
+ * keeps the device, building and kind of the signal that opened it: the device, building and
+ * kind are taken from the message's own `device` / `building` params where it has them.
  */
 function diagnosisOf(registry: Registry, o: Pick<WorkOrder, 'building' | 'kind'>, ruleId: string | null, message: Diagnosis['message']): Diagnosis | undefined {
   if (ruleId === null || o.kind === null) return undefined;
@@ -96,4 +96,3 @@ export function orderTexts(registry: Registry) {
     },
   };
 }
-export type OrderTexts = ReturnType<typeof orderTexts>;
