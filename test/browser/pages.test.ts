@@ -24,7 +24,7 @@ import { DEVICE_KINDS, deviceKinds } from '../../devices/index.js';
 import { kindSimulators, type KindSimulator } from '../../simulator/kinds.js';
 import { streamRng } from '../../simulator/rng.js';
 import { linkSecret, signLink } from '../../src/api/links.js';
-import { axeViolations, DESKTOP, PHONE, pageProblems, screenshot, signIn, startConsoleHarness, type ConsoleHarness } from '../support/console-harness.js';
+import { axeViolations, type ConsoleHarness, DESKTOP, pageProblems, PHONE, screenshot, signIn, startConsoleHarness, waitFor } from '../support/console-harness.js';
 
 let h: ConsoleHarness;
 let robot: Server;
@@ -78,15 +78,6 @@ afterAll(async () => {
 });
 
 const devices = () => [...h.registry.devices.values()];
-const waitFor = async <T>(f: () => T | undefined, what: string, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const orderOf = (deviceId: string, ruleId: string) => h.ops.workOrders.list({ limit: 500 }).items.find((o) => o.deviceId === deviceId && o.ruleId === ruleId);
 
 /** axe at both sizes, screenshots at both sizes, and on the phone nothing wider than the screen. */

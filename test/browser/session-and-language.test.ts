@@ -8,7 +8,7 @@
  *   order keeps its words.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, DESKTOP, pageProblems, screenshot, signIn, startConsoleHarness, type ConsoleHarness } from '../support/console-harness.js';
+import { axeViolations, type ConsoleHarness, DESKTOP, pageProblems, screenshot, signIn, startConsoleHarness, waitFor } from '../support/console-harness.js';
 
 let h: ConsoleHarness;
 
@@ -48,15 +48,6 @@ describe('a restart of precall', () => {
   });
 });
 
-const waitFor = async <T>(f: () => T | undefined, what: string, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('the language switch', () => {
   it('shows the titles and descriptions of existing and new orders in English on the board and the order page', async () => {

@@ -154,5 +154,16 @@ export function pageProblems(page: Page): string[] {
   return problems;
 }
 
+/** What `f` returns once it is not undefined, asked every 50 ms; fails naming `what` after `ms`. */
+export async function waitFor<T>(f: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export const PHONE = { width: 360, height: 740 };
 export const DESKTOP = { width: 1280, height: 800 };
