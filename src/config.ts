@@ -100,6 +100,14 @@ export const EnvSchema = z.object({
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   /** Longest wait for a PostgreSQL connection and for one statement, ms; precall's event loop waits with it. */
   DATABASE_TIMEOUT_MS: positiveInt.max(10_000).default(5000),
+  /**
+   * With DATABASE_URL: how many partitions the fleet is split into for rule state, each owned by
+   * one instance through a lease in PostgreSQL (docs/scale-out.md). Every instance sharing the
+   * database must use the same number; fixed for a deployment.
+   */
+  PARTITIONS: positiveInt.max(4096).default(64),
+  /** With DATABASE_URL: how long a partition lease lasts without renewal, seconds; renewed every third of it. */
+  PARTITION_LEASE_SECONDS: positiveInt.min(3).max(300).default(15),
   /** Fleet file (YAML) of streets, communities, buildings, devices and operators. */
   FLEET_FILE: optionalString,
   /** InfluxDB base URL; unset = run without InfluxDB (readings stay in the outbox). */

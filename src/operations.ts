@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import { workOrdersApi } from './api/routes/work-orders.js';
+import { clusterLeases } from './cluster/index.js';
 import type { PrecallCore, PrecallExtension } from './app.js';
 import { createRuleEngine, type RuleEngine } from './rules/engine.js';
 import { loadRuleBook } from './rules/load.js';
@@ -45,6 +46,8 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
   return (core) => {
     const { config, registry, logger, metrics, ingest, broker, now } = core;
     const rulesLog = logger.child({ component: 'rules' });
+    // With DATABASE_URL: this instance's share of the partitions (docs/scale-out.md).
+    const leases = clusterLeases(config, metrics, logger.child({ component: 'cluster' }));
     const influx = config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', bucket: config.INFLUX_BUCKET } : undefined;
 
     let book = loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {});
@@ -113,6 +116,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           },
           stop: () => keysWatch?.close(),
         },
+        ...(leases !== undefined ? [leases.component] : []),
         {
           name: 'rules',
           start: () => {
@@ -155,6 +159,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
             };
           },
         },
+        ...(leases !== undefined ? [leases.health] : []),
       ],
     };
   };

@@ -1,12 +1,15 @@
 /**
  * `precall cluster URL...`: the instances of a scale-out deployment side by side, read from each
  * one's `/health` and `/metrics`: instance id, MQTT mode and shared-subscription group, the share
- * of messages it took, its outbox backlog (lag to InfluxDB) and health. It also says what is
- * wrong with the set as a whole: an instance that does not answer, two instances under one id
- * (one MQTT client id: the broker would hand the session back and forth between them), or
- * instances in different groups. Exit 0 when all is well, 1 otherwise.
+ * of messages it took, its outbox backlog (lag to InfluxDB), the partitions it holds leases on
+ * (with DATABASE_URL) and health. It also says what is wrong with the set as a whole: an instance
+ * that does not answer, two instances under one id (one MQTT client id: the broker would hand
+ * the session back and forth between them), instances in different groups, a partition held by
+ * two of them or by none, or instances that disagree on PARTITIONS. Exit 0 when all is well, 1
+ * otherwise.
  */
 import { z } from 'zod';
+import { formatParts, parseParts } from '../cluster/partition.js';
 import { parseCommandLine } from './command-args.js';
 
 const HELP = `usage: precall cluster [--json] URL...
@@ -14,12 +17,14 @@ const HELP = `usage: precall cluster [--json] URL...
 Shows the precall instances at the given HTTP base URLs (e.g. http://10.0.0.5:8080): instance
 id (PRECALL_INSTANCE_ID), MQTT mode and shared-subscription group (MQTT_SHARE_GROUP), device
 messages it acknowledged, readings waiting in its outbox for InfluxDB and the age of the oldest,
-and health. Reads GET /health and GET /metrics of each; needs no API key.
+how many partitions it holds a lease on and which (with DATABASE_URL), and health. Reads
+GET /health and GET /metrics of each; needs no API key.
 
   --json    print the report as JSON
 
-Exits 1 when an instance does not answer or is unhealthy, when two instances share an id, or
-when they are not all in one group.`;
+Exits 1 when an instance does not answer or is unhealthy, when two instances share an id, when
+they are not all in one group, when a partition is held by two of them, or (all of them having
+answered) by none, or when they disagree on the number of partitions.`;
 
 const Health = z.object({
   healthy: z.boolean(),
@@ -41,6 +46,9 @@ export interface InstanceRow {
   /** Readings in the outbox not yet in InfluxDB, and the age of the oldest, ms. */
   backlog: number | null;
   oldestAgeMs: number | null;
+  /** Partitions of the fleet (PARTITIONS) and those this instance holds a lease on; null without DATABASE_URL. */
+  partitions: number | null;
+  parts: number[] | null;
   /** Unhealthy components in words, or the reason it did not answer. */
   problem: string | null;
 }
@@ -78,10 +86,11 @@ export function summariseCluster(answers: readonly InstanceAnswer[]): ClusterRep
   const instances: InstanceRow[] = answers.map((a) => {
     if ('error' in a) {
       problems.push(`${a.url} did not answer: ${a.error}`);
-      return { url: a.url, instance: null, mode: null, group: null, healthy: false, acked: null, backlog: null, oldestAgeMs: null, problem: a.error };
+      return { url: a.url, instance: null, mode: null, group: null, healthy: false, acked: null, backlog: null, oldestAgeMs: null, partitions: null, parts: null, problem: a.error };
     }
     const broker = details(a.health, 'broker');
     const outbox = details(a.health, 'outbox');
+    const leases = details(a.health, 'partitions');
     const sick = a.health.components.filter((c) => !c.healthy).map((c) => `${c.name}: ${c.status}`);
     if (sick.length > 0) problems.push(`${a.url} is unhealthy (${sick.join('; ')})`);
     return {
@@ -93,6 +102,8 @@ export function summariseCluster(answers: readonly InstanceAnswer[]): ClusterRep
       acked: ackedFromMetrics(a.metrics),
       backlog: num(outbox.backlog),
       oldestAgeMs: num(outbox.oldestAgeMs),
+      partitions: num(leases.partitions),
+      parts: typeof leases.parts === 'string' ? (parseParts(leases.parts) ?? null) : null,
       problem: sick.length > 0 ? sick.join('; ') : null,
     };
   });
@@ -104,12 +115,32 @@ export function summariseCluster(answers: readonly InstanceAnswer[]): ClusterRep
   }
   const groups = new Set(answered.filter((r) => r.mode !== null).map((r) => (r.mode === 'external' ? (r.group ?? '(plain subscription)') : '(embedded broker)')));
   if (groups.size > 1) problems.push(`the instances are not in one shared-subscription group: ${[...groups].join(', ')}`);
+  problems.push(...partitionProblems(instances));
   return { instances, problems, ok: problems.length === 0 };
+}
+
+/** Partitions held twice, or (every instance having answered) by nobody; instances that disagree on their number. */
+function partitionProblems(instances: readonly InstanceRow[]): string[] {
+  const leased = instances.filter((r) => r.partitions !== null && r.parts !== null);
+  if (leased.length === 0) return [];
+  const out: string[] = [];
+  const totals = new Set(leased.map((r) => r.partitions));
+  if (totals.size > 1) out.push(`the instances do not agree on the number of partitions: ${[...totals].join(', ')} (PARTITIONS)`);
+  const holders = new Map<number, string[]>();
+  for (const r of leased) for (const p of r.parts ?? []) holders.set(p, [...(holders.get(p) ?? []), r.instance ?? r.url]);
+  const twice = [...holders].filter(([, who]) => who.length > 1);
+  if (twice.length > 0) out.push(`partition(s) ${formatParts(twice.map(([p]) => p))} held by more than one instance (${[...new Set(twice.flatMap(([, who]) => who))].join(', ')}): their clocks or leases disagree`);
+  const total = Math.max(...leased.map((r) => r.partitions ?? 0));
+  const free = Array.from({ length: total }, (_, p) => p).filter((p) => !holders.has(p));
+  if (free.length > 0 && instances.every((r) => r.instance !== null)) {
+    out.push(`${free.length} of ${total} partition(s) held by none of these instances (${formatParts(free)}): their devices wait for an owner (a lease expiring after an instance died, or an instance not listed here)`);
+  }
+  return out;
 }
 
 /** The report as a table a person reads in a terminal. */
 export function formatCluster(report: ClusterReport): string {
-  const header = ['instance', 'mode', 'group', 'health', 'acked', 'backlog', 'oldest', 'url'];
+  const header = ['instance', 'mode', 'group', 'health', 'acked', 'backlog', 'oldest', 'owned', 'parts', 'url'];
   const rows = report.instances.map((r) => [
     r.instance ?? '?',
     r.mode ?? '?',
@@ -118,6 +149,8 @@ export function formatCluster(report: ClusterReport): string {
     r.acked === null ? '-' : String(r.acked),
     r.backlog === null ? '-' : String(r.backlog),
     r.oldestAgeMs === null || r.backlog === 0 ? '-' : `${Math.round(r.oldestAgeMs / 1000)} s`,
+    r.parts === null ? '-' : `${r.parts.length}/${r.partitions ?? '?'}`,
+    r.parts === null || r.parts.length === 0 ? '-' : formatParts(r.parts),
     r.url,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ackedFromMetrics, formatCluster, summariseCluster, type InstanceAnswer } from '../../../src/commands/cluster.js';
 
-function answer(url: string, instance: string, o: { group?: string; mode?: string; backlog?: number; oldestAgeMs?: number; sick?: string; acked?: number } = {}): InstanceAnswer {
+function answer(url: string, instance: string, o: { group?: string; mode?: string; backlog?: number; oldestAgeMs?: number; sick?: string; acked?: number; parts?: string; partitions?: number } = {}): InstanceAnswer {
   const mode = o.mode ?? 'external';
   return {
     url,
@@ -11,6 +11,7 @@ function answer(url: string, instance: string, o: { group?: string; mode?: strin
         { name: 'broker', healthy: true, status: 'subscribed', details: { instance, mode, ...(mode === 'external' ? { group: o.group ?? 'yanshan' } : {}) } },
         { name: 'influx', healthy: o.sick === undefined, status: o.sick ?? 'ok' },
         { name: 'outbox', healthy: true, status: 'ok', details: { backlog: o.backlog ?? 0, oldestAgeMs: o.oldestAgeMs ?? 0 } },
+        ...(o.parts !== undefined ? [{ name: 'partitions', healthy: true, status: 'owns', details: { partitions: o.partitions ?? 8, parts: o.parts, owned: 0 } }] : []),
       ],
     },
     metrics: [
@@ -32,8 +33,8 @@ describe('precall cluster', () => {
       ['p-2', 'yanshan', 12, 12],
     ]);
     const text = formatCluster(r);
-    expect(text).toMatch(/^instance\s+mode\s+group\s+health\s+acked\s+backlog\s+oldest\s+url$/m);
-    expect(text).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+12\s+3 s\s+http:\/\/b:8080$/m);
+    expect(text).toMatch(/^instance\s+mode\s+group\s+health\s+acked\s+backlog\s+oldest\s+owned\s+parts\s+url$/m);
+    expect(text).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+12\s+3 s\s+-\s+-\s+http:\/\/b:8080$/m);
     expect(text).toContain('2 instance(s), no problems');
   });
 
@@ -41,7 +42,7 @@ describe('precall cluster', () => {
     const r = summariseCluster([answer('http://a:8080', 'p-1'), { url: 'http://b:8080', error: 'connect ECONNREFUSED 10.0.0.2:8080' }, answer('http://c:8080', 'p-3', { sick: 'InfluxDB unreachable' })]);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(['http://b:8080 did not answer: connect ECONNREFUSED 10.0.0.2:8080', 'http://c:8080 is unhealthy (influx: InfluxDB unreachable)']);
-    expect(formatCluster(r)).toMatch(/^\?\s+\?\s+-\s+no answer\s+-\s+-\s+-\s+http:\/\/b:8080$/m);
+    expect(formatCluster(r)).toMatch(/^\?\s+\?\s+-\s+no answer\s+-\s+-\s+-\s+-\s+-\s+http:\/\/b:8080$/m);
   });
 
   it('finds two instances under one id and instances in different groups', () => {
@@ -50,6 +51,31 @@ describe('precall cluster', () => {
       'instance id p-1 is used by http://a:8080 and http://b:8080: they share one MQTT client id and take the broker session from each other; give each its own PRECALL_INSTANCE_ID',
       'the instances are not in one shared-subscription group: yanshan, other, (embedded broker)',
     ]);
+  });
+
+  it('shows the partitions each instance holds, and finds none missing or doubled in a sound set', () => {
+    const r = summariseCluster([answer('http://a:8080', 'p-1', { parts: '0-3' }), answer('http://b:8080', 'p-2', { parts: '4-7' })]);
+    expect(r.problems).toEqual([]);
+    expect(r.instances.map((i) => [i.instance, i.partitions, i.parts])).toEqual([
+      ['p-1', 8, [0, 1, 2, 3]],
+      ['p-2', 8, [4, 5, 6, 7]],
+    ]);
+    expect(formatCluster(r)).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+0\s+-\s+4\/8\s+4-7\s+http:\/\/b:8080$/m);
+  });
+
+  it('finds a partition held twice, partitions nobody holds, and a disagreement on their number', () => {
+    const doubled = summariseCluster([answer('http://a:8080', 'p-1', { parts: '0-4' }), answer('http://b:8080', 'p-2', { parts: '4-7' })]);
+    expect(doubled.problems).toEqual(['partition(s) 4 held by more than one instance (p-1, p-2): their clocks or leases disagree']);
+    const gap = summariseCluster([answer('http://a:8080', 'p-1', { parts: '0-2' }), answer('http://b:8080', 'p-2', { parts: '6-7' })]);
+    expect(gap.ok).toBe(false);
+    expect(gap.problems).toEqual([
+      '3 of 8 partition(s) held by none of these instances (3-5): their devices wait for an owner (a lease expiring after an instance died, or an instance not listed here)',
+    ]);
+    // One did not answer: it may hold what is missing, so only its silence is a problem.
+    const silent = summariseCluster([answer('http://a:8080', 'p-1', { parts: '0-2' }), { url: 'http://b:8080', error: 'timeout' }]);
+    expect(silent.problems).toEqual(['http://b:8080 did not answer: timeout']);
+    const totals = summariseCluster([answer('http://a:8080', 'p-1', { parts: '0-7' }), answer('http://b:8080', 'p-2', { parts: '', partitions: 16 })]);
+    expect(totals.problems[0]).toBe('the instances do not agree on the number of partitions: 8, 16 (PARTITIONS)');
   });
 
   it('counts accepted messages of an embedded broker when there is no external counter', () => {
