@@ -33,7 +33,7 @@ export interface IntakeDeps {
   registry: Registry;
   lang: Lang;
   clock: () => number;
-  /** The component's status change (history row, timestamps). */
+  /** The status change of status-moves.ts (history row, timestamps). */
   move(order: WorkOrder, to: Status, actor: Actor, note: string | null, extra?: Partial<WorkOrder>): { order: WorkOrder; event: WorkOrderEvent };
   /** Fresh deadlines and escalation state for a reopened order. */
   reopenPatch(o: WorkOrder, now: number): Partial<WorkOrder>;
