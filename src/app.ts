@@ -67,6 +67,8 @@ export interface PrecallExtension {
   components?: readonly PrecallComponent[];
   plugins?: readonly FastifyPluginAsync[];
   health?: readonly HealthCheck[];
+  /** What signs cookies and CSRF tokens; default DATA_DIR/console-cookie.key. */
+  cookieSecret?: Buffer;
 }
 
 export interface PrecallOptions {
@@ -221,7 +223,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     metrics,
     health,
     logger: logger.child({ component: 'http' }),
-    cookieSecret: dataDirSecret(config.dataDir, 'console-cookie.key'),
+    cookieSecret: extension.cookieSecret ?? dataDirSecret(config.dataDir, 'console-cookie.key'),
     plugins: [...(opts.plugins ?? []), ...(extension.plugins ?? [])],
   });
   // The one ordered list of everything with a lifecycle: started first to last, stopped last to

@@ -18,8 +18,11 @@ import { SqliteRuleStateStore } from './rules/state-store.js';
 import { watchRules } from './rules/watch.js';
 import { ApiKeys, apiKeysFile } from './api/auth.js';
 import { watchApiKeys, type ApiKeysWatch } from './api/keys-watch.js';
+import { PostgresKeyTable, watchSharedKeys, type SharedKeysWatch } from './api/postgres-keys.js';
+import { PostgresBridge } from './postgres/bridge.js';
 import { createInfluxQL } from './storage/influxql.js';
 import { createConsoleServer, crewLinks, type ConsoleServer } from './console/index.js';
+import { openConsoleKeeping } from './console/keeping.js';
 import { RecentReadings } from './console/readings.js';
 import { workOrdersFromConfig, type PointWriter, type WorkOrders } from './workorders/index.js';
 
@@ -61,9 +64,15 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       logger: rulesLog,
     });
 
-    const links = crewLinks(config);
+    const keeping = openConsoleKeeping(config);
+    const links = crewLinks(config, keeping.secret('console-link.key'));
     const eventWriter = influx !== undefined ? workOrderEventWriter(influx.url, influx.token, config.INFLUX_ORG, influx.bucket) : undefined;
-    const { keys, generatedAdminKey } = ApiKeys.forRun(config);
+    // With DATABASE_URL, keys made by `precall keys create` on any machine are in PostgreSQL.
+    const keysDb = config.DATABASE_URL !== undefined ? new PostgresBridge(config.DATABASE_URL, { applicationName: 'precall-keys', connectTimeoutMs: config.DATABASE_TIMEOUT_MS, statementTimeoutMs: config.DATABASE_TIMEOUT_MS }) : undefined;
+    const keyTable = keysDb !== undefined ? new PostgresKeyTable(keysDb) : undefined;
+    const sharedKeys = keyTable?.list();
+    for (const problem of sharedKeys?.problems ?? []) logger.error({ problem }, 'an API key in PostgreSQL does not parse and is not in force');
+    const { keys, generatedAdminKey } = ApiKeys.forRun(config, sharedKeys?.keys ?? []);
     const workOrders = workOrdersFromConfig({
       config,
       registry,
@@ -89,6 +98,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       devices: ingest.states,
       recent,
       rules: () => book,
+      keeping,
       links,
       ...(influxQL !== undefined ? { query: influxQL } : {}),
     });
@@ -98,6 +108,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
     const unsubscribe: (() => void)[] = [];
     let watcher: ReturnType<typeof watchRules> | undefined;
     let keysWatch: ApiKeysWatch | undefined;
+    let sharedKeysWatch: SharedKeysWatch | undefined;
     return {
       components: [
         {
@@ -113,8 +124,13 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           name: 'api keys',
           start: () => {
             if (opts.watchKeys ?? true) keysWatch = watchApiKeys(keys, apiKeysFile(config), logger.child({ component: 'api' }));
+            if (keyTable !== undefined) sharedKeysWatch = watchSharedKeys(keys, keyTable, logger.child({ component: 'api' }));
           },
-          stop: () => keysWatch?.close(),
+          stop: () => {
+            keysWatch?.close();
+            sharedKeysWatch?.close();
+            keysDb?.close();
+          },
         },
         ...(leases !== undefined ? [leases.component] : []),
         {
@@ -146,6 +162,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           },
         },
       ],
+      cookieSecret: consoleServer.cookieSecret,
       plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web, routes: consoleServer.apiRoutes, clock: now, registry }), ...consoleServer.plugins],
       health: [
         {

@@ -13,7 +13,8 @@
  * a signed-in person meets exactly the role checks an API key meets; a session (unlike a key,
  * which a browser never sends by itself) also needs the CSRF token on every state change.
  *
- * Keys come from API_KEYS_FILE (YAML/JSON, see docs/workorders.md) and/or API_ADMIN_KEY (one
+ * Keys come from API_KEYS_FILE (YAML/JSON, see docs/workorders.md), from PostgreSQL when
+ * DATABASE_URL is set (postgres-keys.ts, shared by every instance), and/or API_ADMIN_KEY (one
  * admin key given in clear, for the demo and first start; hashed in memory at once).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -83,15 +84,20 @@ export function apiKeysFile(config: { API_KEYS_FILE?: string | undefined; dataDi
 
 export class ApiKeys {
   private byHash = new Map<string, ApiKeyEntry>();
+  private fromFile: ApiKeyEntry[] = [];
+  private shared: ApiKeyEntry[] = [];
 
   /**
    * @param fromFile the keys file's entries (replaced when the file changes)
    * @param fixed keys that hold for the whole run: API_ADMIN_KEY, or the run key `serve` prints
+   * @param shared keys kept in PostgreSQL (replaced when they are re-read, src/api/postgres-keys.ts)
    */
   constructor(
     fromFile: ApiKeyEntry[],
     private readonly fixed: ApiKeyEntry[] = [],
+    shared: ApiKeyEntry[] = [],
   ) {
+    this.shared = shared;
     this.replaceFileKeys(fromFile);
   }
 
@@ -101,8 +107,19 @@ export class ApiKeys {
 
   /** The keys file changed: its entries replace the previous ones (a removed key stops working). */
   replaceFileKeys(entries: ApiKeyEntry[]): void {
+    this.fromFile = entries;
+    this.rebuild();
+  }
+
+  /** The keys in PostgreSQL were re-read: they replace the previous ones (a revoked key stops working). */
+  replaceSharedKeys(entries: ApiKeyEntry[]): void {
+    this.shared = entries;
+    this.rebuild();
+  }
+
+  private rebuild(): void {
     const next = new Map<string, ApiKeyEntry>();
-    for (const e of [...entries, ...this.fixed]) next.set(e.hash, e);
+    for (const e of [...this.shared, ...this.fromFile, ...this.fixed]) next.set(e.hash, e);
     this.byHash = next;
   }
 
@@ -111,22 +128,22 @@ export class ApiKeys {
    * @param file API_KEYS_FILE
    * @param adminKey API_ADMIN_KEY (at least 16 characters)
    */
-  static load(file: string | undefined, adminKey: string | undefined): ApiKeys {
+  static load(file: string | undefined, adminKey: string | undefined, shared: ApiKeyEntry[] = []): ApiKeys {
     const fixed: ApiKeyEntry[] = [];
     if (adminKey !== undefined) {
       if (adminKey.length < 16) throw new ApiKeysError('API_ADMIN_KEY', ['use at least 16 characters (a generated key is best)']);
       fixed.push({ id: 'admin', role: 'admin', hash: hashApiKey(adminKey) });
     }
-    return new ApiKeys(file !== undefined ? readKeysFile(file) : [], fixed);
+    return new ApiKeys(file !== undefined ? readKeysFile(file) : [], fixed, shared);
   }
 
   /**
    * Keys of the configured file (API_KEYS_FILE; without it DATA_DIR/api-keys.yaml when it exists)
-   * plus API_ADMIN_KEY.
+   * plus API_ADMIN_KEY, plus `shared` (the keys in PostgreSQL, when DATABASE_URL is set).
    */
-  static fromConfig(config: { API_KEYS_FILE?: string | undefined; API_ADMIN_KEY?: string | undefined; dataDir: string }): ApiKeys {
+  static fromConfig(config: { API_KEYS_FILE?: string | undefined; API_ADMIN_KEY?: string | undefined; dataDir: string }, shared: ApiKeyEntry[] = []): ApiKeys {
     const file = apiKeysFile(config);
-    return ApiKeys.load(config.API_KEYS_FILE !== undefined || existsSync(file) ? file : undefined, config.API_ADMIN_KEY);
+    return ApiKeys.load(config.API_KEYS_FILE !== undefined || existsSync(file) ? file : undefined, config.API_ADMIN_KEY, shared);
   }
 
   /**
@@ -134,8 +151,8 @@ export class ApiKeys {
    * only (`generatedAdminKey`, which `serve` shows on a terminal and `demo` prints), since the API
    * would otherwise be unusable. Throws ApiKeysError listing every problem of a wrong keys file.
    */
-  static forRun(config: { API_KEYS_FILE?: string | undefined; API_ADMIN_KEY?: string | undefined; dataDir: string }): { keys: ApiKeys; generatedAdminKey?: string } {
-    const keys = ApiKeys.fromConfig(config);
+  static forRun(config: { API_KEYS_FILE?: string | undefined; API_ADMIN_KEY?: string | undefined; dataDir: string }, shared: ApiKeyEntry[] = []): { keys: ApiKeys; generatedAdminKey?: string } {
+    const keys = ApiKeys.fromConfig(config, shared);
     if (keys.size > 0) return { keys };
     const generatedAdminKey = generateApiKey().key;
     return { keys: new ApiKeys([], [{ id: 'admin', role: 'admin', hash: hashApiKey(generatedAdminKey) }]), generatedAdminKey };

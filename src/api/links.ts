@@ -1,12 +1,12 @@
 /**
  * Signed crew links: every chat or webhook message about an order carries a URL that opens that
  * order on the crew page, signed in as that crew, until it expires. The token is
- * `base64url(JSON claims).base64url(HMAC-SHA256(claims))` with a secret precall keeps in
- * DATA_DIR; nothing is stored per link. Pure functions apart from `linkSecret`.
+ * `base64url(JSON claims).base64url(HMAC-SHA256(claims))` with a secret the console keeps
+ * (src/console/keeping.ts: in DATA_DIR, or in PostgreSQL); nothing is stored per link. Pure
+ * functions.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { dataDirSecret } from '../storage/data-dir.js';
 
 const LinkClaims = z.object({ crew: z.string().min(1), order: z.string().min(1), exp: z.number().int() }).strict();
 export type LinkClaims = z.infer<typeof LinkClaims>;
@@ -43,9 +43,4 @@ export function verifyLink(secret: Buffer, token: string, order: string, now: nu
 /** The URL a crew member taps: `${publicUrl}/auth/link/${order}?t=${token}`. */
 export function crewLinkUrl(publicUrl: string, claims: LinkClaims, secret: Buffer): string {
   return `${publicUrl.replace(/\/+$/, '')}/auth/link/${encodeURIComponent(claims.order)}?t=${signLink(secret, claims)}`;
-}
-
-/** The link secret in DATA_DIR/console-link.key, made on first use (links survive restarts). */
-export function linkSecret(dataDir: string): Buffer {
-  return dataDirSecret(dataDir, 'console-link.key');
 }

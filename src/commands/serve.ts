@@ -16,8 +16,8 @@ Configuration comes from the environment (README.md, Configuration). The essenti
   MQTT_PORT      embedded broker port (default 1883)
   HTTP_PORT      HTTP API port (default 8080)
   DATA_DIR       outbox and other state (default .data)
-  DATABASE_URL   PostgreSQL for the work orders, shared by several instances (default:
-                 SQLite in DATA_DIR)
+  DATABASE_URL   PostgreSQL for the work orders, console users and sessions and API keys,
+                 shared by several instances (default: SQLite files in DATA_DIR)
   INFLUX_URL     InfluxDB to write to, with INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET; unset =
                  readings stay in the outbox until it is configured
 

@@ -1,13 +1,15 @@
 /**
- * `precall users add|list|remove|passwd`: console users in DATA_DIR/users.sqlite. Passwords are
+ * `precall users add|list|remove|passwd`: console users where the console keeps them
+ * (src/console/keeping.ts: DATA_DIR/users.sqlite, or PostgreSQL with DATABASE_URL). Passwords are
  * read without echo on a terminal, or from the first line of standard input, and stored as scrypt
  * hashes. Works while `precall serve` runs: the server reads users at every sign-in and request,
- * and `remove` and `passwd` end the user's sessions in DATA_DIR/sessions.sqlite at once.
+ * and `remove` and `passwd` end the user's sessions at once (on every instance that shares them).
  */
-import { SqliteSessionStore, sessionsFile } from '../api/sqlite-session-store.js';
+import { openConsoleKeeping, type ConsoleKeeping } from '../console/keeping.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { PostgresError } from '../postgres/bridge.js';
 import { hashSecret } from '../registry/secrets.js';
-import { SqliteUserStore, usersFile, UserExistsError, type UserStore } from '../users/store.js';
+import { UserExistsError } from '../users/store.js';
 import { Password, User, Username } from '../users/user.js';
 import { ROLES } from '../workorders/permissions.js';
 import { formatIssues } from '../zod-issues.js';
@@ -16,7 +18,8 @@ import { readPassword } from './read-password.js';
 
 const HELP = `usage: precall users <add|list|remove|passwd> [options]
 
-Console users (kept in DATA_DIR/users.sqlite; the password as a scrypt hash only).
+Console users (kept in DATA_DIR/users.sqlite, or in PostgreSQL when DATABASE_URL is set;
+the password as a scrypt hash only).
 
   precall users add NAME --role ROLE [--crew CREW]   add a user; the password is asked for
   precall users list                                  list users and their roles
@@ -51,17 +54,17 @@ export async function main(args: string[], env: Record<string, string | undefine
     if (!n.success) console.error(`precall users ${sub}: ${name === undefined ? 'give the user name' : `user name "${name}": ${formatIssues(n.error).join('; ')}`}\n\n${HELP}`);
     return n.success ? n.data : undefined;
   };
-  const { dataDir } = config;
-  const store: UserStore = new SqliteUserStore(usersFile(dataDir));
-  /** Ends the user's console sessions in DATA_DIR/sessions.sqlite, open live streams included. */
-  const signOut = (username: string) => {
-    const sessions = new SqliteSessionStore(sessionsFile(dataDir), { idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now });
-    try {
-      sessions.deleteUser(username);
-    } finally {
-      sessions.close();
-    }
-  };
+  let keeping: ConsoleKeeping;
+  try {
+    keeping = openConsoleKeeping(config, now);
+  } catch (err) {
+    if (!(err instanceof PostgresError)) throw err;
+    console.error(`precall users ${sub}: ${err.message}`);
+    return 1;
+  }
+  const store = keeping.users;
+  /** Ends the user's console sessions, open live streams included (they re-check their session). */
+  const signOut = (username: string) => keeping.sessions.deleteUser(username);
   try {
     switch (sub) {
       case 'list': {
@@ -122,7 +125,7 @@ export async function main(args: string[], env: Record<string, string | undefine
     }
     throw err;
   } finally {
-    store.close();
+    keeping.close();
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The console's server side: users, sessions, sign-in tokens and crew links, the live stream, the
  * board, the texts and the browser app. Built by `operations()` next to the work orders;
- * `precall demo` asks it for a one-time sign-in URL. Users and sessions are kept in DATA_DIR
- * (users.sqlite, sessions.sqlite), so a restart signs nobody out.
+ * `precall demo` asks it for a one-time sign-in URL. Users, sessions and signing keys are kept in
+ * DATA_DIR, or in PostgreSQL with DATABASE_URL (keeping.ts), so a restart signs nobody out.
  *
  *   routes behind keys/sessions (registered inside workOrdersApi): /api/board, /api/events
  *   public: /api/session, /auth/token, /auth/link/:code, /api/console/texts, the app's pages
@@ -10,7 +10,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import type { SessionAuth } from '../api/auth.js';
-import { crewLinkUrl, linkSecret } from '../api/links.js';
+import { crewLinkUrl } from '../api/links.js';
 import { boardRoutes } from '../api/routes/board.js';
 import { districtRoutes } from '../api/routes/district.js';
 import { orderReadingRoutes } from '../api/routes/order-readings.js';
@@ -18,23 +18,25 @@ import { consoleTextRoutes } from '../api/routes/console-texts.js';
 import { eventRoutes, type LiveSource } from '../api/routes/events.js';
 import { sessionRoutes } from '../api/routes/session.js';
 import { LoginThrottle, OneTimeTokens, type SessionStore } from '../api/sessions.js';
-import { SqliteSessionStore, sessionsFile } from '../api/sqlite-session-store.js';
 import type { DeviceLive } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
 import type { RuleBook } from '../rules/load.js';
 import type { InfluxRow } from '../storage/influxql.js';
-import { SqliteUserStore, usersFile, type UserStore } from '../users/store.js';
+import type { UserStore } from '../users/store.js';
 import type { WorkOrders } from '../workorders/component.js';
 import type { Actor } from '../workorders/permissions.js';
 import { orderTexts } from '../workorders/order-text.js';
 import { consoleAppRoutes } from './app-routes.js';
+import { openConsoleKeeping, type ConsoleKeeping, type KeepingConfig } from './keeping.js';
 import { boardRow } from './board.js';
 import type { LiveEvent } from './live.js';
 import { RecentReadings } from './readings.js';
 
-/** Signed crew links (src/api/links.ts) with the secret in DATA_DIR; made before the work orders, whose messages carry them. */
-export function crewLinks(config: Pick<Config, 'dataDir' | 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL'>, wallClock: () => number = Date.now) {
-  const secret = linkSecret(config.dataDir);
+/**
+ * Signed crew links (src/api/links.ts) with the secret the console keeps (keeping.ts); made
+ * before the work orders, whose messages carry them.
+ */
+export function crewLinks(config: Pick<Config, 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL'>, secret: Buffer, wallClock: () => number = Date.now) {
   return {
     secret,
     linkFor: (order: { code: string; crew: string | null }): string | undefined =>
@@ -43,7 +45,9 @@ export function crewLinks(config: Pick<Config, 'dataDir' | 'CONSOLE_LINK_TTL_HOU
 }
 
 export interface ConsoleDeps {
-  config: Pick<Config, 'dataDir' | 'CONSOLE_SESSION_IDLE_MINUTES' | 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL' | 'GRAFANA_URL'>;
+  config: KeepingConfig & Pick<Config, 'CONSOLE_LINK_TTL_HOURS' | 'PUBLIC_URL' | 'GRAFANA_URL'>;
+  /** Users, sessions and signing keys; default opened from the config (keeping.ts) and closed with the console. */
+  keeping?: ConsoleKeeping;
   workOrders: WorkOrders;
   registry: Registry;
   /** precall's clock (simulated in the demo): deadlines are on it. */
@@ -60,9 +64,9 @@ export interface ConsoleDeps {
   query?: (influxql: string) => Promise<InfluxRow[]>;
   /** Crew links; default made from the config. */
   links?: ReturnType<typeof crewLinks>;
-  /** Default: DATA_DIR/users.sqlite. */
+  /** Default: the keeping's. */
   users?: UserStore;
-  /** Default: DATA_DIR/sessions.sqlite (idle expiry CONSOLE_SESSION_IDLE_MINUTES, on the wall clock). */
+  /** Default: the keeping's (idle expiry CONSOLE_SESSION_IDLE_MINUTES, on the wall clock). */
   sessions?: SessionStore;
   /** Wall clock for sessions, tokens and links (never the demo's simulated clock). Default Date.now. */
   wallClock?: () => number;
@@ -81,16 +85,19 @@ export interface ConsoleServer {
   signInPath(actor: Actor, ttlMs: number): string;
   /** The signed crew link for an order (needs PUBLIC_URL), undefined without PUBLIC_URL or crew. */
   crewLink(order: { code: string; crew: string | null }): string | undefined;
+  /** What signs the session cookie and CSRF tokens (the same on every instance of one keeping). */
+  cookieSecret: Buffer;
   close(): void;
 }
 
 export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
   const { config } = deps;
   const wall = deps.wallClock ?? Date.now;
-  const users = deps.users ?? new SqliteUserStore(usersFile(config.dataDir));
-  const sessions = deps.sessions ?? new SqliteSessionStore(sessionsFile(config.dataDir), { idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000, now: wall });
+  const keeping = deps.keeping ?? openConsoleKeeping(config, wall);
+  const users = deps.users ?? keeping.users;
+  const sessions = deps.sessions ?? keeping.sessions;
   const tokens = new OneTimeTokens(wall);
-  const links = deps.links ?? crewLinks(config, wall);
+  const links = deps.links ?? crewLinks(config, keeping.secret('console-link.key'), wall);
   const web: SessionAuth = { sessions, users };
   const texts = orderTexts(deps.registry);
 
@@ -153,9 +160,11 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
     ],
     signInPath: (actor, ttlMs) => `/auth/token?t=${tokens.issue(actor, ttlMs)}`,
     crewLink: links.linkFor,
+    cookieSecret: keeping.secret('console-cookie.key'),
     close: () => {
       users.close();
       sessions.close();
+      keeping.close();
     },
   };
 }

@@ -70,7 +70,8 @@ export function describeUrl(url: string): string {
 
 export class PostgresBridge {
   private handle: number | undefined;
-  private readonly where: string;
+  /** `host:port/database`, never the password. */
+  readonly where: string;
   private readonly settings: ConnectionSettings;
 
   constructor(url: string, opts: BridgeOptions = {}) {

@@ -1,20 +1,13 @@
 /**
- * The work-order schema in PostgreSQL, applied in order and recorded in `precall_schema` (one row
- * per store: `workorders` here, so that other stores can keep their own versions in the same
- * table). Append new steps; never edit a released one. Step 1 is the schema SQLite reached with
- * its step 5 (migrations.ts), in PostgreSQL's types: epoch-ms times are bigint, JSON columns stay
- * text (the same strings as in SQLite, so one row mapping serves both engines), and the columns
- * the board sorts on compare bytewise (COLLATE "C"), as SQLite does.
- *
- * Two instances starting together: the migration runs under a transaction-scoped advisory lock,
- * so the second waits and then finds the schema current. PostgreSQL's DDL is transactional: a
- * step is applied whole or not at all.
+ * The work-order schema in PostgreSQL, applied by src/postgres/migrate.ts (under its lock, whole
+ * or not at all) and recorded in `precall_schema` as component `workorders`. Append new steps;
+ * never edit a released one. Step 1 is the schema SQLite reached with its step 5
+ * (migrations.ts), in PostgreSQL's types: epoch-ms times are bigint, JSON columns stay text (the
+ * same strings as in SQLite, so one row mapping serves both engines), and the columns the board
+ * sorts on compare bytewise (COLLATE "C"), as SQLite does.
  */
 import type { PostgresBridge } from '../postgres/bridge.js';
-
-/** Advisory lock key of schema changes (any precall store). */
-const MIGRATION_LOCK = `hashtext('precall:schema')`;
-const COMPONENT = 'workorders';
+import { migrateComponent } from '../postgres/migrate.js';
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 1: orders with incidents, audit history, per-day code sequence, complaints, delivery log,
@@ -89,26 +82,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Bring the schema of the bridge's database (its search_path) to the last step. */
+/** Bring the work-order tables of the bridge's database (its search_path) to the last step. */
 export function migratePostgres(db: PostgresBridge, steps: readonly string[] = POSTGRES_MIGRATIONS): void {
-  db.query('BEGIN');
-  try {
-    db.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`, [], false);
-    db.query('CREATE TABLE IF NOT EXISTS precall_schema (component text PRIMARY KEY, version integer NOT NULL)', [], false);
-    const row = db.query('SELECT version FROM precall_schema WHERE component = $1', [COMPONENT], false)[0];
-    const current = (row?.version as number | undefined) ?? 0;
-    if (current > steps.length) {
-      throw new Error(`the work-order tables in PostgreSQL have schema version ${current}, newer than this precall knows (${steps.length}); upgrade precall`);
-    }
-    for (let v = current; v < steps.length; v++) db.query(steps[v]!, [], false);
-    db.query('INSERT INTO precall_schema (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version', [COMPONENT, steps.length], false);
-    db.query('COMMIT', [], false);
-  } catch (err) {
-    try {
-      db.query('ROLLBACK', [], false);
-    } catch {
-      // The connection is gone; PostgreSQL rolled the transaction back with it.
-    }
-    throw err;
-  }
+  migrateComponent(db, 'workorders', steps, 'the work-order tables');
 }

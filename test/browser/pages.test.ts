@@ -23,7 +23,8 @@ import type { Page } from 'playwright-core';
 import { DEVICE_KINDS, deviceKinds } from '../../devices/index.js';
 import { kindSimulators, type KindSimulator } from '../../simulator/kinds.js';
 import { streamRng } from '../../simulator/rng.js';
-import { linkSecret, signLink } from '../../src/api/links.js';
+import { signLink } from '../../src/api/links.js';
+import { dataDirSecret } from '../../src/storage/data-dir.js';
 import { axeViolations, type ConsoleHarness, DESKTOP, pageProblems, PHONE, screenshot, signIn, startConsoleHarness, waitFor } from '../support/console-harness.js';
 
 let h: ConsoleHarness;
@@ -345,7 +346,7 @@ describe('refusals a person can act on', () => {
   });
 
   it('a crew link after expiry, or for another order, opens the sign-in page with the reason', async () => {
-    const secret = linkSecret(h.dataDir);
+    const secret = dataDirSecret(h.dataDir, 'console-link.key');
     const expired = `/auth/link/${liftOrder}?t=${signLink(secret, { crew: 'lift-crew', order: liftOrder, exp: Date.now() - 1000 })}`;
     const forOther = `/auth/link/${heatOrder}?t=${signLink(secret, { crew: 'lift-crew', order: liftOrder, exp: Date.now() + 3_600_000 })}`;
     const { context, page } = await h.page(PHONE);

@@ -4,8 +4,7 @@
  * password on standard input), and what precall then accepts: the user signs in through the
  * real sign-in code, the key authenticates through the real key check.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,24 +13,15 @@ import { SqliteSessionStore, sessionsFile } from '../../src/api/sqlite-session-s
 import { loadConfig } from '../../src/config.js';
 import { verifySecret } from '../../src/registry/secrets.js';
 import { SqliteUserStore, usersFile } from '../../src/users/store.js';
+import { precallCommand } from '../support/precall-process.js';
 
-const root = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'precall-cli-users-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function precall(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
-    delete env.API_KEYS_FILE;
-    const child = spawn(process.execPath, [join(root, 'bin/precall.js'), ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+  delete env.API_KEYS_FILE;
+  return precallCommand(args, env, stdin);
 }
 
 describe('precall users', () => {
@@ -99,5 +89,23 @@ describe('precall keys create', () => {
     const bad = await precall(['keys', 'create', '--role', 'crew']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('a crew key needs `crew: <crew id>`');
+    const taken = await precall(['keys', 'create', '--role', 'viewer', '--id', 'lift-tablet']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('a key with id "lift-tablet" already exists; choose another --id');
+
+    // Revoked: gone from the file (the other entry and the file's comments stay), refused by precall.
+    writeFileSync(join(dataDir, 'api-keys.yaml'), `# keys of the Yanshan test district\n${readFileSync(join(dataDir, 'api-keys.yaml'), 'utf8')}`);
+    const revoked = await precall(['keys', 'revoke', 'lift-tablet']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toContain('key "lift-tablet" removed from');
+    const after = readFileSync(join(dataDir, 'api-keys.yaml'), 'utf8');
+    expect(after).toContain('# keys of the Yanshan test district');
+    expect(after).not.toContain('lift-tablet');
+    const left = ApiKeys.fromConfig(loadConfig({ DATA_DIR: dataDir }));
+    expect(left.verify(key)).toBeUndefined();
+    expect(left.verify(second.stdout.trim())).toMatchObject({ role: 'viewer' });
+    const again = await precall(['keys', 'revoke', 'lift-tablet']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('no key with id "lift-tablet"');
   }, 240_000);
 });

@@ -2,7 +2,7 @@
  * precall as a user runs it, for tests that start real processes: the bin script, a temp dir with
  * a generated fleet, and the environment of a child precall on loopback.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,23 @@ const run = promisify(execFile);
 /** `precall ARGS...` to its end (one minute at most), stdout and stderr collected. */
 export function runPrecall(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, [PRECALL_BIN, ...args], { timeout: 60_000, ...opts });
+}
+
+/**
+ * `precall ARGS...` as an operator types it, `stdin` on its standard input (a password), to its
+ * end: the exit code and what it printed, whatever the code.
+ */
+export function precallCommand(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, [PRECALL_BIN, ...args], { cwd: resolve(import.meta.dirname, '../..'), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
 }
 
 /** A fresh temp dir holding `precall fleet --devices N` output (fleet.yaml, credentials.json). */
