@@ -13,6 +13,13 @@ import type { WorkOrder, WorkOrderEvent } from './model.js';
 
 const nothing = () => ({ order: undefined, events: [] as WorkOrderEvent[] });
 
+/**
+ * How long the reference of an applied signal from another rule store is kept, ms. Several rule
+ * stores share one work-order database (instances, partitions): one store's hand-over may not
+ * forget another's references, only those so old that no store still holds the signal queued.
+ */
+const HANDOVER_REF_KEEP_MS = 7 * 24 * 3_600_000;
+
 export class SignalHandover {
   /** The rule engine's durable consumer (`rules.handOverTo`). */
   readonly consumer: SignalConsumer;
@@ -23,7 +30,7 @@ export class SignalHandover {
     private readonly commits: OrderCommits,
     private readonly fanout: EventFanout,
   ) {
-    const { store, log, metrics } = ctx;
+    const { store, log, metrics, clock } = ctx;
     this.consumer = {
       apply: (signal, ref) => {
         try {
@@ -35,7 +42,7 @@ export class SignalHandover {
       },
       settled(origin, floor) {
         try {
-          store.forgetHandovers(origin, floor);
+          store.forgetHandovers(origin, floor, clock() - HANDOVER_REF_KEEP_MS);
         } catch (err) {
           log.warn({ err }, 'could not forget applied signal references; trying again at the next hand-over');
         }

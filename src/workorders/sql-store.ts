@@ -335,8 +335,8 @@ export abstract class SqlWorkOrderStore implements WorkOrderStore {
     this.run('INSERT INTO signal_handovers (origin, id, applied_at) VALUES (@origin, @id, @at)', { origin, id, at });
   }
 
-  forgetHandovers(origin: string, floor: number): void {
-    this.run('DELETE FROM signal_handovers WHERE origin <> @origin OR id < @floor', { origin, floor });
+  forgetHandovers(origin: string, floor: number, staleBefore: number): void {
+    this.run('DELETE FROM signal_handovers WHERE (origin = @origin AND id < @floor) OR applied_at < @staleBefore', { origin, floor, staleBefore });
   }
 
   insertDelivery(d: Omit<DeliveryRow, 'id'>): number {

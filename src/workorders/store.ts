@@ -146,8 +146,13 @@ export interface WorkOrderStore {
   handoverApplied(origin: string, id: number): boolean;
   /** Note a rule signal as applied, in the transaction that applied it. */
   markHandover(origin: string, id: number, at: number): void;
-  /** Forget references rules will never offer again: below `floor` of `origin`, and every other origin's. */
-  forgetHandovers(origin: string, floor: number): void;
+  /**
+   * Forget references rules will never offer again: those of `origin` below `floor`, and those
+   * of any origin applied before `staleBefore` (epoch ms). Other origins' recent references stay:
+   * with a shared store they belong to other rule stores (another instance, another partition)
+   * that may still offer them again.
+   */
+  forgetHandovers(origin: string, floor: number, staleBefore: number): void;
 }
 
 /**

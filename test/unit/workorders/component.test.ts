@@ -372,13 +372,21 @@ describe.each(engines)('on $name', (engine) => {
       expect(wo.list({}).items[0]!.count).toBe(2);
     });
 
-    it('forgets references below the floor rules give, and those of another origin', () => {
-      const { wo } = make();
+    it('forgets references below the floor rules give, keeps other origins\' recent ones, and forgets any a week old', () => {
+      const { wo, clock } = make();
       wo.signalConsumer.apply(signal(), { origin: 'old', id: 1 });
+      clock.advance(8 * 24 * 60 * MIN);
+      // Another rule store sharing this database (another instance or partition), still queued.
+      wo.signalConsumer.apply(signal(), { origin: 'b', id: 5 });
       wo.signalConsumer.apply(signal(), { origin: 'a', id: 1 });
       wo.signalConsumer.apply(signal(), { origin: 'a', id: 2 });
       wo.signalConsumer.settled!('a', 2);
-      expect([wo.store.handoverApplied('old', 1), wo.store.handoverApplied('a', 1), wo.store.handoverApplied('a', 2)]).toEqual([false, false, true]);
+      const applied = (origin: string, id: number) => wo.store.handoverApplied(origin, id);
+      expect([applied('old', 1), applied('a', 1), applied('a', 2), applied('b', 5)]).toEqual([false, false, true, true]);
+      // b's replay after a crash is still recognised: no second fold.
+      const count = wo.list({}).items[0]!.count;
+      wo.signalConsumer.apply(signal(), { origin: 'b', id: 5 });
+      expect(wo.list({}).items[0]!.count).toBe(count);
     });
 
     it('writes deliveries in the transaction of the change: a failed delivery row undoes the order, and the retry makes both once', async () => {
