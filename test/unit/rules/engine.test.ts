@@ -1,14 +1,11 @@
 /** The engine around the kinds: per-port folding, flapping, building level, persistence, reload, schedules. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceKind } from '../../../devices/index.js';
 import { createRuleEngine } from '../../../src/rules/engine.js';
 import { loadRuleBook, RuleBook } from '../../../src/rules/load.js';
 import { Rule } from '../../../src/rules/schema.js';
 import type { Signal } from '../../../src/rules/signal.js';
-import { MemoryRuleStateStore, SqliteRuleStateStore } from '../../../src/rules/state-store.js';
+import { MemoryRuleStateStore } from '../../../src/rules/state-store.js';
 import { FleetFile } from '../../../src/registry/fleet-schema.js';
 import { Registry } from '../../../src/registry/registry.js';
 import { charger, H, heat, lift, MIN, port, reading, S, T0, testRegistry } from './helpers.js';
@@ -19,10 +16,7 @@ const base = { severity: 'major', caseClass: 'general', family: 'test-family', a
 const hot = { id: 'hot', kind: 'threshold', ...base, family: 'socket-overheat', asset: 'port', when: { field: 'ports[*].tempC', op: '>=', value: 80 }, forS: 30, clearWhen: { field: 'ports[*].tempC', op: '<', value: 70 } };
 const brief = (s: Signal[]) => s.map((x) => `${x.state} ${x.key}${x.port !== undefined ? ` port${x.port}` : ''} @${(x.at - T0) / 1000}`);
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+// Restarts and crashes against the stores on disk (SQLite and PostgreSQL): state-store.test.ts.
 
 describe('engine', () => {
   it('a rule about ports sends one signal per port, with the port as its asset and incident', () => {
@@ -75,29 +69,6 @@ describe('engine', () => {
     expect(brief(out)).toEqual(['raised hot:p1/p1 port1 @0', 'cleared hot:p1/p1 port1 @60', 'raised hot:p1/p1 port1 @120']);
     expect(brief(engine.tick(T0 + 30 * MIN))).toEqual([]);
     expect(brief(engine.tick(T0 + 9 * MIN + H + S))).toEqual(['cleared hot:p1/p1 port1 @4141']);
-  });
-
-  it('restart mid-condition: the hold survives in SQLite and the signal is raised once, at the right time', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'precall-rules-'));
-    dirs.push(dir);
-    const file = join(dir, 'rule-state.db');
-    const rules = book('ebike-charger', [hot]);
-    const hotReading = (t: number) => reading(registry, 'p1', t, charger([port(1, { tempC: 85 })]));
-
-    const e1 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
-    expect(e1.onReading(hotReading(T0))).toEqual([]); // pending: 30 s hold has just begun
-    e1.stop();
-
-    const e2 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
-    expect(brief(e2.tick(T0 + 20 * S))).toEqual([]);
-    expect(brief(e2.tick(T0 + 31 * S))).toEqual(['raised hot:p1/p1 port1 @30']);
-    // Crash right after the raise (no stop, no periodic flush): the raise was written before it was announced.
-    const e3 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: new SqliteRuleStateStore(file) });
-    expect(e3.onReading(hotReading(T0 + MIN))).toEqual([]);
-    expect(e3.tick(T0 + 2 * MIN)).toEqual([]);
-    expect(brief(e3.onReading(reading(registry, 'p1', T0 + 3 * MIN, charger([port(1, { tempC: 40 })]))))).toEqual(['cleared hot:p1/p1 port1 @180']);
-    e2.stop();
-    e3.stop();
   });
 
   it('restart after downtime: precall being down is not every device falling silent', () => {
@@ -325,38 +296,6 @@ describe('hand-over to the consumer (work orders)', () => {
     engine.stop();
     expect(c.taken.map((t) => `${t.state} ${t.key} #${t.id}`)).toEqual(['raised hot:p1/p2 #3', 'raised hot:p1/p1 #1', 'cleared hot:p1/p1 #2']);
     expect(store.queue.size).toBe(0);
-  });
-
-  it('a crash before the consumer applied a signal: the next start offers it, with the same reference', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'precall-rules-'));
-    dirs.push(dir);
-    const file = join(dir, 'rule-state.db');
-    const s1 = new SqliteRuleStateStore(file);
-    const e1 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: s1 });
-    // The process dies inside the hand-over: the consumer never returns.
-    e1.handOverTo({
-      apply() {
-        throw new Error('killed (test)');
-      },
-    });
-    expect(brief(e1.onReading(hotAt(T0)))).toEqual(['raised hot:p1/p1 port1 @0']);
-    const origin = s1.origin;
-    s1.close();
-
-    const s2 = new SqliteRuleStateStore(file);
-    const e2 = createRuleEngine({ registry, rules, clock: () => T0, stateStore: s2 });
-    const c = consumer();
-    e2.handOverTo(c);
-    e2.start();
-    expect(c.taken).toEqual([{ key: 'hot:p1/p1', state: 'raised', id: 1, origin }]);
-    // The rule state came back raised too: the same heat raises nothing new; the cool-down clears.
-    expect(e2.onReading(hotAt(T0 + MIN))).toEqual([]);
-    expect(brief(e2.onReading(coolAt(T0 + 2 * MIN)))).toEqual(['cleared hot:p1/p1 port1 @120']);
-    expect(c.taken.map((t) => t.id)).toEqual([1, 2]);
-    e2.stop();
-    const s3 = new SqliteRuleStateStore(file);
-    expect([s3.pending(), s3.floor(), s3.origin]).toEqual([[], 3, origin]);
-    s3.close();
   });
 
   it('queues nothing without a consumer', () => {
