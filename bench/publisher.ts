@@ -52,6 +52,10 @@ export interface PublisherResult {
   p50Ms: number;
   p99Ms: number;
   errors: string[];
+  /** Devices mode: CONNECTs tried again after the broker refused one with CONNACK 3 (server unavailable). */
+  connectRetries: number;
+  /** Devices mode: devices still not connected when publishing began (refused every time, or another error). */
+  devicesNotConnected: number;
   /** Faults sent: device id → epoch ms the smoke reading was published. */
   faultsSent: Record<string, number>;
   /** Crew deliveries of 'opened' orders: device id → epoch ms received by the crew client. */
@@ -95,11 +99,54 @@ function connect(port: number, opts: { clientId: string; username?: string | und
   });
 }
 
+/**
+ * A device whose CONNECT the broker turned away for now tries again after a random 1–3 s, up to
+ * 10 times, as a real device backs off: CONNACK 3 (server unavailable: precall's login queue is
+ * full, MQTT_MAX_PENDING_LOGINS), or the connection closed or reset before any CONNACK (the
+ * broker's MQTT_CONNECT_TIMEOUT_MS passed while it was busy). A refusal of the credentials
+ * (CONNACK 4, 5) is not tried again.
+ */
+export const CONNECT_RETRY = { attempts: 10, minMs: 1_000, maxMs: 3_000 } as const;
+
+const NOT_NOW = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+function worthRetrying(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 3) return true;
+  if (typeof code === 'string') return NOT_NOW.has(code);
+  return err instanceof Error && err.message === CLOSED_BEFORE_CONNACK;
+}
+
+/** One device's connection, tried again as CONNECT_RETRY says; undefined once it gave up (noted as an error). */
+async function connectDevice(port: number, d: BenchDevice, c: Counters, retries: { count: number }): Promise<MqttClient | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const client = connect(port, { clientId: d.id, username: d.id, password: d.secret });
+    let connectedOnce = false;
+    client.on('error', (err) => {
+      if (connectedOnce) noteError(c, `${d.id}: ${err.message}`);
+    });
+    try {
+      await connected(client);
+      connectedOnce = true;
+      return client;
+    } catch (err) {
+      client.end(true);
+      if (!worthRetrying(err) || attempt >= CONNECT_RETRY.attempts) {
+        noteError(c, `${d.id}: ${err instanceof Error ? err.message : String(err)}${attempt > 0 ? ` (after ${attempt} retries)` : ''}`);
+        return undefined;
+      }
+      retries.count++;
+      await new Promise((r) => setTimeout(r, CONNECT_RETRY.minMs + Math.random() * (CONNECT_RETRY.maxMs - CONNECT_RETRY.minMs)));
+    }
+  }
+}
+
+const CLOSED_BEFORE_CONNACK = 'connection closed before CONNACK';
+
 function connected(client: MqttClient): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
-    client.once('close', () => reject(new Error('connection closed before CONNACK')));
+    client.once('close', () => reject(new Error(CLOSED_BEFORE_CONNACK)));
   });
 }
 
@@ -182,7 +229,7 @@ async function runGateway(task: PublisherTask, devices: BenchDevice[], c: Counte
   );
   const elapsedMs = performance.now() - start;
   await Promise.all(clients.map((cl) => cl.endAsync()));
-  return { connections: clients.length, connectMs, elapsedMs, faultsSent: {}, crewReceived: {} };
+  return { connections: clients.length, connectRetries: 0, devicesNotConnected: 0, connectMs, elapsedMs, faultsSent: {}, crewReceived: {} };
 }
 
 interface DeviceConn {
@@ -198,6 +245,7 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   const rate = task.connectRate ?? 1000;
   const conns: DeviceConn[] = [];
   const waits: Promise<void>[] = [];
+  const retries = { count: 0 };
   for (let i = 0; i < devices.length; i++) {
     const d = devices[i]!;
     if (d.secret === undefined) throw new Error(`device ${d.id} has no secret in the devices file`);
@@ -205,10 +253,11 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
     const due = t0 + (i / rate) * 1000;
     const wait = due - performance.now();
     if (wait > 5) await new Promise((r) => setTimeout(r, wait));
-    const client = connect(task.port, { clientId: d.id, username: d.id, password: d.secret });
-    client.on('error', (err) => noteError(c, `${d.id}: ${err.message}`));
-    conns.push({ device: d, client, seq: 0, lastTs: 0, inflight: 0 });
-    waits.push(connected(client).catch((err: unknown) => void noteError(c, `${d.id}: ${err instanceof Error ? err.message : String(err)}`)));
+    waits.push(
+      connectDevice(task.port, d, c, retries).then((client) => {
+        if (client !== undefined) conns.push({ device: d, client, seq: 0, lastTs: 0, inflight: 0 });
+      }),
+    );
   }
   // A crew phone: every order event the work orders publish for crews.
   const crewReceived: Record<string, number> = {};
@@ -230,6 +279,7 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   if (crew !== undefined) await crew.subscribeAsync('crews/+/work-orders', { qos: 1 });
   const connectMs = performance.now() - t0;
   const live = conns.filter((x) => x.client.connected);
+  const devicesNotConnected = devices.length - live.length;
   process.send?.({ connected: live.length });
   await goSignal(task);
 
@@ -291,7 +341,7 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   // Orders still on their way to the crew (up to 5 s).
   for (const until = Date.now() + 5_000; Date.now() < until && Object.keys(faultsSent).some((id) => crewReceived[id] === undefined); ) await new Promise((r) => setTimeout(r, 50));
   await Promise.all([...conns.map((x) => x.client.endAsync(true)), crew?.endAsync()]);
-  return { connections: live.length, connectMs, elapsedMs, faultsSent, crewReceived };
+  return { connections: live.length, connectRetries: retries.count, devicesNotConnected, connectMs, elapsedMs, faultsSent, crewReceived };
 }
 
 async function run(task: PublisherTask): Promise<PublisherResult> {

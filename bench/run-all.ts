@@ -18,6 +18,7 @@
  *
  *   npm run bench -- [--json FILE] [--soak-minutes 10] [--seconds 30] [--devices 10000]
  *                    [--rate 4] [--faults 20] [--loads a,b,c] [--rules-devices 3000] [--profile DIR]
+ *                    [--skip-baseline]   (precall only: no ratio; for profiling and trying settings)
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ const { values: args } = parseArgs({
     loads: { type: 'string', default: 'a,b,c' },
     'rules-devices': { type: 'string', default: '3000' },
     profile: { type: 'string' },
+    'skip-baseline': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -84,9 +86,16 @@ export interface LoadFigures {
   rssPerConnectionKb: number;
   soakRssGrowthMb: number | null;
   healthP99Ms: number | null;
+  /** The server's event-loop delay during the load (perf_hooks), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   lostReadings: number;
   baselineLostReadings: number | null;
   connections: number;
+  /** CONNECTs the device clients tried again after a CONNACK 3 refusal (1–3 s apart, up to 10 per device). */
+  connectRetries: number;
+  /** Devices of the fleet not connected when publishing began (every retry refused, or another error). */
+  devicesNotConnected: number;
   skippedPublishes: number;
   serverCpuSeconds: number;
   peakRssMb: number;
@@ -325,9 +334,13 @@ function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: 
     rssPerConnectionKb: p.rssPerConnectionKb,
     soakRssGrowthMb: soakGrowth,
     healthP99Ms: pct(p.health, 0.99),
+    loopDelayP99Ms: p.stats.loopDelayP99Ms,
+    loopDelayMaxMs: p.stats.loopDelayMaxMs,
     lostReadings: p.pub.acked - p.landed.readings,
     baselineLostReadings: b !== undefined ? b.pub.acked - b.landed.readings : null,
     connections: p.pub.connections,
+    connectRetries: p.pub.connectRetries,
+    devicesNotConnected: p.pub.devicesNotConnected,
     skippedPublishes: p.pub.skipped,
     serverCpuSeconds: round(p.stats.cpuMs / 1000),
     peakRssMb: Math.round(p.stats.peakRssMb),
@@ -387,10 +400,13 @@ async function main(): Promise<void> {
     const accounts = { gateway, crew };
     const env: NodeJS.ProcessEnv = { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, FLEET_FILE: join(dir, 'fleet.yaml'), BENCH_DEVICES_FILE: join(dir, 'devices.json') };
 
-    const outcomes: Partial<Record<LoadName, { p: RunOutcome; b: RunOutcome }>> = {};
+    const outcomes: Partial<Record<LoadName, { p: RunOutcome; b: RunOutcome | undefined }>> = {};
     for (const load of LOADS) {
-      log(`${LOAD_TITLE[load]}: baseline...`);
-      const b = await runOne({ mode: 'baseline', load, durationMs: SECONDS * 1000, db: `bench_${load}_baseline` }, influx, env, dir, accounts);
+      let b: RunOutcome | undefined;
+      if (!args['skip-baseline']) {
+        log(`${LOAD_TITLE[load]}: baseline...`);
+        b = await runOne({ mode: 'baseline', load, durationMs: SECONDS * 1000, db: `bench_${load}_baseline` }, influx, env, dir, accounts);
+      }
       log(`${LOAD_TITLE[load]}: precall...`);
       const p = await runOne({ mode: 'precall', load, durationMs: SECONDS * 1000, db: `bench_${load}_precall` }, influx, env, dir, accounts);
       outcomes[load] = { p, b };
@@ -421,8 +437,11 @@ async function main(): Promise<void> {
             'PUBACK p50/p99 ms': `${r.pubackP50Ms} / ${r.pubackP99Ms}`,
             'order p50/p99 ms': r.orderLatencyP50Ms === null ? '-' : `${r.orderLatencyP50Ms} / ${r.orderLatencyP99Ms}`,
             'crew p50/p99 ms': r.crewLatencyP50Ms === null ? '-' : `${r.crewLatencyP50Ms} / ${r.crewLatencyP99Ms}`,
+            connected: r.connections,
+            'connect retries': r.connectRetries,
             'RSS KB/conn': r.rssPerConnectionKb,
             '/health p99 ms': r.healthP99Ms ?? '-',
+            'loop delay p99/max ms': `${r.loopDelayP99Ms} / ${r.loopDelayMaxMs}`,
             lost: r.lostReadings,
             'CPU s': r.serverCpuSeconds,
             'load avg': `${r.loadAverage.start}→${r.loadAverage.end}`,
@@ -430,6 +449,7 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+    log(`devices connected per run: ${rows.map((r) => r.connections).join(', ')}; never connected (given up after 10 retries, or credentials refused): ${rows.map((r) => r.devicesNotConnected).join(', ')}; CONNECTs retried after CONNACK 3: ${rows.map((r) => r.connectRetries).join(', ')}`);
     log(`rule state per device (bench:rules, ${args['rules-devices']} devices): ${rules.bytes ?? '-'} B; orders opened per run: ${rows.map((r) => r.ordersOpened).join(', ')}; publishes skipped (device still waiting for its PUBACK): ${rows.map((r) => r.skippedPublishes).join(', ')}`);
     if (soak !== undefined) log(`soak RSS growth after warm-up: ${soakGrowth ?? '-'} MB (${soakFlat !== null ? round(soakFlat) : '-'} %); backlog at the end ${last?.backlog ?? '-'}`);
     const t = targets(rows, soakFlat);

@@ -10,6 +10,7 @@ import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import { Aedes } from 'aedes';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createPrecall } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { operations, type Operations } from '../src/operations.js';
@@ -36,6 +37,10 @@ export interface ServerStats {
   /** Work orders opened: device id → epoch ms the order was committed (precall only). */
   ordersOpened: Record<string, number>;
   ordersOpenedTotal: number;
+  /** Event-loop delay while measuring (perf_hooks.monitorEventLoopDelay, 10 ms resolution), ms. */
+  loopDelayP50Ms: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 interface Running {
@@ -164,6 +169,8 @@ async function main(): Promise<void> {
   const mode = process.argv[2];
   const running = mode === 'precall' ? await startPrecall() : await startBaseline();
   let cpu0 = process.cpuUsage();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   process.on('message', (m: ServerCommand & { timeoutMs?: number }) => {
@@ -171,12 +178,16 @@ async function main(): Promise<void> {
       if (m.cmd === 'measure') {
         cpu0 = process.cpuUsage();
         peakRss = process.memoryUsage().rss;
+        loop.reset();
         process.send?.({ measuring: true });
       } else if (m.cmd === 'sample') {
         gc?.();
         const sample: ServerSample = { rssMb: process.memoryUsage().rss / 2 ** 20, backlog: running.backlog() };
         process.send?.({ sample });
       } else if (m.cmd === 'stats') {
+        // The loop's delay during the load, before the drain to InfluxDB.
+        const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+        const loopDelay = { loopDelayP50Ms: ms(loop.percentile(50)), loopDelayP99Ms: ms(loop.percentile(99)), loopDelayMaxMs: ms(loop.max) };
         await running.settle(m.timeoutMs ?? 120_000);
         const cpu = process.cpuUsage(cpu0);
         const stats: ServerStats = {
@@ -189,6 +200,7 @@ async function main(): Promise<void> {
           faultArrivals: running.faultArrivals,
           ordersOpened: running.ordersOpened,
           ordersOpenedTotal: running.ordersOpenedTotal(),
+          ...loopDelay,
         };
         process.send?.({ stats });
       } else if (m.cmd === 'stop') {
