@@ -25,8 +25,10 @@ COPY bin ./bin
 COPY src ./src
 COPY devices ./devices
 COPY simulator ./simulator
+# The password file of the `scale` profile's Mosquitto is made with this image.
+COPY scripts/compose/mosquitto-passwd.mjs ./scripts/compose/mosquitto-passwd.mjs
 # Named volumes start with the image's ownership of these directories: writable by `node`.
-RUN mkdir -p /data /fleet && chown node:node /data /fleet
+RUN mkdir -p /data /fleet /broker-auth && chown node:node /data /fleet /broker-auth
 USER node
 VOLUME ["/data"]
 EXPOSE 1883 8080

@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const file = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', '.env'));
-const NAMES = ['INFLUX_TOKEN', 'INFLUX_ADMIN_PASSWORD', 'API_ADMIN_KEY', 'GRAFANA_ADMIN_PASSWORD'];
+// The last two are the `scale` profile's: precall's password on Mosquitto, and PostgreSQL's.
+const NAMES = ['INFLUX_TOKEN', 'INFLUX_ADMIN_PASSWORD', 'API_ADMIN_KEY', 'GRAFANA_ADMIN_PASSWORD', 'MQTT_BROKER_PASSWORD', 'POSTGRES_PASSWORD'];
 
 const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
 const present = new Set([...text.matchAll(/^\s*([A-Z0-9_]+)\s*=\s*\S/gm)].map((m) => m[1]));

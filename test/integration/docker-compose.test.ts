@@ -4,14 +4,17 @@
  * environment uses only variables src/config.ts knows, Grafana gets what the provisioning reads.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import mqtt, { type MqttClient } from 'mqtt';
 import { EnvSchema } from '../../src/config.js';
+import { generateFleet } from '../../src/registry/generate-fleet.js';
+import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -23,6 +26,8 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: ({ type: string; source: string; target: string } | string)[];
   depends_on?: Record<string, { condition: string }>;
+  profiles?: string[];
+  entrypoint?: string[];
 }
 
 let config: { services: Record<string, Service>; volumes?: Record<string, unknown> };
@@ -66,7 +71,7 @@ describe('docker-compose.yml', () => {
   it('gets random secrets from scripts/compose-secrets.mjs, in a file only its owner reads, kept on a second run', async () => {
     const first = readFileSync(envFile, 'utf8');
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
-    for (const name of ['INFLUX_TOKEN', 'INFLUX_ADMIN_PASSWORD', 'API_ADMIN_KEY', 'GRAFANA_ADMIN_PASSWORD']) expect(first).toMatch(new RegExp(`^${name}=[A-Za-z0-9_-]{32}$`, 'm'));
+    for (const name of ['INFLUX_TOKEN', 'INFLUX_ADMIN_PASSWORD', 'API_ADMIN_KEY', 'GRAFANA_ADMIN_PASSWORD', 'MQTT_BROKER_PASSWORD', 'POSTGRES_PASSWORD']) expect(first).toMatch(new RegExp(`^${name}=[A-Za-z0-9_-]{32}$`, 'm'));
     await run(process.execPath, [`${ROOT}scripts/compose-secrets.mjs`, envFile]);
     expect(readFileSync(envFile, 'utf8')).toBe(first);
     const key = /^API_ADMIN_KEY=(.*)$/m.exec(first)![1]!;
@@ -92,8 +97,9 @@ describe('docker-compose.yml', () => {
     expect(stderr).toBe('');
   });
 
-  it('has InfluxDB 2.x, Grafana, precall serve, the fleet init and the simulator', () => {
-    expect(Object.keys(config.services).sort()).toEqual(['fleet', 'grafana', 'influxdb', 'precall', 'simulate']);
+  it('has InfluxDB 2.x, Grafana, precall serve, the fleet init and the simulator by default, the rest in profile scale', () => {
+    const byDefault = Object.entries(config.services).filter(([, s]) => s.profiles === undefined).map(([name]) => name);
+    expect(byDefault.sort()).toEqual(['fleet', 'grafana', 'influxdb', 'precall', 'simulate']);
     expect(config.services.influxdb!.image).toMatch(/^influxdb:2\./);
     expect(config.services.precall!.command).toEqual(['serve']);
     expect(config.services.simulate!.command?.[0]).toBe('simulate');
@@ -148,4 +154,83 @@ describe('docker-compose.yml', () => {
     expect(scenario).toBeDefined();
     expect(existsSync(ROOT + scenario), scenario).toBe(true);
   });
+});
+
+describe('docker-compose.yml, profile scale', () => {
+  const SCALE = ['mosquitto-users', 'mosquitto', 'postgres', 'precall-1', 'precall-2', 'precall-3', 'simulate-scale'];
+  const instances = () => ['precall-1', 'precall-2', 'precall-3'].map((n) => config.services[n]!);
+
+  it('has Mosquitto, PostgreSQL, three precall instances and a simulator, only in the profile', () => {
+    for (const name of SCALE) expect(config.services[name]?.profiles, name).toEqual(['scale']);
+    expect(config.services.mosquitto!.image).toMatch(/^eclipse-mosquitto:2/);
+    expect(config.services.postgres!.image).toMatch(/^postgres:15/);
+    expect(config.services['simulate-scale']!.command).toContain('mqtt://mosquitto:1883');
+  });
+
+  it('gives the instances valid settings: one group, one database, one broker user; each its own name, DATA_DIR volume and port', () => {
+    const known = new Set(Object.keys(EnvSchema.shape));
+    const envs = instances().map((s) => s.environment!);
+    for (const env of envs) {
+      for (const key of Object.keys(env)) expect(known.has(key), `${key} is not a precall setting`).toBe(true);
+      expect(EnvSchema.safeParse(env).success).toBe(true);
+      expect(env.MQTT_BROKER_URL).toBe('mqtt://mosquitto:1883');
+      expect(env.MQTT_BROKER_USERNAME).toBe('precall');
+      expect(env.MQTT_BROKER_PASSWORD).toBe(config.services['mosquitto-users']!.environment!.MQTT_BROKER_PASSWORD);
+      expect(env.MQTT_SHARE_GROUP).toBe(envs[0]!.MQTT_SHARE_GROUP);
+      expect(env.DATABASE_URL).toBe(envs[0]!.DATABASE_URL);
+      expect(env.INFLUX_TOKEN).toBe(config.services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN);
+    }
+    const pg = config.services.postgres!.environment!;
+    expect(new URL(envs[0]!.DATABASE_URL!)).toMatchObject({ hostname: 'postgres', username: pg.POSTGRES_USER, password: pg.POSTGRES_PASSWORD, pathname: `/${pg.POSTGRES_DB}` });
+    expect(new Set(envs.map((e) => e.PRECALL_INSTANCE_ID)).size).toBe(3);
+    const dataVolumes = instances().map((s) => mounts(s).find((m) => m.target === '/data')?.source);
+    expect(new Set(dataVolumes).size).toBe(3);
+    for (const v of dataVolumes) expect(config.volumes).toHaveProperty(v!);
+  });
+
+  it("mounts Mosquitto's config and ACL from paths that exist, and the image carries the password-file script", () => {
+    for (const m of mounts(config.services.mosquitto!).filter((x) => x.source.startsWith('/'))) expect(existsSync(m.source), m.source).toBe(true);
+    const script = config.services['mosquitto-users']!.entrypoint![1]!;
+    expect(existsSync(ROOT + script), script).toBe(true);
+    expect(readFileSync(`${ROOT}Dockerfile`, 'utf8')).toContain(`COPY ${script} ./${script}`);
+  });
+
+  it("the broker's password file and ACL, on a real Mosquitto 2: devices publish only under their own id, precall reads every device through the shared subscription, a wrong password is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'compose-mosquitto-'));
+    let broker: MosquittoServer | undefined;
+    const clients: MqttClient[] = [];
+    try {
+      const { credentials } = generateFleet({ devices: 4, seed: 2 });
+      writeFileSync(join(dir, 'credentials.json'), JSON.stringify(credentials));
+      const passwd = join(dir, 'passwd');
+      const made = await run(process.execPath, [`${ROOT}scripts/compose/mosquitto-passwd.mjs`, join(dir, 'credentials.json'), passwd], { env: { PATH: process.env.PATH ?? '', MQTT_BROKER_PASSWORD: 'precall-broker-password' } });
+      expect(made.stdout).toContain(`${1 + credentials.devices.length + credentials.operators.length} users`);
+      await run('mosquitto_passwd', ['-U', passwd]);
+      broker = await startMosquitto({ auth: { passwordFile: passwd, aclFile: `${ROOT}scripts/compose/mosquitto.acl` }, extraConfig: ['user root'] });
+      const connect = async (username: string, password: string) => {
+        const c = await mqtt.connectAsync(broker!.url, { username, password, protocolVersion: 5, reconnectPeriod: 0, clientId: `${username}-${clients.length}` });
+        clients.push(c);
+        return c;
+      };
+      const group = config.services['precall-1']!.environment!.MQTT_SHARE_GROUP!;
+      const precall = await connect('precall', 'precall-broker-password');
+      const got: string[] = [];
+      precall.on('message', (topic) => got.push(topic));
+      await precall.subscribeAsync(`$share/${group}/devices/+/+`, { qos: 1 });
+      const [a, b] = credentials.devices as [(typeof credentials.devices)[0], (typeof credentials.devices)[0]];
+      const device = await connect(a.id, a.secret);
+      await device.publishAsync(`devices/${a.id}/telemetry`, '{"ts":1,"seq":1}', { qos: 1 });
+      await device.publishAsync(`devices/${b.id}/telemetry`, '{"ts":1,"seq":2}', { qos: 1 }).catch(() => undefined);
+      await device.publishAsync(`devices/${a.id}/events`, '{"ts":1,"seq":3}', { qos: 1 });
+      const until = Date.now() + 5000;
+      while (got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got.sort()).toEqual([`devices/${a.id}/events`, `devices/${a.id}/telemetry`]);
+      await expect(mqtt.connectAsync(broker.url, { username: a.id, password: 'not-the-secret', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Bad User Name or Password|Not authorized/);
+    } finally {
+      for (const c of clients) await c.endAsync(true);
+      await broker?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -1,6 +1,6 @@
 /**
  * A real Mosquitto 2 (Debian's `mosquitto`) for tests: a generated config in a fresh temp dir, a
- * free loopback port, anonymous access (loopback only), no persistence file (sessions live as long
+ * free loopback port, anonymous access (loopback only; or a password file and an ACL), no persistence file (sessions live as long
  * as this process), and room for many messages queued for an absent persistent session, so a
  * stopped subscriber's share is kept rather than dropped. `stop()` ends it and deletes the dir.
  */
@@ -21,6 +21,8 @@ export interface MosquittoServer {
 }
 
 export interface StartMosquittoOptions {
+  /** Sign-in and ACL instead of anonymous access: a hashed password file and an ACL file. */
+  auth?: { passwordFile: string; aclFile: string };
   /** Extra lines appended to the generated mosquitto.conf. */
   extraConfig?: string[];
   /** How long to wait for the port to accept connections, ms; default 10,000. */
@@ -34,7 +36,7 @@ export async function startMosquitto(opts: StartMosquittoOptions = {}): Promise<
   const port = await freePort();
   const lines = [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...(opts.auth === undefined ? ['allow_anonymous true'] : ['allow_anonymous false', `password_file ${opts.auth.passwordFile}`, `acl_file ${opts.auth.aclFile}`]),
     'persistence false',
     // Room for what an absent member's session holds (the default, 1000, drops beyond it); a
     // number rather than 0 (= no limit), which some 2.0.x releases mishandle.
