@@ -103,7 +103,8 @@ function connect(port: number, opts: { clientId: string; username?: string | und
  * A device whose CONNECT the broker turned away for now tries again after a random 1–3 s, up to
  * 10 times, as a real device backs off: CONNACK 3 (server unavailable: precall's login queue is
  * full, MQTT_MAX_PENDING_LOGINS), or the connection closed or reset before any CONNACK (the
- * broker's MQTT_CONNECT_TIMEOUT_MS passed while it was busy). A refusal of the credentials
+ * broker's MQTT_CONNECT_TIMEOUT_MS passed while it was busy), or no CONNACK within the client's
+ * connectTimeout. A refusal of the credentials
  * (CONNACK 4, 5) is not tried again.
  */
 export const CONNECT_RETRY = { attempts: 10, minMs: 1_000, maxMs: 3_000 } as const;
@@ -113,7 +114,8 @@ function worthRetrying(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 3) return true;
   if (typeof code === 'string') return NOT_NOW.has(code);
-  return err instanceof Error && err.message === CLOSED_BEFORE_CONNACK;
+  // Also MQTT.js's own 'connack timeout' (connectTimeout passed with no answer).
+  return err instanceof Error && (err.message === CLOSED_BEFORE_CONNACK || err.message === 'connack timeout');
 }
 
 /** One device's connection, tried again as CONNECT_RETRY says; undefined once it gave up (noted as an error). */

@@ -29,6 +29,7 @@ import { ConnectionTracker } from './connection-tracker.js';
 import { PACKET_TYPES } from './frame-scanner.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
 import { IngestGate, type GateStats, type GateStore } from './ingest-gate.js';
+import { LoopLag } from './loop-lag.js';
 import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
 import { startListeners, type Listener, type Listeners, type Peer } from './listeners.js';
 import { LoginGuard } from './login-guard.js';
@@ -66,6 +67,7 @@ export type BrokerConfig = Pick<
   | 'MQTT_MAX_PENDING_LOGINS'
   | 'INGEST_MAX_PENDING'
   | 'INGEST_TURN_BUDGET_MS'
+  | 'INGEST_TARGET_LAG_MS'
 >;
 
 export interface EmbeddedBrokerOptions {
@@ -174,6 +176,7 @@ export class EmbeddedBroker {
   private stopping = false;
   private preparing: Promise<void> | undefined;
   private readonly gate: IngestGate;
+  private readonly loopLag = new LoopLag();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.log = opts.logger.child({ component: 'broker' });
@@ -183,6 +186,7 @@ export class EmbeddedBroker {
       store: opts.backpressure ?? { pending: () => 0, onRoom: () => () => undefined },
       maxPending: opts.config.INGEST_MAX_PENDING,
       turnBudgetMs: opts.config.INGEST_TURN_BUDGET_MS,
+      loopLag: { lagMs: () => this.loopLag.lagMs(), targetLagMs: opts.config.INGEST_TARGET_LAG_MS },
     });
     this.metrics = createBrokerMetrics(opts.metrics, {
       clients: () => this.aedes?.connectedClients ?? 0,
@@ -214,6 +218,7 @@ export class EmbeddedBroker {
   async start(): Promise<{ host: string; port: number }> {
     if (this.listeners !== undefined) throw new Error('broker already started');
     await this.prepare();
+    this.loopLag.start();
     const c = this.opts.config;
     try {
       this.listeners = await startListeners(
@@ -341,6 +346,7 @@ export class EmbeddedBroker {
   /** Stop accepting, disconnect every client, close aedes. Status listeners are not told (shutdown is not an outage). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.loopLag.stop();
     const listeners = this.listeners;
     const aedes = this.aedes;
     this.listeners = undefined;

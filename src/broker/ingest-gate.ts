@@ -12,9 +12,15 @@
  * bounded by connections × one read, and the event loop keeps turns short enough for HTTP
  * (/health, /metrics, the console) and timers to be served between two slices of ingest.
  *
+ * While the event loop lags behind (a turn took longer than the target lag, whatever work made
+ * it long), ingest's budget per turn shrinks in proportion (see loop-lag.ts): the publishers
+ * slow down and the loop stays responsive.
+ *
  * Waiting publishes are released on the next turn (setImmediate) and when the outbox reports a
  * commit (room), oldest first, as far as room and budget allow.
  */
+import { turnShare } from './loop-lag.js';
+
 export interface GateStore {
   /** Readings appended and not yet durable. */
   pending(): number;
@@ -30,6 +36,11 @@ export interface IngestGateOptions {
   turnBudgetMs: number;
   /** High-resolution clock, ms; default performance.now. */
   clock?: () => number;
+  /**
+   * The event loop's current lag, ms, and the lag above which ingest's turn budget shrinks in
+   * proportion (INGEST_TARGET_LAG_MS). Without it the budget is always `turnBudgetMs`.
+   */
+  loopLag?: { lagMs(): number; targetLagMs: number };
 }
 
 export interface GateStats {
@@ -95,7 +106,13 @@ export class IngestGate {
   }
 
   private hasRoom(): boolean {
-    return this.spentMs < this.opts.turnBudgetMs && this.opts.store.pending() < this.opts.maxPending;
+    return this.spentMs < this.budgetMs() && this.opts.store.pending() < this.opts.maxPending;
+  }
+
+  /** This turn's budget: less while the loop lags (turnShare), so the other work gets its turn. */
+  private budgetMs(): number {
+    const l = this.opts.loopLag;
+    return l === undefined ? this.opts.turnBudgetMs : turnShare(this.opts.turnBudgetMs, l.lagMs(), l.targetLagMs);
   }
 
   private run(work: () => void): void {
@@ -133,7 +150,7 @@ export class IngestGate {
   private release(): void {
     this.releaseScheduled = false;
     while (this.waiting() > 0 && this.hasRoom()) this.runNext();
-    if (this.waiting() > 0 && this.spentMs >= this.opts.turnBudgetMs) this.scheduleRelease();
+    if (this.waiting() > 0 && this.spentMs >= this.budgetMs()) this.scheduleRelease();
   }
 
   private scheduleRelease(): void {

@@ -86,6 +86,9 @@ export interface RuleEngine {
   stats(): { scopes: number; signals: number; errors: number; queued: number };
 }
 
+/** Scopes written per SQLite transaction (and event-loop turn) by the periodic flush. */
+const FLUSH_SLICE = 500;
+
 export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   const { registry, clock } = opts;
   const store = opts.stateStore ?? new MemoryRuleStateStore();
@@ -104,6 +107,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
   const scheduled = new ScheduledRunner({ index, scopes, registry, signals, diagnostics, clock, query: opts.query, bucket: opts.influxBucket ?? 'precall', finish: (out) => finish(out, []) });
   const timers: NodeJS.Timeout[] = [];
   let started = false;
+  let flushing: NodeJS.Immediate | undefined;
 
   /** The signals of one input: state written with them, then announced, then handed over. */
   function finish(out: Signal[], scopeIds: Iterable<string>): Signal[] {
@@ -178,9 +182,17 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       outbox.handOver();
       scheduled.start();
       const t1 = setInterval(() => tick(), opts.tickMs ?? 5000);
+      // The periodic write of changed state goes in slices of FLUSH_SLICE scopes, one slice per
+      // event-loop turn: 10,000 devices' state in one SQLite transaction held the loop (and
+      // /health) for a few hundred ms every flush under load.
+      const flushSlice = (): void => {
+        flushing = undefined;
+        outbox.write([], FLUSH_SLICE);
+        if (scopes.changed > 0 && started) flushing = setImmediate(flushSlice);
+        else outbox.handOver();
+      };
       const t2 = setInterval(() => {
-        outbox.write();
-        outbox.handOver();
+        if (flushing === undefined) flushSlice();
       }, opts.flushMs ?? 5000);
       t1.unref();
       t2.unref();
@@ -188,6 +200,8 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     },
     stop() {
       for (const t of timers.splice(0)) clearInterval(t);
+      if (flushing !== undefined) clearImmediate(flushing);
+      flushing = undefined;
       scheduled.stop();
       started = false;
       outbox.write();

@@ -86,16 +86,19 @@ export class ScopeTable {
   }
 
   /**
-   * The changed scopes as entries to write (undefined = delete), and the changed set emptied.
-   * A device with nothing in progress is forgotten rather than kept as an empty record.
+   * The changed scopes as entries to write (undefined = delete), at most `limit` of them, taken
+   * out of the changed set (the rest stay changed for the next take). A device with nothing in
+   * progress is forgotten rather than kept as an empty record.
    */
-  takeChanged(): [string, unknown][] {
+  takeChanged(limit = Infinity): [string, unknown][] {
+    const entries: [string, unknown][] = [];
     for (const id of this.dirty) {
+      if (entries.length >= limit) break;
       const s = this.all.get(id) as ScopeState | undefined;
       if (s !== undefined && isDeviceScope(id) && s.k === undefined && s.o === undefined && s.p === undefined) this.all.delete(id);
+      entries.push([id, this.all.get(id)]);
+      this.dirty.delete(id);
     }
-    const entries: [string, unknown][] = [...this.dirty].map((id) => [id, this.all.get(id)]);
-    this.dirty.clear();
     return entries;
   }
 

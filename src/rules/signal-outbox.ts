@@ -56,12 +56,17 @@ export class SignalOutbox {
     };
   }
 
-  /** Write changed state, with `signals` queued in the same transaction (when there is a consumer). */
-  write(signals: readonly Signal[] = []): void {
+  /**
+   * Write changed state, with `signals` queued in the same transaction (when there is a
+   * consumer): every changed scope, or at most `limit` of them (the others stay changed, for the
+   * next write; a scope's entry is taken and written in one go, so a later write never finds an
+   * older state of it still on its way).
+   */
+  write(signals: readonly Signal[] = [], limit = Infinity): void {
     // Queued only for a consumer: without one (tests, tools) nobody would ever take them.
     const toQueue = this.consumer !== undefined ? [...this.unsaved, ...signals] : [];
     if (this.scopes.changed === 0 && toQueue.length === 0) return;
-    const entries = this.scopes.takeChanged();
+    const entries = this.scopes.takeChanged(limit);
     try {
       this.store.put(entries, toQueue);
       this.unsaved = [];

@@ -77,6 +77,22 @@ describe('IngestGate', () => {
     expect(gate.stats().waiting).toBe(0);
   });
 
+  it('gives ingest a smaller share of the turn while the event loop lags, and the full budget again once it keeps up', () => {
+    const store = fakeStore();
+    let clock = 0;
+    let lag = 200;
+    const gate = new IngestGate({ store, maxPending: 1_000_000, turnBudgetMs: 40, clock: () => clock, loopLag: { lagMs: () => lag, targetLagMs: 50 } });
+    const ran: number[] = [];
+    // 1 ms each. Lag 200 ms is four times the target: a quarter of the 40 ms budget, 10 publishes.
+    for (let i = 0; i < 100; i++) gate.admit({}, () => (ran.push(i), (clock += 1)));
+    expect(ran).toHaveLength(10);
+    lag = 0;
+    const more = new IngestGate({ store, maxPending: 1_000_000, turnBudgetMs: 40, clock: () => clock, loopLag: { lagMs: () => lag, targetLagMs: 50 } });
+    const ran2: number[] = [];
+    for (let i = 0; i < 100; i++) more.admit({}, () => (ran2.push(i), (clock += 1)));
+    expect(ran2).toHaveLength(40);
+  });
+
   it('runs whatever still waits when drained at shutdown', () => {
     const store = fakeStore();
     store.size = 5;
