@@ -23,7 +23,7 @@ import { migrateCluster } from '../cluster/migrations.js';
 import { PostgresBridge, type BridgeOptions } from '../postgres/bridge.js';
 import { migrateComponent } from '../postgres/migrate.js';
 import type { Signal } from './signal.js';
-import type { PendingSignal, RuleStateStore } from './state-store.js';
+import { parseStates, type PendingSignal, type RuleStateStore } from './state-store.js';
 
 export const RULE_STATE_MIGRATIONS: readonly string[] = [
   // 1: state by partition and scope, the signal queue, and the database's origin. JSON stays
@@ -102,15 +102,7 @@ export class PostgresRuleStateStore implements RuleStateStore {
   }
 
   loadAll(): Map<string, unknown> {
-    const out = new Map<string, unknown>();
-    for (const row of this.db.query('SELECT scope, state FROM rule_state WHERE part = $1', [this.fence.part]) as { scope: string; state: string }[]) {
-      try {
-        out.set(row.scope, JSON.parse(row.state));
-      } catch {
-        // A damaged row only costs that scope its state in progress.
-      }
-    }
-    return out;
+    return parseStates(this.db.query('SELECT scope, state FROM rule_state WHERE part = $1', [this.fence.part]) as { scope: string; state: string }[]);
   }
 
   put(entries: Iterable<[string, unknown]>, signals: readonly Signal[] = []): void {

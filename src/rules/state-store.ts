@@ -118,15 +118,7 @@ export class SqliteRuleStateStore implements RuleStateStore {
   }
 
   loadAll(): Map<string, unknown> {
-    const out = new Map<string, unknown>();
-    for (const row of this.db.prepare('SELECT scope, state FROM rule_state').iterate() as Iterable<{ scope: string; state: string }>) {
-      try {
-        out.set(row.scope, JSON.parse(row.state));
-      } catch {
-        // A damaged row only costs that device its state in progress.
-      }
-    }
-    return out;
+    return parseStates(this.db.prepare('SELECT scope, state FROM rule_state').iterate() as Iterable<{ scope: string; state: string }>);
   }
 
   put(entries: Iterable<[string, unknown]>, signals: readonly Signal[] = []): void {
@@ -153,4 +145,17 @@ export class SqliteRuleStateStore implements RuleStateStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Stored states by scope; a damaged row only costs that scope its state in progress. */
+export function parseStates(rows: Iterable<{ scope: string; state: string }>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const row of rows) {
+    try {
+      out.set(row.scope, JSON.parse(row.state));
+    } catch {
+      // Left out: the scope starts afresh.
+    }
+  }
+  return out;
 }

@@ -15,6 +15,11 @@ import type { WorkOrderSettings } from './settings.js';
 import { deadlinesFor } from './sla.js';
 import type { NewOrder } from './store.js';
 
+/** What every order opened by a person starts with: no evidence or signals, open, seen once, now. */
+function freshOrder(now: number): Pick<NewOrder, 'evidence' | 'signals' | 'status' | 'createdAt' | 'updatedAt' | 'count' | 'lastSeen' | 'signalActive' | 'clearedAt'> {
+  return { evidence: [], signals: [], status: 'open', createdAt: now, updatedAt: now, count: 1, lastSeen: now, signalActive: false, clearedAt: null };
+}
+
 export interface DraftEnv {
   settings: WorkOrderSettings;
   registry: Registry;
@@ -49,16 +54,8 @@ export function complaintDraft({ settings, registry, lang }: DraftEnv, c: Compla
     title: t(lang, 'complaint.title', params),
     description: t(lang, 'complaint.description', params),
     message: { id: 'complaint', params },
-    evidence: [],
-    signals: [],
-    status: 'open',
+    ...freshOrder(now),
     crew: routeCrew(settings, kind, c.community),
-    createdAt: now,
-    updatedAt: now,
-    count: 1,
-    lastSeen: now,
-    signalActive: false,
-    clearedAt: null,
     // The 12345 clock starts when the call was received, not when it reached us.
     ...deadlinesFor(settings, caseClass, Math.min(now, c.receivedAt)),
     ...NOTHING_DONE_YET,
@@ -97,16 +94,8 @@ export function manualDraft({ settings, registry }: Omit<DraftEnv, 'lang'>, inpu
     title: input.title,
     description: input.description,
     message: { id: 'manual', params: {} },
-    evidence: [],
-    signals: [],
-    status: 'open',
+    ...freshOrder(now),
     crew: input.crew ?? routeCrew(settings, kind, community),
-    createdAt: now,
-    updatedAt: now,
-    count: 1,
-    lastSeen: now,
-    signalActive: false,
-    clearedAt: null,
     ...deadlinesFor(settings, input.caseClass, now, input.dueAt),
     ...NOTHING_DONE_YET,
   };
