@@ -187,7 +187,11 @@ function step(state: ChargerState, ctx: StepContext): StepResult<ChargerState, C
       } else {
         const minutes = (t - p.startedAt) / 60_000;
         const floatMin = p.fullAt ? (t - p.fullAt) / 60_000 : 0;
-        const healthyEnd = faulted === undefined && ((p.state === 'float' && floatMin >= p.floatLimitMin) || minutes >= MAX_SESSION_MIN);
+        // Only an overcharging pile fails to end its sessions (it never cuts off before its
+        // firmware limit). A port with a poor contact or a welded relay ends a healthy session
+        // like any other: otherwise a bike plugged in after an over-temperature cut-off would
+        // float for ten hours and look like a different fault (a session over 8 h).
+        const healthyEnd = pf.overcharge === undefined && ((p.state === 'float' && floatMin >= p.floatLimitMin) || minutes >= MAX_SESSION_MIN);
         if (healthyEnd || minutes >= FIRMWARE_SESSION_MIN) {
           events.push({ ts: t, code: 'session-end', port: portNo, detail: `${round(p.deliveredKwh, 3)} kWh` });
           p = idle(p);

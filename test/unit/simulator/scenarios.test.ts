@@ -82,6 +82,19 @@ describe('scenario signatures, checked on the readings', () => {
     expect(Math.max(...temps.map((x) => x.p.sessionEnergyKwh))).toBeLessThan(1.3);
   });
 
+  it('port-overheat: bikes plugged into the port after its cut-off end their sessions like anywhere else (none looks like a session over 8 h)', () => {
+    // Found by the demo on 2026-12-02: a bike plugged in after the cut-off floated for 10 h and
+    // raised a second, wrong order ("charging time too long") on the overheating port.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = run({ durationMs: 3 * DAY, seed, scenarios: [scenario('port-overheat')] });
+      const id = r.resolved[0]!.faults[0]!.deviceIds[0]!;
+      const p3 = r.telemetry(id).map((x) => port(x, 3));
+      const sessions = r.deviceEvents(id).filter((e) => e.code === 'session-start' && e.port === 3);
+      expect(sessions.length, `seed ${seed}: port 3 is used again after the cut-off`).toBeGreaterThan(1);
+      expect(Math.max(...p3.map((x) => x.sessionMinutes)), `seed ${seed}`).toBeLessThanOrEqual(7 * 60 + 3);
+    }
+  });
+
   it('port-overheat held below the pile limit (48 °C): no heat alarm, the port keeps charging', () => {
     const s = scenario('port-overheat');
     const low = { ...s, faults: [{ ...s.faults[0]!, maxC: 48 } as (typeof s.faults)[number]] };
