@@ -16,6 +16,7 @@
  * expiry later than that), so an instance cut off from the database stops counting its leases
  * no later than the database lets another instance take them.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { PostgresBridge } from '../postgres/bridge.js';
 import { planLeases, type LeaseView } from './assignment.js';
@@ -63,8 +64,20 @@ export interface LeaseStatus {
   rounds: { ok: number; failed: number };
 }
 
-const HEARTBEAT = `INSERT INTO cluster_instances (id, grp, started_at, last_seen) VALUES ($1, $2, now(), now())
-  ON CONFLICT (id) DO UPDATE SET grp = excluded.grp, last_seen = now()`;
+// The heartbeat renews only this process's row (or puts it back if it was removed): a row whose
+// token is another's means another process has taken over the id (returns no row).
+const HEARTBEAT = `INSERT INTO cluster_instances (id, grp, started_at, last_seen, token) VALUES ($1, $2, now(), now(), $3)
+  ON CONFLICT (id) DO UPDATE SET grp = excluded.grp, last_seen = now() WHERE cluster_instances.token = excluded.token
+  RETURNING id`;
+// Claim the id for this process: when it is free, already ours, or its holder's heartbeat is as
+// old as a lease (or exactly the one seen before a wait, $5: the holder did not renew it).
+const CLAIM = `INSERT INTO cluster_instances (id, grp, started_at, last_seen, token) VALUES ($1, $2, now(), now(), $3)
+  ON CONFLICT (id) DO UPDATE SET grp = excluded.grp, started_at = now(), last_seen = now(), token = excluded.token
+  WHERE cluster_instances.token = excluded.token OR cluster_instances.token = ''
+    OR cluster_instances.last_seen <= now() - make_interval(secs => $4)
+    OR cluster_instances.last_seen = $5::timestamptz
+  RETURNING id`;
+const HOLDER = `SELECT last_seen::text AS seen, extract(epoch FROM now() - last_seen) AS age FROM cluster_instances WHERE id = $1`;
 const LIVE = `SELECT id FROM cluster_instances WHERE last_seen > now() - make_interval(secs => $1)`;
 const LEASES = `SELECT part, owner, epoch, expires_at <= now() AS expired FROM partition_leases WHERE part < $1`;
 const RELEASE = `UPDATE partition_leases SET expires_at = now() WHERE owner = $1 AND part = ANY($2::int[])`;
@@ -92,6 +105,8 @@ export class LeaseKeeper {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
+  /** This process's claim on the instance id (cluster_instances.token). */
+  private readonly token = randomUUID();
   private readonly state: Omit<LeaseStatus, 'owned' | 'partitions'> = { live: 0, target: 0, lastRoundAt: null, lastError: null, rounds: { ok: 0, failed: 0 } };
 
   constructor(private readonly opts: LeaseKeeperOptions) {
@@ -115,8 +130,40 @@ export class LeaseKeeper {
     } finally {
       db.close();
     }
+    await this.claimInstanceId();
     this.stopped = false;
     await this.runRound();
+  }
+
+  /**
+   * Take the instance id for this process. A row whose heartbeat is recent belongs either to a
+   * process that died (a restart under a supervisor, the usual case) or to one still running
+   * under the same PRECALL_INSTANCE_ID, which would count this instance's leases as its own.
+   * Wait one renewal period and look again: a heartbeat that moved means a live process, and
+   * this one refuses to start; one that did not move is taken over.
+   */
+  private async claimInstanceId(): Promise<void> {
+    const { instanceId: me, group, leaseMs } = this.opts;
+    const c = await this.connection();
+    const claim = async (seen: string | null): Promise<boolean> => (await c.query(CLAIM, [me, group, this.token, leaseMs / 1000, seen])).rowCount === 1;
+    if (await claim(null)) return;
+    const before = (await c.query<{ seen: string; age: number }>(HOLDER, [me])).rows[0];
+    const waitMs = Math.round(leaseMs / 3) + 1000;
+    this.opts.log.info({ instance: me, heartbeatAgeS: Number(before?.age ?? 0) }, `another process had PRECALL_INSTANCE_ID ${me} moments ago; waiting ${waitMs} ms to see whether it is still running`);
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const after = (await c.query<{ seen: string; age: number }>(HOLDER, [me])).rows[0];
+    if (before !== undefined && after !== undefined && after.seen !== before.seen) {
+      this.client = undefined;
+      await c.end().catch(() => undefined);
+      throw new Error(
+        `PRECALL_INSTANCE_ID ${me} is in use: another running precall process with this id renewed its heartbeat ${Number(after.age).toFixed(1)} s ago. Give every instance its own PRECALL_INSTANCE_ID (two processes under one id would both count its partitions as theirs)`,
+      );
+    }
+    if (!(await claim(after?.seen ?? null))) {
+      this.client = undefined;
+      await c.end().catch(() => undefined);
+      throw new Error(`PRECALL_INSTANCE_ID ${me} could not be claimed: another process claimed it at the same moment. Give every instance its own PRECALL_INSTANCE_ID`);
+    }
   }
 
   /** Release every lease and leave the instance table, so others take over at once. */
@@ -130,8 +177,9 @@ export class LeaseKeeper {
     this.held.clear();
     if (c === undefined) return;
     try {
-      await c.query(`UPDATE partition_leases SET expires_at = now() WHERE owner = $1 AND expires_at > now()`, [this.opts.instanceId]);
-      await c.query(`DELETE FROM cluster_instances WHERE id = $1`, [this.opts.instanceId]);
+      // Only while the id is still this process's: after a take-over the leases are the other's.
+      await c.query(`UPDATE partition_leases SET expires_at = now() WHERE owner = $1 AND expires_at > now() AND EXISTS (SELECT 1 FROM cluster_instances WHERE id = $1 AND token = $2)`, [this.opts.instanceId, this.token]);
+      await c.query(`DELETE FROM cluster_instances WHERE id = $1 AND token = $2`, [this.opts.instanceId, this.token]);
       if (had.length > 0) this.opts.log.info({ released: formatParts(had) }, 'partition leases released');
     } catch (err) {
       this.opts.log.warn({ err }, 'partition leases could not be released; they expire on their own');
@@ -203,7 +251,12 @@ export class LeaseKeeper {
     try {
       const c = await this.connection();
       const seconds = leaseMs / 1000;
-      await c.query(HEARTBEAT, [me, this.opts.group]);
+      if ((await c.query(HEARTBEAT, [me, this.opts.group, this.token])).rowCount !== 1) {
+        // Another process claimed this id (it waited out a heartbeat that stalled, or the row
+        // was removed): stop counting any lease as held, and say why every round.
+        this.held.clear();
+        throw new Error(`PRECALL_INSTANCE_ID ${me} was taken over by another process; this one holds no partitions`);
+      }
       const live = (await c.query<{ id: string }>(LIVE, [seconds])).rows.map((r) => r.id);
       const leases: LeaseView[] = (await c.query<{ part: number; owner: string; epoch: string; expired: boolean }>(LEASES, [partitions])).rows.map((r) => ({
         part: r.part,

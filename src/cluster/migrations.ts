@@ -27,6 +27,9 @@ export const CLUSTER_MIGRATIONS: readonly string[] = [
     expires_at timestamptz NOT NULL
   );
   `,
+  // 2: the process behind an instance id. A random token per process, so that a second process
+  // started under the same PRECALL_INSTANCE_ID is recognised instead of sharing the leases.
+  `ALTER TABLE cluster_instances ADD COLUMN token text NOT NULL DEFAULT ''`,
 ];
 
 /** Bring the cluster tables of the bridge's database (its search_path) to the last step. */

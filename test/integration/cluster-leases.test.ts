@@ -113,6 +113,51 @@ interface Instance {
   exited: Promise<void>;
 }
 
+describe('one instance id, one process', () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await database('ids');
+  });
+  const leaseMs = 1500;
+  const waitMs = leaseMs / 3 + 1000;
+  let first: LeaseKeeper;
+
+  it('a second process under a running instance id refuses to start and the first keeps its partitions', async () => {
+    const a = keeper(url, 'dup', 8, leaseMs);
+    first = a;
+    await a.start();
+    const twin = keeper(url, 'dup', 8, leaseMs);
+    await expect(twin.start()).rejects.toThrow(/PRECALL_INSTANCE_ID dup is in use: another running precall process with this id renewed its heartbeat/);
+    await a.round();
+    expect(a.owned().size).toBe(8);
+    expect(a.status().lastError).toBeNull();
+  });
+
+  it('after a planned stop the same id starts at once, without waiting', async () => {
+    await first.stop();
+    const t0 = performance.now();
+    const again = keeper(url, 'dup', 8, leaseMs);
+    await again.start();
+    expect(performance.now() - t0).toBeLessThan(waitMs);
+    expect(again.owned().size).toBe(8);
+  });
+
+  it('the id of a process that died (its heartbeat still recent, but no longer moving) is taken over after one renewal period', async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`INSERT INTO cluster_instances (id, grp, started_at, last_seen, token) VALUES ('crashed', 'g', now(), now(), 'a-process-that-died')`);
+    } finally {
+      await c.end();
+    }
+    const t0 = performance.now();
+    const restarted = keeper(url, 'crashed', 8, leaseMs);
+    await restarted.start();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(waitMs - 50);
+    expect(restarted.status().lastError).toBeNull();
+  });
+});
+
 describe('two precall serve processes sharing one DATABASE_URL', () => {
   let url: string;
   let dir: string;
