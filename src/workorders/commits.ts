@@ -20,11 +20,29 @@ export class OrderCommits {
     private readonly placeOf: (o: WorkOrder) => string,
   ) {}
 
-  /** Run `fn` in one write transaction together with the delivery rows of its events. */
+  /**
+   * Run `fn` in one write transaction together with the delivery rows of its events. Each event
+   * is counted on its order in the same transaction (`nextEventNumber`), so its number, part of
+   * the delivery keys, is the order's own state: the 2nd reminder is the 2nd whichever instance
+   * sends it. A digest takes the number of its first order's reminder.
+   */
   commit<R extends { events: WorkOrderEvent[] }>(fn: () => R): Committed<R> {
     return this.store.tx(() => {
       const r = fn();
-      return { ...r, deliveryIds: notificationsOf(r.events, this.digest, this.placeOf).flatMap((n) => this.dispatcher.record(n)) };
+      const numbers = new Map<WorkOrderEvent, number>();
+      const reminder = new Map<number, number>();
+      for (const e of r.events) {
+        // Folds are not announced; their count is the order's `count`.
+        if (e.type === 'folded') continue;
+        const n = this.store.nextEventNumber(e.order.id, e.type);
+        numbers.set(e, n);
+        if (e.type === 'reminded') reminder.set(e.order.id, n);
+      }
+      const deliveryIds = notificationsOf(r.events, this.digest, this.placeOf).flatMap((x) => {
+        const n = x.type === 'reminder-digest' ? reminder.get(x.order.id) : numbers.get(x);
+        return n === undefined ? [] : this.dispatcher.record(x, n);
+      });
+      return { ...r, deliveryIds };
     });
   }
 

@@ -30,7 +30,7 @@ export function createWorkOrderMetrics(registry: Registry, activeByStatus: () =>
     }),
     deliveries: new Counter({
       name: 'precall_work_order_deliveries_total',
-      help: 'Delivery attempts of work-order notifications, by channel (mqtt, webhook, wecom, dingtalk) and result (sent, retry, failed).',
+      help: 'Delivery attempts of work-order notifications, by channel (mqtt, webhook, wecom, dingtalk) and result (sent, retry, failed; duplicate: the same event announced twice, logged once).',
       labelNames: ['channel', 'result'] as const,
       registers: [registry],
     }),

@@ -96,6 +96,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE signal_handovers (origin TEXT NOT NULL, id INTEGER NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (origin, id)) WITHOUT ROWID;
   `,
+  // 6: delivery idempotency keys derived from what is announced, unique in the log, and the
+  // count of each event per order they number. Rows logged before keep the key they were sent
+  // with (`{code}:{event}:{row id}`), so a pending row's retries go on carrying it.
+  `
+  ALTER TABLE deliveries ADD COLUMN idempotency_key TEXT;
+  UPDATE deliveries SET idempotency_key = (SELECT code FROM work_orders w WHERE w.id = deliveries.order_id) || ':' || event || ':' || id;
+  CREATE UNIQUE INDEX deliveries_key ON deliveries(idempotency_key);
+  CREATE TABLE order_event_counts (
+    order_id INTEGER NOT NULL REFERENCES work_orders(id),
+    event TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (order_id, event)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

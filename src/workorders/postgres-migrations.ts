@@ -80,6 +80,21 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_order ON deliveries(order_id);
   CREATE TABLE signal_handovers (origin text NOT NULL, id bigint NOT NULL, applied_at bigint NOT NULL, PRIMARY KEY (origin, id));
   `,
+  // 2 (SQLite's 6): delivery idempotency keys derived from what is announced, unique in the log,
+  // so that an event two instances announce is one row; and the count of each event per order
+  // they number. Rows logged before keep the key they were sent with (`{code}:{event}:{row id}`).
+  `
+  ALTER TABLE deliveries ADD COLUMN idempotency_key text;
+  UPDATE deliveries d SET idempotency_key = w.code || ':' || d.event || ':' || d.id FROM work_orders w WHERE w.id = d.order_id;
+  ALTER TABLE deliveries ALTER COLUMN idempotency_key SET NOT NULL;
+  CREATE UNIQUE INDEX deliveries_key ON deliveries(idempotency_key);
+  CREATE TABLE order_event_counts (
+    order_id bigint NOT NULL REFERENCES work_orders(id),
+    event text NOT NULL,
+    n integer NOT NULL,
+    PRIMARY KEY (order_id, event)
+  );
+  `,
 ];
 
 /** Bring the work-order tables of the bridge's database (its search_path) to the last step. */

@@ -339,20 +339,30 @@ export abstract class SqlWorkOrderStore implements WorkOrderStore {
     this.run('DELETE FROM signal_handovers WHERE (origin = @origin AND id < @floor) OR applied_at < @staleBefore', { origin, floor, staleBefore });
   }
 
-  insertDelivery(d: Omit<DeliveryRow, 'id'>): number {
-    const { id } = this.one(
-      `INSERT INTO deliveries(order_id, channel, target, event, payload, status, attempts, next_at, last_error, created_at, updated_at)
-       VALUES (@orderId, @channel, @target, @event, @payload, @status, @attempts, @nextAt, @lastError, @createdAt, @updatedAt) RETURNING id`,
+  insertDelivery(d: Omit<DeliveryRow, 'id'>): number | undefined {
+    const row = this.one(
+      `INSERT INTO deliveries(order_id, channel, target, event, idempotency_key, payload, status, attempts, next_at, last_error, created_at, updated_at)
+       VALUES (@orderId, @channel, @target, @event, @idempotencyKey, @payload, @status, @attempts, @nextAt, @lastError, @createdAt, @updatedAt)
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
       d,
-    ) as { id: number };
-    return id;
+    ) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  nextEventNumber(orderId: number, event: string): number {
+    const { n } = this.one(
+      `INSERT INTO order_event_counts(order_id, event, n) VALUES (@orderId, @event, 1)
+       ON CONFLICT (order_id, event) DO UPDATE SET n = order_event_counts.n + 1 RETURNING n`,
+      { orderId, event },
+    ) as { n: number };
+    return n;
   }
 
   updateDelivery(id: number, patch: Pick<DeliveryRow, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): void {
     this.run(`UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt WHERE id = @id`, { ...patch, id });
   }
 
-  private static readonly DELIVERY_SELECT = `SELECT id, order_id AS "orderId", channel, target, event, payload, status, attempts, next_at AS "nextAt",
+  private static readonly DELIVERY_SELECT = `SELECT id, order_id AS "orderId", channel, target, event, idempotency_key AS "idempotencyKey", payload, status, attempts, next_at AS "nextAt",
     last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt" FROM deliveries`;
 
   dueDeliveries(now: number, limit = 100): DeliveryRow[] {

@@ -73,6 +73,12 @@ export interface DeliveryRow {
   channel: string;
   target: string;
   event: string;
+  /**
+   * Sent with every attempt (`idempotency-key` header, `idempotencyKey` in crew messages) and
+   * unique in the log: `{order code}:{event}:{n}:{channel}:{target}` (delivery/idempotency.ts);
+   * rows from before it keep the key they were sent with, `{order code}:{event}:{row id}`.
+   */
+  idempotencyKey: string;
   payload: string;
   status: 'pending' | 'sent' | 'failed';
   attempts: number;
@@ -136,11 +142,21 @@ export interface WorkOrderStore {
 
   /** Deliveries logged so far, by event type (every channel counts). */
   deliveryCounts(): Record<string, number>;
-  insertDelivery(d: Omit<DeliveryRow, 'id'>): number;
+  /**
+   * Log a delivery; its id, or undefined when a row with the same idempotency key is there
+   * already (the same event announced twice: the row that exists is the one that goes out).
+   */
+  insertDelivery(d: Omit<DeliveryRow, 'id'>): number | undefined;
   updateDelivery(id: number, patch: Pick<DeliveryRow, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): void;
   dueDeliveries(now: number, limit?: number): DeliveryRow[];
   deliveryById(id: number): DeliveryRow | undefined;
   deliveries(orderId: number): DeliveryRow[];
+
+  /**
+   * Count one more `event` on the order and return its number (1 for the first): the `n` of
+   * the delivery keys announcing it. Call inside the transaction of the change it announces.
+   */
+  nextEventNumber(orderId: number, event: string): number;
 
   /** Whether the rule signal with this hand-over reference was applied already (call inside `tx`). */
   handoverApplied(origin: string, id: number): boolean;

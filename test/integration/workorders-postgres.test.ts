@@ -201,7 +201,25 @@ describe('schema', () => {
     const db = new PostgresBridge(url);
     closers.push(() => db.close());
     db.query(`UPDATE precall_schema SET version = version + 1 WHERE component = 'workorders'`);
-    expect(() => migratePostgres(db)).toThrow(/schema version 2, newer than this precall knows \(1\); upgrade precall/);
+    const known = POSTGRES_MIGRATIONS.length;
+    expect(() => migratePostgres(db)).toThrow(new RegExp(`schema version ${known + 1}, newer than this precall knows \\(${known}\\); upgrade precall`));
+  });
+
+  it('step 2 keeps the key a delivery logged before it was sent with, and makes keys unique', () => {
+    // A database as a precall with step 1 only left it, with a delivery not yet sent.
+    const older = freshUrl();
+    const old = new PostgresBridge(older);
+    closers.push(() => old.close());
+    migratePostgres(old, POSTGRES_MIGRATIONS.slice(0, 1));
+    const [{ id }] = old.query(`INSERT INTO work_orders(code, source, open_key, building, community, street, case_class, severity, priority, priority_score, title, description, message, evidence, status, created_at, updated_at, last_seen, signal_active, ack_due_at, resolve_due_at)
+      VALUES ('WO-20261202-0001', 'manual', 'manual:1', 'yhy-3', 'yanheyuan', 'xingcheng', 'general', 'minor', 'P3', 1, 't', 'd', '{}', '[]', 'open', 0, 0, 0, 0, 0, 0) RETURNING id`) as [{ id: number }];
+    old.query(`INSERT INTO deliveries(order_id, channel, target, event, payload, status, next_at, created_at, updated_at) VALUES ($1, 'webhook', 'http://x', 'opened', '{}', 'pending', 0, 0, 0)`, [id]);
+    const s = store(older);
+    const [row] = s.deliveries(Number(id));
+    expect(row!.idempotencyKey).toBe(`WO-20261202-0001:opened:${row!.id}`);
+    const d = { ...row!, id: undefined };
+    expect(s.tx(() => s.insertDelivery(d))).toBeUndefined();
+    expect(s.tx(() => s.insertDelivery({ ...d, idempotencyKey: 'other' }))).toBeGreaterThan(row!.id);
   });
 });
 

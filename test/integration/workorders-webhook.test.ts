@@ -5,9 +5,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkOrders, type WorkOrders } from '../../src/workorders/component.js';
+import { targetId } from '../../src/workorders/delivery/idempotency.js';
 import { webhookNotifier } from '../../src/workorders/delivery/webhook.js';
 import { parseSettings } from '../../src/workorders/settings.js';
 import { signal, testRegistry } from '../unit/workorders/fixtures.js';
@@ -78,9 +82,10 @@ describe('webhook delivery (real HTTP receiver)', () => {
       ['webhook', 'sent', 1],
       ['wecom', 'sent', 1],
     ]);
-    const [hookRow, wecomRow] = wo.store.deliveries(order.id);
-    expect(hook.headers['idempotency-key']).toBe(`${order.code}:opened:${hookRow!.id}`);
-    expect(r.got.find((g) => g.url === '/wecom')!.headers['idempotency-key']).toBe(`${order.code}:opened:${wecomRow!.id}`);
+    // The key says what is announced (order, event, the first of it, channel, target), not which row or instance.
+    expect(hook.headers['idempotency-key']).toBe(`${order.code}:opened:1:webhook:${targetId(`http://127.0.0.1:${r.port}/hook`)}`);
+    expect(r.got.find((g) => g.url === '/wecom')!.headers['idempotency-key']).toBe(`${order.code}:opened:1:wecom:${targetId(`http://127.0.0.1:${r.port}/wecom`)}`);
+    expect(wo.store.deliveries(order.id).map((d) => d.idempotencyKey)).toEqual([hook.headers['idempotency-key'], r.got.find((g) => g.url === '/wecom')!.headers['idempotency-key']]);
   });
 
   it('receiver down, then up: the delivery is retried with backoff and arrives once', async () => {
@@ -124,8 +129,31 @@ describe('webhook delivery (real HTTP receiver)', () => {
     expect(wo.store.deliveries(order.id)[0]).toMatchObject({ status: 'sent', attempts: 3, lastError: null });
     expect(r.got).toHaveLength(3);
     // Every attempt carries the one key of this delivery, so the receiver can tell retries apart from new messages.
-    const id = wo.store.deliveries(order.id)[0]!.id;
-    expect(r.got.map((g) => g.headers['idempotency-key'])).toEqual([1, 2, 3].map(() => `${order.code}:opened:${id}`));
+    expect(r.got.map((g) => g.headers['idempotency-key'])).toEqual([1, 2, 3].map(() => `${order.code}:opened:1:webhook:${targetId(`http://127.0.0.1:${r.port}/hook`)}`));
+  });
+
+  it('a delivery one instance could not send is retried by another sharing the store, with the same key', async () => {
+    const r = await receiver(0, (n) => (n === 1 ? 500 : 200));
+    cleanups.push(() => close(r.server));
+    const dir = mkdtempSync(join(tmpdir(), 'wo-hook-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const settings = parseSettings({ webhooks: [{ url: `http://127.0.0.1:${r.port}/hook`, format: 'json' }], delivery: { backoffSeconds: 0.1, maxBackoffSeconds: 0.2 } });
+    const instance = () => {
+      const wo = createWorkOrders({ dbPath: join(dir, 'workorders.sqlite'), registry: testRegistry(), settings, notifiers: settings.webhooks.map((h) => webhookNotifier(h, 'en', { timeoutMs: 2000, now: Date.now })) });
+      cleanups.push(() => wo.stop());
+      return wo;
+    };
+    const a = instance();
+    const order = a.onSignal(signal())!;
+    await a.idle();
+    expect(a.store.deliveries(order.id)[0]).toMatchObject({ status: 'pending', attempts: 1 });
+    await a.stop(); // instance a goes away with its delivery pending
+    const b = instance();
+    await tickUntil(b, () => b.store.deliveries(order.id)[0]!.status === 'sent');
+    expect(r.got).toHaveLength(2);
+    const key = `${order.code}:opened:1:webhook:${targetId(`http://127.0.0.1:${r.port}/hook`)}`;
+    expect(r.got.map((g) => g.headers['idempotency-key'])).toEqual([key, key]);
+    expect(r.got[1]!.body).toBe(r.got[0]!.body);
   });
 
   it('gives up after maxAttempts and marks the delivery failed', async () => {

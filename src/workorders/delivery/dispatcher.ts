@@ -11,7 +11,8 @@ import type { Notification } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
 import type { DeliveryRow, WorkOrderStore } from '../store.js';
 import type { WorkOrderMetrics } from '../metrics.js';
-import { deliveryIdempotencyKey, type Notifier } from './notifier.js';
+import { deliveryKey } from './idempotency.js';
+import type { Notifier } from './notifier.js';
 
 export function backoffMs(settings: WorkOrderSettings['delivery'], attempts: number): number {
   return Math.min(settings.maxBackoffSeconds, settings.backoffSeconds * 2 ** Math.max(0, attempts - 1)) * 1000;
@@ -32,25 +33,35 @@ export class Dispatcher {
 
   /**
    * Log one row per channel that takes the notification; call inside the write transaction of the
-   * change it announces, and pass the ids to `send` once that has committed. A channel that cannot
+   * change it announces, and pass the ids to `send` once that has committed. `n` says which one
+   * of its event on its order it is (`store.nextEventNumber`), for the idempotency key. A row
+   * whose key is logged already (the same event announced twice, e.g. by two instances) is not
+   * logged again: it is counted as a duplicate and its id is not returned. A channel that cannot
    * render the notification (a bug) is logged and skipped; a database error throws, so the
    * change is rolled back with its rows and tried again as a whole.
    */
-  record(event: Notification): number[] {
+  record(event: Notification, n: number): number[] {
     const ids: number[] = [];
-    for (const n of this.notifiers) {
+    for (const x of this.notifiers) {
       let target: string | undefined;
       let payload: string;
+      let key: string;
       try {
-        target = n.targetFor(event);
+        target = x.targetFor(event);
         if (target === undefined) continue;
-        payload = n.render(event);
+        key = deliveryKey({ orderCode: event.order.code, event: event.type, n, channel: x.channel, target });
+        payload = x.render(event, key);
       } catch (err) {
-        this.log.error({ err, channel: n.channel, code: event.order.code }, 'could not render a delivery');
+        this.log.error({ err, channel: x.channel, code: event.order.code }, 'could not render a delivery');
         continue;
       }
       const at = this.now();
-      ids.push(this.store.insertDelivery({ orderId: event.order.id, channel: n.channel, target, event: event.type, payload, status: 'pending', attempts: 0, nextAt: at, lastError: null, createdAt: at, updatedAt: at }));
+      const id = this.store.insertDelivery({ orderId: event.order.id, channel: x.channel, target, event: event.type, idempotencyKey: key, payload, status: 'pending', attempts: 0, nextAt: at, lastError: null, createdAt: at, updatedAt: at });
+      if (id !== undefined) ids.push(id);
+      else {
+        this.metrics?.deliveries.inc({ channel: x.channel, result: 'duplicate' });
+        this.log.info({ channel: x.channel, key }, 'delivery announced twice; the one logged first stands');
+      }
     }
     return ids;
   }
@@ -92,10 +103,9 @@ export class Dispatcher {
     this.inFlight.add(id);
     const row = known ?? this.store.deliveryById(id);
     if (row === undefined) return void this.inFlight.delete(id);
-    const orderCode = this.store.byId(row.orderId)?.code ?? `order-${row.orderId}`;
     const attempts = row.attempts + 1;
     try {
-      await n.send(target, row.payload, deliveryIdempotencyKey(orderCode, row.event, id));
+      await n.send(target, row.payload, row.idempotencyKey);
       this.store.updateDelivery(id, { status: 'sent', attempts, nextAt: null, lastError: null, updatedAt: this.now() });
       this.metrics?.deliveries.inc({ channel: n.channel, result: 'sent' });
     } catch (err) {

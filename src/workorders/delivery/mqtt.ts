@@ -26,7 +26,8 @@ export function mqttCrewNotifier(publisher: CrewPublisher, lang: Lang): Notifier
       const crew = e.type === 'reminder-digest' ? e.crew : e.order.crew;
       return crew !== null && e.type !== 'folded' ? crewTopic(crew) : undefined;
     },
-    render: (e: Notification) => JSON.stringify(eventPayload(lang, e)),
+    // MQTT 3.1.1 (the embedded broker) has no headers: the key travels in the message.
+    render: (e: Notification, idempotencyKey: string) => JSON.stringify({ ...eventPayload(lang, e), idempotencyKey }),
     send: (topic, payload) => publisher.publish(topic, payload, { qos: 1, retain: false }),
   };
 }

@@ -4,22 +4,21 @@
  */
 import type { Notification } from '../model.js';
 
-/** `{order code}:{event}:{delivery id}`: one key per row of the delivery log, kept by its retries. */
-export function deliveryIdempotencyKey(orderCode: string, event: string, deliveryId: number): string {
-  return `${orderCode}:${event}:${deliveryId}`;
-}
-
 export interface Notifier {
   /** Channel name in the delivery log: `mqtt`, `webhook`, `wecom`, `dingtalk`. */
   readonly channel: string;
   /** Where this event goes (topic, URL), or undefined when this channel does not take it. */
   targetFor(event: Notification): string | undefined;
-  /** The bytes to send, rendered once and stored in the delivery log so retries send the same. */
-  render(event: Notification): string;
+  /**
+   * The bytes to send, rendered once and stored in the delivery log so retries send the same.
+   * `idempotencyKey` is the delivery's key (idempotency.ts), for channels that carry it in the
+   * message itself (the crew's MQTT messages).
+   */
+  render(event: Notification, idempotencyKey: string): string;
   /**
    * Send once; reject on any failure (the dispatcher retries). `idempotencyKey` is the same on
-   * every attempt of one delivery and differs between deliveries, so a receiver can recognise a
-   * retry of a message it already has (`deliveryIdempotencyKey`).
+   * every attempt of one delivery, whichever instance makes it, and differs between deliveries,
+   * so a receiver can recognise a retry of a message it already has (idempotency.ts).
    */
   send(target: string, payload: string, idempotencyKey: string): Promise<void>;
 }

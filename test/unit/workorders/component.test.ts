@@ -1,4 +1,7 @@
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../../src/workorders/delivery/dispatcher.js';
+import { targetId } from '../../../src/workorders/delivery/idempotency.js';
 import { createWorkOrders, type WorkOrders } from '../../../src/workorders/component.js';
 import type { WorkOrderEvent } from '../../../src/workorders/model.js';
 import type { Actor } from '../../../src/workorders/permissions.js';
@@ -422,6 +425,98 @@ describe.each(engines)('on $name', (engine) => {
       const [order] = wo.list({}).items;
       expect(sent).toEqual([`opened ${order!.code}`]);
       expect(wo.store.deliveries(order!.id).map((d) => d.status)).toEqual(['sent']);
+    });
+  });
+
+  describe('delivery idempotency keys', () => {
+    it('name the order, the event, which one of it, the channel and the target; every attempt sends the same key; counting goes on after a reopen', async () => {
+      const sent: { target: string; key: string }[] = [];
+      let failNext = true;
+      const hook = {
+        channel: 'webhook',
+        targetFor: () => 'https://ops.example.org/precall?key=SECRET',
+        render: (e: { type: string }) => e.type,
+        send: (target: string, _payload: string, key: string) => {
+          sent.push({ target, key });
+          if (failNext) {
+            failNext = false;
+            return Promise.reject(new Error('timeout'));
+          }
+          return Promise.resolve();
+        },
+      };
+      const crewMessages: Record<string, unknown>[] = [];
+      const crewPublisher = {
+        publish: (topic: string, payload: string | Buffer) => {
+          if (topic === 'crews/lift-crew/work-orders') crewMessages.push(JSON.parse(String(payload)) as Record<string, unknown>);
+          return Promise.resolve();
+        },
+      };
+      const { wo, clock } = make({ notifiers: [hook], crewPublisher, settings: parseSettings({ escalation: { reminderEveryMinutes: 10 }, routes: [{ kind: 'elevator', crew: 'lift-crew' }] }) });
+      const o = wo.onSignal(signal({ caseClass: 'entrapment', severity: 'critical' }))!;
+      const at = async (m: number) => {
+        clock.set(o.createdAt + m * MIN);
+        wo.tick();
+        await wo.idle();
+      };
+      await wo.idle();
+      await at(1); // the first attempt failed; the retry is due after 2 s
+      for (const m of [5, 15, 30, 40]) await at(m); // escalated 1, reminded, escalated 2, reminded
+      wo.transition(o.code, { to: 'acknowledged' }, crew);
+      wo.transition(o.code, { to: 'resolved' }, crew);
+      wo.transition(o.code, { to: 'reopened' }, dispatcher);
+      await at(46); // the reopened order's ack deadline passed: the third escalation
+      await at(56); // and its first reminder, the third in all
+      const t = targetId('https://ops.example.org/precall?key=SECRET');
+      const expected = ['opened:1', 'escalated:1', 'reminded:1', 'escalated:2', 'reminded:2', 'transitioned:1', 'transitioned:2', 'transitioned:3', 'escalated:3', 'reminded:3'].map((x) => `${o.code}:${x}:webhook:${t}`);
+      expect(sent[0]!.key).toBe(expected[0]);
+      expect(sent[1]!.key).toBe(expected[0]); // the retry of the failed attempt
+      expect(sent.slice(1).map((x) => x.key)).toEqual(expected);
+      expect(sent.every((x) => !x.key.includes('SECRET'))).toBe(true);
+      const rows = wo.store.deliveries(o.id);
+      expect(rows.filter((r) => r.channel === 'webhook').map((r) => r.idempotencyKey)).toEqual(expected);
+      // The crew's MQTT messages carry the key of their own delivery row.
+      const mqttKeys = rows.filter((r) => r.channel === 'mqtt').map((r) => r.idempotencyKey);
+      expect(mqttKeys[0]).toBe(`${o.code}:opened:1:mqtt:${targetId('crews/lift-crew/work-orders')}`);
+      expect(crewMessages.map((m) => m.idempotencyKey)).toEqual(mqttKeys);
+      expect(new Set(rows.map((r) => r.idempotencyKey)).size).toBe(rows.length);
+    });
+
+    it('an event announced twice, by two stores on one database, is one delivery row; the second is counted as a duplicate', async () => {
+      const shared = engine.location('announced-twice');
+      const { createMetricsRegistry } = await import('../../../src/metrics.js');
+      const { createWorkOrderMetrics } = await import('../../../src/workorders/metrics.js');
+      const registry = createMetricsRegistry({ processMetrics: false });
+      const metrics = createWorkOrderMetrics(registry);
+      const hook = { channel: 'webhook', targetFor: () => 'http://crew.example/hook', render: () => '{}', send: () => Promise.resolve() };
+      const a = make(shared);
+      const b = make(shared);
+      const order = a.wo.onSignal(signal())!;
+      const log = pino({ level: 'silent' });
+      const settings = parseSettings({}).delivery;
+      // The old and the new owner around a failover both announce the order's first reminder.
+      const reminder = { type: 'reminded' as const, at: a.clock.now(), order: b.wo.store.byId(order.id)!, n: 1 };
+      const first = a.wo.store.tx(() => new Dispatcher(a.wo.store, [hook], settings, a.clock.now, log, metrics).record(reminder, 1));
+      const second = b.wo.store.tx(() => new Dispatcher(b.wo.store, [hook], settings, b.clock.now, log, metrics).record(reminder, 1));
+      expect(first).toHaveLength(1);
+      expect(second).toEqual([]);
+      const rows = b.wo.store.deliveries(order.id).filter((r) => r.event === 'reminded');
+      expect(rows.map((r) => [r.id, r.idempotencyKey])).toEqual([[first[0], `${order.code}:reminded:1:webhook:${targetId('http://crew.example/hook')}`]]);
+      expect(await registry.metrics()).toContain('precall_work_order_deliveries_total{channel="webhook",result="duplicate"} 1');
+      // The next reminder is another event: a row of its own.
+      const third = b.wo.store.tx(() => new Dispatcher(b.wo.store, [hook], settings, b.clock.now, log, metrics).record({ ...reminder, n: 2 }, 2));
+      expect(third).toHaveLength(1);
+    });
+
+    it('numbers each event on its order in the database, so every store sharing it counts on', () => {
+      const shared = engine.location('event-numbers');
+      const a = make(shared).wo;
+      const b = make(shared).wo;
+      const order = a.onSignal(signal())!;
+      const n = (wo: WorkOrders, event: string) => wo.store.tx(() => wo.store.nextEventNumber(order.id, event));
+      expect([n(a, 'reminded'), n(b, 'reminded'), n(a, 'reminded'), n(b, 'escalated')]).toEqual([1, 2, 3, 1]);
+      // The intake counted the opening when it announced it.
+      expect(n(b, 'opened')).toBe(2);
     });
   });
 });

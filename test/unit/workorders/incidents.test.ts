@@ -14,6 +14,7 @@ import { loadRuleBook } from '../../../src/rules/load.js';
 import { createWorkOrders, type WorkOrders, type WorkOrdersOptions } from '../../../src/workorders/component.js';
 import { webhookNotifier } from '../../../src/workorders/delivery/webhook.js';
 import { MIGRATIONS } from '../../../src/workorders/migrations.js';
+import { SqliteWorkOrderStore } from '../../../src/workorders/sqlite-store.js';
 import type { WorkOrderEvent } from '../../../src/workorders/model.js';
 import { parseSettings } from '../../../src/workorders/settings.js';
 import { workOrderEngines } from '../../support/workorder-engines.js';
@@ -366,5 +367,35 @@ describe('SQLite migrations', () => {
     const items = wo.list({}).items;
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ code: 'WO-20261202-0001', openKey: 'socket-overheat@port:pile-3-1/p3', family: 'socket-overheat', port: 3, count: 2 });
+  });
+});
+
+describe('SQLite migration 6 (delivery idempotency keys)', () => {
+  it('keeps the key a delivery logged before it was sent with, and refuses a second row with one key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wo-keys-'));
+    dirs.push(dir);
+    const file = join(dir, 'workorders.sqlite');
+    const db = new Database(file);
+    for (const step of MIGRATIONS.slice(0, 5)) db.exec(step);
+    db.pragma('user_version = 5');
+    const { lastInsertRowid: orderId } = db
+      .prepare(
+        `INSERT INTO work_orders(code, source, open_key, building, community, street, case_class, severity, priority, priority_score, title, description, message, evidence, status, created_at, updated_at, last_seen, signal_active, ack_due_at, resolve_due_at)
+         VALUES ('WO-20261202-0001', 'manual', 'manual:1', 'yhy-3', 'yanheyuan', 'xingcheng', 'general', 'minor', 'P3', 1, 't', 'd', '{}', '[]', 'open', 0, 0, 0, 0, 0, 0)`,
+      )
+      .run();
+    db.prepare(`INSERT INTO deliveries(order_id, channel, target, event, payload, status, next_at, created_at, updated_at) VALUES (?, 'webhook', 'http://x', 'opened', '{}', 'pending', 0, 0, 0)`).run(orderId);
+    db.close();
+    const s = new SqliteWorkOrderStore(file);
+    try {
+      const [row] = s.deliveries(Number(orderId));
+      expect(row!.idempotencyKey).toBe(`WO-20261202-0001:opened:${row!.id}`);
+      const { id: _id, ...again } = row!;
+      expect(s.tx(() => s.insertDelivery(again))).toBeUndefined();
+      expect(s.tx(() => s.insertDelivery({ ...again, idempotencyKey: 'another' }))).toBeGreaterThan(row!.id);
+      expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      s.close();
+    }
   });
 });
