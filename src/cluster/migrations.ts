@@ -30,6 +30,23 @@ export const CLUSTER_MIGRATIONS: readonly string[] = [
   // 2: the process behind an instance id. A random token per process, so that a second process
   // started under the same PRECALL_INSTANCE_ID is recognised instead of sharing the leases.
   `ALTER TABLE cluster_instances ADD COLUMN token text NOT NULL DEFAULT ''`,
+  // 3: the partition inbox (docs/scale-out.md, "Readings to their owner"): every instance appends
+  // what ingest accepted (readings, device status changes) with its partition; the partition's
+  // owner applies the rows older than the reorder window, in device order, and deletes them in
+  // the transaction that writes the state they changed. `received_at` is the database's clock.
+  `
+  CREATE TABLE partition_inbox (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    part integer NOT NULL,
+    device text NOT NULL,
+    ts bigint NOT NULL,
+    seq integer NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('reading', 'status')),
+    body text NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX partition_inbox_part ON partition_inbox (part, received_at);
+  `,
 ];
 
 /** Bring the cluster tables of the bridge's database (its search_path) to the last step. */

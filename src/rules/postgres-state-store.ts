@@ -43,7 +43,25 @@ export const RULE_STATE_MIGRATIONS: readonly string[] = [
   CREATE INDEX rule_signals_part ON rule_signals(part, id);
   CREATE TABLE rule_state_meta (key text PRIMARY KEY, value text NOT NULL);
   `,
+  // 2: the last inbox reading applied per device (docs/scale-out.md, "State and hand-over"),
+  // written with the state it produced: a new owner goes on from there, and a reading delivered
+  // again or late is recognised.
+  `
+  CREATE TABLE rule_positions (
+    part integer NOT NULL,
+    device text COLLATE "C" NOT NULL,
+    ts bigint NOT NULL,
+    seq integer NOT NULL,
+    PRIMARY KEY (part, device)
+  );
+  `,
 ];
+
+/** A device's last applied reading: device time (epoch ms) and seq. */
+export interface AppliedPosition {
+  ts: number;
+  seq: number;
+}
 
 /** The lease a store writes under: partition, owner (PRECALL_INSTANCE_ID) and epoch. */
 export interface LeaseFence {
@@ -78,6 +96,13 @@ export class PostgresRuleStateStore implements RuleStateStore {
   /** The connection (tests, diagnostics). */
   readonly db: PostgresBridge;
   private readonly owned: boolean;
+  /** Inbox rows applied since the last write, deleted by the next one (partition_inbox ids). */
+  private stagedIds: number[] = [];
+  /** Devices' positions advanced since the last write. */
+  private stagedPositions = new Map<string, AppliedPosition>();
+  private staleError: StaleLeaseError | undefined;
+  /** The last `put` failed (its staged inbox rows are still staged). */
+  lastWriteFailed = false;
 
   /**
    * @param db a bridge (shared by the stores of several partitions) or a DATABASE_URL, for a
@@ -105,9 +130,36 @@ export class PostgresRuleStateStore implements RuleStateStore {
     return parseStates(this.db.query('SELECT scope, state FROM rule_state WHERE part = $1', [this.fence.part]) as { scope: string; state: string }[]);
   }
 
+  /** Once a write found the lease moved: every later write fails at once, without a round trip. */
+  get stale(): StaleLeaseError | undefined {
+    return this.staleError;
+  }
+
+  /** Inbox rows staged and not yet deleted by a write. */
+  get staged(): number {
+    return this.stagedIds.length;
+  }
+
+  /** The last applied position of each device of the partition. */
+  loadPositions(): Map<string, AppliedPosition> {
+    const rows = this.db.query('SELECT device, ts, seq FROM rule_positions WHERE part = $1', [this.fence.part]) as { device: string; ts: string; seq: number }[];
+    return new Map(rows.map((r) => [r.device, { ts: Number(r.ts), seq: r.seq }]));
+  }
+
+  /**
+   * An inbox row has been applied (or skipped): the next `put` deletes it and records the
+   * device's position in the same fenced transaction as the state it produced. Stage a row
+   * before applying it, so that a write the engine makes while applying it (a signal) covers it.
+   */
+  stageInbox(id: number, position?: { device: string } & AppliedPosition): void {
+    this.stagedIds.push(id);
+    if (position !== undefined) this.stagedPositions.set(position.device, { ts: position.ts, seq: position.seq });
+  }
+
   put(entries: Iterable<[string, unknown]>, signals: readonly Signal[] = []): void {
+    if (this.staleError !== undefined) throw this.staleError;
     const list = [...entries];
-    if (list.length === 0 && signals.length === 0) return;
+    if (list.length === 0 && signals.length === 0 && this.stagedIds.length === 0) return;
     const upsert: [string, string][] = [];
     const remove: string[] = [];
     for (const [scope, value] of list) {
@@ -119,7 +171,8 @@ export class PostgresRuleStateStore implements RuleStateStore {
     try {
       const lease = this.db.query('SELECT owner, epoch FROM partition_leases WHERE part = $1 FOR SHARE', [part], false)[0] as { owner: string; epoch: number } | undefined;
       if (lease === undefined || lease.owner !== owner || Number(lease.epoch) !== epoch) {
-        throw new StaleLeaseError(this.fence, lease !== undefined ? { owner: lease.owner, epoch: Number(lease.epoch) } : undefined);
+        this.staleError = new StaleLeaseError(this.fence, lease !== undefined ? { owner: lease.owner, epoch: Number(lease.epoch) } : undefined);
+        throw this.staleError;
       }
       // One statement per kind of change, whatever the number of scopes.
       if (upsert.length > 0) {
@@ -134,8 +187,23 @@ export class PostgresRuleStateStore implements RuleStateStore {
       if (signals.length > 0) {
         this.db.query('INSERT INTO rule_signals (part, signal) SELECT $1, s FROM unnest($2::text[]) WITH ORDINALITY AS t(s, n) ORDER BY n', [part, signals.map((s) => JSON.stringify(s))], false);
       }
+      const ids = this.stagedIds;
+      const positions = [...this.stagedPositions];
+      if (ids.length > 0) this.db.query('DELETE FROM partition_inbox WHERE id = ANY($1::bigint[])', [ids], false);
+      if (positions.length > 0) {
+        this.db.query(
+          `INSERT INTO rule_positions (part, device, ts, seq) SELECT $1, d, t, s FROM unnest($2::text[], $3::bigint[], $4::int[]) AS u(d, t, s)
+           ON CONFLICT (part, device) DO UPDATE SET ts = excluded.ts, seq = excluded.seq`,
+          [part, positions.map((p) => p[0]), positions.map((p) => p[1].ts), positions.map((p) => p[1].seq)],
+          false,
+        );
+      }
       this.db.query('COMMIT', [], false);
+      this.stagedIds = [];
+      this.stagedPositions = new Map();
+      this.lastWriteFailed = false;
     } catch (err) {
+      this.lastWriteFailed = true;
       try {
         this.db.query('ROLLBACK', [], false);
       } catch {
