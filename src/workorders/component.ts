@@ -154,6 +154,8 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
     transition: (code, req, actor) => transitions.request(code, req, actor),
 
     tick(nowArg) {
+      // Each part never throws (a store that is away is logged and counted): one that did would
+      // end the process from the timer below.
       fanout.emit(ticks.run(nowArg ?? clock()));
       snapshots.flush();
       dispatcher.retryDue();

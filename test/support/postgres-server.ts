@@ -1,7 +1,9 @@
 /**
  * A real PostgreSQL 15 (Debian's postgresql-15) for tests: `initdb` into a fresh temp dir, a free
  * loopback port, the socket in that dir, password authentication (SCRAM) for one generated
- * superuser `precall`, and `pg_ctl stop -m fast` plus deleting the dir on `stop()`.
+ * superuser `precall`, and `pg_ctl stop -m fast` plus deleting the dir on `stop()`. A test of
+ * what happens while the database is away stops the server with `stopKeepingData()` and brings
+ * it back on the same data dir and port with `startAgain()`.
  *
  * PostgreSQL refuses to run as root. When the tests run as root (CI, containers) the server runs
  * as `nobody`: the temp dir is handed to it and every binary is started with its uid and gid.
@@ -35,6 +37,10 @@ export interface PostgresServer {
   log(): string;
   /** `pg_ctl stop -m fast`, then delete the data dir. Idempotent. */
   stop(): Promise<void>;
+  /** `pg_ctl stop -m fast` (clients' connections are ended), keeping the data dir for `startAgain()`. */
+  stopKeepingData(): Promise<void>;
+  /** Start the server stopped by `stopKeepingData()` again on the same data dir and port; resolves once it accepts connections. */
+  startAgain(): Promise<void>;
 }
 
 export interface StartPostgresOptions {
@@ -92,21 +98,33 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     writeFileSync(join(data, 'postgresql.auto.conf'), `${settings.join('\n')}\n`);
     if (asRoot) chownSync(join(data, 'postgresql.auto.conf'), owner.uid, owner.gid);
     // pg_ctl start forks the server and returns; the server outlives this call until stop().
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(pgCtl, ['start', '-D', data, '-l', logFile, '-p', postgres, '-w', '-t', '30'], { ...as, stdio: 'ignore' });
-      child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl start exited ${code}; the server log:\n${log()}`))));
-    });
-    started = true;
+    const serve = async (): Promise<void> => {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(pgCtl, ['start', '-D', data, '-l', logFile, '-p', postgres, '-w', '-t', '30'], { ...as, stdio: 'ignore' });
+        child.once('error', reject);
+        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl start exited ${code}; the server log:\n${log()}`))));
+      });
+      started = true;
+      const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+      while (!(await acceptsConnections(port))) {
+        if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections on 127.0.0.1:${port}; its log:\n${log()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
     process.once('exit', () => {
       if (!stopped) spawn(pgCtl, ['stop', '-D', data, '-m', 'immediate'], { ...as, stdio: 'ignore', detached: true });
     });
-    const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-    while (!(await acceptsConnections(port))) {
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections on 127.0.0.1:${port}; its log:\n${log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { url: `postgres://precall:${password}@127.0.0.1:${port}/postgres`, host: '127.0.0.1', port, user: 'precall', password, dir, uid: owner.uid, log, stop };
+    await serve();
+    const stopKeepingData = async (): Promise<void> => {
+      if (stopped || !started) return;
+      await run(pgCtl, ['stop', '-D', data, '-m', 'fast', '-w', '-t', '30'], as);
+      started = false;
+    };
+    const startAgain = async (): Promise<void> => {
+      if (stopped) throw new Error('this PostgreSQL was stopped for good (stop() deleted its data dir)');
+      if (!started) await serve();
+    };
+    return { url: `postgres://precall:${password}@127.0.0.1:${port}/postgres`, host: '127.0.0.1', port, user: 'precall', password, dir, uid: owner.uid, log, stop, stopKeepingData, startAgain };
   } catch (err) {
     await stop();
     throw err;

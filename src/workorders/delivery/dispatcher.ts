@@ -80,9 +80,17 @@ export class Dispatcher {
     }
   }
 
-  /** Retry what is due. */
+  /** Retry what is due. Never throws: when the log cannot be read, the rows wait for the next call. */
   retryDue(): void {
-    for (const row of this.store.dueDeliveries(this.now())) {
+    let due: DeliveryRow[];
+    try {
+      due = this.store.dueDeliveries(this.now());
+    } catch (err) {
+      this.metrics?.errors.inc({ where: 'delivery' });
+      this.log.error({ err }, 'could not read the deliveries due; trying again at the next tick');
+      return;
+    }
+    for (const row of due) {
       const n = this.notifiers.find((x) => x.channel === row.channel);
       if (n === undefined || this.inFlight.has(row.id)) continue;
       this.track(this.attempt(row.id, n, row.target, row));
