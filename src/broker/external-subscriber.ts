@@ -7,7 +7,11 @@
  * Messages arrive with QoS 1 on a persistent session (fixed client id, clean session false),
  * and each is acknowledged only after ingest's `done`: when storage fails, the connection is
  * dropped without the PUBACK and the broker sends the message again after MQTT.js reconnects
- * [MQTT-4.4.0-1]. Authentication and topic ACLs are the external broker's job here; ingest
+ * [MQTT-4.4.0-1]. MQTT.js hands over one message at a time and would send its PUBACK itself
+ * before taking the next, so one outbox commit would carry one message; instead the next
+ * message is taken at once and the PUBACKs go out in arrival order as their readings become
+ * durable (ordered-acks.ts), up to the broker's window of unacknowledged messages
+ * (RECEIVE_MAXIMUM on MQTT 5, the broker's own limit on 3.1.1), so one commit carries many. Authentication and topic ACLs are the external broker's job here; ingest
  * still refuses readings from devices the registry does not know.
  *
  * A member that dies keeps its place in the group: Mosquitto 2.0 goes on dealing it its share
@@ -17,12 +21,14 @@
  */
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import { writeToStream } from 'mqtt-packet';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { redactUrl } from '../redact.js';
 import { parseDeviceTopic } from '../device-topic.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
+import { OrderedAcks } from './ordered-acks.js';
 import { parseStatusPayload } from './status-message.js';
 import { StatusBoard, type StatusListener } from './status-board.js';
 
@@ -62,6 +68,18 @@ export interface ExternalSubscriberOptions {
 
 const SUBSCRIPTION = 'devices/+/+';
 
+/**
+ * Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum): how many
+ * readings one outbox commit can carry. Mosquitto may send fewer (its max_inflight_messages).
+ */
+export const RECEIVE_MAXIMUM = 1000;
+
+/**
+ * The answer that makes MQTT.js go on to the next message without sending a PUBACK of its own
+ * (it skips the PUBACK when handleMessage calls back with an error): OrderedAcks sends it.
+ */
+const ACK_DEFERRED = new Error('PUBACK deferred until the reading is durable');
+
 /** Which share of the device stream this instance holds, for /health and /metrics. */
 export interface Membership {
   /** MQTT client id, under which the broker keeps this instance's session. */
@@ -79,6 +97,8 @@ export class ExternalSubscriber {
   private readonly board: StatusBoard;
   private readonly received: Counter<'channel' | 'result'>;
   private joined: Membership | undefined;
+  /** PUBACKs pending on the latest connection. */
+  private acks: OrderedAcks | undefined;
 
   constructor(private readonly opts: ExternalSubscriberOptions) {
     this.log = opts.logger.child({ component: 'external-subscriber' });
@@ -170,13 +190,19 @@ export class ExternalSubscriber {
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       ...(config.MQTT_BROKER_USERNAME !== undefined ? { username: config.MQTT_BROKER_USERNAME } : {}),
       ...(config.MQTT_BROKER_PASSWORD !== undefined ? { password: config.MQTT_BROKER_PASSWORD } : {}),
-      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? config.MQTT_SESSION_EXPIRY_SECONDS ?? 86_400 } } : {}),
+      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? config.MQTT_SESSION_EXPIRY_SECONDS ?? 86_400, receiveMaximum: RECEIVE_MAXIMUM } } : {}),
     };
     const client = mqtt.connect(url, options);
     // MQTT.js sends the PUBACK/PUBREC of an incoming message only after `handleMessage` calls
     // back, for every protocol version (its `customHandleAcks` works on MQTT 5 only), and hands
-    // it messages one at a time.
-    client.handleMessage = (packet, callback) => this.onMessage(packet, callback);
+    // it messages one at a time. QoS 1 PUBACKs are this adapter's (see the header).
+    const acks = new OrderedAcks((messageId) => {
+      if (client.connected) writeToStream({ cmd: 'puback', messageId }, client.stream, { protocolVersion });
+    });
+    this.acks = acks;
+    // Packet ids belong to one connection: what is pending when it closes is sent again by the broker.
+    client.on('close', () => acks.reset());
+    client.handleMessage = (packet, callback) => this.onMessage(packet, callback, acks);
     return new Promise((resolve, reject) => {
       const timeout = setTimeout(() => fail(new Error(`no connection to ${redactUrl(url)} within ${this.opts.startTimeoutMs ?? 30_000} ms`)), this.opts.startTimeoutMs ?? 30_000);
       const fail = (err: Error) => {
@@ -197,18 +223,29 @@ export class ExternalSubscriber {
     });
   }
 
-  private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
+  /** PUBACKs waiting for their readings (or for an earlier message's), on the current connection. */
+  pendingAcks(): number {
+    return this.acks?.pending ?? 0;
+  }
+
+  private onMessage(packet: IPublishPacket, callback: (err?: Error) => void, acks: OrderedAcks): void {
+    // QoS 1: the PUBACK goes out in turn, once the message is dealt with (a reading: durable).
+    // QoS 2 is never granted (the subscription is QoS 1); QoS 0 promises nothing. Either way
+    // MQTT.js may hand over the next message at once.
+    const ack = packet.qos === 1 && packet.messageId !== undefined ? acks.add(packet.messageId) : undefined;
+    if (ack !== undefined) callback(ACK_DEFERRED);
+    else callback();
     const topic = packet.topic;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const target = parseDeviceTopic(topic);
     if (target === undefined) {
       this.received.inc({ channel: 'other', result: 'ignored' });
-      return callback();
+      return ack?.();
     }
     if (target.channel === 'status') {
       this.status(target.deviceId, payload);
       this.received.inc({ channel: 'status', result: 'acked' });
-      return callback();
+      return ack?.();
     }
     const msg: InboundMessage = { topic, payload, qos: packet.qos, retain: packet.retain, clientId: '', receivedAt: this.now() };
     let answered = false;
@@ -217,19 +254,17 @@ export class ExternalSubscriber {
       answered = true;
       if (err === undefined) {
         this.received.inc({ channel: target.channel, result: 'acked' });
-        if (packet.qos > 0) callback();
+        ack?.();
         return;
       }
       this.received.inc({ channel: target.channel, result: 'not-durable' });
       if (packet.qos === 0) return; // nothing to withhold
       this.log.warn({ topic, err: err.message }, 'reading not stored; dropping the connection without PUBACK so the broker sends it again');
-      // Close first, so nothing more is acknowledged on this connection; MQTT.js then reconnects.
-      // An error answer makes MQTT.js skip the PUBACK.
+      // Nothing more is acknowledged on this connection (this message and every later one stay
+      // pending); MQTT.js reconnects and the broker sends them again.
+      acks.reset();
       this.client?.stream.destroy();
-      callback(err);
     };
-    // QoS 0 promises nothing: do not hold the next message for it.
-    if (packet.qos === 0) callback();
     try {
       this.opts.ingest.accept(msg, done);
     } catch (err) {

@@ -73,6 +73,29 @@ describe('external broker mode', () => {
     await vi.waitFor(() => expect(acks).toEqual(['devices/hm-001/telemetry']));
   });
 
+  it('takes the next messages while earlier ones wait to be durable, and acknowledges them in arrival order', async () => {
+    mode = 'hold';
+    const n = acks.length;
+    const first = accepted.length;
+    // aedes sends a client several QoS 1 messages without waiting for PUBACKs.
+    await Promise.all([1, 2, 3, 4].map((i) => device.publishAsync(`devices/hm-00${i}/telemetry`, `{"ts":${i},"seq":${i}}`, { qos: 1 })));
+    // All four reached ingest with none of them acknowledged: one outbox commit can carry them all.
+    await vi.waitFor(() => expect(pending.length).toBe(4));
+    expect(accepted.slice(first).map((m) => m.topic)).toEqual([1, 2, 3, 4].map((i) => `devices/hm-00${i}/telemetry`));
+    expect(sub.pendingAcks()).toBe(4);
+    const [d1, d2, d3, d4] = pending.splice(0, 4);
+    d3!();
+    d2!();
+    await sleep(300);
+    expect(acks.slice(n)).toEqual([]); // the first is not durable yet: no PUBACK goes out of turn
+    d1!();
+    await vi.waitFor(() => expect(acks.slice(n)).toEqual(['devices/hm-001/telemetry', 'devices/hm-002/telemetry', 'devices/hm-003/telemetry']));
+    d4!();
+    await vi.waitFor(() => expect(acks.slice(n)).toHaveLength(4));
+    expect(sub.pendingAcks()).toBe(0);
+    mode = 'ack';
+  });
+
   it('withholds the ack on done(err) and gets the message again after reconnecting', async () => {
     mode = 'fail';
     const n = accepted.length;
