@@ -30,7 +30,7 @@ import { stringify } from 'yaml';
 import { generateFleet } from '../src/registry/generate-fleet.js';
 import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
-import { BENCH_KINDS, type BenchDevice } from './payloads.js';
+import { countLanded, fleetDevices, retry } from './landed.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
 import type { ServerSample, ServerStats } from './server.js';
 
@@ -133,13 +133,6 @@ const sample = async (server: ChildProcess): Promise<ServerSample> => {
   return next<ServerSample>(server, 'sample', 60_000);
 };
 
-/** Readings and points in one database (precall's measurements, or the baseline's prefixed ones). */
-async function countLanded(influx: InfluxServer, db: string, prefix: string): Promise<{ readings: number; points: number }> {
-  const count = async (m: string, f: string) => Number((await retry(() => influxQuery(influx, `SELECT count("${f}") FROM "${prefix}${m}"`, db)))[0]?.count ?? 0);
-  const readings = (await count('ebike_charger', 'seq')) + (await count('heat_meter', 'seq')) + (await count('elevator', 'seq'));
-  return { readings, points: readings + (await count('ebike_charger_port', 'powerW')) };
-}
-
 /** GET /health in a loop while `running`; latencies in ms (a timeout counts as its 30 s). */
 function pollHealth(port: number): { stop(): Promise<number[]> } {
   const latencies: number[] = [];
@@ -172,18 +165,6 @@ function pct(list: number[], p: number): number | null {
   return round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!);
 }
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-
-/** A loaded machine sometimes drops a loopback HTTP connection: try an InfluxDB query up to 5 times. */
-async function retry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
-    }
-  }
-}
 
 interface RunOutcome {
   pub: PublisherResult;
@@ -290,15 +271,6 @@ async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEn
   } finally {
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
   }
-}
-
-function fleetDevices(fleet: ReturnType<typeof generateFleet>['fleet'], secrets: Map<string, string>): BenchDevice[] {
-  const out: BenchDevice[] = [];
-  for (const s of fleet.streets)
-    for (const c of s.communities)
-      for (const b of c.buildings)
-        for (const d of b.devices) if (BENCH_KINDS.has(d.kind)) out.push({ id: d.id, kind: d.kind, ...(d.ports !== undefined ? { ports: d.ports } : {}), secret: secrets.get(d.id)! });
-  return out;
 }
 
 /** bench/rules.ts in its own process: rule state per device (heap after an hour of evening readings). */
