@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import { workOrdersApi } from './api/routes/work-orders.js';
 import { clusterLeases } from './cluster/index.js';
+import { partitionRules, type PartitionRules } from './cluster/partition-rules.js';
 import type { PrecallCore, PrecallExtension } from './app.js';
 import { createRuleEngine, type RuleEngine } from './rules/engine.js';
 import { loadRuleBook } from './rules/load.js';
@@ -50,7 +51,9 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
     const { config, registry, logger, metrics, ingest, broker, now } = core;
     const rulesLog = logger.child({ component: 'rules' });
     // With DATABASE_URL: this instance's share of the partitions (docs/scale-out.md).
-    const leases = clusterLeases(config, metrics, logger.child({ component: 'cluster' }));
+    // With them, each partition's readings are judged by the instance holding its lease.
+    let byPartition: PartitionRules | undefined;
+    const leases = clusterLeases(config, metrics, logger.child({ component: 'cluster' }), (owned) => byPartition?.owners.onChange(owned));
     const influx = config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', bucket: config.INFLUX_BUCKET } : undefined;
 
     let book = loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {});
@@ -85,6 +88,24 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       metrics,
       linkFor: links.linkFor,
     });
+    if (leases !== undefined && config.DATABASE_URL !== undefined) {
+      const keeper = leases.keeper;
+      byPartition = partitionRules({
+        url: config.DATABASE_URL,
+        instanceId: config.PRECALL_INSTANCE_ID,
+        partitions: config.PARTITIONS,
+        timeoutMs: config.DATABASE_TIMEOUT_MS,
+        leaseMs: config.PARTITION_LEASE_SECONDS * 1000,
+        registry,
+        rules: () => book,
+        clock: now,
+        consumer: workOrders.signalConsumer,
+        owned: () => keeper.owned(),
+        ...(influx !== undefined && influxQL !== undefined ? { query: { fn: influxQL, bucket: influx.bucket } } : {}),
+        log: rulesLog,
+        metrics,
+      });
+    }
     if (!('publish' in broker)) logger.warn('external broker mode: work orders are not published on crews/{crewId}/work-orders; configure webhooks in WORKORDERS_FILE');
 
     // Order charts without InfluxDB read the latest telemetry kept here (bounded per device and in devices).
@@ -133,9 +154,29 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
           },
         },
         ...(leases !== undefined ? [leases.component] : []),
+        ...(byPartition?.components ?? []),
         {
           name: 'rules',
           start: () => {
+            if (byPartition !== undefined) {
+              // Judged by the partitions' owners (docs/scale-out.md): this instance forwards what it
+              // receives and runs the engines of the partitions it holds; its own engine stays idle.
+              const forward = byPartition;
+              unsubscribe.push(ingest.onReading((reading) => forward.forwardReading(reading)));
+              if (influxQL === undefined) unsubscribe.push(ingest.onReading((reading) => recent.add(reading)));
+              unsubscribe.push(broker.onStatus((deviceId, state, at) => forward.forwardStatus(deviceId, state, at)));
+              if (opts.watchRules ?? true) {
+                watcher = watchRules({
+                  ...(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {}),
+                  onReload: (next) => {
+                    book = next;
+                    forward.setRules(next);
+                  },
+                  logger: rulesLog,
+                });
+              }
+              return;
+            }
             // At least once and idempotent: queued with the rule state, applied once (item 16 of
             // issue 12; docs/workorders.md, "From rules to orders").
             unsubscribe.push(rules.handOverTo(workOrders.signalConsumer));
@@ -165,6 +206,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       cookieSecret: consoleServer.cookieSecret,
       plugins: [workOrdersApi({ workOrders, keys, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, web: consoleServer.web, routes: consoleServer.apiRoutes, clock: now, registry }), ...consoleServer.plugins],
       health: [
+        ...(byPartition !== undefined ? [byPartition.health] : []),
         {
           name: 'rules',
           check: () => {

@@ -19,7 +19,7 @@ export interface ClusterLeases {
 type LeaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_TIMEOUT_MS' | 'PRECALL_INSTANCE_ID' | 'MQTT_SHARE_GROUP' | 'PARTITIONS' | 'PARTITION_LEASE_SECONDS'>;
 
 /** The lease keeper of this instance, or undefined without DATABASE_URL (one instance holds everything). */
-export function clusterLeases(config: LeaseConfig, metrics: Registry, log: LeaseLogger): ClusterLeases | undefined {
+export function clusterLeases(config: LeaseConfig, metrics: Registry, log: LeaseLogger, onChange?: (owned: ReadonlyMap<number, number>) => void): ClusterLeases | undefined {
   if (config.DATABASE_URL === undefined) return undefined;
   const leaseMs = config.PARTITION_LEASE_SECONDS * 1000;
   const keeper = new LeaseKeeper({
@@ -30,6 +30,7 @@ export function clusterLeases(config: LeaseConfig, metrics: Registry, log: Lease
     leaseMs,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
     log,
+    ...(onChange !== undefined ? { onChange } : {}),
   });
   registerLeaseMetrics(metrics, keeper);
   return {
