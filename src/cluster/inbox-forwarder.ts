@@ -10,7 +10,7 @@
  * entries are dropped and counted (logged once per outage). The readings themselves still land
  * in InfluxDB through the instance's own outbox; what is dropped here is lost to the rules only.
  */
-import pg from 'pg';
+import { LazyPgClient } from '../postgres/lazy-client.js';
 
 export interface InboxEntry {
   part: number;
@@ -66,7 +66,7 @@ const INSERT = `INSERT INTO partition_inbox (part, device, ts, seq, kind, body)
 export class InboxForwarder {
   private queue: InboxEntry[] = [];
   private inFlight = 0;
-  private client: pg.Client | undefined;
+  private readonly db: LazyPgClient;
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private stopped = true;
@@ -78,6 +78,7 @@ export class InboxForwarder {
   private readonly retryMs: number;
 
   constructor(private readonly opts: InboxForwarderOptions) {
+    this.db = new LazyPgClient({ url: opts.url, timeoutMs: opts.timeoutMs, applicationName: 'precall-inbox' });
     this.batchMs = opts.batchMs ?? 100;
     this.batchRows = opts.batchRows ?? 1000;
     this.maxQueued = opts.maxQueued ?? 100_000;
@@ -110,9 +111,7 @@ export class InboxForwarder {
       if (this.s.failedBatches !== before) break;
     }
     if (this.queue.length > 0) this.opts.log.warn({ left: this.queue.length }, 'partition inbox: entries not forwarded at stop (the readings are in InfluxDB; the rules do not see them)');
-    const c = this.client;
-    this.client = undefined;
-    await c?.end().catch(() => undefined);
+    await this.db.close();
   }
 
   status(): ForwarderStatus {
@@ -158,35 +157,12 @@ export class InboxForwarder {
     this.timer.unref();
   }
 
-  private async connection(): Promise<pg.Client> {
-    if (this.client !== undefined) return this.client;
-    const { timeoutMs } = this.opts;
-    const c = new pg.Client({
-      connectionString: this.opts.url,
-      connectionTimeoutMillis: timeoutMs,
-      statement_timeout: timeoutMs,
-      query_timeout: timeoutMs + 1000,
-      application_name: 'precall-inbox',
-    });
-    c.on('error', () => {
-      if (this.client === c) this.client = undefined;
-    });
-    try {
-      await c.connect();
-    } catch (err) {
-      await c.end().catch(() => undefined);
-      throw err;
-    }
-    this.client = c;
-    return c;
-  }
-
   private async sendBatch(): Promise<void> {
     const batch = this.queue.slice(0, this.batchRows);
     if (batch.length === 0) return;
     this.inFlight = batch.length;
     try {
-      const c = await this.connection();
+      const c = await this.db.get();
       await c.query(INSERT, [batch.map((e) => e.part), batch.map((e) => e.device), batch.map((e) => e.ts), batch.map((e) => e.seq), batch.map((e) => e.kind), batch.map((e) => e.body)]);
       this.queue.splice(0, batch.length);
       this.s.forwarded += batch.length;
@@ -198,9 +174,7 @@ export class InboxForwarder {
       this.s.failedBatches++;
       if (this.s.lastError === null) this.opts.log.warn({ err, queued: this.queue.length }, 'partition inbox not reachable; entries wait in memory and are sent again');
       this.s.lastError = (err as Error).message;
-      const c = this.client;
-      this.client = undefined;
-      await c?.end().catch(() => undefined);
+      await this.db.close();
     } finally {
       this.inFlight = 0;
     }

@@ -16,8 +16,8 @@
  * expiry later than that), so an instance cut off from the database stops counting its leases
  * no later than the database lets another instance take them.
  */
+import { LazyPgClient } from '../postgres/lazy-client.js';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { PostgresBridge } from '../postgres/bridge.js';
 import { planLeases, type LeaseView } from './assignment.js';
 import { migrateCluster } from './migrations.js';
@@ -99,7 +99,7 @@ interface Held {
 }
 
 export class LeaseKeeper {
-  private client: pg.Client | undefined;
+  private readonly db: LazyPgClient;
   private readonly held = new Map<number, Held>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -111,6 +111,7 @@ export class LeaseKeeper {
 
   constructor(private readonly opts: LeaseKeeperOptions) {
     this.now = opts.monotonic ?? (() => performance.now());
+    this.db = new LazyPgClient({ url: opts.url, timeoutMs: opts.timeoutMs, applicationName: 'precall-leases' });
   }
 
   /**
@@ -144,7 +145,7 @@ export class LeaseKeeper {
    */
   private async claimInstanceId(): Promise<void> {
     const { instanceId: me, group, leaseMs } = this.opts;
-    const c = await this.connection();
+    const c = await this.db.get();
     const claim = async (seen: string | null): Promise<boolean> => (await c.query(CLAIM, [me, group, this.token, leaseMs / 1000, seen])).rowCount === 1;
     if (await claim(null)) return;
     const before = (await c.query<{ seen: string; age: number }>(HOLDER, [me])).rows[0];
@@ -153,15 +154,13 @@ export class LeaseKeeper {
     await new Promise((resolve) => setTimeout(resolve, waitMs));
     const after = (await c.query<{ seen: string; age: number }>(HOLDER, [me])).rows[0];
     if (before !== undefined && after !== undefined && after.seen !== before.seen) {
-      this.client = undefined;
-      await c.end().catch(() => undefined);
+      await this.db.close();
       throw new Error(
         `PRECALL_INSTANCE_ID ${me} is in use: another running precall process with this id renewed its heartbeat ${Number(after.age).toFixed(1)} s ago. Give every instance its own PRECALL_INSTANCE_ID (two processes under one id would both count its partitions as theirs)`,
       );
     }
     if (!(await claim(after?.seen ?? null))) {
-      this.client = undefined;
-      await c.end().catch(() => undefined);
+      await this.db.close();
       throw new Error(`PRECALL_INSTANCE_ID ${me} could not be claimed: another process claimed it at the same moment. Give every instance its own PRECALL_INSTANCE_ID`);
     }
   }
@@ -171,8 +170,7 @@ export class LeaseKeeper {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    const c = this.client;
-    this.client = undefined;
+    const c = this.db.current;
     const had = [...this.held.keys()];
     this.held.clear();
     if (c === undefined) return;
@@ -184,7 +182,7 @@ export class LeaseKeeper {
     } catch (err) {
       this.opts.log.warn({ err }, 'partition leases could not be released; they expire on their own');
     } finally {
-      await c.end().catch(() => undefined);
+      await this.db.close();
     }
     if (had.length > 0) this.opts.onChange?.(new Map());
   }
@@ -220,36 +218,12 @@ export class LeaseKeeper {
     await run;
   }
 
-  private async connection(): Promise<pg.Client> {
-    if (this.client !== undefined) return this.client;
-    const { timeoutMs } = this.opts;
-    const c = new pg.Client({
-      connectionString: this.opts.url,
-      connectionTimeoutMillis: timeoutMs,
-      statement_timeout: timeoutMs,
-      query_timeout: timeoutMs + 1000,
-      application_name: 'precall-leases',
-    });
-    // A connection that breaks is dropped; the next round opens another.
-    c.on('error', () => {
-      if (this.client === c) this.client = undefined;
-    });
-    try {
-      await c.connect();
-    } catch (err) {
-      await c.end().catch(() => undefined);
-      throw err;
-    }
-    this.client = c;
-    return c;
-  }
-
   private async roundOnce(): Promise<void> {
     const { instanceId: me, partitions, leaseMs } = this.opts;
     const began = this.now();
     const before = this.owned();
     try {
-      const c = await this.connection();
+      const c = await this.db.get();
       const seconds = leaseMs / 1000;
       if ((await c.query(HEARTBEAT, [me, this.opts.group, this.token])).rowCount !== 1) {
         // Another process claimed this id (it waited out a heartbeat that stalled, or the row
@@ -279,9 +253,7 @@ export class LeaseKeeper {
       const message = (err as Error).message;
       if (this.state.lastError === null) this.opts.log.warn({ err }, 'partition lease round failed; leases lapse unless a later round renews them');
       this.state.lastError = message;
-      const c = this.client;
-      this.client = undefined;
-      await c?.end().catch(() => undefined);
+      await this.db.close();
     }
     const after = this.owned();
     if (!sameOwnership(before, after)) {

@@ -17,7 +17,7 @@
  * has taken the partition since) and dropped; a write refused as stale (StaleLeaseError: another
  * instance holds the partition) drops it at once, writing nothing.
  */
-import pg from 'pg';
+import { LazyPgClient } from '../postgres/lazy-client.js';
 import type { Reading } from '../ingest/reading.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { AppliedPosition, LeaseFence, PostgresRuleStateStore } from '../rules/postgres-state-store.js';
@@ -102,14 +102,16 @@ const LAG = `SELECT COALESCE(extract(epoch FROM now() - min(received_at)) * 1000
 
 export class PartitionOwners {
   private readonly held = new Map<number, Held>();
-  private client: pg.Client | undefined;
+  private readonly db: LazyPgClient;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private stopped = true;
   private lastFlush = 0;
   private readonly s: Omit<OwnerStats, 'partitions'> = { applied: 0, statuses: 0, duplicates: 0, late: 0, bad: 0, stale: 0, polls: { ok: 0, failed: 0 }, lastError: null, lagMs: 0 };
 
-  constructor(private readonly opts: PartitionOwnersOptions) {}
+  constructor(private readonly opts: PartitionOwnersOptions) {
+    this.db = new LazyPgClient({ url: opts.url, timeoutMs: opts.timeoutMs, applicationName: 'precall-owner' });
+  }
 
   /** The engines held now, by partition (health, tests). */
   engines(): ReadonlyMap<number, RuleEngine> {
@@ -153,9 +155,7 @@ export class PartitionOwners {
     clearTimeout(this.timer);
     await this.polling;
     for (const part of [...this.held.keys()]) this.drop(part, 'stop');
-    const c = this.client;
-    this.client = undefined;
-    await c?.end().catch(() => undefined);
+    await this.db.close();
   }
 
   /** One poll now (tests); polls never overlap. */
@@ -196,36 +196,13 @@ export class PartitionOwners {
     this.opts.log.info({ part, epoch: h.epoch, why, stale: h.store.stale !== undefined }, 'rule engine of a partition dropped');
   }
 
-  private async connection(): Promise<pg.Client> {
-    if (this.client !== undefined) return this.client;
-    const { timeoutMs } = this.opts;
-    const c = new pg.Client({
-      connectionString: this.opts.url,
-      connectionTimeoutMillis: timeoutMs,
-      statement_timeout: timeoutMs,
-      query_timeout: timeoutMs + 1000,
-      application_name: 'precall-owner',
-    });
-    c.on('error', () => {
-      if (this.client === c) this.client = undefined;
-    });
-    try {
-      await c.connect();
-    } catch (err) {
-      await c.end().catch(() => undefined);
-      throw err;
-    }
-    this.client = c;
-    return c;
-  }
-
   private async pollOnce(): Promise<void> {
     const owned = this.opts.owned();
     const parts = [...this.held.keys()].filter((p) => owned.get(p) === this.held.get(p)!.epoch);
     if (parts.length === 0) return;
     let rows: InboxRow[];
     try {
-      const c = await this.connection();
+      const c = await this.db.get();
       rows = (await c.query<InboxRow>(POLL, [parts, (this.opts.windowMs ?? 2000) / 1000, this.opts.batchRows ?? 5000])).rows;
       this.s.lagMs = Math.round(Number((await c.query<{ lag: string }>(LAG, [parts])).rows[0]?.lag ?? 0));
       this.s.polls.ok++;
@@ -234,9 +211,7 @@ export class PartitionOwners {
       this.s.polls.failed++;
       if (this.s.lastError === null) this.opts.log.warn({ err }, 'partition inbox could not be read; will retry');
       this.s.lastError = (err as Error).message;
-      const c = this.client;
-      this.client = undefined;
-      await c?.end().catch(() => undefined);
+      await this.db.close();
       return;
     }
     // From here to the end everything is synchronous: no change of leases comes in between.
