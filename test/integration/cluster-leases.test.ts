@@ -7,7 +7,7 @@
  * one is SIGKILLed, and the other takes its partitions only after their leases expired, each
  * with the next epoch.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseKeeper } from '../../src/cluster/lease-keeper.js';
 import { sleep } from '../support/broker-harness.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { childEnv, makeFleetDir, PRECALL_BIN } from '../support/precall-process.js';
+import { childEnv, makeFleetDir, PRECALL_BIN, startServe, type ServeProcess } from '../support/precall-process.js';
 
 let server: PostgresServer;
 let admin: pg.Client;
@@ -105,13 +105,7 @@ describe('lease keepers in one process', () => {
   });
 });
 
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-  exited: Promise<void>;
-}
+type Instance = ServeProcess;
 
 describe('one instance id, one process', () => {
   let url: string;
@@ -167,22 +161,9 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
   async function start(name: string): Promise<Instance> {
     mkdirSync(join(dir, name), { recursive: true });
     const env = childEnv({ DATABASE_URL: url, PARTITIONS: '8', PRECALL_INSTANCE_ID: `${PREFIX}${name}`, DATA_DIR: join(dir, name), FLEET_FILE: join(dir, 'fleet.yaml'), LOG_LEVEL: 'info' });
-    const child = spawn(process.execPath, [PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const m = /"msg":"precall started"/.test(out) ? /"http":\{"host":"127\.0\.0\.1","port":(\d+)\}/.exec(out) : null;
-      if (m) {
-        const instance = { name, child, port: Number(m[1]), out: () => out, exited };
-        instances.set(name, instance);
-        return instance;
-      }
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`instance ${name} did not start:\n${out.slice(-3000)}`);
-      await sleep(100);
-    }
+    const instance = await startServe(name, env);
+    instances.set(name, instance);
+    return instance;
   }
 
   async function partitionsOf(i: Instance): Promise<Record<string, unknown> | undefined> {

@@ -10,10 +10,9 @@
  * that device's hold: once its lease expired another instance takes the partition, loads the
  * state and raises the condition once, the hold counted from its start on the dead owner.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -25,22 +24,16 @@ import { makeTestFleet } from '../support/fleet.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { heatTelemetry } from '../support/payloads.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startServe, type ServeProcess } from '../support/precall-process.js';
 
 const influx = inject('influx');
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
 const PREFIX = `pr${Date.now().toString(36)}-`;
 const GROUP = `grp-${PREFIX.slice(0, -1)}`;
 const PARTITIONS = 4;
 const HOLD_S = 10;
 const METERS = 8;
 
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-  exited: Promise<void>;
-}
+type Instance = ServeProcess;
 
 let mosquitto: MosquittoServer;
 let postgres: PostgresServer;
@@ -80,22 +73,9 @@ function instanceEnv(name: string): NodeJS.ProcessEnv {
 }
 
 async function startInstance(name: string): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: instanceEnv(name), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const m = /"msg":"precall started"/.test(out) ? /"http":\{"host":"127\.0\.0\.1","port":(\d+)\}/.exec(out) : null;
-    if (m) {
-      const instance = { name, child, port: Number(m[1]), out: () => out, exited };
-      instances.set(name, instance);
-      return instance;
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`instance ${name} did not start:\n${out.slice(-3000)}`);
-    await sleep(100);
-  }
+  const instance = await startServe(name, instanceEnv(name));
+  instances.set(name, instance);
+  return instance;
 }
 
 const alive = (): Instance[] => [...instances.values()].filter((i) => i.child.exitCode === null && i.child.signalCode === null);

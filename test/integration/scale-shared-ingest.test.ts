@@ -8,7 +8,7 @@
  * instance is restarted under the same PRECALL_INSTANCE_ID and DATA_DIR within the session expiry;
  * what it had acknowledged but not yet written waits in its outbox.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { influxQuery } from '../support/influx-server.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { heatTelemetry } from '../support/payloads.js';
+import { startServe, type ServeProcess } from '../support/precall-process.js';
 
 const influx = inject('influx');
 const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
@@ -30,13 +31,7 @@ const BEFORE_KILL = 10; // readings per device before the kill
 const AROUND_KILL = 20; // readings per device while one instance is killed and away
 const T0 = Date.now() - 3 * 3_600_000;
 
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-  exited: Promise<void>;
-}
+type Instance = ServeProcess;
 
 let mosquitto: MosquittoServer;
 let fleet: TestFleet;
@@ -66,22 +61,9 @@ function instanceEnv(name: string): NodeJS.ProcessEnv {
 }
 
 async function startInstance(name: string): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: instanceEnv(name), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const m = /"msg":"precall started"/.test(out) ? /"http":\{"host":"127\.0\.0\.1","port":(\d+)\}/.exec(out) : null;
-    if (m) {
-      const instance = { name, child, port: Number(m[1]), out: () => out, exited };
-      instances.set(name, instance);
-      return instance;
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`instance ${name} did not start:\n${out.slice(-3000)}`);
-    await sleep(100);
-  }
+  const instance = await startServe(name, instanceEnv(name));
+  instances.set(name, instance);
+  return instance;
 }
 
 /** Telemetry messages an instance acknowledged to Mosquitto, from its /metrics. */

@@ -2,7 +2,7 @@
  * precall as a user runs it, for tests that start real processes: the bin script, a temp dir with
  * a generated fleet, and the environment of a child precall on loopback.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,4 +54,35 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
     else env[k] = v;
   }
   return env;
+}
+
+/** A `precall serve` child process that has started. */
+export interface ServeProcess {
+  name: string;
+  child: ChildProcess;
+  /** Its HTTP API port (from its "precall started" log line). */
+  port: number;
+  /** Its stdout and stderr so far. */
+  out: () => string;
+  exited: Promise<void>;
+}
+
+/**
+ * `precall serve` with `env` (LOG_LEVEL info or lower, so the "precall started" line with its
+ * HTTP port is logged); resolves once it started, rejects with its output when it exits or
+ * does not start within `timeoutMs`.
+ */
+export async function startServe(name: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /"msg":"precall started"/.test(out) ? /"http":\{"host":"127\.0\.0\.1","port":(\d+)\}/.exec(out) : null;
+    if (m) return { name, child, port: Number(m[1]), out: () => out, exited };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`instance ${name} did not start:\n${out.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
