@@ -7,13 +7,13 @@
  * its readings) while it is away:
  * - readings keep landing in InfluxDB during the outage (each instance's outbox is in its own
  *   DATA_DIR, not in PostgreSQL), and both instances keep running;
- * - /health shows the database trouble (the partition lease rounds fail) and the signal waiting
- *   for work orders, and recovers once PostgreSQL is back on the same data dir;
- * - the leak opens exactly one order after the restart (the rule engine keeps its signal queued
- *   and offers it again), and no incident has two orders;
+ * - /health shows the database trouble (the partition lease rounds fail) and the readings
+ *   waiting in each instance's forwarder for the partition inbox, and recovers once PostgreSQL
+ *   is back on the same data dir;
+ * - the leak opens exactly one order after the restart (the forwarders send what waited, the
+ *   partition owners judge it), and no incident has two orders;
  * - every reading Mosquitto acknowledged is in InfluxDB exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { influxQuery } from '../support/influx-server.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { heatTelemetry } from '../support/payloads.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { childEnv, PRECALL_BIN } from '../support/precall-process.js';
+import { childEnv, startServe, type ServeProcess } from '../support/precall-process.js';
 
 const influx = inject('influx');
 const PREFIX = `pr${Date.now().toString(36)}-`;
@@ -40,13 +40,7 @@ const AFTER = 5;
 /** From this seq on (during the outage) the leaking meter reports `status.leak`. */
 const LEAK_FROM = BEFORE + 4;
 
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-  exited: Promise<void>;
-}
+type Instance = ServeProcess;
 
 interface Health {
   healthy: boolean;
@@ -81,22 +75,9 @@ async function startInstance(name: string): Promise<Instance> {
     PARTITION_LEASE_SECONDS: '3',
     LOG_LEVEL: 'info',
   });
-  const child = spawn(process.execPath, [PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const m = /"msg":"precall started"/.test(out) ? /"http":\{"host":"127\.0\.0\.1","port":(\d+)\}/.exec(out) : null;
-    if (m) {
-      const instance = { name, child, port: Number(m[1]), out: () => out, exited };
-      instances.push(instance);
-      return instance;
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`instance ${name} did not start:\n${out.slice(-3000)}`);
-    await sleep(100);
-  }
+  const instance = await startServe(name, env);
+  instances.push(instance);
+  return instance;
 }
 
 async function health(i: Instance): Promise<Health> {
@@ -191,7 +172,7 @@ describe('PostgreSQL restarted while two instances ingest', () => {
     const ackedBefore = acked.size;
     const publishing = publish(BEFORE + 1, BEFORE + DURING, OUTAGE_EVERY_MS);
     // While it is away: both instances answer, say the database is unreachable, and hold the
-    // leak's signal for work orders.
+    // readings for the partition inbox (the rules judge them once it is back).
     const unhealthy = await Promise.all(
       [a, b].map((i) => waitFor(`${i.name} reporting the database away`, () => health(i), (h) => component(h, 'partitions')?.healthy === false, 20_000)),
     );
@@ -199,21 +180,24 @@ describe('PostgreSQL restarted while two instances ingest', () => {
     const ackedDuring = acked.size - ackedBefore;
     expect(ackedDuring).toBe(DEVICES * DURING);
     const landedDuring = await waitFor('the outage readings in InfluxDB', landedCount, (n) => n >= acked.size, 30_000);
-    const waiting = await Promise.all([a, b].map(async (i) => component(await health(i), 'rules')?.details?.queued as number));
+    const waiting = await Promise.all([a, b].map(async (i) => component(await health(i), 'partition inbox')?.details?.queued as number));
     const stillDown = await Promise.all([a, b].map(async (i) => component(await health(i), 'partitions')?.healthy));
     expect(stillDown).toEqual([false, false]);
     for (const i of [a, b]) expect([i.name, i.child.exitCode, i.child.signalCode]).toEqual([i.name, null, null]);
     expect(landedDuring).toBe(acked.size);
     for (const h of unhealthy) expect(String(component(h, 'partitions')?.details?.lastError)).toMatch(/ECONNREFUSED|terminat|connect/i);
-    // Each instance received part of the leaking meter's readings and raised the leak itself.
-    expect(waiting.reduce((s, n) => s + n, 0)).toBeGreaterThanOrEqual(1);
+    // Every reading of the outage waits in the forwarder of the instance that received it.
+    expect(waiting.reduce((s, n) => s + n, 0)).toBeGreaterThanOrEqual(ackedDuring);
 
     // PostgreSQL comes back on the same data dir: the instances recover by themselves.
     await postgres.startAgain();
-    for (const i of [a, b]) await waitFor(`${i.name} healthy again`, () => health(i), (h) => component(h, 'partitions')?.healthy === true && component(h, 'rules')?.details?.queued === 0, 30_000);
+    for (const i of [a, b]) await waitFor(`${i.name} healthy again`, () => health(i), (h) => component(h, 'partitions')?.healthy === true && component(h, 'partition inbox')?.details?.queued === 0, 30_000);
     const leakKey = `leak@device:${leaky}`;
-    const afterRestart = await orders();
+    // The owner of the meter's partition judges the readings after the reorder window.
+    const afterRestart = await waitFor('the leak order', orders, (o) => o.length > 0, 30_000);
+    await sleep(3000); // and nothing more comes
     expect(afterRestart.map((o) => [o.open_key, o.status])).toEqual([[leakKey, 'open']]);
+    expect((await orders()).map((o) => o.open_key)).toEqual([leakKey]);
 
     // Readings after the restart land as before; nothing acknowledged is lost or doubled.
     await publish(BEFORE + DURING + 1, BEFORE + DURING + AFTER, 5);
@@ -232,7 +216,7 @@ describe('PostgreSQL restarted while two instances ingest', () => {
     expect(new Set(final.map((o) => o.open_key)).size).toBe(final.length);
     console.log(
       `postgres restart: ${ackedDuring} readings acknowledged while PostgreSQL was down, all in InfluxDB before it came back (${landedDuring} landed in all); ` +
-        `${waiting.join('+')} leak signal(s) waiting; after the restart one order ${final.find((o) => o.open_key === leakKey)?.code} (count ${final.find((o) => o.open_key === leakKey)?.count}); ${acked.size} readings, each once`,
+        `${waiting.join('+')} inbox entries waiting in the forwarders; after the restart one order ${final.find((o) => o.open_key === leakKey)?.code} (count ${final.find((o) => o.open_key === leakKey)?.count}); ${acked.size} readings, each once`,
     );
   });
 });
