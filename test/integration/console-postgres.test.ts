@@ -183,10 +183,11 @@ describe('two instances on one database', () => {
     const { fleet } = generateFleet({ devices: 12, seed: 3 });
     const registry = new Registry(fleet);
     building = fleet.streets[0]!.communities[0]!.buildings[0]!.id;
+    // Each its own PRECALL_INSTANCE_ID: a second running process under one id refuses to start.
     for (let i = 0; i < 2; i++) {
       const config = loadConfig(
         {},
-        { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0, HTTP_HOST: '127.0.0.1', HTTP_PORT: 0, DATA_DIR: tempDir(), LOG_LEVEL: 'silent', DATABASE_URL: url, API_ADMIN_KEY: ADMIN_KEY, PUBLIC_URL: 'http://console.example' },
+        { MQTT_HOST: '127.0.0.1', MQTT_PORT: 0, HTTP_HOST: '127.0.0.1', HTTP_PORT: 0, DATA_DIR: tempDir(), LOG_LEVEL: 'silent', DATABASE_URL: url, PRECALL_INSTANCE_ID: `console-${i + 1}`, API_ADMIN_KEY: ADMIN_KEY, PUBLIC_URL: 'http://console.example' },
       );
       let ops: Operations | undefined;
       const precall = await createPrecall(config, { registry, logger: pino({ level: 'silent' }), processMetrics: false, extend: operations({ watchRules: false, onReady: (o) => (ops = o) }) });
