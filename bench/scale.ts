@@ -18,10 +18,10 @@
  *   npm run bench:scale -- [--instances 1,2,3] [--modes local,shared] [--seconds 5]
  *                          [--devices 2000] [--connections 8] [--window 32] [--json FILE]
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -30,6 +30,7 @@ import { generateFleet } from '../src/registry/generate-fleet.js';
 import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
 import { startMosquitto, type MosquittoServer } from '../test/support/mosquitto-server.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
+import { startServe, type ServeProcess } from '../test/support/precall-process.js';
 import { countLanded, fleetDevices, retry } from './landed.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
 
@@ -51,7 +52,6 @@ for (const n of COUNTS) if (!Number.isInteger(n) || n < 1 || n > 8) throw new Er
 for (const m of MODES) if (m !== 'local' && m !== 'shared') throw new Error(`--modes: ${args.modes} is not a list of local, shared`);
 
 type Mode = 'local' | 'shared';
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/precall.js');
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const load1 = () => round(loadavg()[0]!, 2);
@@ -75,11 +75,10 @@ export interface ScaleFigures {
   loadAverage: { start: number; end: number };
 }
 
-interface Instance {
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-}
+type Instance = ServeProcess;
+
+/** `precall serve` with this run's environment, started. */
+const startInstance = (env: NodeJS.ProcessEnv): Promise<Instance> => startServe(String(env.PRECALL_INSTANCE_ID), env, 120_000);
 
 /** User + system CPU of a process so far, ms (Linux /proc; clock ticks of 100 Hz). */
 function cpuMs(pid: number | undefined): number {
@@ -89,24 +88,6 @@ function cpuMs(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
-  }
-}
-
-async function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (c: Buffer) => {
-    out += c.toString();
-    if (out.length > 200_000) out = out.slice(-100_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const m = /"msg":"precall started"/.test(out) ? /"http":\{"host":"127\.0\.0\.1","port":(\d+)\}/.exec(out) : null;
-    if (m) return { child, port: Number(m[1]), out: () => out };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`precall serve did not start:\n${out.slice(-3000)}`);
-    await sleep(100);
   }
 }
 
