@@ -106,6 +106,14 @@ export const EnvSchema = z.object({
    * database must use the same number; fixed for a deployment.
    */
   PARTITIONS: positiveInt.max(4096).default(64),
+  /**
+   * With DATABASE_URL: what keeps devices together in one partition (src/cluster/partition.ts):
+   * `auto` (the narrowest level that keeps every group the rules combine whole: street grouping
+   * needs `street`, peers by district need `district`), or `building` (substation, else building),
+   * `street`, `district`. A level narrower than the rules need is accepted with a warning naming
+   * the rules judged on part of their group. Every instance of the database must agree.
+   */
+  PARTITION_KEY: z.enum(['auto', 'building', 'street', 'district']).default('auto'),
   /** With DATABASE_URL: how long a partition lease lasts without renewal, seconds; renewed every third of it. */
   PARTITION_LEASE_SECONDS: positiveInt.min(3).max(300).default(15),
   /** Fleet file (YAML) of streets, communities, buildings, devices and operators. */

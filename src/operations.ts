@@ -15,7 +15,11 @@ import { clusterLeases } from './cluster/index.js';
 import { partitionRules, type PartitionRules } from './cluster/partition-rules.js';
 import type { PrecallCore, PrecallExtension } from './app.js';
 import { createRuleEngine, type RuleEngine } from './rules/engine.js';
-import { loadRuleBook } from './rules/load.js';
+import { loadRuleBook, type RuleBook } from './rules/load.js';
+import { choosePartitionKey, requiredPartitionLevel, type PartitionKeyChoice } from './cluster/partition-scope.js';
+import type { Config } from './config.js';
+import type { DeviceTags } from './ingest/reading.js';
+import type { Registry } from './registry/registry.js';
 import { SqliteRuleStateStore } from './rules/state-store.js';
 import { watchRules } from './rules/watch.js';
 import { ApiKeys, apiKeysFile } from './api/auth.js';
@@ -46,6 +50,24 @@ export interface OperationsOptions {
   onReady?: (ops: Operations) => void;
 }
 
+/**
+ * PARTITION_KEY for this rule book and fleet (src/cluster/partition-scope.ts); with `log`, a
+ * warning names the rules an explicit, narrower key judges on part of their group.
+ */
+function partitionKeyFor(setting: Config['PARTITION_KEY'], book: RuleBook, registry: Registry, log?: { warn(obj: object, msg: string): void }): PartitionKeyChoice {
+  const tags = [...registry.devices.values()].map(
+    (d): DeviceTags => ({ device: d.id, kind: d.kind, street: d.street, community: d.community, building: d.building, ...(d.substation !== undefined ? { substation: d.substation } : {}) }),
+  );
+  const choice = choosePartitionKey(setting, requiredPartitionLevel(tags, (t) => book.forDevice(t)));
+  if (log !== undefined && choice.split.length > 0) {
+    log.warn(
+      { split: choice.split.map((n) => `${n.rule} (${n.why}: needs ${n.level})`) },
+      `PARTITION_KEY=${choice.level} is narrower than the rules need: ${choice.split.length} rule(s) are judged on the devices of one partition only, not their whole group`,
+    );
+  }
+  return choice;
+}
+
 /** The `extend` function that adds rules and work orders to a precall instance. */
 export function operations(opts: OperationsOptions = {}): (core: PrecallCore) => PrecallExtension {
   return (core) => {
@@ -54,10 +76,11 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
     // With DATABASE_URL: this instance's share of the partitions (docs/scale-out.md).
     // With them, each partition's readings are judged by the instance holding its lease.
     let byPartition: PartitionRules | undefined;
-    const leases = clusterLeases(config, metrics, logger.child({ component: 'cluster' }), (owned) => byPartition?.owners.onChange(owned));
+    let book = loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {});
+    const partitionKey = config.DATABASE_URL !== undefined ? partitionKeyFor(config.PARTITION_KEY, book, registry, rulesLog) : undefined;
+    const leases = clusterLeases(config, metrics, logger.child({ component: 'cluster' }), (owned) => byPartition?.owners.onChange(owned), partitionKey);
     const influx = config.INFLUX_URL !== undefined ? { url: config.INFLUX_URL, token: config.INFLUX_TOKEN ?? '', bucket: config.INFLUX_BUCKET } : undefined;
 
-    let book = loadRuleBook(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {});
     const influxQL = influx !== undefined ? createInfluxQL(influx) : undefined;
     const rules = createRuleEngine({
       registry,
@@ -89,12 +112,13 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       metrics,
       linkFor: links.linkFor,
     });
-    if (leases !== undefined && config.DATABASE_URL !== undefined) {
+    if (leases !== undefined && config.DATABASE_URL !== undefined && partitionKey !== undefined) {
       const keeper = leases.keeper;
       byPartition = partitionRules({
         url: config.DATABASE_URL,
         instanceId: config.PRECALL_INSTANCE_ID,
         partitions: config.PARTITIONS,
+        level: partitionKey.level,
         timeoutMs: config.DATABASE_TIMEOUT_MS,
         leaseMs: config.PARTITION_LEASE_SECONDS * 1000,
         registry,
@@ -170,6 +194,16 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
                 watcher = watchRules({
                   ...(config.RULES_FILE !== undefined ? { overrideFile: config.RULES_FILE } : {}),
                   onReload: (next) => {
+                    // The cluster agreed on its partition key at start: rules that would need
+                    // another one wait for a restart of every instance.
+                    const wanted = partitionKeyFor(config.PARTITION_KEY, next, registry);
+                    if (partitionKey !== undefined && wanted.level !== partitionKey.level) {
+                      rulesLog.error(
+                        { reason: wanted.reason },
+                        `the changed rules need partitions keyed by ${wanted.level}, but this cluster runs keyed by ${partitionKey.level}: the new rules are not in force; stop every instance, then start them with the new rules (docs/scale-out.md, "Partitions")`,
+                      );
+                      return;
+                    }
                     book = next;
                     forward.setRules(next);
                   },

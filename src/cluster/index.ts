@@ -19,7 +19,13 @@ export interface ClusterLeases {
 type LeaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_TIMEOUT_MS' | 'PRECALL_INSTANCE_ID' | 'MQTT_SHARE_GROUP' | 'PARTITIONS' | 'PARTITION_LEASE_SECONDS'>;
 
 /** The lease keeper of this instance, or undefined without DATABASE_URL (one instance holds everything). */
-export function clusterLeases(config: LeaseConfig, metrics: Registry, log: LeaseLogger, onChange?: (owned: ReadonlyMap<number, number>) => void): ClusterLeases | undefined {
+export function clusterLeases(
+  config: LeaseConfig,
+  metrics: Registry,
+  log: LeaseLogger,
+  onChange?: (owned: ReadonlyMap<number, number>) => void,
+  partitionKey?: { level: string; reason: string },
+): ClusterLeases | undefined {
   if (config.DATABASE_URL === undefined) return undefined;
   const leaseMs = config.PARTITION_LEASE_SECONDS * 1000;
   const keeper = new LeaseKeeper({
@@ -27,6 +33,7 @@ export function clusterLeases(config: LeaseConfig, metrics: Registry, log: Lease
     instanceId: config.PRECALL_INSTANCE_ID,
     group: config.MQTT_SHARE_GROUP,
     partitions: config.PARTITIONS,
+    ...(partitionKey !== undefined ? { partitionKey } : {}),
     leaseMs,
     timeoutMs: config.DATABASE_TIMEOUT_MS,
     log,
@@ -46,6 +53,7 @@ export function clusterLeases(config: LeaseConfig, metrics: Registry, log: Lease
         const owned = formatParts(s.owned.keys());
         const status =
           `owns ${s.owned.size} of ${s.partitions} partition(s)${owned !== '' ? ` (${owned})` : ''}, aiming at ${s.target} with ${s.live} live instance(s)` +
+          (partitionKey !== undefined ? `; keyed by ${partitionKey.level} (${partitionKey.reason})` : '') +
           (s.lastError !== null ? `; the last lease round failed: ${s.lastError}` : '');
         return {
           healthy: reached,
@@ -53,6 +61,7 @@ export function clusterLeases(config: LeaseConfig, metrics: Registry, log: Lease
           details: {
             instance: config.PRECALL_INSTANCE_ID,
             partitions: s.partitions,
+            ...(partitionKey !== undefined ? { key: partitionKey.level, keyReason: partitionKey.reason } : {}),
             owned: s.owned.size,
             parts: owned,
             epochs: formatEpochs(s.owned),

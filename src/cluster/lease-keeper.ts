@@ -37,6 +37,11 @@ export interface LeaseKeeperOptions {
   group: string;
   /** PARTITIONS. */
   partitions: number;
+  /**
+   * The partition key level, with what made it (PARTITION_KEY, or `auto` from the rules): the
+   * instances of one database must agree on it as on PARTITIONS.
+   */
+  partitionKey?: { level: string; reason: string };
   /** Lease duration, ms; renewed every third of it. */
   leaseMs: number;
   /** Longest wait for a connection and for one statement, ms (DATABASE_TIMEOUT_MS). */
@@ -127,6 +132,16 @@ export class LeaseKeeper {
       const agreed = db.query(`SELECT value FROM cluster_settings WHERE key = 'partitions'`)[0]?.value;
       if (agreed !== String(this.opts.partitions)) {
         throw new Error(`PARTITIONS is ${this.opts.partitions}, but the precall instances sharing this database partition the fleet into ${String(agreed)}: every instance must use the same number (a change moves devices and their rule state between partitions; see docs/scale-out.md)`);
+      }
+      const key = this.opts.partitionKey;
+      if (key !== undefined) {
+        db.query(`INSERT INTO cluster_settings (key, value) VALUES ('partition_key', $1) ON CONFLICT (key) DO NOTHING`, [key.level]);
+        const level = db.query(`SELECT value FROM cluster_settings WHERE key = 'partition_key'`)[0]?.value;
+        if (level !== key.level) {
+          throw new Error(
+            `this instance partitions the fleet by ${key.level} (${key.reason}), but the precall instances sharing this database partition it by ${String(level)}: every instance must use the same PARTITION_KEY and rules (a change moves devices and their rule state between partitions; see docs/scale-out.md, "Partitions")`,
+          );
+        }
       }
     } finally {
       db.close();

@@ -18,12 +18,14 @@ import type { RuleBook } from '../rules/load.js';
 import { PostgresRuleStateStore } from '../rules/postgres-state-store.js';
 import { InboxForwarder, type ForwarderLogger } from './inbox-forwarder.js';
 import { PartitionOwners, type OwnerLogger } from './partition-owner.js';
-import { partitionOf } from './partition.js';
+import { partitionOf, type PartitionLevel } from './partition.js';
 
 export interface PartitionRulesOptions {
   url: string;
   instanceId: string;
   partitions: number;
+  /** PARTITION_KEY as resolved at start (the cluster agrees on it). */
+  level: PartitionLevel;
   timeoutMs: number;
   /** Lease time, ms: the inbox counts as unreachable in /health after this long without a batch written. */
   leaseMs: number;
@@ -88,7 +90,7 @@ export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
     forwardReading(reading) {
       const seq = (reading.payload as { seq?: unknown }).seq;
       forwarder.add({
-        part: partitionOf(reading.tags, opts.partitions),
+        part: partitionOf(reading.tags, opts.partitions, opts.level),
         device: reading.tags.device,
         ts: reading.time,
         seq: typeof seq === 'number' ? seq : 0,
@@ -99,7 +101,7 @@ export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
     forwardStatus(deviceId, state, at) {
       const d = opts.registry.device(deviceId);
       if (d === undefined) return;
-      forwarder.add({ part: partitionOf(d, opts.partitions), device: deviceId, ts: at, seq: -1, kind: 'status', body: JSON.stringify({ state, at }) });
+      forwarder.add({ part: partitionOf(d, opts.partitions, opts.level), device: deviceId, ts: at, seq: -1, kind: 'status', body: JSON.stringify({ state, at }) });
     },
     setRules(book) {
       for (const engine of owners.engines().values()) engine.setRules(book);

@@ -1,7 +1,10 @@
 /**
- * Which partition a device belongs to (docs/scale-out.md, "Partitions"): the partition of its
- * substation when its building has one, else of its building, so that the devices a group rule
- * combines (`group.by: building | substation`) are judged by one owner.
+ * Which partition a device belongs to (docs/scale-out.md, "Partitions"). The key has a level
+ * (PARTITION_KEY, chosen from what the rules combine: partition-scope.ts):
+ * - `building`: the device's substation when its building has one, else its building, so the
+ *   devices a group rule combines by building or substation are judged by one owner;
+ * - `street`: the device's street (street grouping, peers by street);
+ * - `district`: one key for the whole fleet (peers by district): one partition judges it all.
  *
  * The hash is 32-bit FNV-1a over the key's UTF-8 bytes. It is part of the stored data: rule
  * state is kept per partition, so changing the hash or PARTITIONS moves devices between
@@ -23,15 +26,23 @@ export function fnv1a32(text: string): number {
   return h >>> 0;
 }
 
-/** The key a device is partitioned by: its substation, else its building. */
-export function partitionKey(tags: Pick<DeviceTags, 'building' | 'substation'>): string {
+/** Partition key levels, narrowest first. */
+export const PARTITION_LEVELS = ['building', 'street', 'district'] as const;
+export type PartitionLevel = (typeof PARTITION_LEVELS)[number];
+
+export type PartitionTags = Pick<DeviceTags, 'building' | 'substation' | 'street'>;
+
+/** The key a device is partitioned by at `level`. */
+export function partitionKey(tags: PartitionTags, level: PartitionLevel): string {
+  if (level === 'district') return 'district';
+  if (level === 'street') return `street:${tags.street}`;
   return tags.substation !== undefined && tags.substation !== '' ? `substation:${tags.substation}` : `building:${tags.building}`;
 }
 
 /** Partition of a device, 0 ≤ result < `partitions`. */
-export function partitionOf(tags: Pick<DeviceTags, 'building' | 'substation'>, partitions: number): number {
+export function partitionOf(tags: PartitionTags, partitions: number, level: PartitionLevel): number {
   if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, not ${partitions}`);
-  return fnv1a32(partitionKey(tags)) % partitions;
+  return fnv1a32(partitionKey(tags, level)) % partitions;
 }
 
 /** `0-3,7,9-10`: a set of partitions in few characters (for /health and logs). */

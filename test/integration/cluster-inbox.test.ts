@@ -34,7 +34,7 @@ let dir: string;
 let book: RuleBook;
 const fleet = makeTestFleet({ perKind: 3, idPrefix: 'ib-' });
 const [HM1, HM2] = fleet.ids['heat-meter'] as [string, string];
-const PART = partitionOf(fleet.registry.device(HM1)!, PARTITIONS);
+const PART = partitionOf(fleet.registry.device(HM1)!, PARTITIONS, 'building');
 
 beforeAll(async () => {
   server = await startPostgres();
@@ -93,7 +93,7 @@ function lowDelta(device: string, time: number, seq: number): Reading<'heat-mete
 }
 
 function entry(r: Reading<'heat-meter'>): InboxEntry {
-  return { part: partitionOf(r.tags, PARTITIONS), device: r.tags.device, ts: r.time, seq: r.payload.seq, kind: 'reading', body: JSON.stringify(r) };
+  return { part: partitionOf(r.tags, PARTITIONS, 'building'), device: r.tags.device, ts: r.time, seq: r.payload.seq, kind: 'reading', body: JSON.stringify(r) };
 }
 
 describe('the forwarder', () => {

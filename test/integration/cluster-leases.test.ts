@@ -42,8 +42,8 @@ async function database(name: string): Promise<string> {
   return u.toString();
 }
 
-function keeper(url: string, id: string, partitions = 8, leaseMs = 3000): LeaseKeeper {
-  const k = new LeaseKeeper({ url, instanceId: id, group: 'g', partitions, leaseMs, timeoutMs: 5000, log: quiet });
+function keeper(url: string, id: string, partitions = 8, leaseMs = 3000, partitionKey?: { level: string; reason: string }): LeaseKeeper {
+  const k = new LeaseKeeper({ url, instanceId: id, group: 'g', partitions, leaseMs, timeoutMs: 5000, log: quiet, ...(partitionKey !== undefined ? { partitionKey } : {}) });
   keepers.push(k);
   return k;
 }
@@ -102,6 +102,20 @@ describe('lease keepers in one process', () => {
 
   it('refuses to start with a PARTITIONS other than the one the database was set up with', async () => {
     await expect(keeper(url, 'c', 16).start()).rejects.toThrow(/PARTITIONS is 16, but the precall instances sharing this database partition the fleet into 8/);
+  });
+
+  it('records the partition key of the first instance and refuses an instance keyed otherwise', async () => {
+    const key = (level: string) => ({ level, reason: `test: ${level}` });
+    const d = keeper(url, 'd', 8, 3000, key('street'));
+    await d.start();
+    await d.stop();
+    // The same key starts; another is refused with both keys named.
+    const e = keeper(url, 'e', 8, 3000, key('street'));
+    await e.start();
+    await e.stop();
+    await expect(keeper(url, 'f', 8, 3000, key('building')).start()).rejects.toThrow(
+      /this instance partitions the fleet by building \(test: building\), but the precall instances sharing this database partition it by street: every instance must use the same PARTITION_KEY and rules/,
+    );
   });
 });
 
@@ -217,6 +231,8 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
     expect(rows.filter((r) => r.owner === `${PREFIX}a`)).toHaveLength(4);
     expect(rows.filter((r) => r.owner === `${PREFIX}b`)).toHaveLength(4);
     expect(await partitionsOf(a)).toMatchObject({ instance: `${PREFIX}a`, partitions: 8, live: 2, target: 4, lastError: null });
+    // PARTITION_KEY auto: the shipped rules compare heat meters with the district's (docs/scale-out.md).
+    expect(await partitionsOf(b)).toMatchObject({ key: 'district', keyReason: expect.stringMatching(/^auto: heat-supply-low compares a device with its peers by district/) });
     const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text();
     expect(metrics).toMatch(/^precall_partitions_owned 4$/m);
     expect(metrics).toMatch(/^precall_partitions 8$/m);

@@ -58,6 +58,9 @@ function instanceEnv(name: string): NodeJS.ProcessEnv {
     PRECALL_INSTANCE_ID: `${PREFIX}${name}`,
     DATABASE_URL: databaseUrl,
     PARTITIONS: String(PARTITIONS),
+    // Four partitions of buildings, so the meters spread over owners; the shipped rules alone
+    // would key the whole fleet as one (peers by district: docs/scale-out.md, "Partitions").
+    PARTITION_KEY: 'building',
     PARTITION_LEASE_SECONDS: '3',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
@@ -198,7 +201,7 @@ describe('three instances judging partitions of one fleet', () => {
       30_000,
     );
     const device = meters[0]!;
-    const part = partitionOf(registry.device(device)!, PARTITIONS);
+    const part = partitionOf(registry.device(device)!, PARTITIONS, 'building');
     const owner = [...owners].find(([, p]) => p.includes(part))![0];
     hot.add(device);
     const order = await until('the order of the held condition', async () => ((await ordersOf(device)).length > 0 ? true : undefined), (HOLD_S + 15) * 1000);
@@ -224,7 +227,7 @@ describe('three instances judging partitions of one fleet', () => {
     // A meter whose partition another instance than the first test's device's owner holds is not
     // needed; any meter not used yet, on any live owner.
     const device = meters[1]!;
-    const part = partitionOf(registry.device(device)!, PARTITIONS);
+    const part = partitionOf(registry.device(device)!, PARTITIONS, 'building');
     const victim = [...owners].find(([, p]) => p.includes(part))?.[0];
     expect(victim).toBeDefined();
     const holdStart = Date.now();

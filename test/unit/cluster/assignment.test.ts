@@ -10,24 +10,31 @@ describe('partitionOf', () => {
     expect(fnv1a32('foobar')).toBe(0xbf9cf968);
   });
 
-  it('keys a device by its substation, else its building', () => {
-    expect(partitionKey({ building: 'b1', substation: 'ss1' })).toBe('substation:ss1');
-    expect(partitionKey({ building: 'b1' })).toBe('building:b1');
-    expect(partitionKey({ building: 'b1', substation: '' })).toBe('building:b1');
+  it('keys a device by its substation, else its building; by street; or all in one', () => {
+    expect(partitionKey({ building: 'b1', substation: 'ss1', street: 's1' }, 'building')).toBe('substation:ss1');
+    expect(partitionKey({ building: 'b1', street: 's1' }, 'building')).toBe('building:b1');
+    expect(partitionKey({ building: 'b1', substation: '', street: 's1' }, 'building')).toBe('building:b1');
+    expect(partitionKey({ building: 'b1', substation: 'ss1', street: 's1' }, 'street')).toBe('street:s1');
+    expect(partitionKey({ building: 'b1', substation: 'ss1', street: 's1' }, 'district')).toBe(partitionKey({ building: 'b9', street: 's4' }, 'district'));
   });
 
   it('puts every building of one substation in one partition, and spreads buildings over all partitions', () => {
-    const p = partitionOf({ building: 'b1', substation: 'ss-7' }, 64);
-    for (let i = 2; i < 50; i++) expect(partitionOf({ building: `b${i}`, substation: 'ss-7' }, 64)).toBe(p);
+    const p = partitionOf({ building: 'b1', substation: 'ss-7', street: 's' }, 64, 'building');
+    for (let i = 2; i < 50; i++) expect(partitionOf({ building: `b${i}`, substation: 'ss-7', street: `s${i}` }, 64, 'building')).toBe(p);
     const counts = new Array<number>(64).fill(0);
-    for (let i = 0; i < 6400; i++) counts[partitionOf({ building: `bj-chaoyang-${i}` }, 64)]!++;
+    for (let i = 0; i < 6400; i++) counts[partitionOf({ building: `bj-chaoyang-${i}`, street: 's' }, 64, 'building')]!++;
     expect(Math.min(...counts)).toBeGreaterThan(50);
     expect(Math.max(...counts)).toBeLessThan(150);
   });
 
+  it('puts every building of one street in one partition at the street level', () => {
+    const p = partitionOf({ building: 'b1', substation: 'ss-1', street: 'yanshan-xiangyang' }, 64, 'street');
+    for (let i = 2; i < 50; i++) expect(partitionOf({ building: `b${i}`, substation: `ss-${i}`, street: 'yanshan-xiangyang' }, 64, 'street')).toBe(p);
+  });
+
   it('refuses a partition count that is not a positive integer', () => {
-    expect(() => partitionOf({ building: 'b' }, 0)).toThrow(/positive integer/);
-    expect(() => partitionOf({ building: 'b' }, 2.5)).toThrow(/positive integer/);
+    expect(() => partitionOf({ building: 'b', street: 's' }, 0, 'building')).toThrow(/positive integer/);
+    expect(() => partitionOf({ building: 'b', street: 's' }, 2.5, 'building')).toThrow(/positive integer/);
   });
 
   it('writes a set of partitions as ranges and reads it back', () => {
