@@ -144,13 +144,13 @@ export const EnvSchema = z.object({
    * Longest ingest (validation, outbox append, rules) runs in one event-loop turn before it
    * yields to HTTP and timers, ms; publishes beyond it wait for the next turn, unacknowledged.
    */
-  INGEST_TURN_BUDGET_MS: positiveInt.default(50),
+  INGEST_TURN_BUDGET_MS: positiveInt.default(10),
   /**
    * Event-loop lag above which ingest's turn budget shrinks in proportion (lag twice the target:
    * half the budget), down to 1 ms per turn, ms. Publishers then wait, unread and unacknowledged,
    * so /health and the console stay answered while a storm saturates ingest.
    */
-  INGEST_TARGET_LAG_MS: positiveInt.default(50),
+  INGEST_TARGET_LAG_MS: positiveInt.default(20),
   /** Device timestamps further than this in the future are replaced by receive time, ms. */
   INGEST_MAX_FUTURE_MS: positiveInt.default(5 * 60_000),
   /** Device timestamps older than this are refused (a reading from a week-old buffer), ms. */
