@@ -34,6 +34,12 @@ export interface KindPlan {
   /** Set for kinds with sub-units (ports): where they are and which key becomes the tag. */
   subUnits?: { key: string; tag: string; plan: ObjectPlan };
   event: ObjectPlan;
+  /**
+   * For kinds with sub-units whose events may name one (a pile's `port`): that key is the event's
+   * tag, not a field, so that two ports' events at the same millisecond are two points (InfluxDB
+   * keeps one point per series and time).
+   */
+  eventUnitTag?: string;
 }
 
 interface JsonSchema {
@@ -110,10 +116,13 @@ export function planKind(def: DeviceKindDefinition): KindPlan {
       plan: { measurement: def.subUnits.measurement, fields: planFields(items, new Set([def.subUnits.key])) },
     };
   }
+  const eventProps = propertiesOf(def.event);
+  const eventUnitTag = def.subUnits !== undefined && eventProps[def.subUnits.key] !== undefined ? def.subUnits.key : undefined;
   return {
     telemetry: { measurement: def.measurement, fields: planFields(telemetryProps, skip) },
     ...(subUnits !== undefined ? { subUnits } : {}),
-    event: { measurement: `${def.measurement}_event`, fields: planFields(propertiesOf(def.event), new Set(['ts', 'code'])) },
+    event: { measurement: `${def.measurement}_event`, fields: planFields(eventProps, new Set(['ts', 'code', ...(eventUnitTag !== undefined ? [eventUnitTag] : [])])) },
+    ...(eventUnitTag !== undefined ? { eventUnitTag } : {}),
   };
 }
 
@@ -185,6 +194,8 @@ export function readingToPoints(reading: Reading, plansByKind: Map<DeviceKind, K
   const payload = reading.payload as Record<string, unknown>;
   if (reading.channel === 'events') {
     const point = basePoint(plan.event.measurement, reading).tag('code', String(payload.code));
+    const unit = plan.eventUnitTag !== undefined ? payload[plan.eventUnitTag] : undefined;
+    if (unit !== undefined && unit !== null) point.tag(plan.eventUnitTag!, String(unit));
     addFields(point, plan.event.fields, payload);
     return [point];
   }
@@ -215,12 +226,13 @@ export function readingToLines(reading: Reading, plansByKind: Map<DeviceKind, Ki
   const payload = reading.payload as Record<string, unknown>;
   const time = String(Math.trunc(reading.time));
   const lines: string[] = [];
-  const push = (obj: ObjectPlan, values: Record<string, unknown>, extra?: [string, string]) => {
+  const push = (obj: ObjectPlan, values: Record<string, unknown>, extra?: [string, string], extra2?: [string, string]) => {
     const fields = encodeFields(obj, values);
-    if (fields !== '') lines.push(`${tagPrefix(obj.measurement, reading, extra)} ${fields} ${time}`);
+    if (fields !== '') lines.push(`${tagPrefix(obj.measurement, reading, extra, extra2)} ${fields} ${time}`);
   };
   if (reading.channel === 'events') {
-    push(plan.event, payload, ['code', String(payload.code)]);
+    const unit = plan.eventUnitTag !== undefined ? payload[plan.eventUnitTag] : undefined;
+    push(plan.event, payload, ['code', String(payload.code)], unit !== undefined && unit !== null ? [plan.eventUnitTag!, String(unit)] : undefined);
     return lines;
   }
   push(plan.telemetry, payload);
@@ -316,7 +328,7 @@ const prefixes = new WeakMap<object, Map<string, string>>();
 /** Per device, at most this many distinct prefixes are kept (ports, event codes); the rest are built each time. */
 const MAX_PREFIXES_PER_DEVICE = 64;
 
-function tagPrefix(measurement: string, reading: Reading, extra: [string, string] | undefined): string {
+function tagPrefix(measurement: string, reading: Reading, extra: [string, string] | undefined, extra2?: [string, string]): string {
   const tags = reading.tags;
   let cache = prefixes.get(tags);
   if (cache === undefined) {
@@ -324,12 +336,13 @@ function tagPrefix(measurement: string, reading: Reading, extra: [string, string
     prefixes.set(tags, cache);
   }
   const clock = reading.clockCorrected ? '\u0000clock' : '';
-  const key = (extra === undefined ? measurement : `${measurement}\u0000${extra[0]}\u0000${extra[1]}`) + clock;
+  const key = (extra === undefined ? measurement : `${measurement}\u0000${extra[0]}\u0000${extra[1]}`) + (extra2 === undefined ? '' : `\u0000${extra2[0]}\u0000${extra2[1]}`) + clock;
   let prefix = cache.get(key);
   if (prefix === undefined) {
     const all: Record<string, string> = { device: tags.device, kind: tags.kind, street: tags.street, community: tags.community, building: tags.building };
     if (tags.substation !== undefined) all.substation = tags.substation;
     if (extra !== undefined) all[extra[0]] = extra[1];
+    if (extra2 !== undefined) all[extra2[0]] = extra2[1];
     // On precall's clock rather than the device's: its own series (basePoint says why).
     if (reading.clockCorrected) all.clock = 'receive';
     prefix = escape.measurement(measurement);

@@ -59,6 +59,15 @@ export function elevatorReading(device: string, time: number, seq = 1, faults: E
   };
 }
 
+/** A pile's event, about one port when `port` is given (session-start by default). */
+export function chargerEvent(device: string, time: number, seq = 1, port?: number, code: 'session-start' | 'session-end' | 'relay-welded' = 'session-start'): Reading<'ebike-charger'> {
+  return {
+    ...envelope(device, 'ebike-charger', time),
+    channel: 'events',
+    payload: { ts: time, seq, code, ...(port !== undefined ? { port } : {}) },
+  };
+}
+
 export function elevatorEvent(device: string, time: number, seq = 1): Reading<'elevator'> {
   return {
     ...envelope(device, 'elevator', time),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deviceKinds } from '../../../devices/index.js';
 import { planKind, readingToLines, readingToLinesViaPoints } from '../../../src/storage/points.js';
-import { chargerReading, elevatorEvent, elevatorReading, heatReading, tagsFor } from '../../support/readings.js';
+import { chargerEvent, chargerReading, elevatorEvent, elevatorReading, heatReading, tagsFor } from '../../support/readings.js';
 
 const T = 1_764_000_000_123;
 
@@ -48,6 +48,17 @@ describe('readingToLines', () => {
     );
   });
 
+  it('tags a pile event with its port, so two ports starting in the same millisecond are two points', () => {
+    const [one] = readingToLines(chargerEvent('cp-1', T, 5, 3));
+    const [two] = readingToLines(chargerEvent('cp-1', T, 6, 4));
+    expect(one).toBe(`ebike_charger_event,building=3号楼,code=session-start,community=迎风一里,device=cp-1,kind=ebike-charger,port=3,street=迎风街道 seq=5i ${T}`);
+    expect(two).toContain(',port=4,');
+    // The series (everything before the fields) differs, so InfluxDB keeps both.
+    expect(one!.split(' ')[0]).not.toBe(two!.split(' ')[0]);
+    // An event about the whole pile has no port tag.
+    expect(readingToLines(chargerEvent('cp-1', T, 7))[0]).not.toContain('port=');
+  });
+
   it('tags readings on precall’s clock with clock=receive, on every point of the reading', () => {
     const lines = readingToLines({ ...chargerReading('cp-1', T, 7, 2), clockCorrected: true });
     expect(lines).toHaveLength(3);
@@ -71,6 +82,9 @@ describe('planKind', () => {
     expect(plan.telemetry.fields.find((f) => f.key === 'totalPowerW')).toMatchObject({ type: 'float' });
     expect(plan.subUnits?.plan.fields.map((f) => f.key)).not.toContain('port');
     expect(planKind(deviceKinds.elevator).event.fields.map((f) => f.key).sort()).toEqual(['detail', 'fault', 'floor', 'seq']);
+    expect(plan.eventUnitTag).toBe('port');
+    expect(plan.event.fields.map((f) => f.key)).not.toContain('port');
+    expect(planKind(deviceKinds.elevator).eventUnitTag).toBeUndefined();
   });
 });
 
@@ -82,6 +96,8 @@ describe('readingToLines written straight from the plan', () => {
       heatReading('hm-1', T),
       elevatorReading('el-1', T),
       elevatorEvent('el-1', T),
+      chargerEvent('cp-1', T, 3, 7),
+      chargerEvent('cp-1', T, 4),
     ];
     for (const r of readings) {
       expect(readingToLines(r)).toEqual(readingToLinesViaPoints(r));
