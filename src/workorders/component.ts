@@ -75,6 +75,11 @@ export interface WorkOrdersOptions {
   /** InfluxDB writer for `work_order_event` points (the storage area's writer); none = not written. */
   influx?: PointWriter;
   logger?: Logger;
+  /**
+   * This instance's name (PRECALL_INSTANCE_ID), under which it claims the deliveries it attempts
+   * (`claimed_by`). Default `precall`: any stable name does when the store is not shared.
+   */
+  instanceId?: string;
   /** prom-client registry (src/metrics.ts) to register the work-order metrics on; none = no metrics. */
   metrics?: MetricsRegistry;
   /** How often `start()` runs `tick` (escalation, verification, delivery retries), ms. Default 5000. */
@@ -129,7 +134,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const notifiers = [...(opts.crewPublisher !== undefined ? [mqttCrewNotifier(opts.crewPublisher, lang)] : []), ...(opts.notifiers ?? [])];
   const metrics = opts.metrics !== undefined ? createWorkOrderMetrics(opts.metrics, () => (store.open ? store.activeByStatus() : {})) : undefined;
   const ctx: WorkOrderContext = { store, settings, registry: opts.registry, lang, clock, log, metrics };
-  const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics);
+  const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics, opts.instanceId);
   const snapshots = new CrewSnapshots(store, opts.crewPublisher, clock, log, opts.snapshotDebounceMs ?? 250);
   const commits = new OrderCommits(store, dispatcher, settings.escalation.reminders.digest, (o) => placeOf(opts.registry, o));
   const fanout = new EventFanout(ctx, dispatcher, snapshots, opts.influx);

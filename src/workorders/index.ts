@@ -24,7 +24,7 @@ export { headline } from './delivery/message.js';
 export { createWorkOrderMetrics, type WorkOrderMetrics } from './metrics.js';
 
 export interface FromConfigDeps {
-  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET'> & Partial<Pick<Config, 'DATABASE_URL' | 'DATABASE_TIMEOUT_MS'>>;
+  config: Pick<Config, 'dataDir' | 'WORKORDERS_FILE' | 'PRECALL_LANG' | 'PHONE_HASH_SECRET'> & Partial<Pick<Config, 'DATABASE_URL' | 'DATABASE_TIMEOUT_MS' | 'PRECALL_INSTANCE_ID'>>;
   registry: Registry;
   logger: Logger;
   clock?: () => number;
@@ -56,6 +56,7 @@ export function workOrdersFromConfig(deps: FromConfigDeps): WorkOrders {
     clock,
     notifiers,
     logger: deps.logger,
+    ...(config.PRECALL_INSTANCE_ID !== undefined ? { instanceId: config.PRECALL_INSTANCE_ID } : {}),
     ...(config.PHONE_HASH_SECRET !== undefined ? { phoneHashSecret: config.PHONE_HASH_SECRET } : {}),
     ...(deps.crewPublisher !== undefined ? { crewPublisher: deps.crewPublisher } : {}),
     ...(deps.influx !== undefined ? { influx: deps.influx } : {}),

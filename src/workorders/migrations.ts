@@ -110,6 +110,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (order_id, event)
   ) WITHOUT ROWID;
   `,
+  // 7: claims on deliveries. A sender marks the rows it is about to attempt with its instance
+  // id and the end of its lease (epoch ms, on the database's clock); other senders leave a row
+  // alone until the lease has run out, and recording the outcome clears it. Rows from before
+  // start unclaimed.
+  `
+  ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+  ALTER TABLE deliveries ADD COLUMN claimed_until INTEGER;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

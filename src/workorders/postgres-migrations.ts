@@ -95,6 +95,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (order_id, event)
   );
   `,
+  // 3 (SQLite's 7): claims on deliveries, so that instances sharing the log never attempt one
+  // row at the same time: the claiming instance's id and the end of its lease (epoch ms, the
+  // database's clock). Existing rows start unclaimed.
+  `
+  ALTER TABLE deliveries ADD COLUMN claimed_by text;
+  ALTER TABLE deliveries ADD COLUMN claimed_until bigint;
+  `,
 ];
 
 /** Bring the work-order tables of the bridge's database (its search_path) to the last step. */

@@ -91,6 +91,16 @@ export class PostgresWorkOrderStore extends SqlWorkOrderStore {
     return `strpos(${column}, @${param}) > 0`;
   }
 
+  /** The server's clock at the start of the statement: instances compare leases on one clock, never their own. */
+  protected clockMs(): string {
+    return `(extract(epoch FROM statement_timestamp()) * 1000)::bigint`;
+  }
+
+  /** Rows a concurrent claim has locked are left to it rather than waited for. */
+  protected claimLocking(): string {
+    return 'FOR UPDATE SKIP LOCKED';
+  }
+
   get open(): boolean {
     return this.db.open;
   }

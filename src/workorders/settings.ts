@@ -127,8 +127,18 @@ export const WorkOrderSettings = z.object({
       backoffSeconds: z.number().positive().default(2),
       maxBackoffSeconds: z.number().positive().default(300),
       timeoutSeconds: z.number().positive().default(10),
+      /**
+       * How long an instance's claim on a delivery it attempts keeps other instances sharing the
+       * store away from it, seconds: the time after which another instance retries a delivery
+       * whose sender died mid-attempt. Must be longer than an attempt may take.
+       */
+      claimSeconds: z.number().positive().default(60),
     })
-    .default({ maxAttempts: 8, backoffSeconds: 2, maxBackoffSeconds: 300, timeoutSeconds: 10 }),
+    .refine((d) => d.claimSeconds > d.timeoutSeconds, {
+      message: 'claimSeconds must be longer than timeoutSeconds: an attempt still running when its claim ran out could be repeated by another instance',
+      path: ['claimSeconds'],
+    })
+    .default({ maxAttempts: 8, backoffSeconds: 2, maxBackoffSeconds: 300, timeoutSeconds: 10, claimSeconds: 60 }),
 });
 export type WorkOrderSettings = z.infer<typeof WorkOrderSettings>;
 

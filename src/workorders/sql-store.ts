@@ -2,12 +2,12 @@
  * The work-order store written once in SQL that SQLite and PostgreSQL both accept: named
  * parameters (`@name`), `RETURNING`, `CAST(... AS TEXT)` where PostgreSQL must know a
  * parameter's type, quoted camelCase aliases (PostgreSQL folds unquoted names to lower case).
- * An engine supplies the four ways of running a statement, transactions and the one function
- * the two spell differently (finding a substring).
+ * An engine supplies the four ways of running a statement, transactions and what the two spell
+ * differently: finding a substring, the database's clock, and the locking clause of a claim.
  */
 import { formatCode, districtDay } from './code.js';
 import type { HistoryEntry, Priority, Status, WorkOrder } from './model.js';
-import type { ActiveFilter, ComplaintFilter, ComplaintRow, DeliveryRow, NewOrder, OrderFilter, WorkOrderStore } from './store.js';
+import type { ActiveFilter, ComplaintFilter, ComplaintRow, DeliveryClaim, DeliveryRow, NewOrder, OrderFilter, WorkOrderStore } from './store.js';
 
 /** camelCase field → column. JSON columns are (de)serialised; booleans stored as 0/1. */
 const COLUMNS: Record<keyof WorkOrder, string> = {
@@ -111,6 +111,14 @@ export abstract class SqlWorkOrderStore implements WorkOrderStore {
   protected abstract run(sql: string, params?: Params): void;
   /** SQL that is true when text column `column` contains the text of parameter `@param`. */
   protected abstract contains(column: string, param: string): string;
+  /** SQL for the database's current time in epoch ms: the clock claims' leases run on, the same for every instance sharing the database. */
+  protected abstract clockMs(): string;
+  /**
+   * Appended to the SELECT that picks the rows a claim takes: what makes two concurrent claims
+   * take disjoint rows without waiting for each other (PostgreSQL: `FOR UPDATE SKIP LOCKED`);
+   * empty where writes are serialised anyway (SQLite).
+   */
+  protected abstract claimLocking(): string;
 
   abstract readonly open: boolean;
   abstract close(): void;
@@ -359,14 +367,48 @@ export abstract class SqlWorkOrderStore implements WorkOrderStore {
   }
 
   updateDelivery(id: number, patch: Pick<DeliveryRow, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): void {
-    this.run(`UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt WHERE id = @id`, { ...patch, id });
+    this.run(
+      `UPDATE deliveries SET status = @status, attempts = @attempts, next_at = @nextAt, last_error = @lastError, updated_at = @updatedAt, claimed_by = NULL, claimed_until = NULL WHERE id = @id`,
+      { ...patch, id },
+    );
   }
 
-  private static readonly DELIVERY_SELECT = `SELECT id, order_id AS "orderId", channel, target, event, idempotency_key AS "idempotencyKey", payload, status, attempts, next_at AS "nextAt",
-    last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt" FROM deliveries`;
+  private static readonly DELIVERY_COLUMNS = `id, order_id AS "orderId", channel, target, event, idempotency_key AS "idempotencyKey", payload, status, attempts, next_at AS "nextAt",
+    last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  private static readonly DELIVERY_SELECT = `SELECT ${SqlWorkOrderStore.DELIVERY_COLUMNS} FROM deliveries`;
 
-  dueDeliveries(now: number, limit = 100): DeliveryRow[] {
-    return this.many(`${SqlWorkOrderStore.DELIVERY_SELECT} WHERE status = 'pending' AND next_at <= @now ORDER BY next_at LIMIT @limit`, { now, limit }) as unknown as DeliveryRow[];
+  claimDueDeliveries(claim: DeliveryClaim, limit = 100): DeliveryRow[] {
+    return this.claim(claim, '', {}, limit);
+  }
+
+  claimDelivery(id: number, claim: DeliveryClaim): DeliveryRow | undefined {
+    return this.claim(claim, ' AND id = @id', { id }, 1)[0];
+  }
+
+  /**
+   * One statement: pick the pending, due rows that no running lease holds (plus `extra`), lock
+   * them as the engine does, and stamp them with the owner and the end of its lease on the
+   * database's clock. A concurrent claim on PostgreSQL skips the rows this one locked and, once
+   * it commits, re-reads any it waited for and finds them claimed.
+   */
+  private claim(c: DeliveryClaim, extra: string, params: Params, limit: number): DeliveryRow[] {
+    if (c.channels.length === 0) return [];
+    const channels: Params = {};
+    c.channels.forEach((ch, i) => (channels[`ch${i}`] = ch));
+    const clock = this.clockMs();
+    const rows = this.many(
+      `UPDATE deliveries SET claimed_by = @owner, claimed_until = ${clock} + @leaseMs
+       WHERE id IN (
+         SELECT id FROM deliveries
+         WHERE status = 'pending' AND next_at <= @now AND (claimed_until IS NULL OR claimed_until < ${clock})
+           AND channel IN (${Object.keys(channels).map((k) => `@${k}`).join(', ')})${extra}
+         ORDER BY next_at, id LIMIT @limit ${this.claimLocking()}
+       )
+       RETURNING ${SqlWorkOrderStore.DELIVERY_COLUMNS}`,
+      { ...params, ...channels, owner: c.owner, leaseMs: Math.ceil(c.leaseMs), now: c.now, limit },
+    ) as unknown as DeliveryRow[];
+    // RETURNING keeps no order: earliest due first, as picked.
+    return rows.sort((a, b) => a.nextAt! - b.nextAt! || a.id - b.id);
   }
 
   deliveryById(id: number): DeliveryRow | undefined {

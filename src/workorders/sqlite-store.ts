@@ -82,6 +82,16 @@ export class SqliteWorkOrderStore extends SqlWorkOrderStore {
     return `instr(${column}, @${param}) > 0`;
   }
 
+  /** The system clock as SQLite reads it (processes sharing the file share the machine). */
+  protected clockMs(): string {
+    return `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+  }
+
+  /** Nothing: a claim is one write statement, and SQLite runs one writer at a time. */
+  protected claimLocking(): string {
+    return '';
+  }
+
   get open(): boolean {
     return this.db.open;
   }

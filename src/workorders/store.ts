@@ -88,6 +88,22 @@ export interface DeliveryRow {
   updatedAt: number;
 }
 
+/**
+ * Who claims deliveries and for how long. A claim keeps other senders (instances sharing the
+ * store) away from a row until its lease runs out on the database's clock; recording the
+ * outcome (`updateDelivery`) clears it. A sender that dies holding claims leaves them to expire.
+ */
+export interface DeliveryClaim {
+  /** The claiming instance (PRECALL_INSTANCE_ID), kept in `claimed_by`. */
+  owner: string;
+  /** Length of the lease, ms: longer than an attempt may take. */
+  leaseMs: number;
+  /** Only rows of these channels: the ones the sender can send. None = nothing is claimed. */
+  channels: readonly string[];
+  /** The sender's clock (epoch ms), against which `next_at` is due. */
+  now: number;
+}
+
 export interface WorkOrderStore {
   /** False once closed. */
   readonly open: boolean;
@@ -147,8 +163,17 @@ export interface WorkOrderStore {
    * already (the same event announced twice: the row that exists is the one that goes out).
    */
   insertDelivery(d: Omit<DeliveryRow, 'id'>): number | undefined;
+  /** Record an attempt's outcome; clears the row's claim. */
   updateDelivery(id: number, patch: Pick<DeliveryRow, 'status' | 'attempts' | 'nextAt' | 'lastError' | 'updatedAt'>): void;
-  dueDeliveries(now: number, limit?: number): DeliveryRow[];
+  /**
+   * Claim, in one statement, up to `limit` (default 100) pending rows that are due and not
+   * claimed by a lease still running, earliest due first, and return them. Two senders claiming
+   * at the same time get disjoint rows: PostgreSQL skips rows a concurrent claim has locked,
+   * SQLite has one writer at a time.
+   */
+  claimDueDeliveries(claim: DeliveryClaim, limit?: number): DeliveryRow[];
+  /** Claim one row on the same terms (the first attempt right after it was logged); undefined when it is not pending and due, or someone else's lease on it runs. */
+  claimDelivery(id: number, claim: DeliveryClaim): DeliveryRow | undefined;
   deliveryById(id: number): DeliveryRow | undefined;
   deliveries(orderId: number): DeliveryRow[];
 

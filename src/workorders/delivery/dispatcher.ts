@@ -4,17 +4,22 @@
  * and retried with exponential backoff from `tick` until it succeeds or runs out of attempts. Rows
  * survive a restart, so pending deliveries resume when precall comes back: a crash can neither
  * leave a change without its messages nor record a message for a change that did not happen.
+ *
+ * Every attempt starts with a claim on its row (`claimDelivery`, `claimDueDeliveries`): this
+ * instance's id and a lease of `claimSeconds` on the database's clock. Instances sharing the log
+ * never attempt one row at the same time; recording the outcome clears the claim, and the claims
+ * of an instance that died mid-attempt run out, after which another instance retries those rows.
  */
 import type { Logger } from 'pino';
 import { redactTarget, redactUrlsIn } from '../../redact.js';
 import type { Notification } from '../model.js';
 import type { WorkOrderSettings } from '../settings.js';
-import type { DeliveryRow, WorkOrderStore } from '../store.js';
+import type { DeliveryClaim, DeliveryRow, WorkOrderStore } from '../store.js';
 import type { WorkOrderMetrics } from '../metrics.js';
 import { deliveryKey } from './idempotency.js';
 import type { Notifier } from './notifier.js';
 
-export function backoffMs(settings: WorkOrderSettings['delivery'], attempts: number): number {
+export function backoffMs(settings: Pick<WorkOrderSettings['delivery'], 'backoffSeconds' | 'maxBackoffSeconds'>, attempts: number): number {
   return Math.min(settings.maxBackoffSeconds, settings.backoffSeconds * 2 ** Math.max(0, attempts - 1)) * 1000;
 }
 
@@ -29,7 +34,18 @@ export class Dispatcher {
     private readonly now: () => number,
     private readonly log: Logger,
     private readonly metrics?: WorkOrderMetrics,
+    /** The name claims are taken under (PRECALL_INSTANCE_ID); any stable name when the store is not shared. */
+    private readonly instanceId = 'precall',
   ) {}
+
+  /** The terms of a claim made now: this instance, its lease, the channels it can send. */
+  private claim(): DeliveryClaim {
+    return { owner: this.instanceId, leaseMs: this.settings.claimSeconds * 1000, channels: [...new Set(this.notifiers.map((x) => x.channel))], now: this.now() };
+  }
+
+  private notifierOf(row: DeliveryRow): Notifier | undefined {
+    return this.notifiers.find((x) => x.channel === row.channel);
+  }
 
   /**
    * Log one row per channel that takes the notification; call inside the write transaction of the
@@ -66,34 +82,43 @@ export class Dispatcher {
     return ids;
   }
 
-  /** Try recorded rows at once (after their transaction committed). Never throws: what fails is retried by `retryDue`. */
+  /**
+   * Try recorded rows at once (after their transaction committed), each once this instance has
+   * claimed it: a row another instance claimed meanwhile is left to it. Never throws: what fails
+   * is retried by `retryDue`.
+   */
   send(ids: readonly number[]): void {
     for (const id of ids) {
+      if (this.inFlight.has(id)) continue;
       try {
-        const row = this.store.deliveryById(id);
-        const n = row !== undefined ? this.notifiers.find((x) => x.channel === row.channel) : undefined;
-        if (row === undefined || n === undefined || this.inFlight.has(id)) continue;
-        this.track(this.attempt(id, n, row.target, row));
+        const row = this.store.claimDelivery(id, this.claim());
+        const n = row !== undefined ? this.notifierOf(row) : undefined;
+        if (row === undefined || n === undefined) continue;
+        this.track(this.attempt(n, row));
       } catch (err) {
         this.log.error({ err, delivery: id }, 'could not start a delivery; it is retried later');
       }
     }
   }
 
-  /** Retry what is due. Never throws: when the log cannot be read, the rows wait for the next call. */
+  /**
+   * Claim what is due and attempt it. Never throws: when the log cannot be read, the rows wait
+   * for the next call.
+   */
   retryDue(): void {
     let due: DeliveryRow[];
     try {
-      due = this.store.dueDeliveries(this.now());
+      due = this.store.claimDueDeliveries(this.claim());
     } catch (err) {
       this.metrics?.errors.inc({ where: 'delivery' });
-      this.log.error({ err }, 'could not read the deliveries due; trying again at the next tick');
+      this.log.error({ err }, 'could not claim the deliveries due; trying again at the next tick');
       return;
     }
     for (const row of due) {
-      const n = this.notifiers.find((x) => x.channel === row.channel);
+      const n = this.notifierOf(row);
+      // An attempt of ours still running after its lease ran out: the claim is renewed, the attempt goes on.
       if (n === undefined || this.inFlight.has(row.id)) continue;
-      this.track(this.attempt(row.id, n, row.target, row));
+      this.track(this.attempt(n, row));
     }
   }
 
@@ -107,10 +132,10 @@ export class Dispatcher {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private async attempt(id: number, n: Notifier, target: string, known?: DeliveryRow): Promise<void> {
+  /** One attempt of a row this instance has claimed; recording its outcome clears the claim. */
+  private async attempt(n: Notifier, row: DeliveryRow): Promise<void> {
+    const { id, target } = row;
     this.inFlight.add(id);
-    const row = known ?? this.store.deliveryById(id);
-    if (row === undefined) return void this.inFlight.delete(id);
     const attempts = row.attempts + 1;
     try {
       await n.send(target, row.payload, row.idempotencyKey);

@@ -412,15 +412,20 @@ describe.each(engines)('on $name', (engine) => {
       expect(sent).toEqual([`opened ${order!.code}`]);
     });
 
-    it('a delivery recorded before a crash, not yet sent, goes at the next start', async () => {
+    it('a delivery whose sender died mid-attempt goes again once the dead sender\'s claim ran out', async () => {
       const shared = engine.location('crash-before-send');
-      // The first process records the order and its delivery, then dies before sending it.
+      const settings = parseSettings({ delivery: { timeoutSeconds: 0.1, claimSeconds: 0.6 } });
+      // The first process records the order and its delivery, claims it and dies before the attempt ends.
       const never = { ...notifier, send: () => new Promise<void>(() => undefined) };
-      const a = createWorkOrders({ ...shared, registry: testRegistry(), clock: fakeClock().now, notifiers: [never] });
+      const a = createWorkOrders({ ...shared, registry: testRegistry(), settings, clock: fakeClock().now, notifiers: [never], instanceId: 'dead' });
       a.signalConsumer.apply(signal(), { origin: 'o', id: 1 });
       a.store.close();
-      const { wo } = make({ ...shared, notifiers: [notifier] });
+      const { wo } = make({ ...shared, settings, notifiers: [notifier], instanceId: 'alive' });
       wo.start();
+      await wo.idle();
+      expect(sent).toEqual([]); // the dead sender's lease still runs
+      await new Promise((r) => setTimeout(r, 700));
+      wo.tick();
       await wo.idle();
       const [order] = wo.list({}).items;
       expect(sent).toEqual([`opened ${order!.code}`]);
