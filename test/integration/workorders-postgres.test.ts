@@ -220,6 +220,10 @@ describe('schema', () => {
     const d = { ...row!, id: undefined };
     expect(s.tx(() => s.insertDelivery(d))).toBeUndefined();
     expect(s.tx(() => s.insertDelivery({ ...d, idempotencyKey: 'other' }))).toBeGreaterThan(row!.id);
+    // Step 3 (claims): the old row starts unclaimed and is claimed once.
+    const terms = { owner: 'precall-1', leaseMs: 60_000, channels: ['webhook'], now: 1 };
+    expect(s.claimDelivery(row!.id, terms)?.idempotencyKey).toBe(row!.idempotencyKey);
+    expect(s.claimDelivery(row!.id, terms)).toBeUndefined();
   });
 });
 

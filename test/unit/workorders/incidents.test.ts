@@ -370,6 +370,33 @@ describe('SQLite migrations', () => {
   });
 });
 
+describe('SQLite migration 7 (delivery claims)', () => {
+  it('a delivery pending from before it starts unclaimed, and the next claim takes it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wo-claims-'));
+    dirs.push(dir);
+    const file = join(dir, 'workorders.sqlite');
+    const db = new Database(file);
+    for (const step of MIGRATIONS.slice(0, 6)) db.exec(step);
+    db.pragma('user_version = 6');
+    const { lastInsertRowid: orderId } = db
+      .prepare(
+        `INSERT INTO work_orders(code, source, open_key, building, community, street, case_class, severity, priority, priority_score, title, description, message, evidence, status, created_at, updated_at, last_seen, signal_active, ack_due_at, resolve_due_at)
+         VALUES ('WO-20261202-0001', 'manual', 'manual:1', 'yhy-3', 'yanheyuan', 'xingcheng', 'general', 'minor', 'P3', 1, 't', 'd', '{}', '[]', 'open', 0, 0, 0, 0, 0, 0)`,
+      )
+      .run();
+    db.prepare(`INSERT INTO deliveries(order_id, channel, target, event, idempotency_key, payload, status, next_at, created_at, updated_at) VALUES (?, 'webhook', 'http://x', 'opened', 'k', '{}', 'pending', 0, 0, 0)`).run(orderId);
+    db.close();
+    const s = new SqliteWorkOrderStore(file);
+    try {
+      expect(s.db.prepare('SELECT claimed_by, claimed_until FROM deliveries').all()).toEqual([{ claimed_by: null, claimed_until: null }]);
+      expect(s.claimDueDeliveries({ owner: 'precall-1', leaseMs: 60_000, channels: ['webhook'], now: 1 }).map((r) => r.idempotencyKey)).toEqual(['k']);
+      expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      s.close();
+    }
+  });
+});
+
 describe('SQLite migration 6 (delivery idempotency keys)', () => {
   it('keeps the key a delivery logged before it was sent with, and refuses a second row with one key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wo-keys-'));
