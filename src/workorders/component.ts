@@ -135,6 +135,7 @@ export function createWorkOrders(opts: WorkOrdersOptions): WorkOrders {
   const metrics = opts.metrics !== undefined ? createWorkOrderMetrics(opts.metrics, () => (store.open ? store.activeByStatus() : {})) : undefined;
   const ctx: WorkOrderContext = { store, settings, registry: opts.registry, lang, clock, log, metrics };
   const dispatcher = new Dispatcher(store, notifiers, settings.delivery, clock, log, metrics, opts.instanceId);
+  dispatcher.releaseOwnClaims();
   const snapshots = new CrewSnapshots(store, opts.crewPublisher, clock, log, opts.snapshotDebounceMs ?? 250);
   const commits = new OrderCommits(store, dispatcher, settings.escalation.reminders.digest, (o) => placeOf(opts.registry, o));
   const fanout = new EventFanout(ctx, dispatcher, snapshots, opts.influx);

@@ -385,6 +385,10 @@ export abstract class SqlWorkOrderStore implements WorkOrderStore {
     return this.claim(claim, ' AND id = @id', { id }, 1)[0];
   }
 
+  releaseClaims(owner: string): number {
+    return this.many(`UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = @owner AND status = 'pending' RETURNING id`, { owner }).length;
+  }
+
   /**
    * One statement: pick the pending, due rows that no running lease holds (plus `extra`), lock
    * them as the engine does, and stamp them with the owner and the end of its lease on the

@@ -174,6 +174,12 @@ export interface WorkOrderStore {
   claimDueDeliveries(claim: DeliveryClaim, limit?: number): DeliveryRow[];
   /** Claim one row on the same terms (the first attempt right after it was logged); undefined when it is not pending and due, or someone else's lease on it runs. */
   claimDelivery(id: number, claim: DeliveryClaim): DeliveryRow | undefined;
+  /**
+   * Drop the claims held under `owner` on rows still pending; the number dropped. An instance
+   * calls it as it starts: claims under its own id are a dead incarnation's, with no attempt
+   * running, and waiting out their lease would only delay the messages it never sent.
+   */
+  releaseClaims(owner: string): number;
   deliveryById(id: number): DeliveryRow | undefined;
   deliveries(orderId: number): DeliveryRow[];
 

@@ -38,6 +38,19 @@ export class Dispatcher {
     private readonly instanceId = 'precall',
   ) {}
 
+  /**
+   * At start: the claims this instance id left when its last process died are released, so its
+   * unsent messages go at the first tick rather than after their lease. Never throws.
+   */
+  releaseOwnClaims(): void {
+    try {
+      const n = this.store.releaseClaims(this.instanceId);
+      if (n > 0) this.log.info({ deliveries: n }, 'released the delivery claims a previous run of this instance left');
+    } catch (err) {
+      this.log.warn({ err }, 'could not release the delivery claims of a previous run; they are retried once their lease ends');
+    }
+  }
+
   /** The terms of a claim made now: this instance, its lease, the channels it can send. */
   private claim(): DeliveryClaim {
     return { owner: this.instanceId, leaseMs: this.settings.claimSeconds * 1000, channels: [...new Set(this.notifiers.map((x) => x.channel))], now: this.now() };

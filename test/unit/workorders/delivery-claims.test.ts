@@ -97,6 +97,19 @@ describe.each(engines)('delivery claims on $name', (engine) => {
     expect(b.claimDueDeliveries(terms('b', { now: 20_000 })).map((r) => [r.id, r.attempts])).toEqual([[ids[0], 1]]);
   });
 
+  it('an instance starting again releases the claims its dead run left under its id, and no one else’s', () => {
+    const { stores, ids } = logWith('restart', 3);
+    const [a, b] = [stores(), stores()];
+    expect(a.claimDueDeliveries(terms('a'), 2)).toHaveLength(2);
+    expect(b.claimDueDeliveries(terms('b'))).toHaveLength(1);
+    a.updateDelivery(ids[1]!, { status: 'sent', attempts: 1, nextAt: null, lastError: null, updatedAt: 1 });
+    expect(a.releaseClaims('a')).toBe(1);
+    expect(claims(a).map((r) => r.claimed_by)).toEqual([null, null, 'b']);
+    // Claimable again at once, within what would have been the dead run's lease.
+    expect(b.claimDueDeliveries(terms('b')).map((r) => r.id)).toEqual([ids[0]]);
+    expect(a.releaseClaims('nobody')).toBe(0);
+  });
+
   it('a lease that ran out is taken by another claimer', async () => {
     const { stores, ids } = logWith('expiry', 2);
     const [a, b] = [stores(), stores()];
