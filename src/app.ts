@@ -59,6 +59,8 @@ export interface PrecallCore {
   rejections: RejectionLog;
   /** The MQTT edge: embedded broker, or the subscriber to an external broker. */
   broker: EmbeddedBroker | ExternalSubscriber;
+  /** The durable outbox; its forward journal carries readings to the partition inbox (DATABASE_URL). */
+  outbox: Outbox;
   now: () => number;
 }
 
@@ -210,7 +212,7 @@ export async function createPrecall(config: Readonly<Config>, opts: PrecallOptio
     ...(opts.health ?? []),
   ];
 
-  const extension = opts.extend !== undefined ? await opts.extend({ config, registry, logger, metrics, ingest, rejections, broker, now }) : {};
+  const extension = opts.extend !== undefined ? await opts.extend({ config, registry, logger, metrics, ingest, rejections, broker, outbox, now }) : {};
   const components = extension.components ?? [];
   health.push(...(extension.health ?? []));
 

@@ -122,6 +122,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
         timeoutMs: config.DATABASE_TIMEOUT_MS,
         leaseMs: config.PARTITION_LEASE_SECONDS * 1000,
         registry,
+        journal: core.outbox,
         rules: () => book,
         clock: now,
         consumer: workOrders.signalConsumer,
@@ -187,7 +188,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
               // Judged by the partitions' owners (docs/scale-out.md): this instance forwards what it
               // receives and runs the engines of the partitions it holds; its own engine stays idle.
               const forward = byPartition;
-              unsubscribe.push(ingest.onReading((reading) => forward.forwardReading(reading)));
+              // Readings reach the inbox through the outbox's journal (committed with them).
               if (influxQL === undefined) unsubscribe.push(ingest.onReading((reading) => recent.add(reading)));
               unsubscribe.push(broker.onStatus((deviceId, state, at) => forward.forwardStatus(deviceId, state, at)));
               if (opts.watchRules ?? true) {

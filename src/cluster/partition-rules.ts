@@ -16,6 +16,7 @@ import { createRuleEngine, type RuleLogger, type SignalConsumer } from '../rules
 import type { QueryFn } from '../rules/kinds/scheduled.js';
 import type { RuleBook } from '../rules/load.js';
 import { PostgresRuleStateStore } from '../rules/postgres-state-store.js';
+import type { ForwardJournal, JournalEntry } from '../storage/forward-journal.js';
 import { InboxForwarder, type ForwarderLogger } from './inbox-forwarder.js';
 import { PartitionOwners, type OwnerLogger } from './partition-owner.js';
 import { partitionOf, type PartitionLevel } from './partition.js';
@@ -30,6 +31,8 @@ export interface PartitionRulesOptions {
   /** Lease time, ms: the inbox counts as unreachable in /health after this long without a batch written. */
   leaseMs: number;
   registry: Registry;
+  /** The instance's outbox: each accepted reading's inbox entry is committed with the reading. */
+  journal: ForwardJournal & { forwardWith(encode: ((reading: Reading) => JournalEntry | undefined) | undefined): void };
   rules: () => RuleBook;
   clock: () => number;
   consumer: SignalConsumer;
@@ -42,8 +45,6 @@ export interface PartitionRulesOptions {
 export interface PartitionRules {
   forwarder: InboxForwarder;
   owners: PartitionOwners;
-  /** Queue an accepted reading for its partition's owner. */
-  forwardReading(reading: Reading): void;
   /** Queue a device status change (unknown devices are ignored, as ingest does). */
   forwardStatus(deviceId: string, state: 'online' | 'offline', at: number): void;
   /** A rule file reload: every partition engine takes the new book. */
@@ -57,7 +58,19 @@ export interface PartitionRules {
 const NO_PERIODIC_FLUSH_MS = 2_000_000_000;
 
 export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
-  const forwarder = new InboxForwarder({ url: opts.url, timeoutMs: opts.timeoutMs, log: opts.log });
+  const forwarder = new InboxForwarder({ url: opts.url, timeoutMs: opts.timeoutMs, log: opts.log, journal: opts.journal });
+  // From here on every reading the outbox stores carries its inbox entry in the same commit.
+  opts.journal.forwardWith((reading) => {
+    const seq = (reading.payload as { seq?: unknown }).seq;
+    return {
+      part: partitionOf(reading.tags, opts.partitions, opts.level),
+      device: reading.tags.device,
+      ts: reading.time,
+      seq: typeof seq === 'number' ? seq : 0,
+      kind: 'reading',
+      body: JSON.stringify(reading),
+    };
+  });
   let bridge: PostgresBridge | undefined;
   const owners = new PartitionOwners({
     url: opts.url,
@@ -87,17 +100,6 @@ export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
   return {
     forwarder,
     owners,
-    forwardReading(reading) {
-      const seq = (reading.payload as { seq?: unknown }).seq;
-      forwarder.add({
-        part: partitionOf(reading.tags, opts.partitions, opts.level),
-        device: reading.tags.device,
-        ts: reading.time,
-        seq: typeof seq === 'number' ? seq : 0,
-        kind: 'reading',
-        body: JSON.stringify(reading),
-      });
-    },
     forwardStatus(deviceId, state, at) {
       const d = opts.registry.device(deviceId);
       if (d === undefined) return;
@@ -128,7 +130,7 @@ export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
         const stuck = f.queued > 0 && f.lastError !== null && (f.lastOkAt === null || Date.now() - f.lastOkAt > opts.leaseMs);
         const status =
           `forwarded ${f.forwarded}, ${f.queued} waiting` +
-          (f.dropped > 0 ? `, ${f.dropped} dropped (queue full while PostgreSQL was away: the rules did not see them)` : '') +
+          (f.dropped > 0 ? `, ${f.dropped} dropped (journal full while PostgreSQL was away: the rules did not see them)` : '') +
           `; judging ${o.partitions} partition(s): ${o.applied} reading(s) applied, ${o.late} late, ${o.duplicates} duplicate(s), lag ${o.lagMs} ms` +
           (f.lastError !== null ? `; the last inbox batch failed: ${f.lastError}` : '') +
           (o.lastError !== null ? `; the last inbox poll failed: ${o.lastError}` : '');
@@ -170,7 +172,7 @@ function registerMetrics(registry: MetricsRegistry, forwarder: InboxForwarder, o
   });
   new Counter({
     name: 'precall_partition_inbox_dropped_total',
-    help: 'Inbox entries dropped because the in-memory queue was full while PostgreSQL was away (the readings are in InfluxDB; the rules did not see them).',
+    help: 'Inbox entries dropped because the outbox journal held its maximum while PostgreSQL was away (the readings are in InfluxDB; the rules did not see them).',
     registers: [registry],
     collect() {
       this.reset();
@@ -179,7 +181,7 @@ function registerMetrics(registry: MetricsRegistry, forwarder: InboxForwarder, o
   });
   new Gauge({
     name: 'precall_partition_inbox_queued',
-    help: 'Inbox entries waiting in memory to be written to PostgreSQL.',
+    help: 'Inbox entries waiting in the outbox journal (on disk) to be written to PostgreSQL.',
     registers: [registry],
     collect() {
       this.set(forwarder.status().queued);

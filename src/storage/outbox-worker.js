@@ -3,10 +3,12 @@
  * file, so the fsync of every commit (`synchronous = FULL`) waits here and not on the event loop
  * that reads sockets and answers HTTP. src/storage/outbox.ts sends it one batch at a time:
  *
- *   { op: 'insert', batch, at: number[], device: string[], lines: string[] }
- *       one transaction for the whole batch, fsynced; answers { op: 'committed', batch }
- *       or { op: 'failed', batch, code, message } (nothing of the batch is stored then).
+ *   { op: 'insert', batch, at: number[], device: string[], lines: string[], fwd: [...][] }
+ *       one transaction for the whole batch (readings and forward-journal entries), fsynced;
+ *       answers { op: 'committed', batch } or { op: 'failed', batch, code, message } (nothing
+ *       of the batch is stored then).
  *   { op: 'ack', uptoId }          delete the landed readings (answers only when it fails).
+ *   { op: 'ackForward', uptoId }   delete the journal entries sent on (likewise).
  *   { op: 'close' }                close the file; answers { op: 'closed' }.
  *
  * Messages are handled in order, so an ack sent before an insert frees its space first. After
@@ -28,6 +30,10 @@ let db;
 let insert;
 /** @type {import('better-sqlite3').Statement | undefined} */
 let remove;
+/** @type {import('better-sqlite3').Statement | undefined} */
+let insertForward;
+/** @type {import('better-sqlite3').Statement | undefined} */
+let removeForward;
 
 function open() {
   if (db !== undefined) return;
@@ -40,6 +46,10 @@ function open() {
     d.exec('CREATE TABLE IF NOT EXISTS outbox_lines (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, lines TEXT NOT NULL)');
     insert = d.prepare('INSERT INTO outbox_lines (at, device, lines) VALUES (?, ?, ?)');
     remove = d.prepare('DELETE FROM outbox_lines WHERE id <= ?');
+    // The same table as FORWARD_TABLE in outbox.ts.
+    d.exec('CREATE TABLE IF NOT EXISTS outbox_forward (id INTEGER PRIMARY KEY AUTOINCREMENT, part INTEGER NOT NULL, device TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)');
+    insertForward = d.prepare('INSERT INTO outbox_forward (part, device, ts, seq, kind, body) VALUES (?, ?, ?, ?, ?, ?)');
+    removeForward = d.prepare('DELETE FROM outbox_forward WHERE id <= ?');
     db = d;
   } catch (err) {
     d.close();
@@ -56,6 +66,8 @@ function close() {
   db = undefined;
   insert = undefined;
   remove = undefined;
+  insertForward = undefined;
+  removeForward = undefined;
 }
 
 /** @param {unknown} err */
@@ -71,14 +83,28 @@ function answer(msg) {
   Atomics.notify(counter, 0);
 }
 
-/** @param {{ at: number[], device: string[], lines: string[] }} b */
+/** @param {{ at: number[], device: string[], lines: string[], fwd: unknown[][] | undefined }} b */
 function store(b) {
   open();
   const d = /** @type {import('better-sqlite3').Database} */ (db);
   const ins = /** @type {import('better-sqlite3').Statement} */ (insert);
+  const insFwd = /** @type {import('better-sqlite3').Statement} */ (insertForward);
   d.transaction(() => {
     for (let i = 0; i < b.lines.length; i++) ins.run(b.at[i], b.device[i], b.lines[i]);
+    for (const f of b.fwd ?? []) insFwd.run(f);
   })();
+}
+
+/** @param {'ack' | 'ackForward'} op @param {number} uptoId */
+function forget(op, uptoId) {
+  try {
+    open();
+    /** @type {import('better-sqlite3').Statement} */ (op === 'ack' ? remove : removeForward).run(uptoId);
+  } catch (err) {
+    // Deleting needs a little space too; the rows stay and are sent again later (idempotent).
+    close();
+    answer({ op: 'ackFailed', ...failure(err) });
+  }
 }
 
 port.on('message', (/** @type {any} */ msg) => {
@@ -91,15 +117,8 @@ port.on('message', (/** @type {any} */ msg) => {
       close();
       answer({ op: 'failed', batch: msg.batch, ...failure(err) });
     }
-  } else if (msg.op === 'ack') {
-    try {
-      open();
-      /** @type {import('better-sqlite3').Statement} */ (remove).run(msg.uptoId);
-    } catch (err) {
-      // Deleting needs a little space too; the rows stay and are landed again later (idempotent).
-      close();
-      answer({ op: 'ackFailed', ...failure(err) });
-    }
+  } else if (msg.op === 'ack' || msg.op === 'ackForward') {
+    forget(msg.op, msg.uptoId);
   } else if (msg.op === 'close') {
     close();
     answer({ op: 'closed' });

@@ -38,6 +38,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { Reading } from '../ingest/reading.js';
 import type { RejectionLog } from '../rejections/rejection.js';
 import type { ReadingSink } from '../ingest/sink.js';
+import type { ForwardJournal, JournalEntry, StoredJournalEntry } from './forward-journal.js';
 import { noopLogger, type StorageLogger } from './log.js';
 import { readingToLines } from './points.js';
 
@@ -98,6 +99,8 @@ export interface OutboxStats {
   failures: number;
   /** Readings that could not be mapped to points (recorded as rejected, not stored). */
   unmappable: number;
+  /** Forward-journal entries of their own (status changes) lost to a failed commit or a closed store. */
+  forwardLost: number;
 }
 
 /** Why the outbox could not store a reading; `code` is SQLite's or the file system's. */
@@ -113,15 +116,23 @@ export class OutboxError extends Error {
 
 type Done = ((err?: Error) => void) | undefined;
 
+/** A journal entry as posted to the worker: part, device, ts, seq, kind, body. */
+type ForwardRow = [number, string, number, number, string, string];
+
 /** Appends waiting for one commit, in columns (what is posted to the worker). */
 interface Batch {
   at: number[];
   device: string[];
   lines: string[];
   done: Done[];
+  /** Forward-journal entries committed in the same transaction (forward-journal.ts). */
+  fwd: ForwardRow[];
+  /** How many of `fwd` came on their own (appendForward), not with a reading. */
+  ownFwd: number;
 }
 
-const emptyBatch = (): Batch => ({ at: [], device: [], lines: [], done: [] });
+const emptyBatch = (): Batch => ({ at: [], device: [], lines: [], done: [], fwd: [], ownFwd: 0 });
+const isEmpty = (b: Batch): boolean => b.lines.length === 0 && b.fwd.length === 0;
 
 /** What the worker answers (outbox-worker.js). */
 type WorkerAnswer =
@@ -137,6 +148,11 @@ const SETTLE_SLICE_MS = 10;
 const SYNC_WAIT_MS = 60_000;
 
 const PAGE_SIZE = 4096;
+
+/** The forward journal's table (also created by outbox-worker.js, which writes it). */
+const FORWARD_TABLE = 'CREATE TABLE IF NOT EXISTS outbox_forward (id INTEGER PRIMARY KEY AUTOINCREMENT, part INTEGER NOT NULL, device TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)';
+
+const row = (e: JournalEntry): ForwardRow => [e.part, e.device, e.ts, e.seq, e.kind, e.body];
 
 function explain(err: unknown, path: string): OutboxError {
   const code = (err as { code?: string }).code ?? 'UNKNOWN';
@@ -160,7 +176,7 @@ function explain(err: unknown, path: string): OutboxError {
   );
 }
 
-export class Outbox implements ReadingSink {
+export class Outbox implements ReadingSink, ForwardJournal {
   readonly path: string;
   private db: Database.Database | undefined;
   private pendingBatch: Batch = emptyBatch();
@@ -179,13 +195,18 @@ export class Outbox implements ReadingSink {
   private retryAt = 0;
   private closed = false;
   private count = 0;
+  /** Lowest journal id not forgotten, and how many are stored from it on (ids are contiguous). */
+  private fwdLowId = 1;
+  private fwdCount = 0;
+  /** Turns an accepted reading into its journal entry (set by the partition inbox); none by default. */
+  private forwardOf: ((reading: Reading) => JournalEntry | undefined) | undefined;
   private usedBytes = 0;
   private readonly listeners = new Set<() => void>();
   private readonly roomListeners = new Set<() => void>();
   private readonly opts: Required<Omit<OutboxOptions, 'maxBytes' | 'log' | 'fileName' | 'rejected'>> & { maxBytes: number | undefined };
   private readonly rejected: RejectionLog | undefined;
   private readonly log: StorageLogger;
-  readonly stats: OutboxStats = { stored: 0, commits: 0, refused: 0, droppedQos0: 0, failures: 0, unmappable: 0 };
+  readonly stats: OutboxStats = { stored: 0, commits: 0, refused: 0, droppedQos0: 0, failures: 0, unmappable: 0, forwardLost: 0 };
 
   constructor(options: OutboxOptions) {
     this.path = join(options.dataDir, options.fileName ?? 'outbox.sqlite');
@@ -234,8 +255,54 @@ export class Outbox implements ReadingSink {
     b.device.push(reading.deviceId);
     b.lines.push(lines);
     b.done.push(done);
+    const fwd = this.forwardOf?.(reading);
+    if (fwd !== undefined) b.fwd.push(row(fwd));
+    this.kick();
+  }
+
+  /**
+   * From now on, commit each reading's journal entry (`encode`, undefined for none) in the same
+   * transaction as the reading: acknowledged means in both streams.
+   */
+  forwardWith(encode: ((reading: Reading) => JournalEntry | undefined) | undefined): void {
+    this.forwardOf = encode;
+  }
+
+  appendForward(entry: JournalEntry): void {
+    if (this.closed) {
+      this.stats.forwardLost++;
+      return;
+    }
+    this.pendingBatch.fwd.push(row(entry));
+    this.pendingBatch.ownFwd++;
+    this.kick();
+  }
+
+  readForward(afterId: number, limit: number): StoredJournalEntry[] {
+    if (!this.ensureOpen() || this.db === undefined) return [];
+    const rows = this.db
+      .prepare('SELECT id, part, device, ts, seq, kind, body FROM outbox_forward WHERE id > ? ORDER BY id LIMIT ?')
+      .all(Math.max(afterId, this.fwdLowId - 1), limit) as { id: number; part: number; device: string; ts: number; seq: number; kind: 'reading' | 'status'; body: string }[];
+    return rows.map(({ id, ...entry }) => ({ id, entry }));
+  }
+
+  ackForward(uptoId: number): void {
+    if (uptoId < this.fwdLowId || !this.ensureOpen()) return;
+    const worker = this.ensureWorker();
+    if (worker === undefined) return;
+    this.fwdCount = Math.max(0, this.fwdCount - (uptoId - this.fwdLowId + 1));
+    this.fwdLowId = uptoId + 1;
+    worker.port.postMessage({ op: 'ackForward', uptoId });
+  }
+
+  forwardBacklog(): number {
+    return this.fwdCount;
+  }
+
+  /** Commit now when the batch is full, else on the next turn; while a commit runs, after it. */
+  private kick(): void {
     if (this.inFlight !== undefined) return; // goes with the next commit, once this one is durable
-    if (b.lines.length >= this.opts.maxBatch) this.commit();
+    if (this.pendingBatch.lines.length + this.pendingBatch.fwd.length >= this.opts.maxBatch) this.commit();
     else this.schedule();
   }
 
@@ -348,7 +415,7 @@ export class Outbox implements ReadingSink {
       clearTimeout(this.scheduled as NodeJS.Timeout);
       this.scheduled = undefined;
     }
-    if (this.inFlight !== undefined || this.pendingBatch.lines.length === 0) return;
+    if (this.inFlight !== undefined || isEmpty(this.pendingBatch)) return;
     const batch = this.pendingBatch;
     this.pendingBatch = emptyBatch();
     const worker = this.ensureOpen() && this.db !== undefined ? this.ensureWorker() : undefined;
@@ -360,7 +427,7 @@ export class Outbox implements ReadingSink {
     this.inFlight = { no, batch };
     // While a commit is in the worker, its answer must keep the process alive.
     worker.port.ref();
-    worker.port.postMessage({ op: 'insert', batch: no, at: batch.at, device: batch.device, lines: batch.lines });
+    worker.port.postMessage({ op: 'insert', batch: no, at: batch.at, device: batch.device, lines: batch.lines, fwd: batch.fwd });
   }
 
   /** The worker's answer about a batch (or the worker ended: `answer` undefined). */
@@ -371,6 +438,7 @@ export class Outbox implements ReadingSink {
     this.worker?.port.unref();
     if (answer?.op === 'committed') {
       this.count += flight.batch.lines.length;
+      this.fwdCount += flight.batch.fwd.length;
       this.stats.stored += flight.batch.lines.length;
       this.stats.commits++;
       if (this.lastError !== undefined) {
@@ -384,10 +452,12 @@ export class Outbox implements ReadingSink {
           ? explain(Object.assign(new Error(answer.message), { code: answer.code }), this.path)
           : new OutboxError(`outbox: the commit thread of ${this.path} ended; readings not stored`, 'WORKER_EXIT');
       this.fail(failure);
+      // A reading's entry goes with it (refused: the device sends both again); entries of their own are lost.
+      this.stats.forwardLost += flight.batch.ownFwd;
       this.settle(flight.batch, failure, false);
     }
     // What arrived during the commit has waited long enough: it goes now, as one transaction.
-    if (this.pendingBatch.lines.length > 0 && !this.closed) this.commit();
+    if (!isEmpty(this.pendingBatch) && !this.closed) this.commit();
   }
 
   /**
@@ -533,6 +603,10 @@ export class Outbox implements ReadingSink {
       const range = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_lines WHERE id >= ?').get(this.lowId) as { lo: number | null; hi: number | null };
       this.count = range.lo === null || range.hi === null ? 0 : range.hi - range.lo + 1;
       if (range.lo !== null) this.lowId = range.lo;
+      db.exec(FORWARD_TABLE);
+      const fwd = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_forward WHERE id >= ?').get(this.fwdLowId) as { lo: number | null; hi: number | null };
+      this.fwdCount = fwd.lo === null || fwd.hi === null ? 0 : fwd.hi - fwd.lo + 1;
+      if (fwd.lo !== null) this.fwdLowId = fwd.lo;
       this.db = db;
       return true;
     } catch (err) {

@@ -91,6 +91,55 @@ describe('Outbox', () => {
     outbox.close();
   });
 
+  it('commits a reading and its forward-journal entry together, and keeps the journal across reopen', async () => {
+    const dir = tempDir();
+    const outbox = new Outbox({ dataDir: dir });
+    outbox.forwardWith((r) => ({ part: 3, device: r.deviceId, ts: r.time, seq: (r.payload as { seq: number }).seq, kind: 'reading', body: JSON.stringify({ at: r.time }) }));
+    let acked = false;
+    outbox.append(heatReading('hm-1', 1000, 1), () => {
+      acked = true;
+      // At the PUBACK moment the entry is as durable as the reading.
+      expect(outbox.readForward(0, 10).some((r) => r.entry.kind === 'reading' && r.entry.seq === 1)).toBe(true);
+    });
+    outbox.appendForward({ part: 3, device: 'hm-1', ts: 1500, seq: -1, kind: 'status', body: '{"state":"offline","at":1500}' });
+    expect(outbox.forwardBacklog()).toBe(0);
+    outbox.flush();
+    expect(acked).toBe(true);
+    const rows = outbox.readForward(0, 10);
+    expect(rows.map((r) => r.entry)).toEqual([
+      { part: 3, device: 'hm-1', ts: 1000, seq: 1, kind: 'reading', body: '{"at":1000}' },
+      { part: 3, device: 'hm-1', ts: 1500, seq: -1, kind: 'status', body: '{"state":"offline","at":1500}' },
+    ]);
+    // The InfluxDB writer and the journal's consumer forget independently.
+    outbox.ack(outbox.readBatch(0, 10)[0]!.id);
+    expect(outbox.backlog().count).toBe(0);
+    expect(outbox.forwardBacklog()).toBe(2);
+    outbox.ackForward(rows[0]!.id);
+    outbox.close();
+    const again = new Outbox({ dataDir: dir });
+    expect(again.forwardBacklog()).toBe(1);
+    expect(again.readForward(0, 10).map((r) => r.entry.kind)).toEqual(['status']);
+    // Without forwardWith, readings carry no entry.
+    await appendAll(again, 5);
+    expect(again.forwardBacklog()).toBe(1);
+    again.close();
+  });
+
+  it('refuses a reading and its journal entry together when the store is full', async () => {
+    const outbox = new Outbox({ dataDir: tempDir(), maxBytes: 256 * 1024, retryAfterMs: 0, maxBatch: 1000 });
+    outbox.forwardWith((r) => ({ part: 0, device: r.deviceId, ts: r.time, seq: (r.payload as { seq: number }).seq, kind: 'reading', body: 'x'.repeat(100) }));
+    let results: (Error | undefined)[] = [];
+    for (let round = 0; round < 50; round++) {
+      results = await appendAll(outbox, 200);
+      if (results.some((e) => e !== undefined)) break;
+    }
+    expect(results.some((e) => e instanceof OutboxError)).toBe(true);
+    // Every acknowledged reading has its entry, and no refused one has.
+    expect(outbox.forwardBacklog()).toBe(outbox.stats.stored);
+    expect(outbox.backlog().count).toBe(outbox.stats.stored);
+    outbox.close();
+  });
+
   it('reports an unusable DATA_DIR and recovers once it is fixed', async () => {
     const parent = tempDir();
     const dataDir = join(parent, 'data');
