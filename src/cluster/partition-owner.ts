@@ -199,7 +199,10 @@ export class PartitionOwners {
   private async pollOnce(): Promise<void> {
     const owned = this.opts.owned();
     const parts = [...this.held.keys()].filter((p) => owned.get(p) === this.held.get(p)!.epoch);
-    if (parts.length === 0) return;
+    if (parts.length === 0) {
+      this.s.lagMs = 0; // nothing judged here, so nothing waits for this instance
+      return;
+    }
     let rows: InboxRow[];
     try {
       const c = await this.db.get();

@@ -12,19 +12,23 @@ import { z } from 'zod';
 import { formatParts, parseParts } from '../cluster/partition.js';
 import { parseCommandLine } from './command-args.js';
 
-const HELP = `usage: precall cluster [--json] URL...
+const HELP = `usage: precall cluster [--json] [--max-lag SECONDS] URL...
 
 Shows the precall instances at the given HTTP base URLs (e.g. http://10.0.0.5:8080): instance
 id (PRECALL_INSTANCE_ID), MQTT mode and shared-subscription group (MQTT_SHARE_GROUP), device
 messages it acknowledged, readings waiting in its outbox for InfluxDB and the age of the oldest,
-how many partitions it holds a lease on and which (with DATABASE_URL), and health. Reads
-GET /health and GET /metrics of each; needs no API key.
+how many partitions it holds a lease on and which (with DATABASE_URL), how far its partitions'
+rules run behind (the age of the oldest partition-inbox row waiting for it; about 2 s is the
+reorder window) and how many inbox entries wait in its journal for PostgreSQL, and health.
+Reads GET /health and GET /metrics of each; needs no API key.
 
-  --json    print the report as JSON
+  --json             print the report as JSON
+  --max-lag SECONDS  rules lag above which an instance is reported (default 30)
 
 Exits 1 when an instance does not answer or is unhealthy, when two instances share an id, when
 they are not all in one group, when a partition is held by two of them, or (all of them having
-answered) by none, or when they disagree on the number of partitions.`;
+answered) by none, when they disagree on the number of partitions, or when an instance's rules
+lag more than --max-lag behind.`;
 
 const Health = z.object({
   healthy: z.boolean(),
@@ -49,6 +53,10 @@ export interface InstanceRow {
   /** Partitions of the fleet (PARTITIONS) and those this instance holds a lease on; null without DATABASE_URL. */
   partitions: number | null;
   parts: number[] | null;
+  /** Age of the oldest partition-inbox row of the partitions it judges, ms, at its last poll; null without DATABASE_URL. */
+  rulesLagMs: number | null;
+  /** Its inbox entries waiting in the outbox journal for PostgreSQL; null without DATABASE_URL. */
+  inboxQueued: number | null;
   /** Unhealthy components in words, or the reason it did not answer. */
   problem: string | null;
 }
@@ -80,19 +88,29 @@ export function ackedFromMetrics(text: string): number | null {
   return sum(/^precall_mqtt_external_messages_total\{channel="(?:telemetry|events)",result="acked"\} ([0-9.e+]+)$/gm) ?? sum(/^precall_messages_accepted_total\{[^}]*channel="(?:telemetry|events)"[^}]*\} ([0-9.e+]+)$/gm);
 }
 
+/** Rules lag above which `precall cluster` reports an instance, ms (--max-lag). */
+export const DEFAULT_MAX_LAG_MS = 30_000;
+
 /** Pure: the rows and the problems of the set. */
-export function summariseCluster(answers: readonly InstanceAnswer[]): ClusterReport {
+export function summariseCluster(answers: readonly InstanceAnswer[], maxLagMs = DEFAULT_MAX_LAG_MS): ClusterReport {
   const problems: string[] = [];
   const instances: InstanceRow[] = answers.map((a) => {
     if ('error' in a) {
       problems.push(`${a.url} did not answer: ${a.error}`);
-      return { url: a.url, instance: null, mode: null, group: null, healthy: false, acked: null, backlog: null, oldestAgeMs: null, partitions: null, parts: null, problem: a.error };
+      return { url: a.url, instance: null, mode: null, group: null, healthy: false, acked: null, backlog: null, oldestAgeMs: null, partitions: null, parts: null, rulesLagMs: null, inboxQueued: null, problem: a.error };
     }
     const broker = details(a.health, 'broker');
     const outbox = details(a.health, 'outbox');
     const leases = details(a.health, 'partitions');
+    const inbox = details(a.health, 'partition inbox');
     const sick = a.health.components.filter((c) => !c.healthy).map((c) => `${c.name}: ${c.status}`);
     if (sick.length > 0) problems.push(`${a.url} is unhealthy (${sick.join('; ')})`);
+    const lag = num(inbox.lagMs);
+    if (lag !== null && lag > maxLagMs) {
+      problems.push(
+        `${str(broker.instance) ?? a.url} judges its partitions ${Math.round(lag / 1000)} s behind (the oldest inbox row waiting for it; limit ${Math.round(maxLagMs / 1000)} s): its rules see readings late, so orders come late`,
+      );
+    }
     return {
       url: a.url,
       instance: str(broker.instance),
@@ -104,6 +122,8 @@ export function summariseCluster(answers: readonly InstanceAnswer[]): ClusterRep
       oldestAgeMs: num(outbox.oldestAgeMs),
       partitions: num(leases.partitions),
       parts: typeof leases.parts === 'string' ? (parseParts(leases.parts) ?? null) : null,
+      rulesLagMs: lag,
+      inboxQueued: num(inbox.queued),
       problem: sick.length > 0 ? sick.join('; ') : null,
     };
   });
@@ -140,7 +160,7 @@ function partitionProblems(instances: readonly InstanceRow[]): string[] {
 
 /** The report as a table a person reads in a terminal. */
 export function formatCluster(report: ClusterReport): string {
-  const header = ['instance', 'mode', 'group', 'health', 'acked', 'backlog', 'oldest', 'owned', 'parts', 'url'];
+  const header = ['instance', 'mode', 'group', 'health', 'acked', 'backlog', 'oldest', 'owned', 'parts', 'rules lag', 'inbox', 'url'];
   const rows = report.instances.map((r) => [
     r.instance ?? '?',
     r.mode ?? '?',
@@ -151,6 +171,8 @@ export function formatCluster(report: ClusterReport): string {
     r.oldestAgeMs === null || r.backlog === 0 ? '-' : `${Math.round(r.oldestAgeMs / 1000)} s`,
     r.parts === null ? '-' : `${r.parts.length}/${r.partitions ?? '?'}`,
     r.parts === null || r.parts.length === 0 ? '-' : formatParts(r.parts),
+    r.rulesLagMs === null ? '-' : `${(r.rulesLagMs / 1000).toFixed(1)} s`,
+    r.inboxQueued === null ? '-' : String(r.inboxQueued),
     r.url,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
@@ -175,8 +197,13 @@ async function ask(url: string, timeoutMs: number): Promise<InstanceAnswer> {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseCommandLine('cluster', HELP, args, { json: { type: 'boolean' } }, 1000);
+  const parsed = parseCommandLine('cluster', HELP, args, { json: { type: 'boolean' }, 'max-lag': { type: 'string' } }, 1000);
   if (typeof parsed === 'number') return parsed;
+  const maxLag = parsed.values['max-lag'] === undefined ? DEFAULT_MAX_LAG_MS / 1000 : Number(parsed.values['max-lag']);
+  if (!Number.isFinite(maxLag) || maxLag <= 0) {
+    console.error(`precall cluster: --max-lag must be a number of seconds above 0, not "${String(parsed.values['max-lag'])}"`);
+    return 2;
+  }
   const urls = parsed.positionals;
   if (urls.length === 0) {
     console.error(`precall cluster: give the HTTP base URL of every instance\n\n${HELP}`);
@@ -187,7 +214,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(`precall cluster: "${bad}" is not an http:// or https:// URL`);
     return 2;
   }
-  const report = summariseCluster(await Promise.all(urls.map((u) => ask(u, 5000))));
+  const report = summariseCluster(
+    await Promise.all(urls.map((u) => ask(u, 5000))),
+    maxLag * 1000,
+  );
   console.log(parsed.values.json === true ? JSON.stringify(report, null, 2) : formatCluster(report));
   return report.ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ackedFromMetrics, formatCluster, summariseCluster, type InstanceAnswer } from '../../../src/commands/cluster.js';
 
-function answer(url: string, instance: string, o: { group?: string; mode?: string; backlog?: number; oldestAgeMs?: number; sick?: string; acked?: number; parts?: string; partitions?: number } = {}): InstanceAnswer {
+function answer(url: string, instance: string, o: { group?: string; mode?: string; backlog?: number; oldestAgeMs?: number; sick?: string; acked?: number; parts?: string; partitions?: number; lagMs?: number; inboxQueued?: number } = {}): InstanceAnswer {
   const mode = o.mode ?? 'external';
   return {
     url,
@@ -12,6 +12,7 @@ function answer(url: string, instance: string, o: { group?: string; mode?: strin
         { name: 'influx', healthy: o.sick === undefined, status: o.sick ?? 'ok' },
         { name: 'outbox', healthy: true, status: 'ok', details: { backlog: o.backlog ?? 0, oldestAgeMs: o.oldestAgeMs ?? 0 } },
         ...(o.parts !== undefined ? [{ name: 'partitions', healthy: true, status: 'owns', details: { partitions: o.partitions ?? 8, parts: o.parts, owned: 0 } }] : []),
+        ...(o.lagMs !== undefined ? [{ name: 'partition inbox', healthy: true, status: 'forwarded', details: { lagMs: o.lagMs, queued: o.inboxQueued ?? 0 } }] : []),
       ],
     },
     metrics: [
@@ -33,8 +34,8 @@ describe('precall cluster', () => {
       ['p-2', 'yanshan', 12, 12],
     ]);
     const text = formatCluster(r);
-    expect(text).toMatch(/^instance\s+mode\s+group\s+health\s+acked\s+backlog\s+oldest\s+owned\s+parts\s+url$/m);
-    expect(text).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+12\s+3 s\s+-\s+-\s+http:\/\/b:8080$/m);
+    expect(text).toMatch(/^instance\s+mode\s+group\s+health\s+acked\s+backlog\s+oldest\s+owned\s+parts\s+rules lag\s+inbox\s+url$/m);
+    expect(text).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+12\s+3 s\s+-\s+-\s+-\s+-\s+http:\/\/b:8080$/m);
     expect(text).toContain('2 instance(s), no problems');
   });
 
@@ -42,7 +43,7 @@ describe('precall cluster', () => {
     const r = summariseCluster([answer('http://a:8080', 'p-1'), { url: 'http://b:8080', error: 'connect ECONNREFUSED 10.0.0.2:8080' }, answer('http://c:8080', 'p-3', { sick: 'InfluxDB unreachable' })]);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(['http://b:8080 did not answer: connect ECONNREFUSED 10.0.0.2:8080', 'http://c:8080 is unhealthy (influx: InfluxDB unreachable)']);
-    expect(formatCluster(r)).toMatch(/^\?\s+\?\s+-\s+no answer\s+-\s+-\s+-\s+-\s+-\s+http:\/\/b:8080$/m);
+    expect(formatCluster(r)).toMatch(/^\?\s+\?\s+-\s+no answer\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+http:\/\/b:8080$/m);
   });
 
   it('finds two instances under one id and instances in different groups', () => {
@@ -60,7 +61,21 @@ describe('precall cluster', () => {
       ['p-1', 8, [0, 1, 2, 3]],
       ['p-2', 8, [4, 5, 6, 7]],
     ]);
-    expect(formatCluster(r)).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+0\s+-\s+4\/8\s+4-7\s+http:\/\/b:8080$/m);
+    expect(formatCluster(r)).toMatch(/^p-2\s+external\s+yanshan\s+ok\s+12\s+0\s+-\s+4\/8\s+4-7\s+-\s+-\s+http:\/\/b:8080$/m);
+  });
+
+  it('shows how far each instance judges behind and reports one past the limit', () => {
+    const answers = [answer('http://a:8080', 'p-1', { parts: '0-3', lagMs: 2300, inboxQueued: 40 }), answer('http://b:8080', 'p-2', { parts: '4-7', lagMs: 95_000 })];
+    const r = summariseCluster(answers);
+    expect(r.instances.map((i) => [i.instance, i.rulesLagMs, i.inboxQueued])).toEqual([
+      ['p-1', 2300, 40],
+      ['p-2', 95_000, 0],
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual(['p-2 judges its partitions 95 s behind (the oldest inbox row waiting for it; limit 30 s): its rules see readings late, so orders come late']);
+    expect(formatCluster(r)).toMatch(/^p-1\s+external\s+yanshan\s+ok\s+12\s+0\s+-\s+4\/8\s+0-3\s+2\.3 s\s+40\s+http:\/\/a:8080$/m);
+    // A wider limit (--max-lag 120) accepts it.
+    expect(summariseCluster(answers, 120_000).ok).toBe(true);
   });
 
   it('finds a partition held twice, partitions nobody holds, and a disagreement on their number', () => {
