@@ -53,9 +53,11 @@ export class ComplaintOrders {
     const now = clock();
     const kind = categoryKind(c.category);
     const since = now - settings.complaintLinkWindowMinutes * 60_000;
-    // Device-tied categories link to any order of that kind in the building; the others only to a
-    // complaint order of the same category.
-    const existing = store.findForComplaint(c.building, kind, kind === null ? `complaint:${c.building}:${c.category}` : null, since);
+    // Device-tied categories link to any order of that kind in the building or on the substation
+    // feeding it (a supply fault's order names one building of the substation); the others only
+    // to a complaint order of the same category.
+    const place = { building: c.building, substation: this.ctx.registry.buildings.get(c.building)?.building.substation ?? null };
+    const existing = store.findForComplaint(place, kind, kind === null ? `complaint:${c.building}:${c.category}` : null, since);
     const events: WorkOrderEvent[] = [];
     let order: WorkOrder;
     let linked: 'existing' | 'reactive';

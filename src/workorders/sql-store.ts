@@ -7,7 +7,7 @@
  */
 import { formatCode, districtDay } from './code.js';
 import type { HistoryEntry, Priority, Status, WorkOrder } from './model.js';
-import type { ActiveFilter, ComplaintFilter, ComplaintRow, DeliveryClaim, DeliveryRow, NewOrder, OrderFilter, WorkOrderStore } from './store.js';
+import type { ActiveFilter, ComplaintFilter, ComplaintPlace, ComplaintRow, DeliveryClaim, DeliveryRow, NewOrder, OrderFilter, WorkOrderStore } from './store.js';
 
 /** camelCase field → column. JSON columns are (de)serialised; booleans stored as 0/1. */
 const COLUMNS: Record<keyof WorkOrder, string> = {
@@ -151,11 +151,22 @@ export abstract class SqlWorkOrderStore implements WorkOrderStore {
     return this.order(`SELECT * FROM work_orders WHERE open_key = @openKey AND status = 'closed' AND closed_at >= @since ORDER BY closed_at DESC LIMIT 1`, { openKey, since });
   }
 
-  findForComplaint(building: string, kind: string | null, openKeyPrefix: string | null, since: number): WorkOrder | undefined {
-    const where = [`building = @building`, `(${ACTIVE_SQL} OR (status = 'closed' AND closed_at >= @since))`];
+  findForComplaint(place: ComplaintPlace, kind: string | null, openKeyPrefix: string | null, since: number): WorkOrder | undefined {
+    // A device-tied complaint also finds an order about the substation that feeds the building
+    // (its order names another building of the substation); the building's own order comes first.
+    const onSubstation = kind !== null && place.substation !== null;
+    const placeSql = onSubstation ? `(building = @building OR (substation = @substation AND asset = @substationAsset))` : `building = @building`;
+    const where = [placeSql, `(${ACTIVE_SQL} OR (status = 'closed' AND closed_at >= @since))`];
     if (kind !== null) where.push('kind = @kind');
     if (openKeyPrefix !== null) where.push(`substr(open_key, 1, length(CAST(@prefix AS TEXT))) = CAST(@prefix AS TEXT)`);
-    return this.order(`SELECT * FROM work_orders WHERE ${where.join(' AND ')} ORDER BY (${ACTIVE_SQL}) DESC, created_at DESC LIMIT 1`, { building, kind, since, prefix: openKeyPrefix });
+    const params = {
+      building: place.building,
+      kind,
+      since,
+      prefix: openKeyPrefix,
+      ...(onSubstation ? { substation: place.substation, substationAsset: JSON.stringify({ type: 'substation', id: place.substation }) } : {}),
+    };
+    return this.order(`SELECT * FROM work_orders WHERE ${where.join(' AND ')} ORDER BY (${ACTIVE_SQL}) DESC, (building = @building) DESC, created_at DESC LIMIT 1`, params);
   }
 
   insert(order: NewOrder): WorkOrder {

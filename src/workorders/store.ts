@@ -104,6 +104,12 @@ export interface DeliveryClaim {
   now: number;
 }
 
+/** Where a complaint is about: the building, and the substation that feeds it (fleet file), if any. */
+export interface ComplaintPlace {
+  building: string;
+  substation: string | null;
+}
+
 export interface WorkOrderStore {
   /** False once closed. */
   readonly open: boolean;
@@ -119,8 +125,12 @@ export interface WorkOrderStore {
   findActiveWithSignal(signalKey: string): WorkOrder | undefined;
   /** Most recently closed order with this key, closed at or after `since`. */
   findClosedSince(openKey: string, since: number): WorkOrder | undefined;
-  /** Orders in a building (and kind, when given) that are active or closed since `since`; active first, newest first. */
-  findForComplaint(building: string, kind: string | null, openKeyPrefix: string | null, since: number): WorkOrder | undefined;
+  /**
+   * An order for a complaint about a building: of that building (and kind, when given), or, when
+   * a kind is given, about the substation feeding it; active or closed since `since`. Active
+   * first, then the building's own, then the newest.
+   */
+  findForComplaint(place: ComplaintPlace, kind: string | null, openKeyPrefix: string | null, since: number): WorkOrder | undefined;
   /**
    * Insert with the next code of the order's district day; call inside `tx`. Throws
    * UniqueViolation when an active order with the same open key exists (another writer opened it

@@ -306,8 +306,8 @@ describe('three instances, a 1,000-device district at 120× real time', () => {
         const call = complaints.find((c) => c.receivedAt === resolved.find((r) => r.name === s.scenario)!.complaint.atMs);
         expect(call, `${s.scenario}: its call reached precall`).toBeDefined();
         expect(order.createdAt, `${s.scenario}: order ${order.code} committed after the call reached precall`).toBeLessThan(call!.createdAt);
-        // A call about a device the order names is linked to that order.
-        if (s.expect.asset === 'device' || s.expect.asset === 'port') expect(call!.orderCode, `${s.scenario}: the call linked to ${order.code}`).toBe(order.code);
+        // A call about a device the order names, or about a building its substation feeds, is linked to that order.
+        if (s.expect.asset === 'device' || s.expect.asset === 'port' || s.expect.asset === 'substation') expect(call!.orderCode, `${s.scenario}: the call linked to ${order.code}`).toBe(order.code);
       }
       expect(result.wrongDiagnoses.map((o) => `${o.code} ${o.family}@${o.asset?.type}:${o.asset?.id} ${o.title}`)).toEqual([]);
       expect(result.falseAlarms.map((o) => `${o.code} ${o.family}@${o.asset?.type}:${o.asset?.id} ${o.title}`)).toEqual([]);

@@ -82,6 +82,22 @@ describe.each(engines)('on $name', (engine) => {
       expect(wo.onComplaint(call({ receivedAt: clock.now() })).linked).toBe('reactive');
     });
 
+    it('a heating call about any building a substation feeds links to the open order about that substation', () => {
+      const { wo, clock } = make();
+      // The supply fault's order names the building whose meter showed it first (yhy-3); yhy-4 is on the same substation.
+      const o = wo.onSignal(
+        signal({ ruleId: 'heat-supply-low', family: 'heating-supply', asset: { type: 'substation', id: 'sub-1' }, deviceId: undefined, kind: 'heat-meter', substation: 'sub-1', building: 'yhy-3' }),
+      )!;
+      expect(o.building).toBe('yhy-3');
+      clock.advance(3 * H);
+      const r = wo.onComplaint(call({ building: 'yhy-4', category: 'heating', text: '整栋楼暖气都不热了', receivedAt: clock.now() - 60_000 }));
+      expect(r.linked).toBe('existing');
+      expect(r.order.code).toBe(o.code);
+      // Not a lift call about the same building, and not a heating call about a building on no substation.
+      expect(wo.onComplaint(call({ building: 'yhy-4', category: 'elevator', receivedAt: clock.now() })).linked).toBe('reactive');
+      expect(wo.onComplaint(call({ community: 'dongliushui', building: 'dls-1', category: 'heating', receivedAt: clock.now() })).linked).toBe('reactive');
+    });
+
     it('does not link a heating call to a lift order; urgent calls get the 2-hour class', () => {
       const { wo, clock } = make();
       wo.onSignal(signal());
