@@ -145,13 +145,29 @@ export class Dispatcher {
     void p.finally(() => this.pending.delete(p));
   }
 
+  /**
+   * A send that has not settled within `timeoutSeconds` counts as failed, whatever the channel:
+   * the webhook aborts its own request at that time, but a broker's publish (the embedded aedes
+   * writing to a slow subscriber, an MQTT.js client waiting for a PUBACK or a reconnect) has no
+   * timer of its own. So an attempt is over before its claim (`claimSeconds`, which the settings
+   * require to be longer) runs out, and no other instance starts the same row meanwhile. A
+   * publish given up on may still reach the broker later; its retry then carries the same key.
+   */
+  private bounded(sending: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.settings.timeoutSeconds} s (delivery.timeoutSeconds)`)), this.settings.timeoutSeconds * 1000);
+    });
+    return Promise.race([sending, limit]).finally(() => clearTimeout(timer));
+  }
+
   /** One attempt of a row this instance has claimed; recording its outcome clears the claim. */
   private async attempt(n: Notifier, row: DeliveryRow): Promise<void> {
     const { id, target } = row;
     this.inFlight.add(id);
     const attempts = row.attempts + 1;
     try {
-      await n.send(target, row.payload, row.idempotencyKey);
+      await this.bounded(n.send(target, row.payload, row.idempotencyKey));
       this.store.updateDelivery(id, { status: 'sent', attempts, nextAt: null, lastError: null, updatedAt: this.now() });
       this.metrics?.deliveries.inc({ channel: n.channel, result: 'sent' });
     } catch (err) {
