@@ -7,16 +7,13 @@
  * one is SIGKILLed, and the other takes its partitions only after their leases expired, each
  * with the next epoch.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseKeeper } from '../../src/cluster/lease-keeper.js';
-import { sleep } from '../support/broker-harness.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { childEnv, makeFleetDir, PRECALL_BIN, startServe, type ServeProcess } from '../support/precall-process.js';
+import { childEnv, makeFleetDir, precallCluster, startServe, stopServes, until, type ServeProcess } from '../support/precall-process.js';
 
 let server: PostgresServer;
 let admin: pg.Client;
@@ -185,26 +182,6 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
     return health.components.find((c) => c.name === 'partitions')?.details;
   }
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
-    }
-  }
-
-  async function cluster(urls: string[]): Promise<{ code: number; out: string }> {
-    try {
-      const { stdout } = await promisify(execFile)(process.execPath, [PRECALL_BIN, 'cluster', ...urls], { timeout: 60_000 });
-      return { code: 0, out: stdout };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-    }
-  }
-
   beforeAll(async () => {
     url = await database('serve');
     dir = await makeFleetDir('precall-leases', 3);
@@ -212,20 +189,14 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
     await start('b');
   }, 150_000);
   afterAll(async () => {
-    for (const i of instances.values()) {
-      if (i.child.exitCode === null && i.child.signalCode === null) {
-        i.child.kill('SIGTERM');
-        await Promise.race([i.exited, sleep(15_000)]);
-        i.child.kill('SIGKILL');
-      }
-    }
+    await stopServes(instances.values());
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   it('split the partitions four and four, shown in /health, /metrics and precall cluster', async () => {
     const [a, b] = [instances.get('a')!, instances.get('b')!];
     // b started after a took everything: within a renewal or two, a releases half and b takes it.
-    await until('a 4/4 split', async () => ((await partitionsOf(a))?.owned === 4 && (await partitionsOf(b))?.owned === 4 ? true : undefined));
+    await until('a 4/4 split', async () => ((await partitionsOf(a))?.owned === 4 && (await partitionsOf(b))?.owned === 4 ? true : undefined), 40_000, 200);
     const rows = await leaseRows(url);
     expect(rows).toHaveLength(8);
     expect(rows.filter((r) => r.owner === `${PREFIX}a`)).toHaveLength(4);
@@ -238,7 +209,7 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
     expect(metrics).toMatch(/^precall_partitions 8$/m);
     expect(metrics).toMatch(/^precall_cluster_instances_live 2$/m);
     expect(metrics).toMatch(/^precall_partition_lease_rounds_total\{result="ok"\} [1-9]\d*$/m);
-    const { code, out } = await cluster([a, b].map((i) => `http://127.0.0.1:${i.port}`));
+    const { code, out } = await precallCluster([a, b].map((i) => `http://127.0.0.1:${i.port}`));
     expect(code, out).toBe(0);
     // Then how far its partitions' rules run behind and its inbox entries waiting for PostgreSQL.
     for (const name of ['a', 'b']) expect(out).toMatch(new RegExp(`^${PREFIX}${name}\\s+embedded\\s.*\\s4/8\\s+[0-9,-]+\\s+\\d+\\.\\d s\\s+\\d+\\s+http://`, 'm'));
@@ -254,12 +225,12 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
     expect(before).toHaveLength(4);
     const expiry = Math.max(...before.map((r) => r.expiresAt));
     // While b's leases run, a holds only its own half, and precall cluster says what is missing.
-    const during = await cluster([`http://127.0.0.1:${a.port}`]);
+    const during = await precallCluster([`http://127.0.0.1:${a.port}`]);
     if (Date.now() < expiry - 500) {
       expect(during.code).toBe(1);
       expect(during.out).toContain('4 of 8 partition(s) held by none of these instances');
     }
-    await until('a holding all 8', async () => ((await partitionsOf(a))?.owned === 8 ? true : undefined), 40_000);
+    await until('a holding all 8', async () => ((await partitionsOf(a))?.owned === 8 ? true : undefined), 40_000, 200);
     const takenAt = Date.now();
     const after = await leaseRows(url);
     expect(after.every((r) => r.owner === `${PREFIX}a`)).toBe(true);
@@ -268,7 +239,7 @@ describe('two precall serve processes sharing one DATABASE_URL', () => {
     expect(takenAt).toBeGreaterThanOrEqual(expiry - 100);
     // Within a lease (15 s) and a renewal period (5 s) of the kill, with slack for a loaded machine.
     expect(takenAt - killedAt).toBeLessThan(30_000);
-    const { code, out } = await cluster([`http://127.0.0.1:${a.port}`]);
+    const { code, out } = await precallCluster([`http://127.0.0.1:${a.port}`]);
     expect(code, out).toBe(0);
     expect(out).toMatch(new RegExp(`^${PREFIX}a\\s.*\\s8/8\\s+0-7\\s+\\d+\\.\\d s\\s+\\d+\\s+http://`, 'm'));
   });

@@ -27,7 +27,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import mqtt from 'mqtt';
@@ -38,7 +38,7 @@ import { simFleet } from '../../simulator/fleet.js';
 import { runSimulation, type SimulationSummary } from '../../simulator/runner.js';
 import { loadScenarioFile, shippedScenarioFiles, type Scenario } from '../../simulator/scenario.js';
 import { resolveScenario } from '../../simulator/targets.js';
-import { parseParts, partitionOf } from '../../src/cluster/partition.js';
+import { partitionOf } from '../../src/cluster/partition.js';
 import { summarise } from '../../src/demo/report.js';
 import { generateFleet } from '../../src/registry/generate-fleet.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -48,7 +48,8 @@ import { PostgresWorkOrderStore } from '../../src/workorders/postgres-store.js';
 import { sleep } from '../support/broker-harness.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { startServe, type ServeProcess } from '../support/precall-process.js';
+import { until } from '../support/precall-process.js';
+import { ScaleInstances } from '../support/scale-instance.js';
 
 const HOUR = 3_600_000;
 const SPEED = 120;
@@ -71,65 +72,7 @@ let mosquitto: MosquittoServer;
 let postgres: PostgresServer;
 let databaseUrl: string;
 let dir: string;
-const instances = new Map<string, ServeProcess>();
-
-function instanceEnv(name: string): NodeJS.ProcessEnv {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, FLEET_FILE: _f, MQTT_BROKER_URL: _b, DATABASE_URL: _d, API_KEYS_FILE: _k, ...env } = process.env;
-  return {
-    ...env,
-    MQTT_BROKER_URL: mosquitto.url,
-    MQTT_SHARE_GROUP: GROUP,
-    PRECALL_INSTANCE_ID: `${RUN}-${name}`,
-    DATABASE_URL: databaseUrl,
-    PARTITIONS: String(PARTITIONS),
-    PARTITION_LEASE_SECONDS: String(LEASE_S),
-    API_ADMIN_KEY: API_KEY,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    DATA_DIR: join(dir, name),
-    FLEET_FILE: join(dir, 'fleet.yaml'),
-    INFLUX_URL: influx.url,
-    INFLUX_TOKEN: influx.token,
-    INFLUX_ORG: influx.org,
-    INFLUX_BUCKET: influx.bucket,
-    LOG_LEVEL: 'info',
-  };
-}
-
-async function startInstance(name: string): Promise<ServeProcess> {
-  const instance = await startServe(name, instanceEnv(name));
-  instances.set(name, instance);
-  return instance;
-}
-
-const isAlive = (i: ServeProcess) => i.child.exitCode === null && i.child.signalCode === null;
-
-/** Partitions each live instance holds, from its /health. */
-async function ownership(): Promise<Map<string, number[]>> {
-  const out = new Map<string, number[]>();
-  for (const i of [...instances.values()].filter(isAlive)) {
-    const res = await fetch(`http://127.0.0.1:${i.port}/health`).catch(() => undefined);
-    if (res === undefined) continue;
-    const health = (await res.json()) as { components: { name: string; details?: Record<string, unknown> }[] };
-    out.set(i.name, parseParts(String(health.components.find((c) => c.name === 'partitions')?.details?.parts ?? '')) ?? []);
-  }
-  return out;
-}
-
-async function ownerOf(part: number): Promise<string | undefined> {
-  for (const [name, parts] of await ownership()) if (parts.includes(part)) return name;
-  return undefined;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+let instances: ScaleInstances;
 
 /** Points in a measurement: the largest per-field count (every point has the kind's required fields). */
 async function points(measurement: string): Promise<number> {
@@ -160,16 +103,12 @@ beforeAll(async () => {
   databaseUrl = u.toString();
   await influxQuery(influx, `CREATE DATABASE "${influx.bucket}"`);
   dir = mkdtempSync(join(tmpdir(), 'precall-scale-fleet-'));
-  for (const name of ['a', 'b', 'c']) mkdirSync(join(dir, name));
+  const env = { PARTITIONS: String(PARTITIONS), PARTITION_LEASE_SECONDS: String(LEASE_S), API_ADMIN_KEY: API_KEY };
+  instances = new ScaleInstances({ brokerUrl: mosquitto.url, group: GROUP, idPrefix: `${RUN}-`, dir, influx, databaseUrl, env });
 }, 120_000);
 
 afterAll(async () => {
-  for (const i of instances.values()) {
-    if (!isAlive(i)) continue;
-    i.child.kill('SIGTERM');
-    await Promise.race([i.exited, sleep(15_000)]);
-    i.child.kill('SIGKILL');
-  }
+  await instances?.stop();
   await mosquitto?.stop();
   await postgres?.stop();
   await influxQuery(influx, `DROP DATABASE "${influx.bucket}"`).catch(() => undefined);
@@ -187,7 +126,7 @@ describe('three instances, a 1,000-device district at 120× real time', () => {
       .map((f) => loadScenarioFile(f));
     expect(scenarios.map((s) => s.name).sort()).toEqual([...SCENARIOS].sort());
 
-    await Promise.all(['a', 'b', 'c'].map((n) => startInstance(n)));
+    await Promise.all(['a', 'b', 'c'].map((n) => instances.start(n)));
     // The span ends about now: the last reading is stamped a few minutes before the wall clock.
     const probeStart = Date.now();
     const resolvedProbe = scenarios.map((s) => resolveScenario(s, sim.devices, probeStart));
@@ -198,13 +137,13 @@ describe('three instances, a 1,000-device district at 120× real time', () => {
     const liftPart = partitionOf(registry.device(lift)!, PARTITIONS, 'district');
 
     // Every partition held; then who holds the lift's.
-    await until('every partition to be held', async () => ([...(await ownership()).values()].flat().length === PARTITIONS ? true : undefined), 60_000);
+    await until('every partition to be held', async () => ([...(await instances.ownership({ skipSilent: true })).values()].flat().length === PARTITIONS ? true : undefined), 60_000, 250);
     // The 12345 desk: each call goes to an instance that is up (as a load balancer would send it).
     const desk = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const up = [...instances.values()].find(isAlive);
+        const up = instances.alive()[0];
         if (up === undefined) return void res.writeHead(503).end();
         fetch(`http://127.0.0.1:${up.port}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: Buffer.concat(chunks) })
           .then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()))
@@ -245,21 +184,21 @@ describe('three instances, a 1,000-device district at 120× real time', () => {
     handle.events.on('complaint-posted', (c, r) => posted.push({ complaint: c.deviceId ?? c.building, ...r }));
 
     // The kill: a moment (2 simulated minutes) into the lift's 10-minute hold.
-    await until('the lift to report out of service', async () => outOfServiceAt, spanMs / SPEED + 60_000);
+    await until('the lift to report out of service', async () => outOfServiceAt, spanMs / SPEED + 60_000, 250);
     await sleep(1_000);
-    const killedName = (await ownerOf(liftPart))!;
-    const killed = instances.get(killedName)!;
+    const killedName = (await instances.ownerOf(liftPart, { skipSilent: true }))!;
+    const killed = instances.get(killedName);
     killed.child.kill('SIGKILL');
     await killed.exited;
     const sentAtKill = handle.stats().sent;
     const heir = await until('another instance to take the lift partition over', async () => {
-      const o = await ownerOf(liftPart);
+      const o = await instances.ownerOf(liftPart, { skipSilent: true });
       return o !== undefined && o !== killedName ? o : undefined;
-    }, 30_000);
+    }, 30_000, 250);
     const takenAfterMs = Date.now() - outOfServiceAt! - 1_000;
     // A supervisor's restart, after the heir has judged the hold.
     await sleep(Math.max(0, 10_000 - takenAfterMs));
-    await startInstance(killedName);
+    await instances.start(killedName);
 
     const summary = await handle.done;
     await watcher.endAsync(true);

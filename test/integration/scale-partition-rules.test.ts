@@ -10,13 +10,13 @@
  * that device's hold: once its lease expired another instance takes the partition, loads the
  * state and raises the condition once, the hold counted from its start on the dead owner.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseParts, partitionOf } from '../../src/cluster/partition.js';
+import { partitionOf } from '../../src/cluster/partition.js';
 import { FleetFile } from '../../src/registry/fleet-schema.js';
 import { Registry } from '../../src/registry/registry.js';
 import { sleep } from '../support/broker-harness.js';
@@ -24,7 +24,8 @@ import { makeTestFleet } from '../support/fleet.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { heatTelemetry } from '../support/payloads.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { startServe, type ServeProcess } from '../support/precall-process.js';
+import { until, type ServeProcess } from '../support/precall-process.js';
+import { ScaleInstances } from '../support/scale-instance.js';
 
 const influx = inject('influx');
 const PREFIX = `pr${Date.now().toString(36)}-`;
@@ -42,76 +43,16 @@ let databaseUrl: string;
 let dir: string;
 let registry: Registry;
 let meters: string[];
-const instances = new Map<string, Instance>();
+let instances: ScaleInstances;
 const clients = new Map<string, MqttClient>();
 const seqs = new Map<string, number>();
 let acked = 0;
 let background: Promise<void> | undefined;
 let running = true;
 
-function instanceEnv(name: string): NodeJS.ProcessEnv {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, FLEET_FILE: _f, MQTT_BROKER_URL: _b, DATABASE_URL: _d, ...env } = process.env;
-  return {
-    ...env,
-    MQTT_BROKER_URL: mosquitto.url,
-    MQTT_SHARE_GROUP: GROUP,
-    PRECALL_INSTANCE_ID: `${PREFIX}${name}`,
-    DATABASE_URL: databaseUrl,
-    PARTITIONS: String(PARTITIONS),
-    // Four partitions of buildings, so the meters spread over owners; the shipped rules alone
-    // would key the whole fleet as one (peers by district: docs/scale-out.md, "Partitions").
-    PARTITION_KEY: 'building',
-    PARTITION_LEASE_SECONDS: '3',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    DATA_DIR: join(dir, name),
-    FLEET_FILE: join(dir, 'fleet.yaml'),
-    RULES_FILE: join(dir, 'rules.yaml'),
-    INFLUX_URL: influx.url,
-    INFLUX_TOKEN: influx.token,
-    INFLUX_ORG: influx.org,
-    INFLUX_BUCKET: influx.bucket,
-    LOG_LEVEL: 'info',
-  };
-}
-
-async function startInstance(name: string): Promise<Instance> {
-  const instance = await startServe(name, instanceEnv(name));
-  instances.set(name, instance);
-  return instance;
-}
-
-const alive = (): Instance[] => [...instances.values()].filter((i) => i.child.exitCode === null && i.child.signalCode === null);
-
-/** Partitions each live instance holds, from its /health. */
-async function ownership(): Promise<Map<string, number[]>> {
-  const out = new Map<string, number[]>();
-  for (const i of alive()) {
-    const health = (await (await fetch(`http://127.0.0.1:${i.port}/health`)).json()) as { components: { name: string; details?: Record<string, unknown> }[] };
-    const parts = health.components.find((c) => c.name === 'partitions')?.details?.parts;
-    out.set(i.name, parseParts(String(parts ?? '')) ?? []);
-  }
-  return out;
-}
-
-async function ownerOf(part: number): Promise<string | undefined> {
-  for (const [name, parts] of await ownership()) if (parts.includes(part)) return name;
-  return undefined;
-}
-
 async function metric(i: Instance, re: RegExp): Promise<number> {
   const m = re.exec(await (await fetch(`http://127.0.0.1:${i.port}/metrics`)).text());
   return m ? Number(m[1]) : 0;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 /** Orders of the shortened low-ΔT rule for a device, with the signals folded into each. */
@@ -159,8 +100,11 @@ beforeAll(async () => {
   meters = base.ids['heat-meter'];
   writeFileSync(join(dir, 'fleet.yaml'), JSON.stringify(fleet));
   writeFileSync(join(dir, 'rules.yaml'), `version: 1\noverrides:\n  - rule: heat-low-delta-t\n    set: { forS: ${HOLD_S} }\n`);
-  for (const name of ['a', 'b', 'c']) mkdirSync(join(dir, name));
-  await Promise.all(['a', 'b', 'c'].map((name) => startInstance(name)));
+  // Four partitions of buildings, so the meters spread over owners; the shipped rules alone
+  // would key the whole fleet as one (peers by district: docs/scale-out.md, "Partitions").
+  const env = { PARTITIONS: String(PARTITIONS), PARTITION_KEY: 'building', PARTITION_LEASE_SECONDS: '3', RULES_FILE: join(dir, 'rules.yaml') };
+  instances = new ScaleInstances({ brokerUrl: mosquitto.url, group: GROUP, idPrefix: PREFIX, dir, influx, databaseUrl, env });
+  await Promise.all(['a', 'b', 'c'].map((name) => instances.start(name)));
   for (const id of meters) clients.set(id, await mqtt.connectAsync(mosquitto.url, { clientId: id, protocolVersion: 5, reconnectPeriod: 0 }));
   // Every meter reports every 500 ms, normal readings unless the test made it hot.
   background = (async () => {
@@ -175,13 +119,7 @@ afterAll(async () => {
   running = false;
   await background;
   await Promise.all([...clients.values()].map((c) => c.endAsync(true)));
-  for (const i of instances.values()) {
-    if (i.child.exitCode === null && i.child.signalCode === null) {
-      i.child.kill('SIGTERM');
-      await Promise.race([i.exited, sleep(15_000)]);
-      i.child.kill('SIGKILL');
-    }
-  }
+  await instances?.stop();
   await db?.end().catch(() => undefined);
   await mosquitto?.stop();
   await postgres?.stop();
@@ -194,36 +132,37 @@ describe('three instances judging partitions of one fleet', () => {
     const owners = await until(
       'the partitions to settle over three instances',
       async () => {
-        const o = await ownership();
+        const o = await instances.ownership();
         const all = [...o.values()].flat().sort((x, y) => x - y);
         return o.size === 3 && all.join() === '0,1,2,3' ? o : undefined;
       },
       30_000,
+      200,
     );
     const device = meters[0]!;
     const part = partitionOf(registry.device(device)!, PARTITIONS, 'building');
     const owner = [...owners].find(([, p]) => p.includes(part))![0];
     hot.add(device);
-    const order = await until('the order of the held condition', async () => ((await ordersOf(device)).length > 0 ? true : undefined), (HOLD_S + 15) * 1000);
+    const order = await until('the order of the held condition', async () => ((await ordersOf(device)).length > 0 ? true : undefined), (HOLD_S + 15) * 1000, 200);
     expect(order).toBe(true);
     hot.delete(device);
     // The three instances received the device's readings in turn (Mosquitto deals them round robin) …
-    for (const i of alive()) expect(await metric(i, /^precall_mqtt_external_messages_total\{channel="telemetry",result="acked"\} (\d+)$/m)).toBeGreaterThan(0);
+    for (const i of instances.alive()) expect(await metric(i, /^precall_mqtt_external_messages_total\{channel="telemetry",result="acked"\} (\d+)$/m)).toBeGreaterThan(0);
     // … and only the owner judged them: its state is in that partition alone, one raise folded in.
     await sleep(3000);
     expect(await ordersOf(device)).toEqual([expect.objectContaining({ count: 1 })]);
     const { rows: state } = await db.query<{ part: number }>('SELECT part FROM rule_state WHERE scope = $1', [device]);
     expect(state.map((r) => r.part)).toEqual([part]);
-    const applied = await Promise.all(alive().map(async (i) => [i.name, await metric(i, /^precall_partition_inbox_applied_total\{result="applied"\} (\d+)$/m)] as const));
+    const applied = await Promise.all(instances.alive().map(async (i) => [i.name, await metric(i, /^precall_partition_inbox_applied_total\{result="applied"\} (\d+)$/m)] as const));
     expect(applied.find(([n]) => n === owner)![1]).toBeGreaterThan(0);
     // Every reading forwarded once and judged once, whoever received it.
-    const forwarded = (await Promise.all(alive().map((i) => metric(i, /^precall_partition_inbox_forwarded_total (\d+)$/m)))).reduce((x, y) => x + y, 0);
+    const forwarded = (await Promise.all(instances.alive().map((i) => metric(i, /^precall_partition_inbox_forwarded_total (\d+)$/m)))).reduce((x, y) => x + y, 0);
     expect(forwarded).toBeGreaterThan(0);
     expect(forwarded).toBeLessThanOrEqual(acked);
   });
 
   it('a hold in progress survives a SIGKILL of its owner: the next owner raises it once', async () => {
-    const owners = await ownership();
+    const owners = await instances.ownership();
     // A meter whose partition another instance than the first test's device's owner holds is not
     // needed; any meter not used yet, on any live owner.
     const device = meters[1]!;
@@ -240,19 +179,20 @@ describe('three instances judging partitions of one fleet', () => {
         return rows[0]?.state.includes('heat-low-delta-t') === true ? rows[0].state : undefined;
       },
       8000,
+      200,
     );
     const holdFrom = Number(/"heat-low-delta-t":\{"p":(\d+)/.exec(stored)?.[1]);
     expect(holdFrom).toBeGreaterThanOrEqual(holdStart - 1000);
-    const v = instances.get(victim!)!;
+    const v = instances.get(victim!);
     v.child.kill('SIGKILL');
     await v.exited;
     const killedAt = Date.now();
     expect(killedAt - holdStart).toBeLessThan(HOLD_S * 1000);
     expect(await ordersOf(device)).toEqual([]);
 
-    const next = await until('another instance to take the partition', () => ownerOf(part), 20_000);
+    const next = await until('another instance to take the partition', () => instances.ownerOf(part), 20_000, 200);
     expect(next).not.toBe(victim);
-    await until('the order after the failover', async () => ((await ordersOf(device)).length > 0 ? true : undefined), 25_000);
+    await until('the order after the failover', async () => ((await ordersOf(device)).length > 0 ? true : undefined), 25_000, 200);
     const raisedAt = Date.now();
     // Counted from the hold's start on the dead owner, not from the takeover.
     expect(raisedAt - holdStart).toBeLessThan(HOLD_S * 1000 + 15_000);

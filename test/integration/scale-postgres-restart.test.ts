@@ -14,7 +14,7 @@
  *   partition owners judge it), and no incident has two orders;
  * - every reading Mosquitto acknowledged is in InfluxDB exactly once.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -26,7 +26,8 @@ import { influxQuery } from '../support/influx-server.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { heatTelemetry } from '../support/payloads.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { childEnv, startServe, type ServeProcess } from '../support/precall-process.js';
+import type { ServeProcess } from '../support/precall-process.js';
+import { ScaleInstances } from '../support/scale-instance.js';
 
 const influx = inject('influx');
 const PREFIX = `pr${Date.now().toString(36)}-`;
@@ -52,33 +53,10 @@ let mosquitto: MosquittoServer;
 let fleet: TestFleet;
 let dir: string;
 let leaky: string;
-const instances: Instance[] = [];
+let instances: ScaleInstances;
 const devices: MqttClient[] = [];
 /** Readings Mosquitto acknowledged (PUBACK), as `device/seq`. */
 const acked = new Set<string>();
-
-async function startInstance(name: string): Promise<Instance> {
-  const env = childEnv({
-    MQTT_BROKER_URL: mosquitto.url,
-    MQTT_SHARE_GROUP: GROUP,
-    PRECALL_INSTANCE_ID: `${PREFIX}${name}`,
-    DATA_DIR: join(dir, name),
-    FLEET_FILE: join(dir, 'fleet.yaml'),
-    INFLUX_URL: influx.url,
-    INFLUX_TOKEN: influx.token,
-    INFLUX_ORG: influx.org,
-    INFLUX_BUCKET: influx.bucket,
-    DATABASE_URL: postgres.url,
-    // Fail fast while the database is away, and notice it within seconds.
-    DATABASE_TIMEOUT_MS: '1000',
-    PARTITIONS: '8',
-    PARTITION_LEASE_SECONDS: '3',
-    LOG_LEVEL: 'info',
-  });
-  const instance = await startServe(name, env);
-  instances.push(instance);
-  return instance;
-}
 
 async function health(i: Instance): Promise<Health> {
   try {
@@ -139,21 +117,17 @@ beforeAll(async () => {
   fleet = makeTestFleet({ perKind: DEVICES, idPrefix: PREFIX });
   leaky = fleet.ids['heat-meter'][0]!;
   writeFileSync(join(dir, 'fleet.yaml'), JSON.stringify(fleet.fleet));
-  for (const name of ['a', 'b']) mkdirSync(join(dir, name));
+  // DATABASE_TIMEOUT_MS: fail fast while the database is away, and notice it within seconds.
+  const env = { DATABASE_TIMEOUT_MS: '1000', PARTITIONS: '8', PARTITION_LEASE_SECONDS: '3' };
+  instances = new ScaleInstances({ brokerUrl: mosquitto.url, group: GROUP, idPrefix: PREFIX, dir, influx, databaseUrl: postgres.url, env });
   // One after the other: the first creates and migrates the tables.
-  for (const name of ['a', 'b']) await startInstance(name);
+  for (const name of ['a', 'b']) await instances.start(name);
   for (const id of fleet.ids['heat-meter']) devices.push(await mqtt.connectAsync(mosquitto.url, { clientId: id, protocolVersion: 5, reconnectPeriod: 0 }));
 }, 180_000);
 
 afterAll(async () => {
   await Promise.all(devices.map((d) => d.endAsync(true)));
-  for (const i of instances) {
-    if (i.child.exitCode === null && i.child.signalCode === null) {
-      i.child.kill('SIGTERM');
-      await Promise.race([i.exited, sleep(15_000)]);
-      i.child.kill('SIGKILL');
-    }
-  }
+  await instances?.stop();
   await mosquitto?.stop();
   await postgres?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -161,7 +135,7 @@ afterAll(async () => {
 
 describe('PostgreSQL restarted while two instances ingest', () => {
   it('readings keep landing, /health shows the outage and recovers, the fault raised meanwhile opens one order', async () => {
-    const [a, b] = instances as [Instance, Instance];
+    const [a, b] = [instances.get('a'), instances.get('b')];
     await publish(1, BEFORE, 5);
     expect(await waitFor('the first readings in InfluxDB', landedCount, (n) => n >= acked.size)).toBe(acked.size);
     for (const i of [a, b]) expect(component(await health(i), 'partitions')?.healthy).toBe(true);

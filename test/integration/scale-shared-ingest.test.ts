@@ -8,11 +8,9 @@
  * instance is restarted under the same PRECALL_INSTANCE_ID and DATA_DIR within the session expiry;
  * what it had acknowledged but not yet written waits in its outbox.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep } from '../support/broker-harness.js';
@@ -20,10 +18,10 @@ import { makeTestFleet, type TestFleet } from '../support/fleet.js';
 import { influxQuery } from '../support/influx-server.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto-server.js';
 import { heatTelemetry } from '../support/payloads.js';
-import { startServe, type ServeProcess } from '../support/precall-process.js';
+import { precallCluster, type ServeProcess } from '../support/precall-process.js';
+import { ScaleInstances } from '../support/scale-instance.js';
 
 const influx = inject('influx');
-const BIN = resolve(import.meta.dirname, '../../bin/precall.js');
 const PREFIX = `sc${Date.now().toString(36)}-`;
 const GROUP = `grp-${PREFIX.slice(0, -1)}`;
 const DEVICES = 12;
@@ -36,52 +34,16 @@ type Instance = ServeProcess;
 let mosquitto: MosquittoServer;
 let fleet: TestFleet;
 let dir: string;
-const instances = new Map<string, Instance>();
+let instances: ScaleInstances;
 const devices: MqttClient[] = [];
 /** Readings Mosquitto acknowledged (PUBACK), as `device/seq`. */
 const acked = new Set<string>();
-
-function instanceEnv(name: string): NodeJS.ProcessEnv {
-  const { INFLUX_URL: _u, INFLUX_TOKEN: _t, FLEET_FILE: _f, MQTT_BROKER_URL: _b, ...env } = process.env;
-  return {
-    ...env,
-    MQTT_BROKER_URL: mosquitto.url,
-    MQTT_SHARE_GROUP: GROUP,
-    PRECALL_INSTANCE_ID: `${PREFIX}${name}`,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    DATA_DIR: join(dir, name),
-    FLEET_FILE: join(dir, 'fleet.yaml'),
-    INFLUX_URL: influx.url,
-    INFLUX_TOKEN: influx.token,
-    INFLUX_ORG: influx.org,
-    INFLUX_BUCKET: influx.bucket,
-    LOG_LEVEL: 'info',
-  };
-}
-
-async function startInstance(name: string): Promise<Instance> {
-  const instance = await startServe(name, instanceEnv(name));
-  instances.set(name, instance);
-  return instance;
-}
 
 /** Telemetry messages an instance acknowledged to Mosquitto, from its /metrics. */
 async function ackedBy(instance: Instance): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`)).text();
   const m = /^precall_mqtt_external_messages_total\{channel="telemetry",result="acked"\} (\d+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
-}
-
-/** `precall cluster` over the given instances: its exit code and output. */
-async function cluster(urls: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'cluster', ...urls], { timeout: 60_000 });
-    return { code: 0, out: stdout };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
 }
 
 const urlOf = (i: Instance) => `http://127.0.0.1:${i.port}`;
@@ -123,8 +85,8 @@ beforeAll(async () => {
   fleet = makeTestFleet({ perKind: DEVICES, idPrefix: PREFIX });
   // JSON is YAML: the fleet file precall serve loads.
   writeFileSync(join(dir, 'fleet.yaml'), JSON.stringify(fleet.fleet));
-  for (const name of ['a', 'b', 'c']) mkdirSync(join(dir, name));
-  for (const name of ['a', 'b', 'c']) await startInstance(name);
+  instances = new ScaleInstances({ brokerUrl: mosquitto.url, group: GROUP, idPrefix: PREFIX, dir, influx });
+  for (const name of ['a', 'b', 'c']) await instances.start(name);
   for (const id of fleet.ids['heat-meter']) {
     devices.push(await mqtt.connectAsync(mosquitto.url, { clientId: id, protocolVersion: 5, reconnectPeriod: 0 }));
   }
@@ -132,20 +94,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(devices.map((d) => d.endAsync(true)));
-  for (const i of instances.values()) {
-    if (i.child.exitCode === null && i.child.signalCode === null) {
-      i.child.kill('SIGTERM');
-      await Promise.race([i.exited, sleep(15_000)]);
-      i.child.kill('SIGKILL');
-    }
-  }
+  await instances?.stop();
   await mosquitto?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('three instances in one shared-subscription group on Mosquitto', () => {
   it('each shows its instance id and group membership in /health and /metrics', async () => {
-    for (const instance of instances.values()) {
+    for (const instance of instances.all()) {
       const health = (await (await fetch(`http://127.0.0.1:${instance.port}/health`)).json()) as {
         components: { name: string; status: string; details?: Record<string, unknown> }[];
       };
@@ -161,7 +117,7 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
       const metrics = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`)).text();
       expect(metrics).toContain(`precall_instance_info{instance="${PREFIX}${instance.name}",mode="external",group="${GROUP}"} 1`);
     }
-    const { code, out } = await cluster([...instances.values()].map(urlOf));
+    const { code, out } = await precallCluster(instances.all().map(urlOf));
     expect(code, out).toBe(0);
     for (const name of ['a', 'b', 'c']) expect(out).toMatch(new RegExp(`^${PREFIX}${name}\\s+external\\s+${GROUP}\\s+ok\\s`, 'm'));
     expect(out).toContain('3 instance(s), no problems');
@@ -171,7 +127,7 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
     await publish(1, BEFORE_KILL);
     expect(acked.size).toBe(DEVICES * BEFORE_KILL);
     expect(await waitForLanded(acked.size)).toBe(acked.size);
-    const shares = await Promise.all([...instances.values()].map(ackedBy));
+    const shares = await Promise.all(instances.all().map(ackedBy));
     // Round robin over three members: every one holds a real share, none holds all of it.
     for (const share of shares) {
       expect(share).toBeGreaterThan(0);
@@ -182,7 +138,7 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
   });
 
   it('loses nothing Mosquitto acknowledged when one instance is SIGKILLed mid-run and comes back', async () => {
-    const b = instances.get('b')!;
+    const b = instances.get('b');
     const total = DEVICES * (BEFORE_KILL + AROUND_KILL);
     let killed = false;
     let acksAtKill = 0;
@@ -196,7 +152,7 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
     });
     await b.exited;
     expect(b.child.signalCode).toBe('SIGKILL');
-    const view = await cluster(['a', 'b', 'c'].map((n) => urlOf(instances.get(n)!)));
+    const view = await precallCluster(['a', 'b', 'c'].map((n) => urlOf(instances.get(n))));
     expect(view.code).toBe(1);
     expect(view.out).toContain(`${urlOf(b)} did not answer`);
     expect(acksAtKill).toBeLessThan(total);
@@ -208,7 +164,7 @@ describe('three instances in one shared-subscription group on Mosquitto', () => 
     expect(whileAway).toBeLessThan(total);
 
     // b comes back under the same instance id (client id, session) and data dir (outbox).
-    const back = await startInstance('b');
+    const back = await instances.start('b');
     expect(await waitForLanded(total)).toBe(total);
     expect(await ackedBy(back)).toBeGreaterThan(0);
 

@@ -86,3 +86,38 @@ export async function startServe(name: string, env: NodeJS.ProcessEnv, timeoutMs
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Whether a started `precall serve` is still running (no exit code, no signal). */
+export const isAlive = (i: ServeProcess): boolean => i.child.exitCode === null && i.child.signalCode === null;
+
+/** Stops every instance still running: SIGTERM, up to 15 s for it to exit, then SIGKILL. */
+export async function stopServes(instances: Iterable<ServeProcess>): Promise<void> {
+  for (const i of instances) {
+    if (!isAlive(i)) continue;
+    i.child.kill('SIGTERM');
+    await Promise.race([i.exited, new Promise((r) => setTimeout(r, 15_000))]);
+    i.child.kill('SIGKILL');
+  }
+}
+
+/** `precall cluster URLS...`: exit code 0 and stdout, or the failing code and stdout + stderr. */
+export async function precallCluster(urls: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await runPrecall(['cluster', ...urls]);
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+/** Polls `probe` every `everyMs` until it gives a value; throws after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
