@@ -9,6 +9,10 @@
  *   (c) faults:   (b) plus smoke alarms on charging piles during the run; reading → order
  *                 committed and → crew MQTT delivery, p50/p99
  *   soak:         (b) for `--soak-minutes` (0 skips it): RSS and outbox backlog over time
+ *   scale:        bench/scale.ts in its own process (`--scale-instances`, `none` skips it): landed
+ *                 readings/s with 1, 2 and 3 instances on Mosquitto, each count with state in
+ *                 SQLite (local) and in PostgreSQL (shared); ratios to one instance and shared /
+ *                 local, and the shared state's CPU per reading (docs/scale-out.md)
  *
  * Every load runs twice, back to back against one real InfluxDB (influxd behind nginx, or
  * INFLUX_URL...): through `precall` (rules and work orders included) and through the baseline
@@ -19,9 +23,10 @@
  *   npm run bench -- [--json FILE] [--soak-minutes 10] [--seconds 30] [--devices 10000]
  *                    [--rate 4] [--faults 20] [--loads a,b,c] [--rules-devices 3000] [--profile DIR]
  *                    [--skip-baseline]   (precall only: no ratio; for profiling and trying settings)
+ *                    [--scale-instances 1,2,3|none] [--scale-seconds 3] [--scale-devices 300]
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +53,9 @@ const { values: args } = parseArgs({
     'rules-devices': { type: 'string', default: '3000' },
     profile: { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
+    'scale-instances': { type: 'string', default: '1,2,3' },
+    'scale-seconds': { type: 'string', default: '3' },
+    'scale-devices': { type: 'string', default: '300' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -273,6 +281,22 @@ async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEn
   }
 }
 
+/**
+ * bench/scale.ts in its own process (it starts its own Mosquitto, PostgreSQL and InfluxDB, so it
+ * runs before this benchmark's InfluxDB): its table goes to this output, its figures into the JSON.
+ */
+async function scaleFigures(dir: string): Promise<unknown[] | null> {
+  const file = join(dir, 'scale.json');
+  const scaleArgs = ['--instances', args['scale-instances'], '--seconds', args['scale-seconds'], '--devices', args['scale-devices'], '--json', file];
+  const proc = fork(here('scale.ts'), scaleArgs, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+  if (code !== 0) {
+    log(`  bench:scale exited with ${code}: no scale figures`);
+    return null;
+  }
+  return (JSON.parse(readFileSync(file, 'utf8')) as { runs: unknown[] }).runs;
+}
+
 /** bench/rules.ts in its own process: rule state per device (heap after an hour of evening readings). */
 function ruleStateBytesPerDevice(): { bytes: number | null; output: string } {
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', here('rules.ts'), '--devices', args['rules-devices'], '--hours', '1'], { encoding: 'utf8' });
@@ -360,6 +384,11 @@ async function main(): Promise<void> {
     const secrets = new Map(credentials.devices.map((d) => [d.id, d.secret]));
     const devices = fleetDevices(fleet, secrets);
     writeFileSync(join(dir, 'devices.json'), JSON.stringify(devices));
+    let scale: unknown[] | null = null;
+    if (args['scale-instances'] !== 'none') {
+      log(`scale: 1..n instances on Mosquitto, local and shared state (bench:scale --instances ${args['scale-instances']})...`);
+      scale = await scaleFigures(dir);
+    }
     log('rules benchmark (rule state per device)...');
     const rules = ruleStateBytesPerDevice();
     if (rules.bytes === null) log(`  rules benchmark gave no figure:\n${rules.output}`);
@@ -429,7 +458,7 @@ async function main(): Promise<void> {
     for (const x of t) log(`  ${x.met === null ? 'not measured' : x.met ? 'MET    ' : 'NOT MET'}  ${x.name}: ${x.measured}`);
     if (args.json !== undefined) {
       mkdirSync(dirname(args.json), { recursive: true });
-      writeFileSync(args.json, `${JSON.stringify({ at: new Date().toISOString(), settings: { ...args, devices: DEVICES }, loads: rows, soak: soak?.soak ?? [], targets: t }, null, 2)}\n`);
+      writeFileSync(args.json, `${JSON.stringify({ at: new Date().toISOString(), settings: { ...args, devices: DEVICES }, loads: rows, soak: soak?.soak ?? [], scale, targets: t }, null, 2)}\n`);
       log(`figures written to ${args.json}`);
     }
   } finally {

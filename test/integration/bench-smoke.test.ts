@@ -11,14 +11,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, inject, it } from 'vitest';
 import type { LoadFigures } from '../../bench/run-all.js';
+import type { ScaleFigures } from '../../bench/scale.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'precall-bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it('runs load (c) (one connection per device, smoke faults) and a soak, writes every figure to --json and says which targets are met', async () => {
+it('runs load (c) (one connection per device, smoke faults), a soak and the scale part, writes every figure to --json and says which targets are met', async () => {
   const influx = inject('influx');
   const json = join(dir, 'bench.json');
-  const args = ['--import', 'tsx', 'bench/run-all.ts', '--devices', '24', '--seconds', '2', '--rate', '2', '--faults', '2', '--loads', 'c', '--soak-minutes', '0.05', '--rules-devices', '150', '--json', json];
+  const args = ['--import', 'tsx', 'bench/run-all.ts', '--devices', '24', '--seconds', '2', '--rate', '2', '--faults', '2', '--loads', 'c', '--soak-minutes', '0.05', '--rules-devices', '150', '--scale-instances', '1', '--scale-seconds', '1', '--scale-devices', '20', '--json', json];
   const { stdout } = await promisify(execFile)(process.execPath, args, {
     env: { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket },
     timeout: 290_000,
@@ -26,7 +27,15 @@ it('runs load (c) (one connection per device, smoke faults) and a soak, writes e
   });
   expect(stdout).toMatch(/targets:/);
   expect(stdout).toMatch(/(MET|NOT MET) +0 readings lost/);
-  const out = JSON.parse(readFileSync(json, 'utf8')) as { loads: LoadFigures[]; soak: unknown[]; targets: { name: string; met: boolean | null }[] };
+  const out = JSON.parse(readFileSync(json, 'utf8')) as { loads: LoadFigures[]; soak: unknown[]; scale: ScaleFigures[] | null; targets: { name: string; met: boolean | null }[] };
+  // The scale part: one instance with local state and one with shared state, the ratio between them.
+  expect(out.scale?.map((r) => `${r.instances} ${r.mode}`)).toEqual(['1 local', '1 shared']);
+  for (const r of out.scale ?? []) {
+    expect(r.lostReadings, r.mode).toBe(0);
+    expect(r.landedPerSecond, r.mode).toBeGreaterThan(0);
+  }
+  expect(out.scale?.[1]?.sharedOverLocal).toBeGreaterThan(0);
+  expect(stdout).toMatch(/added cost of the shared state, 1 instance\(s\): -?[\d.]+ µs CPU per reading/);
   expect(out.loads.map((l) => l.load.slice(0, 3))).toEqual(['(c)', 'soa']);
   for (const l of out.loads) {
     expect(l.lostReadings, l.load).toBe(0);
