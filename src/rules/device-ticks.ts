@@ -28,40 +28,59 @@ export interface DeviceTickParts {
 
 /** Tick every device scope at `now`; signals go to `out`, devices whose state changed to `touched`. */
 export function tickDevices(parts: DeviceTickParts, now: number, out: Signal[], touched: string[]): void {
-  const { scopes, index, facts, timelines, evaluator, signals, grouping } = parts;
-  for (const [id, raw] of scopes.all) {
-    if (!isDeviceScope(id)) continue;
-    const s = raw as ScopeState;
-    const tags = facts.tagsOf(id);
-    if (tags === undefined) continue;
-    const byId = index.byId(index.forDevice(tags));
-    let changed = false;
-    const deviceNow = timelines.deviceNow(id, now);
-    for (const stateKey of Object.keys(s.k ?? {})) {
-      const hash = stateKey.indexOf('#');
-      const rule = byId.get(ruleIdOf(stateKey));
-      if (rule === undefined || !TICKED_KINDS.has(rule.kind) || !inSeason(now, rule.season)) continue;
-      const before = s.k?.[stateKey];
-      const at = rule.kind === 'silence' ? now : deviceNow;
-      evaluator.run(rule, tags, { type: 'tick', time: at }, at, out, hash < 0 ? undefined : stateKey);
-      if (s.k?.[stateKey] !== before) changed = true;
-    }
-    for (const rule of Object.keys(s.o ?? {}).flatMap((k) => (k.includes('#') ? [] : (byId.get(k) ?? [])))) {
-      if (perPort(rule) && s.o?.[rule.id] !== undefined) {
-        splitLegacyOutput(s, rule);
-        changed = true;
-      }
-    }
-    for (const [key, o] of Object.entries(s.o ?? {})) {
-      const rule = byId.get(ruleIdOf(key));
-      if (rule === undefined) continue;
-      const at = rule.kind === 'silence' ? now : deviceNow;
-      const res = releaseHeld(o, at, flappingOf(rule));
-      if (res.state === o) continue;
-      changed = true;
-      s.o = setIn(s.o, key, res.state);
-      if (res.emit === 'clear') grouping.emit(rule, tags, signals.device(rule, tags, { state: 'cleared', at, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', elementOf(key)), out);
-    }
-    if (changed) touched.push(id);
+  for (const [id, raw] of parts.scopes.all) tickDevice(parts, id, raw, now, out, touched);
+}
+
+/**
+ * Tick the device scopes of `ids` from position `from` on, until `budgetMs` of this call have
+ * passed (checked every 32 devices); returns the position to go on from (`ids.length` when done).
+ * A scope gone since the list was taken is skipped.
+ */
+export function tickDeviceSlice(parts: DeviceTickParts, ids: readonly string[], from: number, now: number, budgetMs: number, out: Signal[], touched: string[]): number {
+  const t0 = performance.now();
+  let i = from;
+  while (i < ids.length) {
+    const id = ids[i++]!;
+    const raw = parts.scopes.all.get(id);
+    if (raw !== undefined) tickDevice(parts, id, raw, now, out, touched);
+    if ((i - from) % 32 === 0 && performance.now() - t0 >= budgetMs) break;
   }
+  return i;
+}
+
+function tickDevice(parts: DeviceTickParts, id: string, raw: unknown, now: number, out: Signal[], touched: string[]): void {
+  const { index, facts, timelines, evaluator, signals, grouping } = parts;
+  if (!isDeviceScope(id)) return;
+  const s = raw as ScopeState;
+  const tags = facts.tagsOf(id);
+  if (tags === undefined) return;
+  const byId = index.byId(index.forDevice(tags));
+  let changed = false;
+  const deviceNow = timelines.deviceNow(id, now);
+  for (const stateKey of Object.keys(s.k ?? {})) {
+    const hash = stateKey.indexOf('#');
+    const rule = byId.get(ruleIdOf(stateKey));
+    if (rule === undefined || !TICKED_KINDS.has(rule.kind) || !inSeason(now, rule.season)) continue;
+    const before = s.k?.[stateKey];
+    const at = rule.kind === 'silence' ? now : deviceNow;
+    evaluator.run(rule, tags, { type: 'tick', time: at }, at, out, hash < 0 ? undefined : stateKey);
+    if (s.k?.[stateKey] !== before) changed = true;
+  }
+  for (const rule of Object.keys(s.o ?? {}).flatMap((k) => (k.includes('#') ? [] : (byId.get(k) ?? [])))) {
+    if (perPort(rule) && s.o?.[rule.id] !== undefined) {
+      splitLegacyOutput(s, rule);
+      changed = true;
+    }
+  }
+  for (const [key, o] of Object.entries(s.o ?? {})) {
+    const rule = byId.get(ruleIdOf(key));
+    if (rule === undefined) continue;
+    const at = rule.kind === 'silence' ? now : deviceNow;
+    const res = releaseHeld(o, at, flappingOf(rule));
+    if (res.state === o) continue;
+    changed = true;
+    s.o = setIn(s.o, key, res.state);
+    if (res.emit === 'clear') grouping.emit(rule, tags, signals.device(rule, tags, { state: 'cleared', at, evidence: [], params: { reason: 'flapping-settled' } }, 'cleared', elementOf(key)), out);
+  }
+  if (changed) touched.push(id);
 }
