@@ -154,6 +154,23 @@ const FORWARD_TABLE = 'CREATE TABLE IF NOT EXISTS outbox_forward (id INTEGER PRI
 
 const row = (e: JournalEntry): ForwardRow => [e.part, e.device, e.ts, e.seq, e.kind, e.body];
 
+/**
+ * The rows of one table (outbox_lines, outbox_forward) present: the lowest id not forgotten and
+ * how many from it on. AUTOINCREMENT never reuses an id and rows are deleted oldest first, so the
+ * ids present are one contiguous range.
+ */
+interface IdRange {
+  low: number;
+  count: number;
+}
+
+/** Set `ids` from what the file holds at or above `ids.low` (at open). */
+function readRange(db: Database.Database, table: 'outbox_lines' | 'outbox_forward', ids: IdRange): void {
+  const r = db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM ${table} WHERE id >= ?`).get(ids.low) as { lo: number | null; hi: number | null };
+  ids.count = r.lo === null || r.hi === null ? 0 : r.hi - r.lo + 1;
+  if (r.lo !== null) ids.low = r.lo;
+}
+
 function explain(err: unknown, path: string): OutboxError {
   const code = (err as { code?: string }).code ?? 'UNKNOWN';
   const raw = err instanceof Error ? err.message : String(err);
@@ -184,8 +201,8 @@ export class Outbox implements ReadingSink, ForwardJournal {
   private inFlight: { no: number; batch: Batch } | undefined;
   private batchNo = 0;
   private worker: { thread: Worker; port: MessagePort; signal: Int32Array } | undefined;
-  /** Lowest id not acknowledged by the writer (its delete may still be on its way to the worker). */
-  private lowId = 1;
+  /** Ids of the readings: lowest not acknowledged by the writer (its delete may still be on its way to the worker), and how many are stored. */
+  private readonly lineIds: IdRange = { low: 1, count: 0 };
   /** The worker answered `close`. */
   private workerClosed = false;
   /** Callbacks of answered commits not yet run (settle), oldest first. */
@@ -194,10 +211,8 @@ export class Outbox implements ReadingSink, ForwardJournal {
   private lastError: OutboxError | undefined;
   private retryAt = 0;
   private closed = false;
-  private count = 0;
-  /** Lowest journal id not forgotten, and how many are stored from it on (ids are contiguous). */
-  private fwdLowId = 1;
-  private fwdCount = 0;
+  /** Ids of the forward journal, likewise. */
+  private readonly fwdIds: IdRange = { low: 1, count: 0 };
   /** Turns an accepted reading into its journal entry (set by the partition inbox); none by default. */
   private forwardOf: ((reading: Reading) => JournalEntry | undefined) | undefined;
   private usedBytes = 0;
@@ -282,21 +297,16 @@ export class Outbox implements ReadingSink, ForwardJournal {
     if (!this.ensureOpen() || this.db === undefined) return [];
     const rows = this.db
       .prepare('SELECT id, part, device, ts, seq, kind, body FROM outbox_forward WHERE id > ? ORDER BY id LIMIT ?')
-      .all(Math.max(afterId, this.fwdLowId - 1), limit) as { id: number; part: number; device: string; ts: number; seq: number; kind: 'reading' | 'status'; body: string }[];
+      .all(Math.max(afterId, this.fwdIds.low - 1), limit) as { id: number; part: number; device: string; ts: number; seq: number; kind: 'reading' | 'status'; body: string }[];
     return rows.map(({ id, ...entry }) => ({ id, entry }));
   }
 
   ackForward(uptoId: number): void {
-    if (uptoId < this.fwdLowId || !this.ensureOpen()) return;
-    const worker = this.ensureWorker();
-    if (worker === undefined) return;
-    this.fwdCount = Math.max(0, this.fwdCount - (uptoId - this.fwdLowId + 1));
-    this.fwdLowId = uptoId + 1;
-    worker.port.postMessage({ op: 'ackForward', uptoId });
+    this.forget(this.fwdIds, 'ackForward', uptoId);
   }
 
   forwardBacklog(): number {
-    return this.fwdCount;
+    return this.fwdIds.count;
   }
 
   /** Commit now when the batch is full, else on the next turn; while a commit runs, after it. */
@@ -328,7 +338,7 @@ export class Outbox implements ReadingSink, ForwardJournal {
   /** Unlanded readings after `afterId`, oldest first. Empty while the store is unavailable. */
   readBatch(afterId: number, limit: number): OutboxEntry[] {
     if (!this.ensureOpen() || this.db === undefined) return [];
-    const rows = this.db.prepare('SELECT id, device, lines FROM outbox_lines WHERE id > ? ORDER BY id LIMIT ?').all(Math.max(afterId, this.lowId - 1), limit) as { id: number; device: string; lines: string }[];
+    const rows = this.db.prepare('SELECT id, device, lines FROM outbox_lines WHERE id > ? ORDER BY id LIMIT ?').all(Math.max(afterId, this.lineIds.low - 1), limit) as { id: number; device: string; lines: string }[];
     return rows.map((r) => ({ id: r.id, deviceId: r.device, lines: JSON.parse(r.lines) as string[] }));
   }
 
@@ -337,23 +347,29 @@ export class Outbox implements ReadingSink, ForwardJournal {
    * worker, in order with the commits; from now on the readings are neither read nor counted.
    */
   ack(uptoId: number): void {
-    if (uptoId < this.lowId || !this.ensureOpen()) return;
+    this.forget(this.lineIds, 'ack', uptoId);
+  }
+
+  /** Rows of one stream up to `uptoId` are gone from now on; the worker deletes them in order with the commits. */
+  private forget(ids: IdRange, op: 'ack' | 'ackForward', uptoId: number): void {
+    if (uptoId < ids.low || !this.ensureOpen()) return;
     const worker = this.ensureWorker();
     if (worker === undefined) return;
-    this.count = Math.max(0, this.count - (uptoId - this.lowId + 1));
-    this.lowId = uptoId + 1;
-    worker.port.postMessage({ op: 'ack', uptoId });
+    ids.count = Math.max(0, ids.count - (uptoId - ids.low + 1));
+    ids.low = uptoId + 1;
+    worker.port.postMessage({ op, uptoId });
   }
 
   backlog(): OutboxBacklog {
     const now = this.opts.now();
-    if (this.count === 0 || this.db === undefined) return { count: this.count, oldestAt: undefined, oldestAgeMs: 0 };
+    const count = this.lineIds.count;
+    if (count === 0 || this.db === undefined) return { count, oldestAt: undefined, oldestAgeMs: 0 };
     try {
-      const row = this.db.prepare('SELECT at FROM outbox_lines WHERE id >= ? ORDER BY id LIMIT 1').get(this.lowId) as { at: number } | undefined;
+      const row = this.db.prepare('SELECT at FROM outbox_lines WHERE id >= ? ORDER BY id LIMIT 1').get(this.lineIds.low) as { at: number } | undefined;
       if (row === undefined) return { count: 0, oldestAt: undefined, oldestAgeMs: 0 };
-      return { count: this.count, oldestAt: row.at, oldestAgeMs: Math.max(0, now - row.at) };
+      return { count, oldestAt: row.at, oldestAgeMs: Math.max(0, now - row.at) };
     } catch {
-      return { count: this.count, oldestAt: undefined, oldestAgeMs: 0 };
+      return { count, oldestAt: undefined, oldestAgeMs: 0 };
     }
   }
 
@@ -437,8 +453,8 @@ export class Outbox implements ReadingSink, ForwardJournal {
     this.inFlight = undefined;
     this.worker?.port.unref();
     if (answer?.op === 'committed') {
-      this.count += flight.batch.lines.length;
-      this.fwdCount += flight.batch.fwd.length;
+      this.lineIds.count += flight.batch.lines.length;
+      this.fwdIds.count += flight.batch.fwd.length;
       this.stats.stored += flight.batch.lines.length;
       this.stats.commits++;
       if (this.lastError !== undefined) {
@@ -600,13 +616,9 @@ export class Outbox implements ReadingSink, ForwardJournal {
       db.pragma('synchronous = FULL');
       if (this.opts.maxBytes !== undefined) db.pragma(`max_page_count = ${Math.max(16, Math.ceil(this.opts.maxBytes / PAGE_SIZE))}`);
       db.exec('CREATE TABLE IF NOT EXISTS outbox_lines (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, lines TEXT NOT NULL)');
-      const range = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_lines WHERE id >= ?').get(this.lowId) as { lo: number | null; hi: number | null };
-      this.count = range.lo === null || range.hi === null ? 0 : range.hi - range.lo + 1;
-      if (range.lo !== null) this.lowId = range.lo;
       db.exec(FORWARD_TABLE);
-      const fwd = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM outbox_forward WHERE id >= ?').get(this.fwdLowId) as { lo: number | null; hi: number | null };
-      this.fwdCount = fwd.lo === null || fwd.hi === null ? 0 : fwd.hi - fwd.lo + 1;
-      if (fwd.lo !== null) this.fwdLowId = fwd.lo;
+      readRange(db, 'outbox_lines', this.lineIds);
+      readRange(db, 'outbox_forward', this.fwdIds);
       this.db = db;
       return true;
     } catch (err) {

@@ -26,6 +26,7 @@ import { Outbox } from '../../src/storage/outbox.js';
 import { sleep } from '../support/broker-harness.js';
 import { makeTestFleet } from '../support/fleet.js';
 import { heatTelemetry } from '../support/payloads.js';
+import { killWhen } from '../support/kill-when.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import type { Reading } from '../../src/ingest/reading.js';
 
@@ -200,29 +201,18 @@ describe('the forwarder', () => {
     });
     let acked = -1;
     let forwarded = 0;
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child acknowledged ${acked + 1} readings and forwarded ${forwarded} in 60 s`)), 60_000);
-      let buf = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buf += chunk.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop() ?? '';
-        for (const line of lines) {
-          const m = /^(acked|forwarded) (\d+)$/.exec(line);
-          if (m?.[1] === 'acked') acked = Math.max(acked, Number(m[2]));
-          if (m?.[1] === 'forwarded') forwarded = Math.max(forwarded, Number(m[2]));
-        }
-        // Killed while it goes on appending and forwarding: some entries sent, some not yet.
-        if (acked >= 20_000 && forwarded >= 5_000) {
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.once('exit', () => reject(new Error(`child exited early after ${acked + 1} acknowledged readings`)));
-    });
-    expect(await exited).toBe('SIGKILL');
+    const signal = await killWhen(
+      child,
+      (line) => {
+        const m = /^(acked|forwarded) (\d+)$/.exec(line);
+        if (m?.[1] === 'acked') acked = Math.max(acked, Number(m[2]));
+        if (m?.[1] === 'forwarded') forwarded = Math.max(forwarded, Number(m[2]));
+      },
+      // Killed while it goes on appending and forwarding: some entries sent, some not yet.
+      () => acked >= 20_000 && forwarded >= 5_000,
+      () => `${acked + 1} readings acknowledged, ${forwarded} forwarded`,
+    );
+    expect(signal).toBe('SIGKILL');
     const seqsIn = async (): Promise<Set<number>> => new Set((await q<{ seq: number }>(url, 'SELECT DISTINCT seq FROM partition_inbox')).map((r) => Number(r.seq)));
     const before = await seqsIn();
     const missingBefore = Array.from({ length: acked + 1 }, (_, s) => s).filter((s) => !before.has(s));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/storage/outbox.js';
+import { killWhen } from '../support/kill-when.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'precall-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,27 +20,16 @@ describe('outbox after SIGKILL', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let acked = -1;
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child acknowledged only ${acked + 1} readings in 60 s`)), 60_000);
-      let buf = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buf += chunk.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop() ?? '';
-        for (const line of lines) {
-          const m = /^acked (\d+)$/.exec(line);
-          if (m) acked = Math.max(acked, Number(m[1]));
-        }
-        if (acked >= 20_000) {
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.once('exit', () => reject(new Error(`child exited early after ${acked + 1} acknowledged readings`)));
-    });
-    expect(await exited).toBe('SIGKILL');
+    const signal = await killWhen(
+      child,
+      (line) => {
+        const m = /^acked (\d+)$/.exec(line);
+        if (m) acked = Math.max(acked, Number(m[1]));
+      },
+      () => acked >= 20_000,
+      () => `${acked + 1} readings acknowledged`,
+    );
+    expect(signal).toBe('SIGKILL');
 
     const outbox = new Outbox({ dataDir: dir });
     const seqs = new Set<number>();

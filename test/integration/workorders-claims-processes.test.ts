@@ -8,14 +8,13 @@
  * claims really meet on the same rows and `FOR UPDATE SKIP LOCKED` decides who takes them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresBridge } from '../../src/postgres/bridge.js';
 import { createWorkOrders } from '../../src/workorders/component.js';
 import type { DeliveryRow } from '../../src/workorders/store.js';
 import type { ClaimsChildReport } from '../support/claims-child.js';
+import { startKeyReceiver, type KeyReceiver } from '../support/key-receiver.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import { inSchema } from '../support/workorder-engines.js';
 import { signal, testRegistry } from '../unit/workorders/fixtures.js';
@@ -27,31 +26,24 @@ const INSTANCES = ['precall-a', 'precall-b', 'precall-c'];
 
 let server: PostgresServer;
 let admin: PostgresBridge;
-let receiver: Server;
+let receiver: KeyReceiver;
 let hookUrl: string;
-const received = new Map<string, number>();
+let received: Map<string, number>;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   // No skip: without PostgreSQL 15 this throws (binary missing, or the server's log if it did not start).
   server = await startPostgres();
   admin = new PostgresBridge(server.url);
-  receiver = createServer((req, res) => {
-    const key = String(req.headers['idempotency-key']);
-    req.resume();
-    req.on('end', () => {
-      received.set(key, (received.get(key) ?? 0) + 1);
-      // A little latency keeps attempts in flight while the instances claim more.
-      setTimeout(() => res.writeHead(200).end('{}'), 2);
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  // A little latency keeps attempts in flight while the instances claim more.
+  receiver = await startKeyReceiver(2);
+  hookUrl = receiver.url;
+  received = receiver.keys;
 }, 60_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
   admin?.close();
   await server?.stop();
 });

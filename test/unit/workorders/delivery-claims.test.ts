@@ -3,8 +3,6 @@
  * two dispatchers (two instances, each its own store) sharing one log and one real HTTP receiver
  * on 127.0.0.1, which must see every delivery's key exactly once.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkOrders } from '../../../src/workorders/component.js';
@@ -13,6 +11,7 @@ import { webhookNotifier } from '../../../src/workorders/delivery/webhook.js';
 import { openWorkOrderStore } from '../../../src/workorders/open-store.js';
 import { parseSettings } from '../../../src/workorders/settings.js';
 import type { DeliveryClaim, DeliveryRow, WorkOrderStore } from '../../../src/workorders/store.js';
+import { startKeyReceiver, type KeyReceiver } from '../../support/key-receiver.js';
 import { workOrderEngines } from '../../support/workorder-engines.js';
 import { signal, testRegistry } from './fixtures.js';
 
@@ -23,21 +22,11 @@ afterEach(async () => {
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A webhook receiver that counts the idempotency keys it was sent. */
-async function receiver(): Promise<{ url: string; keys: Map<string, number> }> {
-  const keys = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    const key = String(req.headers['idempotency-key']);
-    req.resume();
-    req.on('end', () => {
-      keys.set(key, (keys.get(key) ?? 0) + 1);
-      // A little latency, so that attempts overlap with other instances' ticks.
-      setTimeout(() => res.writeHead(200).end('{}'), 5);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, keys };
+/** A webhook receiver counting the idempotency keys it was sent; a little latency, so that attempts overlap with other instances' ticks. */
+async function receiver(): Promise<KeyReceiver> {
+  const r = await startKeyReceiver(5);
+  cleanups.push(() => r.close());
+  return r;
 }
 
 describe.each(engines)('delivery claims on $name', (engine) => {
