@@ -50,6 +50,8 @@ export interface ForwarderStatus {
   forwarded: number;
   /** Dropped because the journal was full. */
   dropped: number;
+  /** Status changes lost before they reached the journal (a failed outbox commit). */
+  lost: number;
   /** Batches that failed (and were kept to be sent again). */
   failedBatches: number;
   /** The error of the last batch, null once one succeeded. */
@@ -69,7 +71,7 @@ export class InboxForwarder {
   private stopped = true;
   private droppedLogged = false;
   private unsubscribe: (() => void) | undefined;
-  private readonly s: Omit<ForwarderStatus, 'queued'> = { forwarded: 0, dropped: 0, failedBatches: 0, lastError: null, lastOkAt: null };
+  private readonly s: Omit<ForwarderStatus, 'queued' | 'lost'> = { forwarded: 0, dropped: 0, failedBatches: 0, lastError: null, lastOkAt: null };
   private readonly batchMs: number;
   private readonly batchRows: number;
   private readonly maxQueued: number;
@@ -112,7 +114,7 @@ export class InboxForwarder {
   }
 
   status(): ForwarderStatus {
-    return { queued: this.journal.forwardBacklog(), ...this.s };
+    return { queued: this.journal.forwardBacklog(), lost: this.journal.forwardLost(), ...this.s };
   }
 
   /** Send now and wait (tests). */

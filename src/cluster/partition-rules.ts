@@ -9,14 +9,13 @@
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
 import type { HealthCheck } from '../api/health.js';
 import type { PrecallComponent } from '../app.js';
-import type { Reading } from '../ingest/reading.js';
 import { PostgresBridge } from '../postgres/bridge.js';
 import type { Registry } from '../registry/registry.js';
 import { createRuleEngine, type RuleLogger, type SignalConsumer } from '../rules/engine.js';
 import type { QueryFn } from '../rules/kinds/scheduled.js';
 import type { RuleBook } from '../rules/load.js';
 import { PostgresRuleStateStore } from '../rules/postgres-state-store.js';
-import type { ForwardJournal, JournalEntry } from '../storage/forward-journal.js';
+import type { ForwardJournal } from '../storage/forward-journal.js';
 import { InboxForwarder, type ForwarderLogger } from './inbox-forwarder.js';
 import { PartitionOwners, type OwnerLogger } from './partition-owner.js';
 import { partitionOf, type PartitionLevel } from './partition.js';
@@ -32,7 +31,7 @@ export interface PartitionRulesOptions {
   leaseMs: number;
   registry: Registry;
   /** The instance's outbox: each accepted reading's inbox entry is committed with the reading. */
-  journal: ForwardJournal & { forwardWith(encode: ((reading: Reading) => JournalEntry | undefined) | undefined): void };
+  journal: ForwardJournal;
   rules: () => RuleBook;
   clock: () => number;
   consumer: SignalConsumer;
@@ -131,6 +130,7 @@ export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
         const status =
           `forwarded ${f.forwarded}, ${f.queued} waiting` +
           (f.dropped > 0 ? `, ${f.dropped} dropped (journal full while PostgreSQL was away: the rules did not see them)` : '') +
+          (f.lost > 0 ? `, ${f.lost} status change(s) lost to failed outbox commits (see the outbox entry)` : '') +
           `; judging ${o.partitions} partition(s): ${o.applied} reading(s) applied, ${o.late} late, ${o.duplicates} duplicate(s), lag ${o.lagMs} ms` +
           (f.lastError !== null ? `; the last inbox batch failed: ${f.lastError}` : '') +
           (o.lastError !== null ? `; the last inbox poll failed: ${o.lastError}` : '');
@@ -141,6 +141,7 @@ export function partitionRules(opts: PartitionRulesOptions): PartitionRules {
             forwarded: f.forwarded,
             queued: f.queued,
             dropped: f.dropped,
+            lost: f.lost,
             failedBatches: f.failedBatches,
             lastBatchAt: f.lastOkAt,
             lastBatchError: f.lastError,

@@ -34,15 +34,29 @@ export function tickDevices(parts: DeviceTickParts, now: number, out: Signal[], 
 /**
  * Tick the device scopes of `ids` from position `from` on, until `budgetMs` of this call have
  * passed (checked every 32 devices); returns the position to go on from (`ids.length` when done).
- * A scope gone since the list was taken is skipped.
+ * A scope gone since the list was taken is skipped; a device whose tick throws goes to `onError`
+ * and costs its own tick only (what it had pushed to `out` stays).
  */
-export function tickDeviceSlice(parts: DeviceTickParts, ids: readonly string[], from: number, now: number, budgetMs: number, out: Signal[], touched: string[]): number {
+export function tickDeviceSlice(
+  parts: DeviceTickParts,
+  ids: readonly string[],
+  from: number,
+  now: number,
+  budgetMs: number,
+  out: Signal[],
+  touched: string[],
+  onError: (deviceId: string, err: unknown) => void,
+): number {
   const t0 = performance.now();
   let i = from;
   while (i < ids.length) {
     const id = ids[i++]!;
     const raw = parts.scopes.all.get(id);
-    if (raw !== undefined) tickDevice(parts, id, raw, now, out, touched);
+    try {
+      if (raw !== undefined) tickDevice(parts, id, raw, now, out, touched);
+    } catch (err) {
+      onError(id, err);
+    }
     if ((i - from) % 32 === 0 && performance.now() - t0 >= budgetMs) break;
   }
   return i;

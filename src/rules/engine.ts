@@ -186,23 +186,25 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
       },
     };
     pass = current;
+    const onError = (device: string, err: unknown): void => {
+      counters.errors++;
+      log.error({ err, device }, 'rule tick of a device failed; the pass goes on with the next devices');
+    };
     const step = (from: number): void => {
       current.next = undefined;
       const out: Signal[] = [];
       const touched: string[] = [];
-      let next = from;
+      // Whatever happens below, the pass goes on or ends: a pass left open would stop every later tick.
+      let next = ids.length;
       try {
-        next = tickDeviceSlice(tickParts, ids, from, now, sliceMs, out, touched);
+        next = tickDeviceSlice(tickParts, ids, from, now, sliceMs, out, touched, onError);
         slices++;
         if (next >= ids.length) grouping.releaseDue(now, out, touched);
         all.push(...finish(out, touched));
-      } catch (err) {
-        counters.errors++;
-        log.error({ err }, 'rule tick failed; the pass goes on with the next devices');
-        next = Math.max(next, from + 1);
+      } finally {
+        if (next < ids.length && pass === current) current.next = setImmediate(() => step(next));
+        else current.end();
       }
-      if (next < ids.length && pass === current) current.next = setImmediate(() => step(next));
-      else current.end();
     };
     step(0);
     return current.done;

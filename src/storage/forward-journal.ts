@@ -6,6 +6,7 @@
  * consumer reads them in id order, sends them on, and deletes what it sent; what is present at a
  * restart was not confirmed sent and goes again (the receiver drops a copy it already applied).
  */
+import type { Reading } from '../ingest/reading.js';
 
 /** One entry, in the columns of `partition_inbox`. */
 export interface JournalEntry {
@@ -27,6 +28,8 @@ export interface StoredJournalEntry {
 
 /** What a consumer of the journal needs (the outbox implements it). */
 export interface ForwardJournal {
+  /** From now on, commit each reading's entry (`encode`) in the same transaction as the reading. */
+  forwardWith(encode: (reading: Reading) => JournalEntry): void;
   /** Queue an entry on its own (a status change); it is durable with the next commit. */
   appendForward(entry: JournalEntry): void;
   /** Committed entries after `afterId`, oldest first; empty while the store is unavailable. */
@@ -35,6 +38,8 @@ export interface ForwardJournal {
   ackForward(uptoId: number): void;
   /** Entries committed and not yet forgotten. */
   forwardBacklog(): number;
+  /** Entries of their own (status changes) lost because their commit failed or the store was closed. */
+  forwardLost(): number;
   /** Called after every commit that stored something. */
   onStored(listener: () => void): () => void;
 }

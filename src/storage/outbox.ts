@@ -214,7 +214,7 @@ export class Outbox implements ReadingSink, ForwardJournal {
   /** Ids of the forward journal, likewise. */
   private readonly fwdIds: IdRange = { low: 1, count: 0 };
   /** Turns an accepted reading into its journal entry (set by the partition inbox); none by default. */
-  private forwardOf: ((reading: Reading) => JournalEntry | undefined) | undefined;
+  private forwardOf: ((reading: Reading) => JournalEntry) | undefined;
   private usedBytes = 0;
   private readonly listeners = new Set<() => void>();
   private readonly roomListeners = new Set<() => void>();
@@ -270,16 +270,12 @@ export class Outbox implements ReadingSink, ForwardJournal {
     b.device.push(reading.deviceId);
     b.lines.push(lines);
     b.done.push(done);
-    const fwd = this.forwardOf?.(reading);
-    if (fwd !== undefined) b.fwd.push(row(fwd));
+    if (this.forwardOf !== undefined) b.fwd.push(row(this.forwardOf(reading)));
     this.kick();
   }
 
-  /**
-   * From now on, commit each reading's journal entry (`encode`, undefined for none) in the same
-   * transaction as the reading: acknowledged means in both streams.
-   */
-  forwardWith(encode: ((reading: Reading) => JournalEntry | undefined) | undefined): void {
+  /** Acknowledged then means in both streams: the reading's entry goes in the reading's transaction. */
+  forwardWith(encode: (reading: Reading) => JournalEntry): void {
     this.forwardOf = encode;
   }
 
@@ -307,6 +303,10 @@ export class Outbox implements ReadingSink, ForwardJournal {
 
   forwardBacklog(): number {
     return this.fwdIds.count;
+  }
+
+  forwardLost(): number {
+    return this.stats.forwardLost;
   }
 
   /** Commit now when the batch is full, else on the next turn; while a commit runs, after it. */

@@ -120,7 +120,7 @@ describe('the forwarder', () => {
     journal.flush();
     await f.flush();
     const s = f.status();
-    expect(s).toMatchObject({ forwarded: 2600, queued: 0, dropped: 0, failedBatches: 0, lastError: null });
+    expect(s).toMatchObject({ forwarded: 2600, queued: 0, dropped: 0, lost: 0, failedBatches: 0, lastError: null });
     const rows = await q<{ part: number; n: string }>(url, 'SELECT part, count(*) AS n FROM partition_inbox GROUP BY part ORDER BY part');
     expect(rows.map((r) => [r.part, Number(r.n)])).toEqual([
       [0, 650],

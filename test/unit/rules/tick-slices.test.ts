@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRuleEngine } from '../../../src/rules/engine.js';
+import { MemoryRuleStateStore } from '../../../src/rules/state-store.js';
 import { RuleBook } from '../../../src/rules/load.js';
 import { Rule } from '../../../src/rules/schema.js';
 import type { Signal } from '../../../src/rules/signal.js';
@@ -41,6 +42,23 @@ describe('the tick in slices', () => {
     expect(keys(signals)).toEqual(keys(once));
     // The devices are silent already: the next pass raises nothing again.
     expect((await sliced.tickInSlices(T0 + 2 * H + 60_000, 0)).signals).toEqual([]);
+  });
+
+  it('a device whose tick throws costs its own tick only: the pass goes on, the error is counted', async () => {
+    // A damaged state record (`t` must be a list of times) makes the output step throw for this meter.
+    const [broken, ...rest] = meters as [string, ...string[]];
+    const store = new MemoryRuleStateStore();
+    store.put([[broken, { o: { quiet: { t: 5 } } }]]);
+    const errors: string[] = [];
+    const engine = createRuleEngine({ registry, rules, clock: () => T0, stateStore: store, logger: { info() {}, warn() {}, error: (o: object) => errors.push(String((o as { device?: string }).device)) } });
+    for (const id of rest) engine.onReading(reading(registry, id, T0, heat()));
+    const { signals, slices } = await engine.tickInSlices(T0 + 2 * H, 0);
+    expect(slices).toBeGreaterThan(1);
+    expect(keys(signals)).toEqual(keys(rest.map((id) => ({ state: 'raised', key: `quiet:${id}` }) as Signal)));
+    expect(engine.stats().errors).toBe(1);
+    expect(errors).toEqual([broken]);
+    // The pass ended: the next one starts (and raises nothing new).
+    expect((await engine.tickInSlices(T0 + 2 * H + 60_000, 0)).signals).toEqual([]);
   });
 
   it('does not start a second pass while one runs, and a stop ends the pass without error', async () => {

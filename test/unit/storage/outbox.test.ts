@@ -123,6 +123,10 @@ describe('Outbox', () => {
     await appendAll(again, 5);
     expect(again.forwardBacklog()).toBe(1);
     again.close();
+    // An entry of its own offered to a closed store is lost, and counted.
+    expect(again.forwardLost()).toBe(0);
+    again.appendForward({ part: 3, device: 'hm-1', ts: 2000, seq: -1, kind: 'status', body: '{}' });
+    expect(again.forwardLost()).toBe(1);
   });
 
   it('refuses a reading and its journal entry together when the store is full', async () => {
