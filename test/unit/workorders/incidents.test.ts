@@ -370,20 +370,26 @@ describe('SQLite migrations', () => {
   });
 });
 
+/** A work-order file migrated up to `version` (the first steps of MIGRATIONS), holding one open manual order. */
+function migratedTo(version: number): { file: string; db: Database.Database; orderId: number | bigint } {
+  const dir = mkdtempSync(join(tmpdir(), 'wo-migrate-'));
+  dirs.push(dir);
+  const file = join(dir, 'workorders.sqlite');
+  const db = new Database(file);
+  for (const step of MIGRATIONS.slice(0, version)) db.exec(step);
+  db.pragma(`user_version = ${version}`);
+  const { lastInsertRowid: orderId } = db
+    .prepare(
+      `INSERT INTO work_orders(code, source, open_key, building, community, street, case_class, severity, priority, priority_score, title, description, message, evidence, status, created_at, updated_at, last_seen, signal_active, ack_due_at, resolve_due_at)
+       VALUES ('WO-20261202-0001', 'manual', 'manual:1', 'yhy-3', 'yanheyuan', 'xingcheng', 'general', 'minor', 'P3', 1, 't', 'd', '{}', '[]', 'open', 0, 0, 0, 0, 0, 0)`,
+    )
+    .run();
+  return { file, db, orderId };
+}
+
 describe('SQLite migration 7 (delivery claims)', () => {
   it('a delivery pending from before it starts unclaimed, and the next claim takes it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wo-claims-'));
-    dirs.push(dir);
-    const file = join(dir, 'workorders.sqlite');
-    const db = new Database(file);
-    for (const step of MIGRATIONS.slice(0, 6)) db.exec(step);
-    db.pragma('user_version = 6');
-    const { lastInsertRowid: orderId } = db
-      .prepare(
-        `INSERT INTO work_orders(code, source, open_key, building, community, street, case_class, severity, priority, priority_score, title, description, message, evidence, status, created_at, updated_at, last_seen, signal_active, ack_due_at, resolve_due_at)
-         VALUES ('WO-20261202-0001', 'manual', 'manual:1', 'yhy-3', 'yanheyuan', 'xingcheng', 'general', 'minor', 'P3', 1, 't', 'd', '{}', '[]', 'open', 0, 0, 0, 0, 0, 0)`,
-      )
-      .run();
+    const { file, db, orderId } = migratedTo(6);
     db.prepare(`INSERT INTO deliveries(order_id, channel, target, event, idempotency_key, payload, status, next_at, created_at, updated_at) VALUES (?, 'webhook', 'http://x', 'opened', 'k', '{}', 'pending', 0, 0, 0)`).run(orderId);
     db.close();
     const s = new SqliteWorkOrderStore(file);
@@ -399,18 +405,7 @@ describe('SQLite migration 7 (delivery claims)', () => {
 
 describe('SQLite migration 6 (delivery idempotency keys)', () => {
   it('keeps the key a delivery logged before it was sent with, and refuses a second row with one key', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wo-keys-'));
-    dirs.push(dir);
-    const file = join(dir, 'workorders.sqlite');
-    const db = new Database(file);
-    for (const step of MIGRATIONS.slice(0, 5)) db.exec(step);
-    db.pragma('user_version = 5');
-    const { lastInsertRowid: orderId } = db
-      .prepare(
-        `INSERT INTO work_orders(code, source, open_key, building, community, street, case_class, severity, priority, priority_score, title, description, message, evidence, status, created_at, updated_at, last_seen, signal_active, ack_due_at, resolve_due_at)
-         VALUES ('WO-20261202-0001', 'manual', 'manual:1', 'yhy-3', 'yanheyuan', 'xingcheng', 'general', 'minor', 'P3', 1, 't', 'd', '{}', '[]', 'open', 0, 0, 0, 0, 0, 0)`,
-      )
-      .run();
+    const { file, db, orderId } = migratedTo(5);
     db.prepare(`INSERT INTO deliveries(order_id, channel, target, event, payload, status, next_at, created_at, updated_at) VALUES (?, 'webhook', 'http://x', 'opened', '{}', 'pending', 0, 0, 0)`).run(orderId);
     db.close();
     const s = new SqliteWorkOrderStore(file);
