@@ -18,7 +18,10 @@
  * INFLUX_URL...): through `precall` (rules and work orders included) and through the baseline
  * (bare aedes → JSON.parse → influxdb-client, no auth, validation or outbox); `ratio` is precall
  * / baseline accepted msgs/s. `lostReadings` = readings PUBACKed minus readings counted in
- * InfluxDB. The 1-minute load average goes with every figure: this machine is shared.
+ * InfluxDB. Server CPU per reading (all threads, until every reading landed) is given for both:
+ * it moves less than throughput when the publishers take a varying share of the machine. /health
+ * is polled while devices log in as well as during the load. The 1-minute load average goes with
+ * every figure: this machine is shared.
  *
  *   npm run bench -- [--json FILE] [--soak-minutes 10] [--seconds 30] [--devices 10000]
  *                    [--rate 4] [--faults 20] [--loads a,b,c] [--rules-devices 3000] [--profile DIR]
@@ -106,6 +109,16 @@ export interface LoadFigures {
   devicesNotConnected: number;
   skippedPublishes: number;
   serverCpuSeconds: number;
+  /**
+   * Server CPU (user + system, every thread) from the start of publishing until every reading
+   * landed, per PUBACKed reading, µs; and the baseline's for the same load. Steadier than
+   * throughput on a shared machine: it does not depend on how much CPU the publisher took.
+   */
+  cpuMicrosPerReading: number | null;
+  baselineCpuMicrosPerReading: number | null;
+  /** Seconds until every device was connected, and /health p99 meanwhile (ms). */
+  connectSeconds: number;
+  connectHealthP99Ms: number | null;
   peakRssMb: number;
   loadAverage: { start: number; end: number };
 }
@@ -181,6 +194,8 @@ interface RunOutcome {
   landedSeconds: number;
   rssPerConnectionKb: number | null;
   health: number[];
+  /** /health latencies while the devices connected (the login storm), ms. */
+  connectHealth: number[];
   soak: { minute: number; rssMb: number; backlog: number; load1: number }[];
   loadAverage: { start: number; end: number };
 }
@@ -224,8 +239,11 @@ async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEn
       ...(spec.load === 'c' ? { faults: Array.from({ length: FAULTS }, (_, k) => Math.round(((k + 0.5) / FAULTS) * spec.durationMs)) } : {}),
     };
     const publisher = child('publisher.ts', [], process.env);
+    // The login storm: 10,000 devices connecting at once must not starve /health either.
+    const connectPoll = spec.mode === 'precall' && httpPort !== null ? pollHealth(httpPort) : undefined;
     publisher.send(task);
     const connections = await next<number>(publisher, 'connected', 300_000);
+    const connectHealth = (await connectPoll?.stop()) ?? [];
     const withConnections = await sample(server);
     // Per connection only where connections dominate the heap: with a gateway's 16 the difference
     // is the garbage collector's noise (it came out negative).
@@ -277,7 +295,7 @@ async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEn
     await influxQuery(influx, `DROP DATABASE "${spec.db}"`).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
     for (const e of pub.errors.slice(0, 5)) log(`  publisher error: ${e}`);
-    return { pub, stats, landed, landedSeconds, rssPerConnectionKb, health: latencies, soak, loadAverage: { start: startLoad, end: load1() } };
+    return { pub, stats, landed, landedSeconds, rssPerConnectionKb, health: latencies, connectHealth, soak, loadAverage: { start: startLoad, end: load1() } };
   } finally {
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
   }
@@ -305,6 +323,8 @@ function ruleStateBytesPerDevice(): { bytes: number | null; output: string } {
   const m = /memory:\s+([\d.]+) KiB heap per device/.exec(r.stdout ?? '');
   return { bytes: m ? Math.round(Number(m[1]) * 1024) : null, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
+
+const cpuPerReading = (o: RunOutcome): number | null => (o.pub.acked > 0 ? Math.round((o.stats.cpuMs * 1000) / o.pub.acked) : null);
 
 function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: number | null, soakGrowth: number | null): LoadFigures {
   const accepted = p.pub.acked / (p.pub.elapsedMs / 1000);
@@ -341,6 +361,10 @@ function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: 
     devicesNotConnected: p.pub.devicesNotConnected,
     skippedPublishes: p.pub.skipped,
     serverCpuSeconds: round(p.stats.cpuMs / 1000),
+    cpuMicrosPerReading: cpuPerReading(p),
+    baselineCpuMicrosPerReading: b !== undefined ? cpuPerReading(b) : null,
+    connectSeconds: round(p.pub.connectMs / 1000),
+    connectHealthP99Ms: pct(p.connectHealth, 0.99),
     peakRssMb: Math.round(p.stats.peakRssMb),
     loadAverage: { start: Math.min(p.loadAverage.start, b?.loadAverage.start ?? Infinity), end: Math.max(p.loadAverage.end, b?.loadAverage.end ?? 0) },
   };
@@ -371,6 +395,8 @@ function targets(rows: LoadFigures[], soakFlatPercent: number | null): Target[] 
   const lost = rows.map((r) => r.lostReadings);
   t.push({ name: '0 readings lost (PUBACKed = counted in InfluxDB), every run', met: rows.length > 0 ? lost.every((x) => x === 0) : null, measured: lost.join(', ') });
   t.push({ name: '/health p99 ≤ 200 ms during load (b)', met: b !== undefined && b.healthP99Ms !== null ? b.healthP99Ms <= 200 : null, measured: `${b?.healthP99Ms ?? '-'} ms` });
+  // Not one of the issue's numbered targets: the same bound while the 10,000 devices of (b) log in.
+  t.push({ name: '/health p99 ≤ 200 ms while the devices of load (b) log in', met: b !== undefined && b.connectHealthP99Ms !== null ? b.connectHealthP99Ms <= 200 : null, measured: b ? `${b.connectHealthP99Ms ?? '-'} ms over ${b.connectSeconds} s of logins` : 'not run' });
   return t;
 }
 
@@ -447,6 +473,8 @@ async function main(): Promise<void> {
             'loop delay p99/max ms': `${r.loopDelayP99Ms} / ${r.loopDelayMaxMs}`,
             lost: r.lostReadings,
             'CPU s': r.serverCpuSeconds,
+            'CPU µs/reading (baseline)': r.cpuMicrosPerReading === null ? '-' : `${r.cpuMicrosPerReading} (${r.baselineCpuMicrosPerReading ?? '-'})`,
+            'connect s, /health p99 ms': r.connections >= 100 ? `${r.connectSeconds}, ${r.connectHealthP99Ms ?? '-'}` : '-',
             'load avg': `${r.loadAverage.start}→${r.loadAverage.end}`,
           },
         ]),
