@@ -41,6 +41,7 @@ import { StatusBoard, type StatusListener } from './status-board.js';
 import { parseStatusPayload, statusPayload, statusTopic, type DeviceState } from './status-message.js';
 import { checkPublishTopic, checkTopicFilter } from './topic-check.js';
 import { printable } from '../rejections/printable.js';
+import { LogLimiter } from '../log-limiter.js';
 
 export type BrokerConfig = Pick<
   Config,
@@ -152,6 +153,19 @@ const AEDES_ERRORS: Record<string, Refusal> = {
   'Client queue limit reached': new Refusal('packet', 'queue-limit', 'client sent too many packets before its CONNECT was accepted'),
 };
 
+/** Refusal lines logged in full per stage, reason and window; the rest are summed up in one line. */
+const REFUSAL_LINES_PER_WINDOW = 10;
+const REFUSAL_WINDOW_MS = 10_000;
+
+interface RefusalFields {
+  stage: string;
+  reason: string;
+  clientId: string | undefined;
+  deviceId: string | undefined;
+  topic: string | undefined;
+  remote: string | undefined;
+}
+
 /** aedes' own cap on unreleased QoS 2 publishes per connection (set to MQTT_MAX_UNRELEASED_MESSAGES). */
 const AEDES_INFLIGHT_ERROR = 'maxInflightInbound exceeded';
 
@@ -177,11 +191,20 @@ export class EmbeddedBroker {
   private preparing: Promise<void> | undefined;
   private readonly gate: IngestGate;
   private readonly loopLag = new LoopLag();
+  /** Refusal lines per stage and reason: a login storm refuses thousands (see log-limiter.ts). */
+  private readonly refusalLines: LogLimiter<RefusalFields>;
+  private refusalFlush: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.log = opts.logger.child({ component: 'broker' });
     this.status = new StatusBoard(this.log);
     this.now = opts.now ?? Date.now;
+    this.refusalLines = new LogLimiter<RefusalFields>({ perWindow: REFUSAL_LINES_PER_WINDOW, windowMs: REFUSAL_WINDOW_MS, now: this.now }, (s) =>
+      this.log.warn(
+        { ...s.last, suppressed: s.count, windowSeconds: s.windowMs / 1000 },
+        `${s.count} more refusals of this kind (${s.key}) in ${s.windowMs / 1000} s were not logged one by one; the fields are the last one's. All are counted in precall_mqtt_refused_total and precall_messages_rejected_total, and the latest are in GET /api/rejected`,
+      ),
+    );
     this.gate = new IngestGate({
       store: opts.backpressure ?? { pending: () => 0, onRoom: () => () => undefined },
       maxPending: opts.config.INGEST_MAX_PENDING,
@@ -219,6 +242,7 @@ export class EmbeddedBroker {
     if (this.listeners !== undefined) throw new Error('broker already started');
     await this.prepare();
     this.loopLag.start();
+    this.refusalFlush = setInterval(() => this.refusalLines.flush(), 1_000).unref();
     const c = this.opts.config;
     try {
       this.listeners = await startListeners(
@@ -347,6 +371,8 @@ export class EmbeddedBroker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.loopLag.stop();
+    clearInterval(this.refusalFlush);
+    this.refusalLines.flush(true);
     const listeners = this.listeners;
     const aedes = this.aedes;
     this.listeners = undefined;
@@ -824,7 +850,8 @@ export class EmbeddedBroker {
     const clientId = ctx.clientId !== undefined ? printable(ctx.clientId, CLIENT_TEXT_MAX) : undefined;
     const deviceId = ctx.deviceId !== undefined ? printable(ctx.deviceId, CLIENT_TEXT_MAX) : undefined;
     const topic = ctx.topic !== undefined ? printable(ctx.topic) : undefined;
-    this.log.warn({ stage: r.stage, reason: r.reason, clientId, deviceId, topic, remote: ctx.remote }, r.message);
+    const fields: RefusalFields = { stage: r.stage, reason: r.reason, clientId, deviceId, topic, remote: ctx.remote };
+    if (this.refusalLines.allow(`${r.stage}/${r.reason}`, fields)) this.log.warn(fields, r.message);
     try {
       this.opts.rejections?.record({
         at: this.now(),

@@ -26,6 +26,8 @@ export interface BrokerHarness {
   /** Held `done` callbacks (mode 'hold'), in order. */
   pending: IngestDone[];
   rejections: Rejection[];
+  /** The broker's warn and error log lines, parsed, in order. */
+  warnings: Array<Record<string, unknown> & { msg: string }>;
   statuses: Array<{ deviceId: string; state: string; at: number }>;
   ingestMode: IngestMode;
   /**
@@ -50,13 +52,14 @@ export async function startBrokerHarness(env: Partial<Env> = {}, fleetOpts: Test
     accepted: [] as InboundMessage[],
     pending: [] as IngestDone[],
     rejections: [] as Rejection[],
+    warnings: [] as BrokerHarness['warnings'],
     statuses: [] as Array<{ deviceId: string; state: string; at: number }>,
     ingestMode: 'ack' as IngestMode,
   };
   const broker = new EmbeddedBroker({
     config,
     registry: fleet.registry,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: 'warn' }, { write: (line: string) => void h.warnings.push(JSON.parse(line) as BrokerHarness['warnings'][number]) }),
     metrics,
     rejections: { record: (r) => h.rejections.push(r) },
     backpressure: {
