@@ -161,6 +161,15 @@ export const EnvSchema = z.object({
    * shipped defaults in devices/<kind>/rules.yaml only. See docs/rules.md.
    */
   RULES_FILE: optionalString,
+  /**
+   * How often rule state changed by readings (holds, trends, baselines, last heard) is written to
+   * DATA_DIR/rule-state.db, ms; also at stop. A state change that raises or clears a signal is
+   * written at once, with the signal, whatever this says. A crash loses at most this much progress
+   * of conditions in progress (a hold resumes from the last write). Every write is one SQLite row per
+   * device heard from since the last: at 5 s with devices reporting every 10 s it was one row for
+   * every second reading (docs/rules.md, State).
+   */
+  RULES_STATE_FLUSH_MS: positiveInt.min(1000).max(600_000).default(30_000),
   /** How many rejected messages are kept for `GET /api/rejected`. */
   REJECTED_KEEP: positiveInt.max(100_000).default(1000),
   /** Language of work-order texts and notifications. */

@@ -87,6 +87,7 @@ export function operations(opts: OperationsOptions = {}): (core: PrecallCore) =>
       rules: book,
       clock: now,
       stateStore: new SqliteRuleStateStore(join(config.dataDir, 'rule-state.db')),
+      flushMs: config.RULES_STATE_FLUSH_MS,
       ...(influx !== undefined && influxQL !== undefined ? { query: influxQL, influxBucket: influx.bucket } : {}),
       logger: rulesLog,
     });
