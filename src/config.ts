@@ -82,8 +82,16 @@ export const EnvSchema = z.object({
   MQTT_LOGIN_FAILURES_PER_USER: positiveInt.default(10),
   /** Failed MQTT logins (operators, unknown usernames) per source address per minute; then such logins from it are refused until the minute is over. */
   MQTT_LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(100),
-  /** Password checks waiting per lane (devices, operators, unknown usernames); more CONNECTs get CONNACK 3 at once. */
+  /** Password checks waiting in the operators' lane and in the unknown usernames' lane; more CONNECTs get CONNACK 3 at once. */
   MQTT_MAX_PENDING_LOGINS: positiveInt.default(200),
+  /**
+   * Password checks waiting in the devices' lane. Larger: a device secret's hash costs about 2 ms
+   * (N=2^10), so 5,000 waiting are about 5 s with the lane's two workers, well inside a client's
+   * connect timeout (MQTT.js: 30 s), while a refusal costs the device a new TCP connection and
+   * CONNECT 1-3 s later. At 200, 10,000 devices logging in at once were refused 17,000-31,000
+   * times, and some gave up (npm run bench, load (b)).
+   */
+  MQTT_MAX_PENDING_DEVICE_LOGINS: positiveInt.default(5000),
   /** Port of the HTTP API. */
   HTTP_PORT: port.default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),

@@ -9,6 +9,7 @@ export interface BrokerMetrics {
   refused: Counter<'stage' | 'reason'>;
   accepted: Counter<'channel' | 'qos'>;
   forwardDenied: Counter;
+  loginChecks: Counter<'lane'>;
 }
 
 // Devices online are counted once, by ingest (`precall_devices_connected`), in both broker modes.
@@ -68,6 +69,12 @@ export function createBrokerMetrics(registry: Registry = new Registry(), gauges:
       name: 'precall_mqtt_refused_total',
       help: 'Connections, publishes and subscriptions refused at the MQTT edge, by stage (auth, acl, topic, payload, packet, storage) and reason code.',
       labelNames: ['stage', 'reason'] as const,
+      registers: [registry],
+    }),
+    loginChecks: new Counter({
+      name: 'precall_mqtt_login_checks_total',
+      help: 'Password checks (scrypt) run for MQTT logins, by lane (device, operator, unknown); a login whose connection closed while it waited is not checked.',
+      labelNames: ['lane'] as const,
       registers: [registry],
     }),
     forwardDenied: new Counter({

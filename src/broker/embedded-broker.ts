@@ -66,6 +66,7 @@ export type BrokerConfig = Pick<
   | 'MQTT_LOGIN_FAILURES_PER_USER'
   | 'MQTT_LOGIN_FAILURES_PER_ADDRESS'
   | 'MQTT_MAX_PENDING_LOGINS'
+  | 'MQTT_MAX_PENDING_DEVICE_LOGINS'
   | 'INGEST_MAX_PENDING'
   | 'INGEST_TURN_BUDGET_MS'
   | 'INGEST_TARGET_LAG_MS'
@@ -194,6 +195,7 @@ export class EmbeddedBroker {
   /** Refusal lines per stage and reason: a login storm refuses thousands (see log-limiter.ts). */
   private readonly refusalLines: LogLimiter<RefusalFields>;
   private refusalFlush: NodeJS.Timeout | undefined;
+  private checksRun = 0;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.log = opts.logger.child({ component: 'broker' });
@@ -217,7 +219,7 @@ export class EmbeddedBroker {
       gate: () => this.gate.stats(),
     });
     const c = opts.config;
-    this.logins = new LoginGuard({ failuresPerUser: c.MQTT_LOGIN_FAILURES_PER_USER, failuresPerAddress: c.MQTT_LOGIN_FAILURES_PER_ADDRESS, maxPending: c.MQTT_MAX_PENDING_LOGINS, now: this.now });
+    this.logins = new LoginGuard({ failuresPerUser: c.MQTT_LOGIN_FAILURES_PER_USER, failuresPerAddress: c.MQTT_LOGIN_FAILURES_PER_ADDRESS, maxPending: { device: c.MQTT_MAX_PENDING_DEVICE_LOGINS, operator: c.MQTT_MAX_PENDING_LOGINS, unknown: c.MQTT_MAX_PENDING_LOGINS }, now: this.now });
     this.lookup = (name) => (opts.registry.device(name) !== undefined ? 'device' : opts.registry.operators.has(name) ? 'operator' : undefined);
   }
 
@@ -441,6 +443,11 @@ export class EmbeddedBroker {
   }
 
   /** Refusals so far, keyed `stage/reason`. */
+  /** Password checks run since start (every lane). */
+  loginChecks(): number {
+    return this.checksRun;
+  }
+
   refusalCounts(): ReadonlyMap<string, number> {
     return this.counts;
   }
@@ -506,13 +513,20 @@ export class EmbeddedBroker {
       const limit = throttled.by === 'user' ? 'MQTT_LOGIN_FAILURES_PER_USER' : 'MQTT_LOGIN_FAILURES_PER_ADDRESS';
       return this.refuseConnect(3, new Refusal('auth', 'login-throttled', `${throttled.failures} failed logins for ${who} within a minute (${limit}); refused without checking, retry in ${Math.ceil(throttled.retryInMs / 1000)} s`), ctx);
     }
-    const check = this.logins.check(lane, () => authenticateCredentials(this.opts.registry, username, password, { certificateCn: cn }));
+    // A device that gave up while its check waited (connect timeout, reconnect) costs no scrypt.
+    const check = this.logins.check(lane, () => {
+      if (st.finished) return Promise.resolve(undefined);
+      this.checksRun++;
+      this.metrics.loginChecks.inc({ lane });
+      return authenticateCredentials(this.opts.registry, username, password, { certificateCn: cn });
+    });
     if (check === undefined) {
-      return this.refuseConnect(3, new Refusal('auth', 'login-queue-full', `${c.MQTT_MAX_PENDING_LOGINS} logins already wait for their password check (MQTT_MAX_PENDING_LOGINS); retry in a moment`), ctx);
+      const [max, setting] = lane === 'device' ? [c.MQTT_MAX_PENDING_DEVICE_LOGINS, 'MQTT_MAX_PENDING_DEVICE_LOGINS'] : [c.MQTT_MAX_PENDING_LOGINS, 'MQTT_MAX_PENDING_LOGINS'];
+      return this.refuseConnect(3, new Refusal('auth', 'login-queue-full', `${max} logins already wait for their password check (${setting}); retry in a moment`), ctx);
     }
     const result = await check;
     // The connection may have closed while scrypt ran; taking a slot now would leak it.
-    if (st.finished) return authError(3, 'connection closed during authentication');
+    if (st.finished || result === undefined) return authError(3, 'connection closed during authentication');
     if (!result.ok) {
       if (result.reason !== 'no-credentials' && lane !== 'device') this.logins.failed(name, remote);
       const messages = {

@@ -26,7 +26,7 @@ export interface LoginGuardOptions {
   /** Failed logins per source address per minute before that address is refused for the rest of it. */
   failuresPerAddress: number;
   /** Checks waiting (not running) per lane before new ones are refused. */
-  maxPending: number;
+  maxPending: Record<Lane, number>;
   /**
    * scrypt checks running at once per lane; default 2 for devices (cheap hashes, many logins
    * after a restart) and 1 each for operators and unknown usernames, so that a flood of costly
@@ -130,7 +130,8 @@ export class LoginGuard {
     this.byUser = new FailureCounts(this.windowMs, maxTracked);
     this.byAddress = new FailureCounts(this.windowMs, maxTracked);
     const w = { device: 2, operator: 1, unknown: 1, ...opts.workers };
-    this.lanes = { device: new WorkLane(w.device, opts.maxPending), operator: new WorkLane(w.operator, opts.maxPending), unknown: new WorkLane(w.unknown, opts.maxPending) };
+    const q = opts.maxPending;
+    this.lanes = { device: new WorkLane(w.device, q.device), operator: new WorkLane(w.operator, q.operator), unknown: new WorkLane(w.unknown, q.unknown) };
   }
 
   /** Whether a login for `username` from `address` is refused right now, and for how long. */

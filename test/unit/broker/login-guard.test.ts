@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { LoginGuard } from '../../../src/broker/login-guard.js';
 import { SessionRegistry } from '../../../src/broker/session-registry.js';
 
+/** The same queue bound in every lane. */
+const lanes = (n: number) => ({ device: n, operator: n, unknown: n });
+
 describe('LoginGuard', () => {
   it('throttles a username per address and an address, for the rest of the window', () => {
     let now = 0;
-    const g = new LoginGuard({ failuresPerUser: 3, failuresPerAddress: 5, maxPending: 1, now: () => now });
+    const g = new LoginGuard({ failuresPerUser: 3, failuresPerAddress: 5, maxPending: lanes(1), now: () => now });
     for (let i = 0; i < 3; i++) g.failed('op', '10.0.0.1');
     expect(g.throttled('op', '10.0.0.1')).toMatchObject({ by: 'user', failures: 3, retryInMs: 60_000 });
     expect(g.throttled('op', '10.0.0.2')).toBeUndefined(); // another address is not locked out
@@ -17,7 +20,7 @@ describe('LoginGuard', () => {
   });
 
   it('forgets a username’s failures after a success, and keeps the table bounded', () => {
-    const g = new LoginGuard({ failuresPerUser: 2, failuresPerAddress: 1000, maxPending: 1, maxTracked: 10 });
+    const g = new LoginGuard({ failuresPerUser: 2, failuresPerAddress: 1000, maxPending: lanes(1), maxTracked: 10 });
     g.failed('op', 'a');
     g.succeeded('op', 'a');
     g.failed('op', 'a');
@@ -29,7 +32,7 @@ describe('LoginGuard', () => {
   });
 
   it('runs checks in bounded lanes: a full lane refuses, the others go on', async () => {
-    const g = new LoginGuard({ failuresPerUser: 1, failuresPerAddress: 1, maxPending: 2, workers: { unknown: 1 } });
+    const g = new LoginGuard({ failuresPerUser: 1, failuresPerAddress: 1, maxPending: lanes(2), workers: { unknown: 1 } });
     const releases: (() => void)[] = [];
     const slow = () => new Promise<void>((r) => releases.push(r));
     const running = [g.check('unknown', slow), g.check('unknown', slow), g.check('unknown', slow)];
@@ -41,6 +44,24 @@ describe('LoginGuard', () => {
       await new Promise((r) => setImmediate(r));
     }
     await Promise.all(running);
+  });
+
+  it('bounds each lane by its own queue: many devices wait where few unknown names may', async () => {
+    const g = new LoginGuard({ failuresPerUser: 1, failuresPerAddress: 1, maxPending: { device: 50, operator: 1, unknown: 1 }, workers: { device: 2, unknown: 1 } });
+    const releases: (() => void)[] = [];
+    const slow = () => new Promise<void>((r) => releases.push(r));
+    const devices = Array.from({ length: 52 }, () => g.check('device', slow));
+    expect(devices.every((p) => p !== undefined)).toBe(true); // 2 running + 50 waiting
+    expect(g.pending('device')).toBe(50);
+    expect(g.check('device', slow)).toBeUndefined();
+    const unknown = [g.check('unknown', slow), g.check('unknown', slow)];
+    expect(unknown.every((p) => p !== undefined)).toBe(true); // 1 running + 1 waiting
+    expect(g.check('unknown', slow)).toBeUndefined();
+    while (releases.length > 0 || g.pending('device') > 0 || g.pending('unknown') > 0) {
+      releases.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all([...devices, ...unknown]);
   });
 });
 
