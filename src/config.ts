@@ -174,10 +174,10 @@ export const EnvSchema = z.object({
    * DATA_DIR/rule-state.db, ms; also at stop. A state change that raises or clears a signal is
    * written at once, with the signal, whatever this says. A crash loses at most this much progress
    * of conditions in progress (a hold resumes from the last write). Every write is one SQLite row per
-   * device heard from since the last: at 5 s with devices reporting every 10 s it was one row for
-   * every second reading (docs/rules.md, State).
+   * device heard from since the last: at 5 s, with devices reporting every 10 s, one row for every
+   * second reading (docs/rules.md, State).
    */
-  RULES_STATE_FLUSH_MS: positiveInt.min(1000).max(600_000).default(30_000),
+  RULES_STATE_FLUSH_MS: positiveInt.min(1000).max(600_000).default(5_000),
   /** How many rejected messages are kept for `GET /api/rejected`. */
   REJECTED_KEEP: positiveInt.max(100_000).default(1000),
   /** Language of work-order texts and notifications. */
