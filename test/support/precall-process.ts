@@ -73,7 +73,7 @@ export interface ServeProcess {
  * does not start within `timeoutMs`.
  */
 export async function startServe(name: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
