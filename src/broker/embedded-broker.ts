@@ -442,12 +442,12 @@ export class EmbeddedBroker {
     return this.status.onStatus(listener);
   }
 
-  /** Refusals so far, keyed `stage/reason`. */
   /** Password checks run since start (every lane). */
   loginChecks(): number {
     return this.checksRun;
   }
 
+  /** Refusals so far, keyed `stage/reason`. */
   refusalCounts(): ReadonlyMap<string, number> {
     return this.counts;
   }
