@@ -32,6 +32,6 @@ RUN mkdir -p /data /fleet /broker-auth && chown node:node /data /fleet /broker-a
 USER node
 VOLUME ["/data"]
 EXPOSE 1883 8080
-# Young generation of 64 MiB for the per-reading garbage (bin/precall.js says why).
+# Node flags of src/node-flags.ts (a larger young generation for the per-reading garbage).
 ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/precall.js"]
 CMD ["serve"]

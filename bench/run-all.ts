@@ -38,6 +38,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { generateFleet } from '../src/registry/generate-fleet.js';
 import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
@@ -131,8 +132,8 @@ export interface LoadFigures {
 
 function child(file: string, args: string[], env: NodeJS.ProcessEnv, profile?: string): ChildProcess {
   const prof = profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  // Both servers (precall and the baseline) get the young generation bin/precall.js runs with.
-  const young = file === 'server.ts' ? ['--max-semi-space-size=64'] : [];
+  // Both servers (precall and the baseline) get the flags bin/precall.js runs with.
+  const young = file === 'server.ts' ? NODE_FLAGS : [];
   return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...young, ...prof], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 

@@ -852,20 +852,22 @@ export class EmbeddedBroker {
 
   // ── refusals ──────────────────────────────────────────────────────────────────────────
 
-  private count(r: Refusal): void {
+  /** Count a refusal; returns its key, `stage/reason`. */
+  private count(r: Refusal): string {
     const key = `${r.stage}/${r.reason}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     this.metrics.refused.inc({ stage: r.stage, reason: r.reason });
+    return key;
   }
 
   private refuse(r: Refusal, ctx: { clientId?: string | undefined; deviceId?: string | undefined; topic?: string; payload?: unknown; remote?: string | undefined }): RefusedError {
-    this.count(r);
+    const key = this.count(r);
     // Client ids, usernames and topics come from the client: clipped before they are logged or kept.
     const clientId = ctx.clientId !== undefined ? printable(ctx.clientId, CLIENT_TEXT_MAX) : undefined;
     const deviceId = ctx.deviceId !== undefined ? printable(ctx.deviceId, CLIENT_TEXT_MAX) : undefined;
     const topic = ctx.topic !== undefined ? printable(ctx.topic) : undefined;
     const fields: RefusalFields = { stage: r.stage, reason: r.reason, clientId, deviceId, topic, remote: ctx.remote };
-    if (this.refusalLines.allow(`${r.stage}/${r.reason}`, fields)) this.log.warn(fields, r.message);
+    if (this.refusalLines.allow(key, fields)) this.log.warn(fields, r.message);
     try {
       this.opts.rejections?.record({
         at: this.now(),

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 export const PRECALL_BIN = resolve(import.meta.dirname, '../../bin/precall.js');
 
@@ -73,7 +74,7 @@ export interface ServeProcess {
  * does not start within `timeoutMs`.
  */
 export async function startServe(name: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, PRECALL_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
