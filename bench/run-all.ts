@@ -133,8 +133,8 @@ export interface LoadFigures {
 function child(file: string, args: string[], env: NodeJS.ProcessEnv, profile?: string): ChildProcess {
   const prof = profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   // Both servers (precall and the baseline) get the flags bin/precall.js runs with.
-  const young = file === 'server.ts' ? NODE_FLAGS : [];
-  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...young, ...prof], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const nodeFlags = file === 'server.ts' ? NODE_FLAGS : [];
+  return fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...nodeFlags, ...prof], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function next<T>(proc: ChildProcess, key: string, timeoutMs: number): Promise<T> {
