@@ -22,7 +22,7 @@
  *   the rejected store with InfluxDB's message and the queue moves on.
  */
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RejectionLog } from '../rejections/rejection.js';
 import { noopLogger, type StorageLogger } from './log.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -83,6 +83,11 @@ export interface WriterStats {
   batchesWritten: number;
   linesRejected: number;
   writeErrors: number;
+  /** Write requests sent (each outcome), and the time they took all together, ms. */
+  requests: number;
+  requestMs: number;
+  /** Time spent reading batches from the outbox (on the event loop), ms. */
+  readMs: number;
 }
 
 type SendResult =
@@ -124,8 +129,8 @@ export class InfluxWriter {
   private lastWriteAt: number | undefined;
   private backlogWarned = false;
   private outageSince: number | undefined;
-  readonly stats: WriterStats = { pointsWritten: 0, batchesWritten: 0, linesRejected: 0, writeErrors: 0 };
-  private readonly metrics: { points?: Counter; errors?: Counter<'reason'> } = {};
+  readonly stats: WriterStats = { pointsWritten: 0, batchesWritten: 0, linesRejected: 0, writeErrors: 0, requests: 0, requestMs: 0, readMs: 0 };
+  private readonly metrics: { points?: Counter; errors?: Counter<'reason'>; duration?: Histogram } = {};
 
   constructor(options: InfluxWriterOptions) {
     this.outbox = options.outbox;
@@ -225,6 +230,12 @@ export class InfluxWriter {
 
   private registerMetrics(registry: Registry): void {
     this.metrics.points = new Counter({ name: 'precall_points_written_total', help: 'Points InfluxDB accepted.', registers: [registry] });
+    this.metrics.duration = new Histogram({
+      name: 'precall_influx_write_duration_seconds',
+      help: 'Time of one InfluxDB write request, whatever its outcome, seconds.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
     this.metrics.errors = new Counter({
       name: 'precall_influx_write_errors_total',
       help: 'Failed InfluxDB writes by reason (unreachable, timeout, http_429, http_5xx, config, rejected_line).',
@@ -275,8 +286,10 @@ export class InfluxWriter {
     const { batchSize, concurrency } = this.opts;
     while (this.running) {
       let entries: OutboxEntry[];
+      const readStart = performance.now();
       try {
         entries = this.outbox.readBatch(cursor, batchSize * concurrency);
+        this.stats.readMs += performance.now() - readStart;
       } catch (err) {
         this.log.error({ err }, 'outbox: cannot read the backlog');
         await this.sleep(this.opts.retryInitialMs);
@@ -417,6 +430,7 @@ export class InfluxWriter {
     if (this.client === undefined || this.target === undefined) return { kind: 'retry', reason: 'disabled', message: 'no InfluxDB configured', retryAfterMs: undefined };
     const abort = new AbortController();
     this.inFlight.add(abort);
+    const start = performance.now();
     try {
       await this.client.transport.request(
         this.writePath,
@@ -428,6 +442,10 @@ export class InfluxWriter {
       return this.classify(err);
     } finally {
       this.inFlight.delete(abort);
+      const ms = performance.now() - start;
+      this.stats.requests++;
+      this.stats.requestMs += ms;
+      this.metrics.duration?.observe(ms / 1000);
     }
   }
 

@@ -153,6 +153,11 @@ describe('storage end to end', () => {
     const sample = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
     expect(sample(/^precall_points_written_total (\d+)/m)).toBeGreaterThanOrEqual(50_000);
     expect(sample(/^precall_influx_write_errors_total\{reason="http_5xx"\} (\d+)/m)).toBeGreaterThan(0);
+    // Every request is timed, the refused ones too: more than the failures, and more than the writer's successful batches alone.
+    const timed = sample(/^precall_influx_write_duration_seconds_count (\d+)/m);
+    expect(timed).toBe(precall.writer.stats.requests);
+    expect(timed).toBeGreaterThan(sample(/^precall_influx_write_errors_total\{reason="http_5xx"\} (\d+)/m));
+    expect(timed).toBeGreaterThan(precall.writer.stats.batchesWritten);
     expect(sample(/^precall_outbox_backlog (\d+)/m)).toBe(0);
     expect(sample(/^precall_outbox_oldest_age_seconds (\d+)/m)).toBe(0);
   });
