@@ -15,6 +15,7 @@ import { createPrecall } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { operations, type Operations } from '../src/operations.js';
 import type { BenchDevice } from './payloads.js';
+import { seedOpenOrders } from './seed-orders.js';
 
 export type ServerCommand = { cmd: 'measure' } | { cmd: 'sample' } | { cmd: 'stats' } | { cmd: 'stop' };
 export interface ServerSample {
@@ -41,6 +42,8 @@ export interface ServerStats {
   loopDelayP50Ms: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** precall's InfluxDB writer from `measure` until settled: requests, their time all together, and the outbox reads (ms); null for the baseline. */
+  writer: { requests: number; requestMs: number; readMs: number } | null;
 }
 
 interface Running {
@@ -55,6 +58,7 @@ interface Running {
   faultArrivals: Record<string, number>;
   ordersOpened: Record<string, number>;
   ordersOpenedTotal(): number;
+  writer(): { requests: number; requestMs: number; readMs: number } | null;
   stop(): Promise<void>;
 }
 
@@ -75,6 +79,9 @@ async function startPrecall(): Promise<Running> {
     if (id !== null && id !== undefined && ordersOpened[id] === undefined) ordersOpened[id] = Date.now();
   });
   const addresses = await app.start();
+  // Load (b) reads the console's board while ingest is saturated: give it a district's open orders.
+  const seed = Number(process.env.BENCH_OPEN_ORDERS ?? 0);
+  if (seed > 0 && ops !== undefined) seedOpenOrders(ops.workOrders, app.registry, seed);
   return {
     port: addresses.mqtt!.port,
     httpPort: addresses.http.port,
@@ -88,6 +95,7 @@ async function startPrecall(): Promise<Running> {
     faultArrivals,
     ordersOpened,
     ordersOpenedTotal: () => openedTotal,
+    writer: () => ({ requests: app.writer.stats.requests, requestMs: app.writer.stats.requestMs, readMs: app.writer.stats.readMs }),
     stop: () => app.stop(),
   };
 }
@@ -155,6 +163,7 @@ async function startBaseline(): Promise<Running> {
     faultArrivals: {},
     ordersOpened: {},
     ordersOpenedTotal: () => 0,
+    writer: () => null,
     stop: async () => {
       await writeApi.close().catch(() => undefined);
       await new Promise<void>((r) => aedes.close(() => r()));
@@ -169,6 +178,7 @@ async function main(): Promise<void> {
   const mode = process.argv[2];
   const running = mode === 'precall' ? await startPrecall() : await startBaseline();
   let cpu0 = process.cpuUsage();
+  let writer0 = running.writer();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   let peakRss = process.memoryUsage().rss;
@@ -177,6 +187,7 @@ async function main(): Promise<void> {
     (async () => {
       if (m.cmd === 'measure') {
         cpu0 = process.cpuUsage();
+        writer0 = running.writer();
         peakRss = process.memoryUsage().rss;
         loop.reset();
         process.send?.({ measuring: true });
@@ -190,6 +201,8 @@ async function main(): Promise<void> {
         const loopDelay = { loopDelayP50Ms: ms(loop.percentile(50)), loopDelayP99Ms: ms(loop.percentile(99)), loopDelayMaxMs: ms(loop.max) };
         await running.settle(m.timeoutMs ?? 120_000);
         const cpu = process.cpuUsage(cpu0);
+        const w = running.writer();
+        const writer = w !== null && writer0 !== null ? { requests: w.requests - writer0.requests, requestMs: w.requestMs - writer0.requestMs, readMs: w.readMs - writer0.readMs } : null;
         const stats: ServerStats = {
           cpuMs: (cpu.user + cpu.system) / 1000,
           peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20,
@@ -201,6 +214,7 @@ async function main(): Promise<void> {
           ordersOpened: running.ordersOpened,
           ordersOpenedTotal: running.ordersOpenedTotal(),
           ...loopDelay,
+          writer,
         };
         process.send?.({ stats });
       } else if (m.cmd === 'stop') {

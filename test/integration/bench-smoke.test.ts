@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 it('runs load (c) (one connection per device, smoke faults), a soak and the scale part, writes every figure to --json and says which targets are met', async () => {
   const influx = inject('influx');
   const json = join(dir, 'bench.json');
-  const args = ['--import', 'tsx', 'bench/run-all.ts', '--devices', '24', '--seconds', '2', '--rate', '2', '--faults', '2', '--loads', 'c', '--soak-minutes', '0.05', '--rules-devices', '150', '--scale-instances', '1', '--scale-seconds', '1', '--scale-devices', '20', '--json', json];
+  const args = ['--import', 'tsx', 'bench/run-all.ts', '--devices', '24', '--seconds', '2', '--rate', '2', '--faults', '2', '--open-orders', '50', '--loads', 'c', '--soak-minutes', '0.05', '--rules-devices', '150', '--scale-instances', '1', '--scale-seconds', '1', '--scale-devices', '20', '--json', json];
   const { stdout } = await promisify(execFile)(process.execPath, args, {
     env: { ...process.env, INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket },
     timeout: 290_000,
@@ -50,7 +50,13 @@ it('runs load (c) (one connection per device, smoke faults), a soak and the scal
   expect(c.faultsWithoutOrder).toBe(0);
   expect(c.orderLatencyP99Ms).not.toBeNull();
   expect(c.crewLatencyP99Ms).not.toBeNull();
+  expect(c.influxWrites?.requests).toBeGreaterThan(0);
+  expect(c.influxWrites?.meanMs).toBeGreaterThan(0);
   expect(c.ruleStateBytesPerDevice).not.toBeNull(); // a figure was read from bench:rules (tiny fleets make it noise)
   expect(out.soak.length).toBeGreaterThan(0);
+  // The console's order list is read under load (b) and the soak only (the soak here), with the open orders given.
+  expect(c.consoleListP99Ms).toBeNull();
+  expect(out.loads[1]?.consoleListP99Ms).toBeGreaterThan(0);
+  expect(stdout).toMatch(/(MET|NOT MET) +console order list p99 ≤ 500 ms during load \(b\): .*50 open orders/);
   expect(out.targets.length).toBeGreaterThan(5);
 }, 300_000);
