@@ -36,6 +36,10 @@ export const BoardRow = z.object({
 });
 export type BoardRow = z.infer<typeof BoardRow>;
 
+/** A building's name and its community's name, as the board shows a row's place. */
+export const BuildingName = z.object({ name: z.string(), community: z.string() });
+export type BuildingName = z.infer<typeof BuildingName>;
+
 export interface PlaceNames {
   street: string;
   community: string;
@@ -43,6 +47,11 @@ export interface PlaceNames {
 }
 
 /** Names of every building's street, community and building, from the fleet file. */
+/** Building id → the names a board row shows for it, from the fleet file. */
+export function buildingNames(registry: Registry): Map<string, BuildingName> {
+  return new Map([...placeNames(registry)].map(([id, n]) => [id, { name: n.building, community: n.community }]));
+}
+
 export function placeNames(registry: Registry): Map<string, PlaceNames> {
   const names = new Map<string, PlaceNames>();
   for (const s of registry.fleet.streets) for (const c of s.communities) for (const b of c.buildings) names.set(b.id, { street: s.name, community: c.name, building: b.name });

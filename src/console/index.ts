@@ -28,7 +28,7 @@ import type { Actor } from '../workorders/permissions.js';
 import { orderTexts } from '../workorders/order-text.js';
 import { consoleAppRoutes } from './app-routes.js';
 import { openConsoleKeeping, type ConsoleKeeping, type KeepingConfig } from './keeping.js';
-import { boardRow } from './board.js';
+import { boardRow, buildingNames } from './board.js';
 import type { LiveEvent } from './live.js';
 import { RecentReadings } from './readings.js';
 
@@ -100,6 +100,7 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
   const links = deps.links ?? crewLinks(config, keeping.secret('console-link.key'), wall);
   const web: SessionAuth = { sessions, users };
   const texts = orderTexts(deps.registry);
+  const buildings = buildingNames(deps.registry);
 
   const live: LiveSource = {
     now: deps.now,
@@ -113,6 +114,7 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
           type: e.type,
           at: e.at,
           row: boardRow(e.order, deps.workOrders.settings, lang !== undefined ? texts.title(lang, e.order) : e.order.title),
+          ...(buildings.has(e.order.building) ? { place: buildings.get(e.order.building)! } : {}),
           ...(extra.from !== undefined ? { from: extra.from } : {}),
           ...(extra.to !== undefined ? { to: extra.to } : {}),
           ...(extra.actor !== undefined ? { actor: extra.actor } : {}),

@@ -5,7 +5,7 @@
  * the OpenAPI document like every other response.
  */
 import { z } from 'zod';
-import { BoardRow } from './board.js';
+import { BoardRow, BuildingName } from './board.js';
 
 export const LiveOrderEvent = z.object({
   stream: z.literal('order'),
@@ -13,6 +13,8 @@ export const LiveOrderEvent = z.object({
   type: z.string(),
   at: z.number(),
   row: BoardRow,
+  /** The row's building and community names (the board's `buildings` names only its page's rows). */
+  place: BuildingName.optional(),
   from: z.string().optional(),
   to: z.string().optional(),
   actor: z.string().optional(),

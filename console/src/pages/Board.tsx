@@ -85,6 +85,11 @@ export function Board() {
   /** Live rows received since the latest request was sent, applied again on its answer. */
   const since = useRef<BoardRow[]>([]);
   const refresh = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /**
+   * Building names seen so far: each answer names only its rows' buildings, and a live row
+   * brings its own; names do not change while the page is open.
+   */
+  const [places, setPlaces] = useState<BoardData['buildings']>({});
 
   const load = useCallback(async () => {
     const { filters: f, showAll: all } = view.current;
@@ -104,6 +109,7 @@ export function Board() {
     setServerNow(data.now);
     setProblem(undefined);
     setBoard(data);
+    setPlaces((prev) => ({ ...prev, ...data.buildings }));
     setRows(since.current.reduce((acc, r) => applyRow(acc, r, f, complete), data.rows));
   }, []);
   useEffect(() => void load(), [filters, showAll, load]);
@@ -114,6 +120,8 @@ export function Board() {
       if (e.stream === 'reconnected') return void load();
       if (e.stream !== 'order') return;
       const row = e.row;
+      const place = e.place;
+      if (place !== undefined) setPlaces((prev) => (prev[row.building] !== undefined ? prev : { ...prev, [row.building]: place }));
       since.current.push(row);
       const { filters: f, complete } = view.current;
       setRows((prev) => applyRow(prev, row, f, complete));
@@ -139,7 +147,7 @@ export function Board() {
 
   const communities = (board?.streets ?? []).filter((s) => filters.street === '' || s.id === filters.street).flatMap((s) => s.communities);
   const place = (r: BoardRow) => {
-    const b = board?.buildings[r.building];
+    const b = places[r.building];
     const where = b !== undefined ? `${b.community} ${b.name}` : r.building;
     return r.port !== null ? `${where} · ${t('console.order.port', { port: r.port })}` : where;
   };

@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BOARD_FIELDS, BoardRow, boardRow, placeNames } from '../../console/board.js';
+import { BOARD_FIELDS, BoardRow, boardRow, BuildingName, buildingNames } from '../../console/board.js';
 import { ErrorBody } from '../../errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { WorkOrders } from '../../workorders/component.js';
@@ -38,15 +38,17 @@ export const Board = z.object({
   matching: z.number().int(),
   rows: z.array(BoardRow),
   streets: z.array(z.object({ id: z.string(), name: z.string(), communities: z.array(z.object({ id: z.string(), name: z.string() })) })),
-  /** Building id → name and community name, for the rows. */
-  buildings: z.record(z.string(), z.object({ name: z.string(), community: z.string() })),
+  /**
+   * Building id → name and community name, of the rows' buildings only (a district has thousands
+   * of buildings; a page of rows names a few hundred at most). Live events carry their own.
+   */
+  buildings: z.record(z.string(), BuildingName),
   crews: z.array(z.object({ id: z.string(), name: z.string() })),
 });
 
 export function boardRoutes(deps: { workOrders: WorkOrders; registry: Registry; now: () => number }): FastifyPluginAsyncZod {
-  const names = placeNames(deps.registry);
   const texts = orderTexts(deps.registry);
-  const buildings = Object.fromEntries([...names].map(([id, n]) => [id, { name: n.building, community: n.community }]));
+  const buildings = buildingNames(deps.registry);
   const streets = deps.registry.fleet.streets.map((s) => ({ id: s.id, name: s.name, communities: s.communities.map((c) => ({ id: c.id, name: c.name })) }));
   return async (app) => {
     app.get(
@@ -65,7 +67,7 @@ export function boardRoutes(deps: { workOrders: WorkOrders; registry: Registry; 
         const q = req.query;
         const settings = deps.workOrders.settings;
         const store = deps.workOrders.store;
-        const body: z.infer<typeof Board> = { now: deps.now(), total: 0, matching: 0, rows: [], streets, buildings, crews: [] };
+        const body: z.infer<typeof Board> = { now: deps.now(), total: 0, matching: 0, rows: [], streets, buildings: {}, crews: [] };
         // A crew key or user without a crew id sees no order (permissions.ts maySee).
         if (actor.role !== 'crew' || actor.crew !== undefined) {
           const scope: ActiveFilter = actor.role === 'crew' ? { seenByCrew: actor.crew } : {};
@@ -74,6 +76,10 @@ export function boardRoutes(deps: { workOrders: WorkOrders; registry: Registry; 
           body.matching = store.activeCount(filter);
           const lang = q.lang;
           body.rows = store.activeFields(BOARD_FIELDS, filter, q.limit).map((o) => boardRow(o, settings, lang !== undefined ? texts.title(lang, o) : o.title));
+          for (const r of body.rows) {
+            const b = buildings.get(r.building);
+            if (b !== undefined) body.buildings[r.building] = b;
+          }
           const crewIds = new Set([...settings.crews.map((c) => c.id), ...store.activeCrews(scope)]);
           body.crews = [...crewIds].sort().map((id) => ({ id, name: settings.crews.find((c) => c.id === id)?.name || id }));
         }

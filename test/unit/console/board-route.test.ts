@@ -112,6 +112,16 @@ describe('GET /api/board', () => {
     ]);
   });
 
+  it('names the buildings of the rows it answers, and no other', async () => {
+    const all = new Set(made.filter(active).map((m) => m.building));
+    expect(all.size).toBeGreaterThan(1);
+    const { body: whole } = await board('');
+    expect(Object.keys(whole.buildings).sort()).toEqual([...all].sort());
+    expect(whole.buildings['yhy-3']).toEqual({ name: expect.any(String), community: expect.any(String) });
+    const { body: one } = await board('?limit=1');
+    expect(Object.keys(one.buildings)).toEqual([(one.rows[0] as unknown as { building: string }).building]);
+  });
+
   it('a crew gets its own crew’s orders only, counted alone, whichever crew it filters for', async () => {
     const mine = made.filter((m) => active(m) && m.crew === 'lift-crew').sort(boardOrder);
     const own = await board('?limit=5', 'crew');
