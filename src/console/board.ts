@@ -46,12 +46,12 @@ export interface PlaceNames {
   building: string;
 }
 
-/** Names of every building's street, community and building, from the fleet file. */
 /** Building id → the names a board row shows for it, from the fleet file. */
 export function buildingNames(registry: Registry): Map<string, BuildingName> {
   return new Map([...placeNames(registry)].map(([id, n]) => [id, { name: n.building, community: n.community }]));
 }
 
+/** Names of every building's street, community and building, from the fleet file. */
 export function placeNames(registry: Registry): Map<string, PlaceNames> {
   const names = new Map<string, PlaceNames>();
   for (const s of registry.fleet.streets) for (const c of s.communities) for (const b of c.buildings) names.set(b.id, { street: s.name, community: c.name, building: b.name });

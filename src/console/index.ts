@@ -109,12 +109,13 @@ export function createConsoleServer(deps: ConsoleDeps): ConsoleServer {
         // Folded repeats change nothing a person acts on; they would only flood the stream.
         if (e.type === 'folded') return;
         const extra = e as { from?: string; to?: string; actor?: string; level?: number };
+        const place = buildings.get(e.order.building);
         const event: LiveEvent = {
           stream: 'order',
           type: e.type,
           at: e.at,
           row: boardRow(e.order, deps.workOrders.settings, lang !== undefined ? texts.title(lang, e.order) : e.order.title),
-          ...(buildings.has(e.order.building) ? { place: buildings.get(e.order.building)! } : {}),
+          ...(place !== undefined ? { place } : {}),
           ...(extra.from !== undefined ? { from: extra.from } : {}),
           ...(extra.to !== undefined ? { to: extra.to } : {}),
           ...(extra.actor !== undefined ? { actor: extra.actor } : {}),
