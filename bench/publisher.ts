@@ -11,7 +11,9 @@
  *   crew client subscribed to `crews/+/work-orders` notes when each resulting order arrives.
  *
  * Protocol: the parent sends the task; the publisher connects everything and answers
- * `{ connected }`; the parent sends `{ go: true }`; the publisher answers `{ result }`.
+ * `{ connected }`; the parent sends `{ go: true }`. In devices mode the publisher says
+ * `{ loadDone }` once the load is over and waits for `{ disconnect: true }`; then (in either mode)
+ * it answers `{ result }`.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -35,7 +37,10 @@ export interface PublisherTask {
   connectRate?: number;
   /** Devices mode: smoke alarms, each on its own charging pile, at these ms after the start. */
   faults?: number[];
-  /** Devices mode: ask before publishing (the parent samples memory once everything is connected). */
+  /**
+   * Ask before publishing (the parent samples memory once everything is connected); in devices
+   * mode also say `{ loadDone }` when the load is over and ask before disconnecting.
+   */
   waitForGo?: boolean;
 }
 
@@ -60,6 +65,8 @@ export interface PublisherResult {
   faultsSent: Record<string, number>;
   /** Crew deliveries of 'opened' orders: device id → epoch ms received by the crew client. */
   crewReceived: Record<string, number>;
+  /** Devices mode: ms until every device connection was dropped after the load (each closes its socket without a DISCONNECT). */
+  disconnectMs?: number;
 }
 
 /** Latency histogram in 0.1 ms buckets up to 60 s: bounded memory whatever the message count. */
@@ -152,12 +159,16 @@ function connected(client: MqttClient): Promise<void> {
   });
 }
 
-async function goSignal(task: PublisherTask): Promise<void> {
+/** Resolves when the parent sends `{ [key]: true }` (at once when the task does not wait for it). */
+async function parentSays(task: PublisherTask, key: 'go' | 'disconnect'): Promise<void> {
   if (!task.waitForGo) return;
   await new Promise<void>((resolve) => {
-    process.on('message', (m: { go?: boolean }) => {
-      if (m.go) resolve();
-    });
+    const on = (m: Record<string, unknown>): void => {
+      if (m[key] !== true) return;
+      process.off('message', on);
+      resolve();
+    };
+    process.on('message', on);
   });
 }
 
@@ -174,7 +185,7 @@ async function runGateway(task: PublisherTask, devices: BenchDevice[], c: Counte
   await Promise.all(clients.map(connected));
   const connectMs = performance.now() - t0;
   process.send?.({ connected: clients.length });
-  await goSignal(task);
+  await parentSays(task, 'go');
 
   const start = performance.now();
   const deadline = start + task.durationMs;
@@ -283,7 +294,7 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   const live = conns.filter((x) => x.client.connected);
   const devicesNotConnected = devices.length - live.length;
   process.send?.({ connected: live.length });
-  await goSignal(task);
+  await parentSays(task, 'go');
 
   const publish = (x: DeviceConn, smoke: boolean): void => {
     const ts = Math.max(x.lastTs + 1, Date.now());
@@ -342,8 +353,15 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   for (const t of timers) clearTimeout(t);
   // Orders still on their way to the crew (up to 5 s).
   for (const until = Date.now() + 5_000; Date.now() < until && Object.keys(faultsSent).some((id) => crewReceived[id] === undefined); ) await new Promise((r) => setTimeout(r, 50));
+  // The load is over: the parent settles the server and reads its figures while every device is
+  // still connected, then asks for the disconnect, which it measures on its own (10,000 devices
+  // dropping at once, as when a district's uplink fails).
+  process.send?.({ loadDone: { acked: c.acked } });
+  await parentSays(task, 'disconnect');
+  const d0 = performance.now();
   await Promise.all([...conns.map((x) => x.client.endAsync(true)), crew?.endAsync()]);
-  return { connections: live.length, connectRetries: retries.count, devicesNotConnected, connectMs, elapsedMs, faultsSent, crewReceived };
+  const disconnectMs = performance.now() - d0;
+  return { connections: live.length, connectRetries: retries.count, devicesNotConnected, connectMs, elapsedMs, faultsSent, crewReceived, disconnectMs };
 }
 
 async function run(task: PublisherTask): Promise<PublisherResult> {

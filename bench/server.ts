@@ -4,7 +4,8 @@
  * serve` runs it (auth, ACL, validation, durable outbox, InfluxDB writer, rule engine, work-order
  * store, crew delivery over MQTT, HTTP API). `baseline`: bare aedes → JSON.parse →
  * influxdb-client WriteApi, no auth, no validation, no outbox, PUBACK at once.
- * Driven over IPC: ready → measure → sample* → stats → stop.
+ * Driven over IPC: ready → measure → sample* → stats [→ measure → loop] → stop (`loop`: the
+ * event-loop delay since the last `measure`, without settling; the disconnect after the load).
  */
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import { Aedes } from 'aedes';
@@ -17,14 +18,20 @@ import { operations, type Operations } from '../src/operations.js';
 import type { BenchDevice } from './payloads.js';
 import { seedOpenOrders } from './seed-orders.js';
 
-export type ServerCommand = { cmd: 'measure' } | { cmd: 'sample' } | { cmd: 'stats' } | { cmd: 'stop' };
+export type ServerCommand = { cmd: 'measure' } | { cmd: 'sample' } | { cmd: 'stats' } | { cmd: 'loop' } | { cmd: 'stop' };
 export interface ServerSample {
   /** RSS after a full garbage collection, MB. */
   rssMb: number;
   /** Readings in the outbox not yet in InfluxDB (precall; 0 for the baseline). */
   backlog: number;
 }
-export interface ServerStats {
+/** Event-loop delay while measuring (perf_hooks.monitorEventLoopDelay, 10 ms resolution), ms. */
+export interface LoopDelay {
+  loopDelayP50Ms: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+export interface ServerStats extends LoopDelay {
   cpuMs: number;
   peakRssMb: number;
   /** Readings precall refused (should be 0) or points the baseline client failed to write. */
@@ -38,10 +45,6 @@ export interface ServerStats {
   /** Work orders opened: device id → epoch ms the order was committed (precall only). */
   ordersOpened: Record<string, number>;
   ordersOpenedTotal: number;
-  /** Event-loop delay while measuring (perf_hooks.monitorEventLoopDelay, 10 ms resolution), ms. */
-  loopDelayP50Ms: number;
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
   /** precall's InfluxDB writer from `measure` until settled: requests, their time all together, and the outbox reads (ms); null for the baseline. */
   writer: { requests: number; requestMs: number; readMs: number } | null;
 }
@@ -182,6 +185,9 @@ async function main(): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   let peakRss = process.memoryUsage().rss;
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  /** The loop's delay since the last `measure`. */
+  const loopDelay = (): LoopDelay => ({ loopDelayP50Ms: ms(loop.percentile(50)), loopDelayP99Ms: ms(loop.percentile(99)), loopDelayMaxMs: ms(loop.max) });
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   process.on('message', (m: ServerCommand & { timeoutMs?: number }) => {
     (async () => {
@@ -195,10 +201,11 @@ async function main(): Promise<void> {
         gc?.();
         const sample: ServerSample = { rssMb: process.memoryUsage().rss / 2 ** 20, backlog: running.backlog() };
         process.send?.({ sample });
+      } else if (m.cmd === 'loop') {
+        process.send?.({ loop: loopDelay() });
       } else if (m.cmd === 'stats') {
         // The loop's delay during the load, before the drain to InfluxDB.
-        const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-        const loopDelay = { loopDelayP50Ms: ms(loop.percentile(50)), loopDelayP99Ms: ms(loop.percentile(99)), loopDelayMaxMs: ms(loop.max) };
+        const loopNow = loopDelay();
         await running.settle(m.timeoutMs ?? 120_000);
         const cpu = process.cpuUsage(cpu0);
         const w = running.writer();
@@ -213,7 +220,7 @@ async function main(): Promise<void> {
           faultArrivals: running.faultArrivals,
           ordersOpened: running.ordersOpened,
           ordersOpenedTotal: running.ordersOpenedTotal(),
-          ...loopDelay,
+          ...loopNow,
           writer,
         };
         process.send?.({ stats });
