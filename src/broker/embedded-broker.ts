@@ -31,6 +31,7 @@ import type { InboundMessage, IngestSink } from './inbound-message.js';
 import { IngestGate, type GateStats, type GateStore } from './ingest-gate.js';
 import { LoopLag } from './loop-lag.js';
 import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
+import { SlicedQueue } from './sliced-queue.js';
 import { startListeners, type Listener, type Listeners, type Peer } from './listeners.js';
 import { LoginGuard } from './login-guard.js';
 import { operatorPrincipal, principalName, type Principal } from './principal.js';
@@ -158,6 +159,9 @@ const AEDES_ERRORS: Record<string, Refusal> = {
 const REFUSAL_LINES_PER_WINDOW = 10;
 const REFUSAL_WINDOW_MS = 10_000;
 
+/** Longest one turn of the event loop spends handing connection ends to aedes and precall, ms. */
+const CLOSE_SLICE_MS = 5;
+
 interface RefusalFields {
   stage: string;
   reason: string;
@@ -192,6 +196,13 @@ export class EmbeddedBroker {
   private preparing: Promise<void> | undefined;
   private readonly gate: IngestGate;
   private readonly loopLag = new LoopLag();
+  /**
+   * Connection ends (a socket's EOF, error or close) reach aedes and precall through this queue,
+   * at most CLOSE_SLICE_MS of them per turn of the event loop: when a district's uplink fails and
+   * 10,000 devices drop at once, closing them (~170 µs each) would otherwise hold the loop for
+   * seconds, with /health and every other device waiting.
+   */
+  private readonly ends = new SlicedQueue({ budgetMs: CLOSE_SLICE_MS, onError: (err) => this.log.error({ err }, 'closing a connection failed') });
   /** Refusal lines per stage and reason: a login storm refuses thousands (see log-limiter.ts). */
   private readonly refusalLines: LogLimiter<RefusalFields>;
   private refusalFlush: NodeJS.Timeout | undefined;
@@ -465,12 +476,25 @@ export class EmbeddedBroker {
     stream.once('close', () => this.streams.delete(stream));
     // The guard reports with the aedes client, which exists only once the guard is handed over.
     const ref: { client?: Client } = {};
-    const conn = new LimitedConnection(stream, this.opts.config.MQTT_MAX_PACKET_BYTES, (v) => this.oversize(ref.client, peer, v));
+    const ended = (end: () => void): void => this.ends.push(() => this.endNow(ref.client, st, end));
+    const conn = new LimitedConnection(stream, this.opts.config.MQTT_MAX_PACKET_BYTES, (v) => this.oversize(ref.client, peer, v), ended);
     const client = aedes.handle(conn);
     ref.client = client;
     const st: ConnState = { conn, peer, statusWill: false, finished: false, granted: new Set() };
     this.conns.set(client, st);
     conn.once('close', () => this.connectionClosed(client, st));
+  }
+
+  /**
+   * A connection's end, in its slice of the close queue: the stream learns of it, and aedes and
+   * precall close the client now rather than on the next tick (where the slice's budget would not
+   * see their cost). Both are idempotent: the stream's own 'end' and 'close' find them done.
+   */
+  private endNow(client: Client | undefined, st: ConnState, end: () => void): void {
+    end();
+    if (client === undefined || this.aedes === undefined) return;
+    client.close();
+    this.connectionClosed(client, st);
   }
 
   private oversize(client: Client | undefined, peer: Peer, v: RefusedFrame): void {

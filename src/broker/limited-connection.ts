@@ -17,20 +17,34 @@ export class LimitedConnection extends Duplex {
    * @param socket the accepted connection's byte stream; owned (and destroyed) by this stream from now on.
    * @param maxPacketBytes largest packet accepted, bytes (MQTT_MAX_PACKET_BYTES).
    * @param onRefused told once, synchronously, before the connection is destroyed.
+   * @param defer where the socket's end, error and close are passed on to aedes (in order); by
+   *   default at once. The broker gives its sliced queue, so that thousands of connections
+   *   ending together are closed over many turns of the event loop rather than in one.
    */
   constructor(
     private readonly socket: Duplex,
     maxPacketBytes: number,
     private readonly onRefused: (verdict: RefusedFrame) => void,
+    defer: (task: () => void) => void = (task) => task(),
   ) {
     super({ allowHalfOpen: false });
     this.scanner = new FrameScanner(maxPacketBytes);
     socket.on('data', this.onData);
-    socket.on('end', () => this.push(null));
-    socket.on('error', (err) => this.destroy(err));
-    socket.on('close', () => {
-      if (!this.destroyed) this.destroy();
-    });
+    socket.on('end', () =>
+      defer(() => {
+        if (!this.destroyed) this.push(null);
+      }),
+    );
+    socket.on('error', (err) =>
+      defer(() => {
+        if (!this.destroyed) this.destroy(err);
+      }),
+    );
+    socket.on('close', () =>
+      defer(() => {
+        if (!this.destroyed) this.destroy();
+      }),
+    );
   }
 
   /** Whether the client sent DISCONNECT (a clean end) before the connection closed. */
@@ -55,6 +69,9 @@ export class LimitedConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // The peer is gone and its end is queued: nothing can reach it, and the queued end closes this
+    // stream (an error here would close it at once, ahead of the queue).
+    if (this.socket.destroyed) return callback();
     this.socket.write(chunk, encoding, callback);
   }
 
@@ -64,6 +81,7 @@ export class LimitedConnection extends Duplex {
    * group commit would otherwise be several small socket writes each (with Nagle off).
    */
   override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    if (this.socket.destroyed) return callback(); // as in _write
     const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
     this.socket.write(data, callback);
   }

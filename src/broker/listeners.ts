@@ -116,7 +116,10 @@ export async function startListeners(cfg: ListenerConfig, onConnection: OnConnec
   };
 
   try {
-    const tcp = createTcpServer((socket: Socket) => onConnection(socket, { transport: 'tcp', remoteAddress: socket.remoteAddress }));
+    // Half-open: a peer's EOF does not make node end and close the socket on the spot; the broker
+    // closes it in its close queue's slice, with the rest of that connection's end (10,000 sockets
+    // closed in one turn of the loop held it for ~0.5 s).
+    const tcp = createTcpServer({ allowHalfOpen: true }, (socket: Socket) => onConnection(socket, { transport: 'tcp', remoteAddress: socket.remoteAddress }));
     servers.push(tcp);
     closers.push(closeServer(tcp));
     addresses.push({ name: 'tcp', host: cfg.host, port: await listen(tcp, cfg.tcpPort, cfg.host) });

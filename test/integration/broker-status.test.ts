@@ -113,3 +113,36 @@ describe('embedded broker: device status', () => {
     expect(h.accepted.length).toBe(n); // status is not a reading
   });
 });
+
+describe('embedded broker: a district dropping at once', () => {
+  let h: BrokerHarness;
+  beforeAll(async () => {
+    h = await startBrokerHarness({}, { perKind: 100 });
+  });
+  afterAll(() => h.stop());
+
+  it('reports every one of 300 devices offline exactly once when their connections close together, and keeps the ones that stay', async () => {
+    const all = [...h.fleet.ids['ebike-charger'], ...h.fleet.ids['heat-meter'], ...h.fleet.ids.elevator];
+    const staying = all.filter((_, i) => i % 50 === 0); // 6 devices keep their connections
+    const clients = new Map<string, MqttClient>();
+    for (const id of all) clients.set(id, await h.client(id, { reconnectPeriod: 0 }));
+    await vi.waitFor(() => expect(h.broker.connectedDevices()).toBe(all.length));
+    // Unclean ends, all in one go: the sockets close without DISCONNECT.
+    for (const [id, c] of clients) if (!staying.includes(id)) c.stream.destroy();
+    await vi.waitFor(() => expect(h.broker.connectedDevices()).toBe(staying.length), { timeout: 10_000 });
+    for (const id of all) {
+      const states = h.statuses.filter((s) => s.deviceId === id).map((s) => s.state);
+      expect(states, id).toEqual(staying.includes(id) ? ['online'] : ['online', 'offline']);
+    }
+    // The retained status a late subscriber reads agrees, device by device.
+    const late = await h.client('operator', { clientId: 'operator-after-the-drop' });
+    const retained = new Map<string, string>();
+    late.on('message', (topic, payload) => retained.set(topic.split('/')[1]!, (JSON.parse(payload.toString()) as { state: string }).state));
+    await late.subscribeAsync('devices/+/status', { qos: 1 });
+    await vi.waitFor(() => expect(retained.size).toBe(all.length));
+    for (const id of all) expect(retained.get(id), id).toBe(staying.includes(id) ? 'online' : 'offline');
+    for (const id of staying) expect(clients.get(id)!.connected, id).toBe(true);
+    await late.endAsync();
+    for (const id of staying) await clients.get(id)!.endAsync();
+  }, 60_000);
+});
