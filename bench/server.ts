@@ -18,6 +18,10 @@ import { operations, type Operations } from '../src/operations.js';
 import type { BenchDevice } from './payloads.js';
 import { seedOpenOrders } from './seed-orders.js';
 
+/** The `loop` answer: the loop's delay since `measure`, and the devices the broker still counts as online. */
+export interface LoopAnswer extends LoopDelay {
+  devicesOnline: number | null;
+}
 export type ServerCommand = { cmd: 'measure' } | { cmd: 'sample' } | { cmd: 'stats' } | { cmd: 'loop' } | { cmd: 'stop' };
 export interface ServerSample {
   /** RSS after a full garbage collection, MB. */
@@ -62,6 +66,8 @@ interface Running {
   ordersOpened: Record<string, number>;
   ordersOpenedTotal(): number;
   writer(): { requests: number; requestMs: number; readMs: number } | null;
+  /** Devices the broker counts as online (precall's embedded broker); null for the baseline. */
+  devicesOnline(): number | null;
   stop(): Promise<void>;
 }
 
@@ -99,6 +105,7 @@ async function startPrecall(): Promise<Running> {
     ordersOpened,
     ordersOpenedTotal: () => openedTotal,
     writer: () => ({ requests: app.writer.stats.requests, requestMs: app.writer.stats.requestMs, readMs: app.writer.stats.readMs }),
+    devicesOnline: () => ('connectedDevices' in app.broker ? app.broker.connectedDevices() : null),
     stop: () => app.stop(),
   };
 }
@@ -167,6 +174,7 @@ async function startBaseline(): Promise<Running> {
     ordersOpened: {},
     ordersOpenedTotal: () => 0,
     writer: () => null,
+    devicesOnline: () => null,
     stop: async () => {
       await writeApi.close().catch(() => undefined);
       await new Promise<void>((r) => aedes.close(() => r()));
@@ -202,7 +210,7 @@ async function main(): Promise<void> {
         const sample: ServerSample = { rssMb: process.memoryUsage().rss / 2 ** 20, backlog: running.backlog() };
         process.send?.({ sample });
       } else if (m.cmd === 'loop') {
-        process.send?.({ loop: loopDelay() });
+        process.send?.({ loop: { ...loopDelay(), devicesOnline: running.devicesOnline() } });
       } else if (m.cmd === 'stats') {
         // The loop's delay during the load, before the drain to InfluxDB.
         const loopNow = loopDelay();

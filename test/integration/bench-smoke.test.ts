@@ -55,6 +55,7 @@ it('runs load (c) (one connection per device, smoke faults), a soak and the scal
   // After the load every device drops at once, measured apart: /health answered meanwhile.
   expect(c.disconnect?.healthP99Ms).toBeGreaterThan(0);
   expect(c.disconnect?.seconds).toBeGreaterThanOrEqual(0);
+  expect(c.disconnect?.devicesStillOnline).toBe(0); // every drop was seen
   expect(c.ruleStateBytesPerDevice).not.toBeNull(); // a figure was read from bench:rules (tiny fleets make it noise)
   expect(out.soak.length).toBeGreaterThan(0);
   // The console's order list is read under load (b) and the soak only (the soak here), with the open orders given.
