@@ -13,7 +13,7 @@ export interface BrokerMetrics {
 }
 
 // Devices online are counted once, by ingest (`precall_devices_connected`), in both broker modes.
-export function createBrokerMetrics(registry: Registry = new Registry(), gauges: { clients: () => number; sessions: () => number; gate: () => GateStats }): BrokerMetrics {
+export function createBrokerMetrics(registry: Registry = new Registry(), gauges: { clients: () => number; sessions: () => number; gate: () => GateStats; endsWaiting: () => number }): BrokerMetrics {
   new Gauge({
     name: 'precall_ingest_waiting_publishes',
     help: 'Device publishes read and waiting at the back-pressure gate for ingest (outbox queue full, INGEST_MAX_PENDING, or the turn budget spent, INGEST_TURN_BUDGET_MS); unacknowledged.',
@@ -54,6 +54,14 @@ export function createBrokerMetrics(registry: Registry = new Registry(), gauges:
     registers: [registry],
     collect() {
       this.set(gauges.sessions());
+    },
+  });
+  new Gauge({
+    name: 'precall_mqtt_connection_ends_waiting',
+    help: 'Connections the peer has ended that wait for their slice of the close queue (at most 5 ms of closing per turn of the event loop); after a mass drop, how many devices are still to be marked offline.',
+    registers: [registry],
+    collect() {
+      this.set(gauges.endsWaiting());
     },
   });
   new Gauge({

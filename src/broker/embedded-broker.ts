@@ -228,6 +228,7 @@ export class EmbeddedBroker {
       clients: () => this.aedes?.connectedClients ?? 0,
       sessions: () => this.sessions.size,
       gate: () => this.gate.stats(),
+      endsWaiting: () => this.ends.waiting,
     });
     const c = opts.config;
     this.logins = new LoginGuard({ failuresPerUser: c.MQTT_LOGIN_FAILURES_PER_USER, failuresPerAddress: c.MQTT_LOGIN_FAILURES_PER_ADDRESS, maxPending: { device: c.MQTT_MAX_PENDING_DEVICE_LOGINS, operator: c.MQTT_MAX_PENDING_LOGINS, unknown: c.MQTT_MAX_PENDING_LOGINS }, now: this.now });

@@ -127,9 +127,12 @@ describe('embedded broker: a district dropping at once', () => {
     const clients = new Map<string, MqttClient>();
     for (const id of all) clients.set(id, await h.client(id, { reconnectPeriod: 0 }));
     await vi.waitFor(() => expect(h.broker.connectedDevices()).toBe(all.length));
+    const endsWaiting = async () => (await h.metrics.getSingleMetric('precall_mqtt_connection_ends_waiting')!.get()).values[0]?.value;
+    expect(await endsWaiting()).toBe(0);
     // Unclean ends, all in one go: the sockets close without DISCONNECT.
     for (const [id, c] of clients) if (!staying.includes(id)) c.stream.destroy();
     await vi.waitFor(() => expect(h.broker.connectedDevices()).toBe(staying.length), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await endsWaiting()).toBe(0)); // the close queue gets through
     for (const id of all) {
       const states = h.statuses.filter((s) => s.deviceId === id).map((s) => s.state);
       expect(states, id).toEqual(staying.includes(id) ? ['online'] : ['online', 'offline']);
