@@ -1,7 +1,8 @@
 /**
  * `npm run bench:influx-tags`: InfluxDB alone, without precall running, taking precall's lines
- * (tags device, kind, street, community, building) against the same lines with the device tag
- * only (the shape bench/server.ts's baseline writes). 10,000 devices of the three benchmark kinds,
+ * (tags device, kind, street, community, building) against the same lines with fewer tags: without
+ * kind, with device and building only, and with the device tag only (the shape bench/server.ts's
+ * baseline writes). 10,000 devices of the three benchmark kinds,
  * `--rounds` readings each (6), sent in requests of 6,000 lines, one at a time, as precall's
  * writer sends them; points/s per round (the first creates the series) and over all rounds.
  * It tells how much of the landing rate of `npm run bench` InfluxDB's handling of precall's tag
@@ -17,7 +18,23 @@ const { values: args } = parseArgs({ options: { devices: { type: 'string', defau
 const DEVICES = Number(args.devices);
 const ROUNDS = Number(args.rounds);
 const BATCH = Number(args.batch);
-type Shape = 'precall' | 'device tag only';
+/**
+ * precall's lines; without `kind` (it repeats the measurement); with `device` and `building` only
+ * of the place tags (street and community follow from the building); without the `port` tag (a
+ * pile's ten port lines then fall on one series and overwrite each other: fewer series, fewer
+ * points stored); and the baseline's shape, the device tag alone (`port` dropped too). The two
+ * after precall's keep the sub-unit tags, so they store the same points as precall's.
+ */
+const SHAPES = ['precall', 'without kind', 'device + building', 'without port', 'device tag only'] as const;
+type Shape = (typeof SHAPES)[number];
+const DROPPED: Partial<Record<Shape, ReadonlySet<string>>> = { 'without kind': new Set(['kind']), 'device + building': new Set(['kind', 'street', 'community']), 'without port': new Set(['port']) };
+
+/** The line with the given tags left out of its series key (the bench's tag values hold no escaped commas or spaces). */
+function withoutTags(line: string, dropped: ReadonlySet<string>): string {
+  const space = line.indexOf(' ');
+  const [measurement, ...tags] = line.slice(0, space).split(',');
+  return [measurement, ...tags.filter((t) => !dropped.has(t.slice(0, t.indexOf('='))))].join(',') + line.slice(space);
+}
 
 const devices: BenchDevice[] = Array.from({ length: DEVICES }, (_, i) => ({ id: `dev-${i}`, kind: (['heat-meter', 'elevator', 'ebike-charger'] as const)[i % 3]!, ports: 10 }));
 
@@ -30,7 +47,9 @@ function lines(shape: Shape, round: number): string[] {
     const reading = { deviceId: d.id, kind: d.kind, channel: 'telemetry', tags, time: ts, receivedAt: ts, clockCorrected: false, payload: payloadFor(d, ts, round) } as unknown as Reading;
     for (const line of readingToLines(reading)) {
       // The series key is everything before the first unescaped space; keep the measurement and the device tag.
-      out.push(shape === 'precall' ? line : line.replace(/^([^,]+),[^ ]*?(device=[^, ]+)[^ ]* /, (_m, measurement: string, device: string) => `${measurement},${device} `));
+      const dropped = DROPPED[shape];
+      if (dropped !== undefined) out.push(withoutTags(line, dropped));
+      else out.push(shape === 'precall' ? line : line.replace(/^([^,]+),[^ ]*?(device=[^, ]+)[^ ]* /, (_m, measurement: string, device: string) => `${measurement},${device} `));
     }
   });
   return out;
@@ -39,9 +58,9 @@ function lines(shape: Shape, round: number): string[] {
 async function main(): Promise<void> {
   const influx = await startInfluxServer({ bucket: 'tags' });
   try {
-    const results: Record<Shape, number[]> = { precall: [], 'device tag only': [] };
-    // Alternating, twice each: the machine's other work moves both alike.
-    for (const [k, shape] of (['precall', 'device tag only', 'precall', 'device tag only'] as const).entries()) {
+    const results = Object.fromEntries(SHAPES.map((x) => [x, [] as number[]])) as Record<Shape, number[]>;
+    // Alternating, twice each: the machine's other work moves all alike.
+    for (const [k, shape] of [...SHAPES, ...SHAPES].entries()) {
       const db = `tags_${k}`;
       await influxQuery(influx, `CREATE DATABASE "${db}"`);
       const perRound: number[] = [];
@@ -60,11 +79,11 @@ async function main(): Promise<void> {
         seconds += s;
       }
       results[shape].push(Math.round(points / seconds));
-      console.log(`${shape.padEnd(16)} ${points} points: ${Math.round(points / seconds)} points/s; per round ${perRound.join(', ')}`);
+      console.log(`${shape.padEnd(17)} ${points} points: ${Math.round(points / seconds)} points/s; per round ${perRound.join(', ')}`);
       await influxQuery(influx, `DROP DATABASE "${db}"`);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    console.log(`precall's tag set / device tag only: ${(mean(results.precall) / mean(results['device tag only'])).toFixed(2)} (points/s, mean of ${results.precall.length} runs each)`);
+    for (const shape of SHAPES.slice(1)) console.log(`precall's tag set / ${shape}: ${(mean(results.precall) / mean(results[shape])).toFixed(2)} (points/s, mean of ${results.precall.length} runs each)`);
     console.log(`e.g. ${lines('precall', 0)[0]!.slice(0, 120)}…`);
   } finally {
     await influx.stop();
