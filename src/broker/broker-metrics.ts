@@ -58,7 +58,7 @@ export function createBrokerMetrics(registry: Registry = new Registry(), gauges:
   });
   new Gauge({
     name: 'precall_mqtt_connection_ends_waiting',
-    help: 'Connections the peer has ended that wait for their slice of the close queue (at most 5 ms of closing per turn of the event loop); after a mass drop, how many devices are still to be marked offline.',
+    help: "Connection end events (a peer's FIN, a socket error, a socket close: one to three per connection) waiting for their slice of the close queue (at most 5 ms of closing per turn of the event loop); back at 0 once every dropped connection is closed and its device marked offline.",
     registers: [registry],
     collect() {
       this.set(gauges.endsWaiting());
