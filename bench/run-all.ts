@@ -104,6 +104,11 @@ export interface LoadFigures {
   orderLatencyP99Ms: number | null;
   crewLatencyP50Ms: number | null;
   crewLatencyP99Ms: number | null;
+  /**
+   * The order latency split in two, p50/p99 ms: from the reading's receipt to ingest taking it
+   * (its wait at the back-pressure gate) and from there to the order committed.
+   */
+  orderLatencySplit: { gateP50Ms: number | null; gateP99Ms: number | null; afterGateP50Ms: number | null; afterGateP99Ms: number | null } | null;
   faultsWithoutOrder: number | null;
   ordersOpened: number;
   ruleStateBytesPerDevice: number | null;
@@ -404,6 +409,9 @@ function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: 
   const faults = Object.entries(p.pub.faultsSent);
   const arrival = (id: string) => p.stats.faultArrivals[id];
   const orderLat = faults.flatMap(([id]) => (p.stats.ordersOpened[id] !== undefined && arrival(id) !== undefined ? [p.stats.ordersOpened[id]! - arrival(id)!] : []));
+  const ingested = (id: string) => p.stats.faultIngested[id];
+  const gateWait = faults.flatMap(([id]) => (ingested(id) !== undefined && arrival(id) !== undefined ? [ingested(id)! - arrival(id)!] : []));
+  const afterGate = faults.flatMap(([id]) => (p.stats.ordersOpened[id] !== undefined && ingested(id) !== undefined ? [p.stats.ordersOpened[id]! - ingested(id)!] : []));
   const crewLat = faults.flatMap(([id]) => (p.pub.crewReceived[id] !== undefined && arrival(id) !== undefined ? [p.pub.crewReceived[id]! - arrival(id)!] : []));
   return {
     load,
@@ -418,6 +426,7 @@ function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: 
     orderLatencyP99Ms: pct(orderLat, 0.99),
     crewLatencyP50Ms: pct(crewLat, 0.5),
     crewLatencyP99Ms: pct(crewLat, 0.99),
+    orderLatencySplit: orderLat.length > 0 ? { gateP50Ms: pct(gateWait, 0.5), gateP99Ms: pct(gateWait, 0.99), afterGateP50Ms: pct(afterGate, 0.5), afterGateP99Ms: pct(afterGate, 0.99) } : null,
     faultsWithoutOrder: faults.length > 0 ? faults.length - orderLat.length : null,
     ordersOpened: p.stats.ordersOpenedTotal,
     ruleStateBytesPerDevice: rules,
@@ -573,6 +582,7 @@ async function main(): Promise<void> {
     );
     log(`devices connected per run: ${rows.map((r) => r.connections).join(', ')}; never connected (given up after 10 retries, or credentials refused): ${rows.map((r) => r.devicesNotConnected).join(', ')}; CONNECTs retried after CONNACK 3: ${rows.map((r) => r.connectRetries).join(', ')}`);
     log(`rule state per device (bench:rules, ${args['rules-devices']} devices): ${rules.bytes ?? '-'} B; orders opened per run: ${rows.map((r) => r.ordersOpened).join(', ')}; publishes skipped (device still waiting for its PUBACK): ${rows.map((r) => r.skippedPublishes).join(', ')}`);
+    log(`reading → order split per run (receipt → past the gate p50/p99 ms; past the gate → order committed p50/p99 ms): ${rows.map((r) => (r.orderLatencySplit ? `${r.orderLatencySplit.gateP50Ms} / ${r.orderLatencySplit.gateP99Ms}; ${r.orderLatencySplit.afterGateP50Ms} / ${r.orderLatencySplit.afterGateP99Ms}` : '-')).join(' | ')}`);
     log(`InfluxDB writes per run (requests, mean ms, % of the time to land with one in flight, outbox reads ms): ${rows.map((r) => (r.influxWrites ? `${r.influxWrites.requests}, ${r.influxWrites.meanMs}, ${r.influxWrites.inFlightPercent} %, ${r.influxWrites.outboxReadMs}` : '-')).join('; ')}`);
     if (soak !== undefined) log(`soak RSS growth after warm-up: ${soakGrowth ?? '-'} MB (${soakFlat !== null ? round(soakFlat) : '-'} %); backlog at the end ${last?.backlog ?? '-'}`);
     const t = targets(rows, soakFlat);

@@ -46,6 +46,8 @@ export interface ServerStats extends LoopDelay {
   points: number;
   /** Smoke readings: device id → receive time, epoch ms (precall only). */
   faultArrivals: Record<string, number>;
+  /** Smoke readings: device id → when ingest took it (past the back-pressure gate), epoch ms. */
+  faultIngested: Record<string, number>;
   /** Work orders opened: device id → epoch ms the order was committed (precall only). */
   ordersOpened: Record<string, number>;
   ordersOpenedTotal: number;
@@ -63,6 +65,7 @@ interface Running {
   /** Resolves once everything accepted is in InfluxDB (or the timeout passes). */
   settle(timeoutMs: number): Promise<void>;
   faultArrivals: Record<string, number>;
+  faultIngested: Record<string, number>;
   ordersOpened: Record<string, number>;
   ordersOpenedTotal(): number;
   writer(): { requests: number; requestMs: number; readMs: number } | null;
@@ -76,10 +79,14 @@ async function startPrecall(): Promise<Running> {
   let ops: Operations | undefined;
   const app = await createPrecall(config, { processMetrics: false, extend: operations({ watchRules: false, onReady: (o) => (ops = o) }) });
   const faultArrivals: Record<string, number> = {};
+  const faultIngested: Record<string, number> = {};
   const ordersOpened: Record<string, number> = {};
   let openedTotal = 0;
   app.ingest.onReading((r) => {
-    if ((r.payload as { smoke?: boolean }).smoke === true && faultArrivals[r.deviceId] === undefined) faultArrivals[r.deviceId] = r.receivedAt;
+    if ((r.payload as { smoke?: boolean }).smoke === true && faultArrivals[r.deviceId] === undefined) {
+      faultArrivals[r.deviceId] = r.receivedAt;
+      faultIngested[r.deviceId] = Date.now();
+    }
   });
   ops?.workOrders.onEvent((e) => {
     if (e.type !== 'opened') return;
@@ -102,6 +109,7 @@ async function startPrecall(): Promise<Running> {
       await app.writer.drained(timeoutMs);
     },
     faultArrivals,
+    faultIngested,
     ordersOpened,
     ordersOpenedTotal: () => openedTotal,
     writer: () => ({ requests: app.writer.stats.requests, requestMs: app.writer.stats.requestMs, readMs: app.writer.stats.readMs }),
@@ -171,6 +179,7 @@ async function startBaseline(): Promise<Running> {
     // A write the client gave up on (timeout on a loaded machine) shows as points missing in InfluxDB.
     settle: () => writeApi.flush().catch(() => undefined),
     faultArrivals: {},
+    faultIngested: {},
     ordersOpened: {},
     ordersOpenedTotal: () => 0,
     writer: () => null,
@@ -226,6 +235,7 @@ async function main(): Promise<void> {
           received: running.received(),
           points: running.points(),
           faultArrivals: running.faultArrivals,
+          faultIngested: running.faultIngested,
           ordersOpened: running.ordersOpened,
           ordersOpenedTotal: running.ordersOpenedTotal(),
           ...loopNow,
