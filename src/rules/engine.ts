@@ -128,8 +128,9 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
     for (const id of scopeIds) scopes.touch(id);
     if (out.length > 0) {
       // Durable before announced: a restart must not raise the same condition twice, and the
-      // consumer's copy is queued in the same transaction as the state that produced it.
-      outbox.write(out);
+      // consumer's copy is queued in the same transaction as the state that produced it (the
+      // scopes this input changed; other changes wait for the periodic write).
+      outbox.writeRaised(out);
       counters.signals += out.length;
       for (const sig of out) {
         for (const l of listeners) {
@@ -141,7 +142,7 @@ export function createRuleEngine(opts: RuleEngineOptions): RuleEngine {
         }
       }
       outbox.handOver();
-    }
+    } else scopes.forgetRecent();
     return out;
   }
 

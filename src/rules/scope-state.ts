@@ -42,6 +42,8 @@ export class ScopeTable {
   /** Every scope and its state; iterate it directly (device scopes hold ScopeState). */
   readonly all: Map<string, unknown>;
   private readonly dirty = new Set<string>();
+  /** Scopes changed since the last `takeRecent` or `forgetRecent`: what the input in hand changed. */
+  private readonly recent = new Set<string>();
   /** Group keys that may hold device raises waiting for their window to end. */
   readonly pendingGroups = new Set<string>();
 
@@ -70,11 +72,13 @@ export class ScopeTable {
     if (value === undefined) this.all.delete(key);
     else this.all.set(key, value);
     this.dirty.add(key);
+    this.recent.add(key);
   }
 
   /** Mark a scope changed (its state object was edited in place). */
   touch(key: string): void {
     this.dirty.add(key);
+    this.recent.add(key);
   }
 
   get changed(): number {
@@ -94,12 +98,33 @@ export class ScopeTable {
     const entries: [string, unknown][] = [];
     for (const id of this.dirty) {
       if (entries.length >= limit) break;
-      const s = this.all.get(id) as ScopeState | undefined;
-      if (s !== undefined && isDeviceScope(id) && s.k === undefined && s.o === undefined && s.p === undefined) this.all.delete(id);
-      entries.push([id, this.all.get(id)]);
-      this.dirty.delete(id);
+      entries.push(this.take(id));
     }
     return entries;
+  }
+
+  /**
+   * Like `takeChanged`, but only the scopes changed since the last `takeRecent` or
+   * `forgetRecent` (those already taken since are skipped): what one input changed, to be written
+   * with the signals it raised. The other changed scopes stay changed.
+   */
+  takeRecent(): [string, unknown][] {
+    const entries: [string, unknown][] = [];
+    for (const id of this.recent) if (this.dirty.has(id)) entries.push(this.take(id));
+    this.recent.clear();
+    return entries;
+  }
+
+  /** The input in hand raised nothing: its changes wait (changed) for the next periodic write. */
+  forgetRecent(): void {
+    this.recent.clear();
+  }
+
+  private take(id: string): [string, unknown] {
+    const s = this.all.get(id) as ScopeState | undefined;
+    if (s !== undefined && isDeviceScope(id) && s.k === undefined && s.o === undefined && s.p === undefined) this.all.delete(id);
+    this.dirty.delete(id);
+    return [id, this.all.get(id)];
   }
 
   /** A write failed: these scopes are changed again. */

@@ -63,10 +63,28 @@ export class SignalOutbox {
    * older state of it still on its way).
    */
   write(signals: readonly Signal[] = [], limit = Infinity): void {
+    this.commit(signals, () => this.scopes.takeChanged(limit));
+  }
+
+  /**
+   * Write `signals` with the scopes changed by the input that raised them (ScopeTable.takeRecent),
+   * not every changed scope: under load every device that reported since the last periodic
+   * write has changed, and writing thousands of scopes for each signal held the event loop (and
+   * the order) for tens of milliseconds. The other changes wait for the periodic write, as the
+   * changes of inputs that raise nothing always do.
+   */
+  writeRaised(signals: readonly Signal[]): void {
+    this.commit(signals, () => this.scopes.takeRecent());
+  }
+
+  private commit(signals: readonly Signal[], pick: () => [string, unknown][]): void {
     // Queued only for a consumer: without one (tests, tools) nobody would ever take them.
     const toQueue = this.consumer !== undefined ? [...this.unsaved, ...signals] : [];
     if (this.scopes.changed === 0 && toQueue.length === 0) return;
-    const entries = this.scopes.takeChanged(limit);
+    // Signals left unsaved by a failed write go with every changed scope: the state that raised
+    // them was put back among the changed ones, and must be durable in the same transaction.
+    const entries = this.unsaved.length > 0 ? this.scopes.takeChanged() : pick();
+    if (this.unsaved.length > 0) this.scopes.forgetRecent();
     try {
       this.store.put(entries, toQueue);
       this.unsaved = [];

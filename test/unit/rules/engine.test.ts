@@ -279,6 +279,45 @@ describe('hand-over to the consumer (work orders)', () => {
     expect(engine.stats().queued).toBe(0);
   });
 
+  it('a signal is written with the state of the input that raised it, not with every device that reported since the last write', () => {
+    const store = new MemoryRuleStateStore();
+    const engine = createRuleEngine({ registry, rules: book('ebike-charger', [hot]), clock: () => T0, stateStore: store });
+    const c = consumer();
+    engine.handOverTo(c);
+    // p2 is hot but not yet for 30 s: state in progress, changed, raising nothing.
+    engine.onReading(reading(registry, 'p2', T0, charger([port(1, { tempC: 85 })])));
+    engine.onReading(reading(registry, 'p1', T0, charger([port(1, { tempC: 85 })])));
+    expect(engine.onReading(reading(registry, 'p1', T0 + 31 * S, charger([port(1, { tempC: 85 })]))).map((x) => x.key)).toEqual(['hot:p1/p1']);
+    expect(c.taken.map((t) => t.key)).toEqual(['hot:p1/p1']);
+    // The raise went with p1's state; p2's waits for the periodic write, which then takes it.
+    expect([...store.rows.keys()]).toEqual(['p1']);
+    expect(JSON.parse(store.rows.get('p1')!)).toMatchObject({ o: { 'hot#1': expect.anything() } });
+    engine.flush();
+    expect([...store.rows.keys()].sort()).toEqual(['p1', 'p2']);
+    // After a restart from what was written, p1's raise is not raised again.
+    const again = createRuleEngine({ registry, rules: book('ebike-charger', [hot]), clock: () => T0, stateStore: store });
+    expect(again.onReading(reading(registry, 'p1', T0 + 40 * S, charger([port(1, { tempC: 85 })])))).toEqual([]);
+  });
+
+  it('signals left unsaved by a failed write go with every changed scope at the next write', () => {
+    const store = new MemoryRuleStateStore();
+    const put = store.put.bind(store);
+    let failing = true;
+    store.put = (entries, signals) => {
+      if (failing && (signals ?? []).length > 0) throw new Error('SQLITE_BUSY: database is locked (test)');
+      put(entries, signals);
+    };
+    const engine = createRuleEngine({ registry, rules, clock: () => T0, stateStore: store });
+    const c = consumer();
+    engine.handOverTo(c);
+    engine.onReading(hotAt(T0)); // p1 raised, its write fails: state and signal wait
+    expect(c.taken).toEqual([]);
+    failing = false;
+    engine.onReading(reading(registry, 'p2', T0, charger([port(1, { tempC: 85 })]))); // p2 raised
+    expect(c.taken.map((t) => t.key)).toEqual(['hot:p1/p1', 'hot:p2/p1']);
+    expect([...store.rows.keys()].sort()).toEqual(['p1', 'p2']);
+  });
+
   it('a signal the consumer refuses stays queued, holds back its incident only, and is applied once later', () => {
     const store = new MemoryRuleStateStore();
     const engine = createRuleEngine({ registry, rules, clock: () => T0, stateStore: store });

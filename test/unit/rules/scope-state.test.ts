@@ -27,3 +27,30 @@ describe('ScopeTable.takeChanged', () => {
     expect(t.size).toBe(0);
   });
 });
+
+describe('ScopeTable.takeRecent', () => {
+  it('takes only the scopes changed since the last takeRecent or forgetRecent, and leaves the others changed', () => {
+    const t = new ScopeTable(new Map());
+    t.put('grp|power|street|s0', { n: 0 });
+    t.touch('el-1');
+    t.forgetRecent(); // an input that raised nothing: its changes stay changed, not recent
+    t.put('grp|power|street|s1', { n: 1 });
+    t.put('el-2', { k: { a: 1 } });
+    expect(t.takeRecent()).toEqual([
+      ['grp|power|street|s1', { n: 1 }],
+      ['el-2', { k: { a: 1 } }],
+    ]);
+    expect(t.changed).toBe(2);
+    expect(t.takeRecent()).toEqual([]);
+    expect(t.takeChanged().map(([k]) => k)).toEqual(['grp|power|street|s0', 'el-1']);
+  });
+
+  it('skips a recent scope that a periodic write took in the meantime', () => {
+    const t = new ScopeTable(new Map());
+    t.put('grp|power|street|s0', { n: 0 });
+    t.put('grp|power|street|s1', { n: 1 });
+    expect(t.takeChanged(1).map(([k]) => k)).toEqual(['grp|power|street|s0']);
+    expect(t.takeRecent()).toEqual([['grp|power|street|s1', { n: 1 }]]);
+    expect(t.changed).toBe(0);
+  });
+});
