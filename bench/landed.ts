@@ -19,7 +19,8 @@ export function fleetDevices(fleet: ReturnType<typeof generateFleet>['fleet'], s
 /** Readings and points in one database (precall's measurements, or the baseline's prefixed ones). */
 export async function countLanded(influx: InfluxServer, db: string, prefix = ''): Promise<{ readings: number; points: number }> {
   const count = async (m: string, f: string) => Number((await retry(() => influxQuery(influx, `SELECT count("${f}") FROM "${prefix}${m}"`, db)))[0]?.count ?? 0);
-  const readings = (await count('ebike_charger', 'seq')) + (await count('heat_meter', 'seq')) + (await count('elevator', 'seq'));
+  // Events too: loads (c) and (d) send some of their smoke alarms on the events channel.
+  const readings = (await count('ebike_charger', 'seq')) + (await count('heat_meter', 'seq')) + (await count('elevator', 'seq')) + (await count('ebike_charger_event', 'seq'));
   return { readings, points: readings + (await count('ebike_charger_port', 'powerW')) };
 }
 

@@ -7,8 +7,9 @@
  * - `devices` mode (loads b and c): one MQTT.js client per device with the device's own id and
  *   secret, each publishing QoS 1 telemetry at `ratePerDevice` readings/s with at most one
  *   unacknowledged message (a device whose last reading is not yet acknowledged skips its turn:
- *   back-pressure). Optional `faults`: at the given offsets a charging pile reports smoke, and a
- *   crew client subscribed to `crews/+/work-orders` notes when each resulting order arrives.
+ *   back-pressure). Optional `faults`: at the given offsets a charging pile reports smoke (a smoke
+ *   event, or the smoke flag in its telemetry: `faultChannel`), and a crew client subscribed to
+ *   `crews/+/work-orders` notes when each resulting order arrives.
  *
  * Protocol: the parent sends the task; the publisher connects everything and answers
  * `{ connected }`; the parent sends `{ go: true }`. In devices mode the publisher says
@@ -38,6 +39,12 @@ export interface PublisherTask {
   /** Devices mode: smoke alarms, each on its own charging pile, at these ms after the start. */
   faults?: number[];
   /**
+   * How the piles report them: as an event (`devices/{id}/events`, code smoke: the alarm a
+   * pile's detector raises), as the smoke flag in a telemetry reading, or alternating (the
+   * default): the gate gives events a lane of their own, telemetry waits in the common queue.
+   */
+  faultChannel?: 'events' | 'telemetry' | 'both';
+  /**
    * Ask before publishing (the parent samples memory once everything is connected); in devices
    * mode also say `{ loadDone }` when the load is over and ask before disconnecting.
    */
@@ -63,6 +70,8 @@ export interface PublisherResult {
   devicesNotConnected: number;
   /** Faults sent: device id → epoch ms the smoke reading was published. */
   faultsSent: Record<string, number>;
+  /** Faults sent: device id → the channel the alarm went on. */
+  faultChannels: Record<string, 'events' | 'telemetry'>;
   /** Crew deliveries of 'opened' orders: device id → epoch ms received by the crew client. */
   crewReceived: Record<string, number>;
   /** Devices mode: ms until every device connection was dropped after the load (each closes its socket without a DISCONNECT). */
@@ -242,7 +251,7 @@ async function runGateway(task: PublisherTask, devices: BenchDevice[], c: Counte
   );
   const elapsedMs = performance.now() - start;
   await Promise.all(clients.map((cl) => cl.endAsync()));
-  return { connections: clients.length, connectRetries: 0, devicesNotConnected: 0, connectMs, elapsedMs, faultsSent: {}, crewReceived: {} };
+  return { connections: clients.length, connectRetries: 0, devicesNotConnected: 0, connectMs, elapsedMs, faultsSent: {}, faultChannels: {}, crewReceived: {} };
 }
 
 interface DeviceConn {
@@ -296,20 +305,22 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   process.send?.({ connected: live.length });
   await parentSays(task, 'go');
 
-  const publish = (x: DeviceConn, smoke: boolean): void => {
+  /** A telemetry reading (with the smoke flag set for a fault), or a smoke alarm event. */
+  const publish = (x: DeviceConn, fault: 'telemetry' | 'events' | undefined): void => {
     const ts = Math.max(x.lastTs + 1, Date.now());
     x.lastTs = ts;
-    const payload = payloadFor(x.device, ts, x.seq++);
-    if (smoke) payload.smoke = true;
+    const event = fault === 'events';
+    const payload = event ? { ts, seq: x.seq++, code: 'smoke' } : payloadFor(x.device, ts, x.seq++);
+    if (fault === 'telemetry') payload.smoke = true;
     const sentAt = performance.now();
     x.inflight++;
     c.sent++;
-    x.client.publish(`devices/${x.device.id}/telemetry`, JSON.stringify(payload), { qos: 1 }, (err) => {
+    x.client.publish(`devices/${x.device.id}/${event ? 'events' : 'telemetry'}`, JSON.stringify(payload), { qos: 1 }, (err) => {
       x.inflight--;
       if (err) noteError(c, err.message);
       else {
         c.acked++;
-        c.ackedPoints += pointsPerMessage(x.device);
+        c.ackedPoints += event ? 1 : pointsPerMessage(x.device);
         record(performance.now() - sentAt);
       }
     });
@@ -317,13 +328,16 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
 
   // Faults: one smoke alarm per charging pile, each on a pile of its own.
   const faultsSent: Record<string, number> = {};
+  const faultChannels: Record<string, 'events' | 'telemetry'> = {};
   const piles = live.filter((x) => x.device.kind === 'ebike-charger');
+  const channelOf = (k: number): 'events' | 'telemetry' => (task.faultChannel === 'events' || task.faultChannel === 'telemetry' ? task.faultChannel : k % 2 === 0 ? 'events' : 'telemetry');
   const timers = (task.faults ?? []).map((at, k) =>
     setTimeout(() => {
       const x = piles[(k * 7919) % Math.max(1, piles.length)];
       if (x === undefined || faultsSent[x.device.id] !== undefined) return;
       faultsSent[x.device.id] = Date.now();
-      publish(x, true);
+      faultChannels[x.device.id] = channelOf(k);
+      publish(x, channelOf(k));
     }, at),
   );
 
@@ -339,7 +353,7 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
       for (; issued < due; issued++) {
         const x = live[issued % live.length]!;
         if (x.inflight > 0 || !x.client.connected) c.skipped++;
-        else publish(x, false);
+        else publish(x, undefined);
       }
       if (now >= deadline) {
         clearInterval(tick);
@@ -361,7 +375,7 @@ async function runDevices(task: PublisherTask, devices: BenchDevice[], c: Counte
   const d0 = performance.now();
   await Promise.all([...conns.map((x) => x.client.endAsync(true)), crew?.endAsync()]);
   const disconnectMs = performance.now() - d0;
-  return { connections: live.length, connectRetries: retries.count, devicesNotConnected, connectMs, elapsedMs, faultsSent, crewReceived, disconnectMs };
+  return { connections: live.length, connectRetries: retries.count, devicesNotConnected, connectMs, elapsedMs, faultsSent, faultChannels, crewReceived, disconnectMs };
 }
 
 async function run(task: PublisherTask): Promise<PublisherResult> {

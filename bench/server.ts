@@ -44,7 +44,7 @@ export interface ServerStats extends LoopDelay {
   /** Messages the server received and points it handed to InfluxDB (baseline; precall: from its counters). */
   received: number;
   points: number;
-  /** Smoke readings: device id → receive time, epoch ms (precall only). */
+  /** Smoke readings (the flag in telemetry, or a smoke event): device id → receive time, epoch ms (precall only). */
   faultArrivals: Record<string, number>;
   /** Smoke readings: device id → when ingest took it (past the back-pressure gate), epoch ms. */
   faultIngested: Record<string, number>;
@@ -83,7 +83,9 @@ async function startPrecall(): Promise<Running> {
   const ordersOpened: Record<string, number> = {};
   let openedTotal = 0;
   app.ingest.onReading((r) => {
-    if ((r.payload as { smoke?: boolean }).smoke === true && faultArrivals[r.deviceId] === undefined) {
+    const payload = r.payload as { smoke?: boolean; code?: string };
+    const alarm = r.channel === 'events' ? payload.code === 'smoke' : payload.smoke === true;
+    if (alarm && faultArrivals[r.deviceId] === undefined) {
       faultArrivals[r.deviceId] = r.receivedAt;
       faultIngested[r.deviceId] = Date.now();
     }

@@ -23,6 +23,14 @@ export function createBrokerMetrics(registry: Registry = new Registry(), gauges:
     },
   });
   new Gauge({
+    name: 'precall_ingest_waiting_events',
+    help: 'Of the publishes waiting at the back-pressure gate, device events (alarms, faults): they have a lane of their own, released before any telemetry.',
+    registers: [registry],
+    collect() {
+      this.set(gauges.gate().urgentWaiting);
+    },
+  });
+  new Gauge({
     name: 'precall_ingest_paused_connections',
     help: 'MQTT connections not being read because one of their publishes waits at the back-pressure gate.',
     registers: [registry],

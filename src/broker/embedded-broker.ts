@@ -762,6 +762,8 @@ export class EmbeddedBroker {
     this.metrics.accepted.inc({ channel: target.channel, qos: String(packet.qos) });
     // Through the gate: while the outbox queue is full or this turn's ingest budget is spent, the
     // publish waits here, and aedes reads nothing more from this connection until it is handled.
+    // Events (alarms, faults) wait in a lane of their own, released before the telemetry.
+    const urgent = target.channel === 'events';
     this.gate.admit(client, () => {
       // Closed while it waited: nothing was acknowledged, the device sends it again.
       if (client.closed) return cb(new RefusedError('connection closed while the publish waited for ingest'));
@@ -779,7 +781,7 @@ export class EmbeddedBroker {
         if (!err) return cb(null);
         cb(this.refuse(new Refusal('storage', 'not-durable', `reading could not be stored (${err.message}); no acknowledgement sent, connection closed so the device retries`), ctx));
       });
-    });
+    }, urgent);
   }
 
   /** The back-pressure gate's figures (also on /metrics). */

@@ -2,8 +2,8 @@
  * Back-pressure at the embedded broker: with INGEST_MAX_PENDING readings waiting for the durable
  * store, further publishes wait unacknowledged at the gate and their connections are not read;
  * /metrics counts them; once the store makes room they go through in order and every one is
- * acknowledged. Real broker, real MQTT.js clients; the store's queue is the harness's held
- * acknowledgements.
+ * acknowledged; an event (an alarm) overtakes the telemetry waiting. Real broker, real MQTT.js
+ * clients; the store's queue is the harness's held acknowledgements.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sleep, startBrokerHarness, type BrokerHarness } from '../support/broker-harness.js';
@@ -56,6 +56,39 @@ describe('embedded broker back-pressure', () => {
     }
     expect(await metric(h, 'precall_ingest_waiting_publishes')).toBe(0);
     expect(await metric(h, 'precall_ingest_paused_connections')).toBe(0);
+    expect(h.rejections).toEqual([]);
+  });
+
+  it('lets device events overtake the telemetry waiting at the gate, a tenth past INGEST_MAX_PENDING', async () => {
+    h.ingestMode = 'hold';
+    h.accepted.length = 0;
+    const ids = [...h.fleet.ids['heat-meter'], ...h.fleet.ids.elevator].slice(0, 6);
+    const [pile1, pile2] = h.fleet.ids['ebike-charger'] as [string, string];
+    const clients = await Promise.all(ids.map((id) => h.client(id)));
+    const done = clients.map((c, i) => c.publishAsync(`devices/${ids[i]}/telemetry`, JSON.stringify({ ts: Date.now() }), { qos: 1 }));
+    // Four readings wait for the store, two telemetry publishes wait at the gate.
+    await vi.waitFor(async () => expect(await metric(h, 'precall_ingest_waiting_publishes')).toBe(2), { timeout: 30_000 });
+    expect(h.accepted).toHaveLength(4);
+    const alarm = async (pile: string) => (await h.client(pile)).publishAsync(`devices/${pile}/events`, JSON.stringify({ ts: Date.now(), code: 'smoke' }), { qos: 1 });
+    // The first alarm has the headroom (a tenth of 4, rounded up: 1) and passes at once.
+    const sent1 = alarm(pile1);
+    await vi.waitFor(() => expect(h.accepted).toHaveLength(5), { timeout: 30_000 });
+    expect(h.accepted[4]!.topic).toBe(`devices/${pile1}/events`);
+    // The second finds the headroom used: it waits, in its own lane.
+    const sent2 = alarm(pile2);
+    await vi.waitFor(async () => expect(await metric(h, 'precall_ingest_waiting_events')).toBe(1), { timeout: 30_000 });
+    expect(await metric(h, 'precall_ingest_waiting_publishes')).toBe(3);
+
+    h.release(1); // room for one: the alarm goes before the telemetry that waited longer
+    expect(h.accepted.map((m) => m.topic).slice(5)).toEqual([`devices/${pile2}/events`]);
+    expect(await metric(h, 'precall_ingest_waiting_events')).toBe(0);
+    for (let round = 0; h.accepted.length < 8 || h.pending.length > 0; round++) {
+      if (round > 2000) throw new Error(`stuck with ${h.accepted.length} of 8 handed to ingest`);
+      h.release();
+      await sleep(5);
+    }
+    await Promise.all([...done, sent1, sent2]);
+    expect(h.accepted.slice(6).every((m) => m.topic.endsWith('/telemetry'))).toBe(true);
     expect(h.rejections).toEqual([]);
   });
 });
