@@ -50,6 +50,7 @@ import { hashSecret, newSecret, SCRYPT_COST } from '../src/registry/secrets.js';
 import { influxQuery, startInfluxServer, type InfluxServer } from '../test/support/influx-server.js';
 import { countLanded, fleetDevices, retry } from './landed.js';
 import type { PublisherResult, PublisherTask } from './publisher.js';
+import { soakGrowth, type SoakSample } from './soak-growth.js';
 import type { LoopAnswer, ServerSample, ServerStats } from './server.js';
 
 const { values: args } = parseArgs({
@@ -268,7 +269,7 @@ interface RunOutcome {
   connectHealth: number[];
   /** Devices mode: every device dropped at once after the load; its time, /health meanwhile (ms) and the loop's longest delay. */
   disconnect: { ms: number; health: number[]; loopDelayMaxMs: number; devicesStillOnline: number | null } | null;
-  soak: { minute: number; rssMb: number; backlog: number; load1: number }[];
+  soak: SoakSample[];
   loadAverage: { start: number; end: number };
 }
 
@@ -345,9 +346,9 @@ async function runOne(spec: RunSpec, influx: InfluxServer, env: NodeJS.ProcessEn
         await Promise.race([new Promise((r) => setTimeout(r, every)), loadDoneP.catch(() => undefined)]);
         if (done) break;
         const s = await sample(server);
-        const row = { minute: round((performance.now() - start) / 60_000, 2), rssMb: round(s.rssMb), backlog: s.backlog, load1: load1() };
+        const row: SoakSample = { minute: round((performance.now() - start) / 60_000, 2), rssMb: round(s.rssMb), heapUsedMb: round(s.heapUsedMb), backlog: s.backlog, load1: load1() };
         soak.push(row);
-        log(`  soak ${row.minute.toFixed(2)} min: RSS ${row.rssMb} MB, outbox backlog ${row.backlog}, load ${row.load1}`);
+        log(`  soak ${row.minute.toFixed(2)} min: RSS ${row.rssMb} MB, heap used ${row.heapUsedMb} MB, outbox backlog ${row.backlog}, load ${row.load1}`);
       }
     }
     const { acked } = await loadDoneP;
@@ -425,7 +426,7 @@ function ruleStateBytesPerDevice(): { bytes: number | null; output: string } {
 
 const cpuPerReading = (o: RunOutcome): number | null => (o.pub.acked > 0 ? Math.round((o.stats.cpuMs * 1000) / o.pub.acked) : null);
 
-function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: number | null, soakGrowth: number | null): LoadFigures {
+function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: number | null, soakGrowthMb: number | null): LoadFigures {
   const accepted = p.pub.acked / (p.pub.elapsedMs / 1000);
   const baseAccepted = b !== undefined ? b.pub.acked / (b.pub.elapsedMs / 1000) : null;
   const faults = Object.entries(p.pub.faultsSent);
@@ -465,7 +466,7 @@ function figures(load: string, p: RunOutcome, b: RunOutcome | undefined, rules: 
     ordersOpened: p.stats.ordersOpenedTotal,
     ruleStateBytesPerDevice: rules,
     rssPerConnectionKb: p.rssPerConnectionKb,
-    soakRssGrowthMb: soakGrowth,
+    soakRssGrowthMb: soakGrowthMb,
     healthP99Ms: pct(p.health, 0.99),
     consoleListP99Ms: pct(p.board, 0.99),
     loopDelayP99Ms: p.stats.loopDelayP99Ms,
@@ -523,7 +524,7 @@ function targets(rows: LoadFigures[], soakFlatPercent: number | null): Target[] 
   t.push({ name: 'rule state ≤ 2 KB per device', met: rules !== null ? rules <= 2048 : null, measured: `${rules ?? '-'} B` });
   const b = row('b');
   t.push({ name: 'RSS per connected device ≤ 20 KB, load (b)', met: b && b.rssPerConnectionKb !== null ? b.rssPerConnectionKb <= 20 : null, measured: b ? `${b.rssPerConnectionKb ?? '-'} KB` : 'not run' });
-  t.push({ name: 'RSS flat (± 5 %) over the soak after warm-up', met: soakFlatPercent !== null ? Math.abs(soakFlatPercent) <= 5 : null, measured: soakFlatPercent !== null ? `${round(soakFlatPercent)} %` : 'not run' });
+  t.push({ name: 'RSS flat (± 5 %) over the soak after warm-up (medians of the first and last thirds)', met: soakFlatPercent !== null ? Math.abs(soakFlatPercent) <= 5 : null, measured: soakFlatPercent !== null ? `${round(soakFlatPercent)} %` : 'not run' });
   const lost = rows.map((r) => r.lostReadings);
   t.push({ name: '0 readings lost (PUBACKed = counted in InfluxDB), every run', met: rows.length > 0 ? lost.every((x) => x === 0) : null, measured: lost.join(', ') });
   t.push({ name: '/health p99 ≤ 200 ms during load (b)', met: b !== undefined && b.healthP99Ms !== null ? b.healthP99Ms <= 200 : null, measured: `${b?.healthP99Ms ?? '-'} ms` });
@@ -584,13 +585,14 @@ async function main(): Promise<void> {
       log(`soak: load (b) through precall for ${SOAK_MINUTES} min...`);
       soak = await runOne({ mode: 'precall', load: 'soak', durationMs: SOAK_MINUTES * 60_000, db: 'bench_soak' }, influx, env, dir, accounts);
     }
-    const warm = soak !== undefined && soak.soak.length >= 2 ? soak.soak[Math.floor(soak.soak.length / 5)]! : undefined;
+    const rssGrowth = soak !== undefined ? soakGrowth(soak.soak, (x) => x.rssMb) : null;
+    const heapGrowth = soak !== undefined ? soakGrowth(soak.soak, (x) => x.heapUsedMb) : null;
     const last = soak?.soak.at(-1);
-    const soakGrowth = warm !== undefined && last !== undefined ? round(last.rssMb - warm.rssMb) : null;
-    const soakFlat = warm !== undefined && soakGrowth !== null ? (soakGrowth / warm.rssMb) * 100 : null;
+    const growthMb = rssGrowth?.medians.mb ?? null;
+    const soakFlat = rssGrowth?.medians.percent ?? null;
 
-    const rows = LOADS.flatMap((l) => (outcomes[l] ? [figures(LOAD_TITLE[l], outcomes[l].p, outcomes[l].b, rules.bytes, l === 'b' ? soakGrowth : null)] : []));
-    if (soak !== undefined) rows.push(figures(`soak: (b) for ${SOAK_MINUTES} min`, soak, undefined, rules.bytes, soakGrowth));
+    const rows = LOADS.flatMap((l) => (outcomes[l] ? [figures(LOAD_TITLE[l], outcomes[l].p, outcomes[l].b, rules.bytes, l === 'b' ? growthMb : null)] : []));
+    if (soak !== undefined) rows.push(figures(`soak: (b) for ${SOAK_MINUTES} min`, soak, undefined, rules.bytes, growthMb));
 
     log('');
     console.table(
@@ -627,13 +629,14 @@ async function main(): Promise<void> {
     log(`faults per channel per run, p50 / p99 ms (events; telemetry smoke flag): ${rows.map((r) => (r.faultsByChannel ? `${ch(r.faultsByChannel.events)}; ${ch(r.faultsByChannel.telemetry)}` : '-')).join(' | ')}`);
     log(`reading → order split per run (receipt → past the gate p50/p99 ms; past the gate → order committed p50/p99 ms): ${rows.map((r) => (r.orderLatencySplit ? `${r.orderLatencySplit.gateP50Ms} / ${r.orderLatencySplit.gateP99Ms}; ${r.orderLatencySplit.afterGateP50Ms} / ${r.orderLatencySplit.afterGateP99Ms}` : '-')).join(' | ')}`);
     log(`InfluxDB writes per run (requests, mean ms, % of the time to land with one in flight, outbox reads ms): ${rows.map((r) => (r.influxWrites ? `${r.influxWrites.requests}, ${r.influxWrites.meanMs}, ${r.influxWrites.inFlightPercent} %, ${r.influxWrites.outboxReadMs}` : '-')).join('; ')}`);
-    if (soak !== undefined) log(`soak RSS growth after warm-up: ${soakGrowth ?? '-'} MB (${soakFlat !== null ? round(soakFlat) : '-'} %); backlog at the end ${last?.backlog ?? '-'}`);
+    const g = (x: ReturnType<typeof soakGrowth>) => (x ? `${x.medians.mb} MB (${x.medians.percent} %) median of the last third of the samples against the first third after warm-up; ${x.ends.mb} MB (${x.ends.percent} %) last sample against the first after warm-up` : '-');
+    if (soak !== undefined) log(`soak growth after warm-up: RSS ${g(rssGrowth)}; heap used ${g(heapGrowth)}; outbox backlog at the end ${last?.backlog ?? '-'}`);
     const t = targets(rows, soakFlat);
     log('\ntargets:');
     for (const x of t) log(`  ${x.met === null ? 'not measured' : x.met ? 'MET    ' : 'NOT MET'}  ${x.name}: ${x.measured}`);
     if (args.json !== undefined) {
       mkdirSync(dirname(args.json), { recursive: true });
-      writeFileSync(args.json, `${JSON.stringify({ at: new Date().toISOString(), settings: { ...args, devices: DEVICES }, loads: rows, soak: soak?.soak ?? [], scale, targets: t }, null, 2)}\n`);
+      writeFileSync(args.json, `${JSON.stringify({ at: new Date().toISOString(), settings: { ...args, devices: DEVICES }, loads: rows, soak: soak?.soak ?? [], soakGrowth: { rss: rssGrowth, heapUsed: heapGrowth }, scale, targets: t }, null, 2)}\n`);
       log(`figures written to ${args.json}`);
     }
   } finally {

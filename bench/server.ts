@@ -26,6 +26,8 @@ export type ServerCommand = { cmd: 'measure' } | { cmd: 'sample' } | { cmd: 'sta
 export interface ServerSample {
   /** RSS after a full garbage collection, MB. */
   rssMb: number;
+  /** JavaScript heap in use after that collection, MB (what the process's own objects hold). */
+  heapUsedMb: number;
   /** Readings in the outbox not yet in InfluxDB (precall; 0 for the baseline). */
   backlog: number;
 }
@@ -218,7 +220,8 @@ async function main(): Promise<void> {
         process.send?.({ measuring: true });
       } else if (m.cmd === 'sample') {
         gc?.();
-        const sample: ServerSample = { rssMb: process.memoryUsage().rss / 2 ** 20, backlog: running.backlog() };
+        const mem = process.memoryUsage();
+        const sample: ServerSample = { rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20, backlog: running.backlog() };
         process.send?.({ sample });
       } else if (m.cmd === 'loop') {
         process.send?.({ loop: { ...loopDelay(), devicesOnline: running.devicesOnline() } });
