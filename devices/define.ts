@@ -93,6 +93,12 @@ export interface DeviceKindDefinition<
    * (charging-pile ports), with the element field that identifies the sub-unit.
    */
   subUnits?: { field: string; key: string; measurement: string };
+  /**
+   * Boolean telemetry fields (at any depth) that report an alarm when true, e.g. a pile's smoke
+   * detector. A telemetry publish with one of them true passes ingest's back-pressure gate in
+   * the events' lane (docs/broker.md), found by a scan of the raw payload before it is parsed.
+   */
+  alarmFlags?: readonly string[];
   /** Fleet-file attributes of a device of this kind and how the generator makes them. */
   fleet: FleetSpec<A>;
   /** Parties called in when an order of this kind escalates (吹哨报到), id → name, in call order. */

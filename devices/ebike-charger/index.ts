@@ -12,6 +12,8 @@ export const ebikeCharger = defineKind({
   // Heartbeat every 3 minutes; offline after 2 missed (AP3000 v8.6, shared/DOMAIN.md).
   heartbeatSeconds: 180,
   subUnits: { field: 'ports', key: 'port', measurement: 'ebike_charger_port' },
+  // The pile's detectors: a fire or a flooded shed cannot wait behind the fleet's telemetry.
+  alarmFlags: ['smoke', 'heatAlarm', 'flooding'],
   fleet: {
     attributes: {
       /** Number of ports. */

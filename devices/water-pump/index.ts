@@ -16,6 +16,8 @@ export const waterPump = defineKind({
   // as events (shared/DOMAIN.md, tender specs).
   heartbeatSeconds: 300,
   subUnits: { field: 'pumps', key: 'pump', measurement: 'water_pump_unit' },
+  // Water on the pump room floor reaches the motors and the switchgear: it goes with the events.
+  alarmFlags: ['flooding'],
   fleet: {
     attributes: {
       /** Pumps in the booster set (duty and standby). */

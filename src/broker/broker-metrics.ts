@@ -24,7 +24,7 @@ export function createBrokerMetrics(registry: Registry = new Registry(), gauges:
   });
   new Gauge({
     name: 'precall_ingest_waiting_events',
-    help: 'Of the publishes waiting at the back-pressure gate, device events (alarms, faults): they have a lane of their own, released before any telemetry.',
+    help: 'Of the publishes waiting at the back-pressure gate, the urgent ones (device events, and telemetry with one of its kind\'s alarm flags set): they have a lane of their own, released before the rest.',
     registers: [registry],
     collect() {
       this.set(gauges.gate().urgentWaiting);

@@ -28,6 +28,7 @@ import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { PACKET_TYPES } from './frame-scanner.js';
 import type { InboundMessage, IngestSink } from './inbound-message.js';
+import { alarmNeedles, hasAlarmFlag } from './alarm-flags.js';
 import { IngestGate, type GateStats, type GateStore } from './ingest-gate.js';
 import { LoopLag } from './loop-lag.js';
 import { LimitedConnection, type RefusedFrame } from './limited-connection.js';
@@ -196,6 +197,7 @@ export class EmbeddedBroker {
   private preparing: Promise<void> | undefined;
   private readonly gate: IngestGate;
   private readonly loopLag = new LoopLag();
+  private readonly alarmNeedles = alarmNeedles();
   /**
    * Connection ends (a socket's EOF, error or close) reach aedes and precall through this queue,
    * at most CLOSE_SLICE_MS of them per turn of the event loop: when a district's uplink fails and
@@ -762,8 +764,9 @@ export class EmbeddedBroker {
     this.metrics.accepted.inc({ channel: target.channel, qos: String(packet.qos) });
     // Through the gate: while the outbox queue is full or this turn's ingest budget is spent, the
     // publish waits here, and aedes reads nothing more from this connection until it is handled.
-    // Events (alarms, faults) wait in a lane of their own, released before the telemetry.
-    const urgent = target.channel === 'events';
+    // Events (alarms, faults) wait in a lane of their own, released before the telemetry, and so
+    // does telemetry with one of its kind's alarm flags set (a pile's smoke detector).
+    const urgent = target.channel === 'events' || (target.channel === 'telemetry' && this.alarmIn(target.deviceId, msg.payload));
     this.gate.admit(client, () => {
       // Closed while it waited: nothing was acknowledged, the device sends it again.
       if (client.closed) return cb(new RefusedError('connection closed while the publish waited for ingest'));
@@ -782,6 +785,13 @@ export class EmbeddedBroker {
         cb(this.refuse(new Refusal('storage', 'not-durable', `reading could not be stored (${err.message}); no acknowledgement sent, connection closed so the device retries`), ctx));
       });
     }, urgent);
+  }
+
+  /** A telemetry payload with one of its kind's alarm flags set (devices/<kind>, `alarmFlags`). */
+  private alarmIn(deviceId: string, payload: Buffer): boolean {
+    const kind = this.opts.registry.device(deviceId)?.kind;
+    const needles = kind !== undefined ? this.alarmNeedles.get(kind) : undefined;
+    return needles !== undefined && hasAlarmFlag(payload, needles);
   }
 
   /** The back-pressure gate's figures (also on /metrics). */

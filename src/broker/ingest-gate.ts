@@ -18,8 +18,8 @@
  *
  * Waiting publishes are released on the next turn (setImmediate) and when the outbox reports a
  * commit (room), oldest first, as far as room and budget allow, with one exception: urgent
- * publishes (device events: alarms and faults, a few among the telemetry) have a lane of their
- * own. At saturation every connection has a publish waiting, and a smoke alarm behind ten
+ * publishes (device events, and telemetry with an alarm flag set: a few among the rest) have a
+ * lane of their own. At saturation every connection has a publish waiting, and a smoke alarm behind ten
  * thousand of them would wait seconds for its turn. The urgent lane is released first, has a
  * turn budget of its own (the same size: a turn does at most twice the budget of ingest, and a
  * fleet sending nothing but events still cannot starve HTTP), and may fill the outbox queue a

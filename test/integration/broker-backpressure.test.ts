@@ -91,4 +91,27 @@ describe('embedded broker back-pressure', () => {
     expect(h.accepted.slice(6).every((m) => m.topic.endsWith('/telemetry'))).toBe(true);
     expect(h.rejections).toEqual([]);
   });
+
+  it('lets telemetry with an alarm flag of its kind set (a pile reporting smoke) go with the events', async () => {
+    h.ingestMode = 'hold';
+    h.accepted.length = 0;
+    const ids = [...h.fleet.ids['heat-meter'], ...h.fleet.ids.elevator].slice(0, 6);
+    const [pile1, pile2] = h.fleet.ids['ebike-charger'] as [string, string];
+    const clients = await Promise.all(ids.map((id) => h.client(id)));
+    const done = clients.map((c, i) => c.publishAsync(`devices/${ids[i]}/telemetry`, JSON.stringify({ ts: Date.now() }), { qos: 1 }));
+    await vi.waitFor(async () => expect(await metric(h, 'precall_ingest_waiting_publishes')).toBe(2), { timeout: 30_000 });
+    const quiet = (await h.client(pile1)).publishAsync(`devices/${pile1}/telemetry`, JSON.stringify({ ts: Date.now(), smoke: false }), { qos: 1 });
+    await vi.waitFor(async () => expect(await metric(h, 'precall_ingest_waiting_publishes')).toBe(3), { timeout: 30_000 });
+    const smoke = (await h.client(pile2)).publishAsync(`devices/${pile2}/telemetry`, JSON.stringify({ ts: Date.now(), smoke: true }), { qos: 1 });
+    await vi.waitFor(() => expect(h.accepted).toHaveLength(5), { timeout: 30_000 });
+    expect(h.accepted[4]!.clientId).toBe(pile2);
+    expect(await metric(h, 'precall_ingest_waiting_publishes')).toBe(3); // smoke: false waits with the rest
+    for (let round = 0; h.accepted.length < 8 || h.pending.length > 0; round++) {
+      if (round > 2000) throw new Error(`stuck with ${h.accepted.length} of 8 handed to ingest`);
+      h.release();
+      await sleep(5);
+    }
+    await Promise.all([...done, quiet, smoke]);
+    expect(h.rejections).toEqual([]);
+  });
 });
