@@ -42,21 +42,32 @@ export interface TrendState {
 }
 
 export function theilSen(ts: number[], vs: number[]): { slope: number; intercept: number } {
-  const slopes: number[] = [];
-  for (let i = 0; i < ts.length; i++) {
-    for (let j = i + 1; j < ts.length; j++) {
+  // Typed arrays: sorted numerically without a comparator, and no array growth per slope (the
+  // message path runs this on every reading of a trend rule: bench:rules).
+  const n = ts.length;
+  const slopes = new Float64Array((n * (n - 1)) / 2);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
       const dt = ts[j]! - ts[i]!;
-      if (dt !== 0) slopes.push((vs[j]! - vs[i]!) / dt);
+      if (dt !== 0) slopes[k++] = (vs[j]! - vs[i]!) / dt;
     }
   }
-  const slope = median(slopes);
-  const intercept = median(ts.map((t, i) => vs[i]! - slope * t));
-  return { slope, intercept };
+  const slope = medianInPlace(slopes.subarray(0, k));
+  const offsets = new Float64Array(n);
+  for (let i = 0; i < n; i++) offsets[i] = vs[i]! - slope * ts[i]!;
+  return { slope, intercept: medianInPlace(offsets) };
 }
 
-export function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
+/** Median of a list of numbers (the list is not changed); 0 when it is empty. */
+export function median(xs: readonly number[]): number {
+  return medianInPlace(Float64Array.from(xs));
+}
+
+/** Median of a typed array, sorting it in place. */
+function medianInPlace(s: Float64Array): number {
+  if (s.length === 0) return 0;
+  s.sort();
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
