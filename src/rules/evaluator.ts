@@ -47,6 +47,8 @@ export class RuleEvaluator {
   private readonly grouping: SignalGrouping;
   private readonly timelines: DeviceTimelines;
   private readonly diagnostics: EngineDiagnostics;
+  /** `ruleId#element` state keys by rule id and element, made once rather than per port per reading. */
+  private readonly elementKeys = new Map<string, Map<string | number, string>>();
 
   constructor(parts: EvaluatorParts) {
     this.scopes = parts.scopes;
@@ -101,18 +103,32 @@ export class RuleEvaluator {
     if (!Array.isArray(list)) return;
     const sub = deviceKinds[tags.kind].subUnits;
     const keyField = sub !== undefined && sub.field === array ? sub.key : undefined;
+    // One subject and one input for all the elements, the element swapped in turn: a kind reads
+    // its input during the call and keeps none of it (kinds/types.ts).
+    const elSubject: Subject = { root, element: undefined };
+    const elInput: KindInput = input.type === 'telemetry' ? { type: 'telemetry', time: input.time, subject: elSubject } : { type: 'event', time: input.time, subject: elSubject };
+    const keys = this.keysOf(rule.id);
     for (let i = 0; i < list.length; i++) {
       const element: unknown = list[i];
       const keyVal = keyField !== undefined && element !== null && typeof element === 'object' ? (element as Record<string, unknown>)[keyField] : undefined;
       const el = typeof keyVal === 'number' || typeof keyVal === 'string' ? keyVal : i + 1;
-      const elSubject: Subject = { root, element };
-      let inp: KindInput = input.type === 'telemetry' ? { type: 'telemetry', time: input.time, subject: elSubject } : { type: 'event', time: input.time, subject: elSubject };
+      elSubject.element = element;
+      let inp = elInput;
       if (rule.kind === 'anomaly' && inp.type === 'telemetry') {
         const pv = this.peers.view(rule, tags, `${tags.device}#${el}`, peerValue(rule, elSubject), inp.time);
         if (pv !== undefined) inp = { ...inp, peers: pv };
       }
-      this.runOne(rule, evaluate, s, tags, `${rule.id}#${el}`, inp, now, el, out);
+      this.runOne(rule, evaluate, s, tags, elementKey(keys, rule.id, el), inp, now, el, out);
     }
+  }
+
+  private keysOf(ruleId: string): Map<string | number, string> {
+    let keys = this.elementKeys.get(ruleId);
+    if (keys === undefined) {
+      keys = new Map();
+      this.elementKeys.set(ruleId, keys);
+    }
+    return keys;
   }
 
   /** Evaluate one rule on one state key (a device, or one port of it) and route its signals. */
@@ -143,4 +159,17 @@ export class RuleEvaluator {
     if (res.emit === 'none') return;
     this.grouping.emit(rule, tags, this.signals.device(rule, tags, ks, res.emit === 'raise' ? 'raised' : 'cleared', element), out);
   }
+}
+
+/** More elements than any kind's array has (ports, pumps): keys past it are built each time, not kept. */
+const MAX_KEPT_ELEMENT_KEYS = 64;
+
+/** The `ruleId#element` key of one element, from `keys` (the rule's made keys) when it was made before. */
+function elementKey(keys: Map<string | number, string>, ruleId: string, el: string | number): string {
+  let key = keys.get(el);
+  if (key === undefined) {
+    key = `${ruleId}#${el}`;
+    if (keys.size < MAX_KEPT_ELEMENT_KEYS) keys.set(el, key);
+  }
+  return key;
 }

@@ -52,6 +52,7 @@ export interface KindContext {
   unitOf(path: string): string | undefined;
 }
 
+/** Reads `input` during the call and keeps no reference to it or its subject: the engine reuses them across an array's elements. */
 export type Evaluate<P, S> = (state: S | undefined, input: KindInput, now: number, params: P, ctx: KindContext) => KindResult<S>;
 
 /** Evidence entries for the given paths read from a subject; non-scalar values are skipped. */
